@@ -1,0 +1,31 @@
+{
+  "variables": {
+    "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")"
+  },
+  "targets": [
+    {
+      "target_name": "lodi_torch",
+      "sources": ["src/addon.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++14"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter"],
+      "conditions": [
+        ["libtorch==''", {
+          "include_dirs": ["/usr/include/torch/csrc/api/include"],
+          "libraries": ["-ltorch", "-ltorch_cpu", "-lc10"]
+        }, {
+          "include_dirs": ["<(libtorch)/include", "<(libtorch)/include/torch/csrc/api/include"],
+          "libraries": [
+            "-L<(libtorch)/lib", "-Wl,-rpath,<(libtorch)/lib", "-Wl,--no-as-needed",
+            "-ltorch", "-ltorch_cpu", "-lc10",
+            "<!(node -e \"const fs=require('fs');const d=process.env.LIBTORCH+'/lib';console.log(fs.existsSync(d+'/libtorch_cuda.so')?'-ltorch_cuda -lc10_cuda':'')\")",
+            "-Wl,--as-needed"
+          ],
+          "cflags_cc": ["-D_GLIBCXX_USE_CXX11_ABI=<!(node -e \"console.log(process.env.LIBTORCH_CXX11_ABI||'1')\")"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,63 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+
+/** Raised when an output exists and the caller did not pass `force`. */
+export class OutputExistsError extends Error {
+  constructor(public readonly path: string) {
+    super(`${path} already exists; pass --force to overwrite it`);
+  }
+}
+
+/** Refuses to clobber an existing user file unless `force` is set. */
+export function assertWritable(path: string, force = false): void {
+  if (!force && existsSync(path)) throw new OutputExistsError(path);
+}
+
+/** Temporary sibling name: same directory so the final rename is atomic on POSIX. */
+export function tempSibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+}
+
+/**
+ * Writes `data` to `path` through a temporary file and a rename, so a crash never leaves a
+ * half-written output under the final name.
+ */
+export function writeFileAtomic(
+  path: string,
+  data: string | NodeJS.ArrayBufferView | readonly NodeJS.ArrayBufferView[],
+  opts: { force?: boolean } = {},
+): void {
+  assertWritable(path, opts.force ?? true);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempSibling(path);
+  try {
+    if (Array.isArray(data)) {
+      writeFileSync(tmp, Buffer.concat(data.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength))));
+    } else {
+      writeFileSync(tmp, data as string | NodeJS.ArrayBufferView);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Runs `write(tmpPath)` and renames the result to `path` on success (for writers that need a path, e.g. HDF5). */
+export async function withAtomicPath<T>(
+  path: string,
+  write: (tmpPath: string) => T | Promise<T>,
+  opts: { force?: boolean } = {},
+): Promise<T> {
+  assertWritable(path, opts.force ?? true);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempSibling(path);
+  try {
+    const result = await write(tmp);
+    renameSync(tmp, path);
+    return result;
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
