@@ -1,0 +1,86 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Raw handle of an `at::Tensor` owned by the addon. */
+export interface NativeTensor {
+  dispose(): void;
+  isDisposed(): boolean;
+  shape(): number[];
+  dtype(): string;
+  device(): string;
+  numel(): number;
+  nbytes(): number;
+  requiresGrad(): boolean;
+  setRequiresGrad(on: boolean): void;
+  grad(): NativeTensor | null;
+  setGrad(g: NativeTensor | null): void;
+  backward(grad?: NativeTensor | null, retainGraph?: boolean): void;
+  retainGrad(): void;
+  isLeaf(): boolean;
+  toTypedArray(): Float32Array | Float64Array | Int32Array | BigInt64Array | Int16Array | Int8Array | Uint8Array;
+  view(): Float32Array | Float64Array | Int32Array | BigInt64Array | Int16Array | Int8Array | Uint8Array;
+  item(): number | boolean;
+  sameStorage(other: NativeTensor): boolean;
+  copyFrom(data: ArrayBufferView): void;
+}
+
+export interface NativeGenerator {
+  seed(seed: number): void;
+  getState(): NativeTensor;
+  setState(state: NativeTensor): void;
+}
+
+export interface NativeAddon {
+  TensorHandle: new (...args: never[]) => NativeTensor;
+  GeneratorHandle: new (seed: number, device?: string) => NativeGenerator;
+  call(op: string, args: unknown[], kwargs?: Record<string, unknown>): unknown;
+  schema(op: string): string;
+  fromTypedArray(data: ArrayBufferView, shape: number[], dtype?: string): NativeTensor;
+  setGradEnabled(on: boolean): boolean;
+  isGradEnabled(): boolean;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: number): void;
+  liveTensors(): number;
+  cudaAvailable(): boolean;
+  cudaDeviceCount(): number;
+  cudaSynchronize(): void;
+  configInfo(): string;
+  version(): string;
+}
+
+function locate(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, '..', 'build', 'Release', 'lodi_torch.node'), join(here, '..', 'build', 'Debug', 'lodi_torch.node')];
+  for (const c of candidates) if (existsSync(c)) return c;
+  throw new Error(
+    `lodi_torch native addon not found (looked in ${candidates.join(', ')}). ` +
+      `Build it with 'npm rebuild @lodi/torch' after installing libtorch (sudo apt-get install libtorch-dev libopenblas0-openmp), ` +
+      `or set LIBTORCH=/path/to/libtorch for a CUDA build.`,
+  );
+}
+
+const require = createRequire(import.meta.url);
+export const native: NativeAddon = require(locate()) as NativeAddon;
+
+function initThreads(): void {
+  const env = process.env.LODI_NUM_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`LODI_NUM_THREADS must be a positive integer, got '${env}'`);
+    native.setNumThreads(n);
+  } else {
+    native.setNumThreads(Math.max(1, availableCores()));
+  }
+}
+
+function availableCores(): number {
+  // os.availableParallelism respects CPU affinity (containers), unlike cpus().length.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const os = require('node:os') as typeof import('node:os');
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+initThreads();

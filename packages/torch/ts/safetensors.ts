@@ -1,0 +1,130 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { native } from './native.js';
+import { Tensor, type DType } from './tensor.js';
+
+/**
+ * safetensors (https://github.com/huggingface/safetensors) reader/writer: an 8-byte little-endian
+ * header length, a JSON header {name: {dtype, shape, data_offsets}, __metadata__: {str: str}},
+ * then the raw little-endian tensor bytes. Files written here load in Python with
+ * `safetensors.torch.load_file`.
+ */
+const CODES: Record<string, DType> = {
+  F64: 'float64',
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  I64: 'int64',
+  I32: 'int32',
+  I16: 'int16',
+  I8: 'int8',
+  U8: 'uint8',
+  BOOL: 'bool',
+};
+const NAMES: Partial<Record<DType, string>> = Object.fromEntries(Object.entries(CODES).map(([k, v]) => [v, k]));
+const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+/** Writes tensors (moved to CPU, contiguous) atomically: a temporary file, fsync, then rename. */
+export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string> = {}): void {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const code = NAMES[t.dtype];
+    if (!code || t.dtype === 'float16' || t.dtype === 'bfloat16')
+      throw new Error(`saveSafetensors(${path}): tensor '${name}' has unsupported dtype ${t.dtype}`);
+    const src = t.device === 'cpu' ? t : t.to('cpu');
+    const arr = src.toArray();
+    if (src !== t) src.dispose();
+    const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+    header[name] = { dtype: code, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    chunks.push(bytes);
+    offset += bytes.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const head = Buffer.alloc(8);
+  const jsonBytes = Buffer.from(json, 'utf8');
+  head.writeBigUInt64LE(BigInt(jsonBytes.byteLength));
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, head);
+    writeSync(fd, jsonBytes);
+    for (const c of chunks) writeSync(fd, c);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export interface SafetensorsFile {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+/** Reads a safetensors file into CPU tensors, validating the header against the file size. */
+export function loadSafetensors(path: string): SafetensorsFile {
+  const buf = readFileSync(path);
+  const fail = (why: string): never => {
+    throw new Error(`${path}: not a valid safetensors file (${why})`);
+  };
+  if (buf.byteLength < 8) fail('shorter than the 8-byte header length');
+  const n = Number(buf.readBigUInt64LE(0));
+  if (8 + n > buf.byteLength) fail(`header length ${n} exceeds file size ${buf.byteLength}`);
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  try {
+    header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+  } catch {
+    return fail('header is not JSON');
+  }
+  const base = 8 + n;
+  const tensors = new Map<string, Tensor>();
+  let metadata: Record<string, string> = {};
+  for (const [name, e] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = e as Record<string, string>;
+      continue;
+    }
+    const entry = e as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const dtype = CODES[entry.dtype];
+    if (!dtype) fail(`tensor '${name}' has unsupported dtype ${entry.dtype}`);
+    const [b, end] = entry.data_offsets;
+    const count = entry.shape.reduce((a, s) => a * s, 1);
+    if (end - b !== count * BYTES[entry.dtype]!) fail(`tensor '${name}': ${end - b} bytes for shape [${entry.shape}] ${entry.dtype}`);
+    if (base + end > buf.byteLength) fail(`tensor '${name}' runs past the end of the file (truncated?)`);
+    const bytes = new Uint8Array(count * BYTES[entry.dtype]!);
+    bytes.set(buf.subarray(base + b, base + end));
+    tensors.set(name, new Tensor(native.fromTypedArray(view(bytes, dtype!), entry.shape, dtype)));
+  }
+  return { tensors, metadata };
+}
+
+function view(bytes: Uint8Array, dtype: DType): ArrayBufferView {
+  const b = bytes.buffer;
+  switch (dtype) {
+    case 'float64':
+      return new Float64Array(b);
+    case 'float32':
+      return new Float32Array(b);
+    case 'int64':
+      return new BigInt64Array(b);
+    case 'int32':
+      return new Int32Array(b);
+    case 'int16':
+      return new Int16Array(b);
+    case 'int8':
+      return new Int8Array(b);
+    default:
+      return bytes;
+  }
+}
