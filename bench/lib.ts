@@ -1,0 +1,66 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../src/util/atomic.js';
+
+/** Repository root (bench scripts run from dist/bench). */
+export const repoRoot = join(import.meta.dirname, '..', '..');
+
+/** One line describing the machine, for every benchmark/validation section. */
+export function machineLine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`;
+}
+
+/** Median of a sample (the statistic used for every timing here: the machine is noisy). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function timeIt(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/**
+ * Replaces (or appends) the section `## <title>` in a Markdown file such as BENCHMARKS.md,
+ * keeping the other sections, so each benchmark updates only its own results.
+ */
+export function writeSection(file: 'BENCHMARKS.md' | 'VALIDATION.md', title: string, body: string): void {
+  const path = join(repoRoot, file);
+  const heading = `## ${title}`;
+  const intro =
+    file === 'BENCHMARKS.md'
+      ? '# Benchmarks\n\nProduced by `npm run bench -- <name>`; every ratio is measured within one run on the machine named in its section.\n'
+      : '# Validation\n\nProduced by `npm run validate -- <name>`; plots are in `docs/validation/`.\n';
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : intro;
+  const parts = text.split(/^(?=## )/m);
+  const section = `${heading}\n\n${body.trim()}\n\n`;
+  const idx = parts.findIndex((p) => p.startsWith(heading + '\n'));
+  if (idx >= 0) parts[idx] = section;
+  else parts.push((parts[parts.length - 1]!.endsWith('\n\n') ? '' : '\n') + section);
+  writeFileAtomic(path, parts.join(''));
+}
+
+/** Runs a Python snippet with Debian's python3 (numpy / torch comparisons); returns stdout. */
+export function runPython(code: string, env: Record<string, string> = {}): string {
+  return execFileSync('python3', ['-c', code], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+export function mdTable(headers: string[], rows: (string | number)[][]): string {
+  const fmt = (v: string | number): string => (typeof v === 'number' ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(+v.toPrecision(4))) : v);
+  return [
+    `| ${headers.join(' | ')} |`,
+    `| ${headers.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`),
+  ].join('\n');
+}
