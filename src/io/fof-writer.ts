@@ -1,0 +1,92 @@
+/**
+ * Writer for FoF group catalogues with GADGET-4 key names (`Header`, `Parameters`, `Group/`), so
+ * lodi's own halo finder produces files that readFofCatalogue (and other GADGET-4 tools) read like
+ * real ones. Lengths in Mpc/h (UnitLength_in_cm = 3.085678e24), masses in 1e10 Msun/h.
+ */
+import { withAtomicPath, assertWritable } from '../util/atomic.js';
+import { createH5, type Group } from './hdf5.js';
+import { assertFinite, LodiIOError } from './errors.js';
+import { MPC_IN_CM, GADGET_MASS_UNIT_G } from './units.js';
+
+export interface FofCatalogueToWrite {
+  /** Mpc/h. */
+  boxSize: number;
+  redshift: number;
+  omegaM: number;
+  omegaL: number;
+  omegaB?: number;
+  h: number;
+  groups: {
+    /** Mpc/h, flat [n*3]. */
+    positions: Float32Array;
+    /** Msun/h (FoF mass). */
+    masses: Float32Array | Float64Array;
+    /** Particles per group. */
+    len: Int32Array;
+    /** km/s, flat [n*3]. */
+    velocities?: Float32Array;
+    /** Msun/h, M200c (0 where undefined). */
+    mCrit200?: Float32Array | Float64Array;
+  };
+  provenance?: Record<string, unknown>;
+}
+
+function attr(g: Group, name: string, v: number | number[], dtype: '<d' | '<i' | '<Q'): void {
+  const arr = Array.isArray(v) ? v : [v];
+  const typed = dtype === '<d' ? Float64Array.from(arr) : dtype === '<i' ? Int32Array.from(arr) : BigUint64Array.from(arr, (x) => BigInt(x));
+  g.create_attribute(name, typed, Array.isArray(v) ? [arr.length] : [], dtype);
+}
+
+/** Writes a single-file catalogue. */
+export async function writeFofCatalogue(path: string, c: FofCatalogueToWrite, opts: { force?: boolean } = {}): Promise<void> {
+  const n = c.groups.len.length;
+  const g = c.groups;
+  if (g.positions.length !== 3 * n || g.masses.length !== n || (g.velocities && g.velocities.length !== 3 * n) || (g.mCrit200 && g.mCrit200.length !== n)) {
+    throw new LodiIOError(path, `inconsistent group array lengths (len has ${n} groups)`);
+  }
+  assertFinite(g.positions, path, 'Group/GroupPos', 3);
+  assertFinite(g.masses, path, 'Group/GroupMass');
+  assertWritable(path, opts.force ?? false);
+  await withAtomicPath(
+    path,
+    async (tmp) => {
+      const f = await createH5(tmp);
+      try {
+        const h = f.create_group('Header');
+        attr(h, 'BoxSize', c.boxSize, '<d');
+        attr(h, 'Redshift', c.redshift, '<d');
+        attr(h, 'Time', 1 / (1 + c.redshift), '<d');
+        attr(h, 'Ngroups_ThisFile', n, '<Q');
+        attr(h, 'Ngroups_Total', n, '<Q');
+        attr(h, 'Nsubhalos_ThisFile', 0, '<Q');
+        attr(h, 'Nsubhalos_Total', 0, '<Q');
+        attr(h, 'Nids_ThisFile', 0, '<Q');
+        attr(h, 'Nids_Total', 0, '<Q');
+        attr(h, 'NumFiles', 1, '<i');
+        if (c.provenance) h.create_attribute('lodi_provenance', JSON.stringify(c.provenance));
+        const p = f.create_group('Parameters');
+        attr(p, 'BoxSize', c.boxSize, '<d');
+        attr(p, 'Omega0', c.omegaM, '<d');
+        attr(p, 'OmegaLambda', c.omegaL, '<d');
+        if (c.omegaB !== undefined) attr(p, 'OmegaBaryon', c.omegaB, '<d');
+        attr(p, 'HubbleParam', c.h, '<d');
+        attr(p, 'UnitLength_in_cm', MPC_IN_CM, '<d');
+        attr(p, 'UnitMass_in_g', GADGET_MASS_UNIT_G, '<d');
+        attr(p, 'UnitVelocity_in_cm_per_s', 1e5, '<d');
+        const grp = f.create_group('Group');
+        f.create_group('Subhalo');
+        f.create_group('IDs');
+        if (n > 0) {
+          grp.create_dataset({ name: 'GroupPos', data: Float32Array.from(g.positions), shape: [n, 3], dtype: '<f' });
+          grp.create_dataset({ name: 'GroupMass', data: Float32Array.from(g.masses, (m) => m / 1e10), shape: [n], dtype: '<f' });
+          grp.create_dataset({ name: 'GroupLen', data: Int32Array.from(g.len), shape: [n], dtype: '<i' });
+          if (g.velocities) grp.create_dataset({ name: 'GroupVel', data: Float32Array.from(g.velocities), shape: [n, 3], dtype: '<f' });
+          if (g.mCrit200) grp.create_dataset({ name: 'Group_M_Crit200', data: Float32Array.from(g.mCrit200, (m) => m / 1e10), shape: [n], dtype: '<f' });
+        }
+      } finally {
+        f.close();
+      }
+    },
+    { force: true },
+  );
+}

@@ -1,0 +1,150 @@
+/**
+ * 3D grids with physical metadata on disk: `name.npy` (float32, C order [x][y][z], or [C][x][y][z]
+ * for multi-channel grids) plus a JSON sidecar `name.json` with box size, redshift, quantity, unit
+ * and provenance.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { assertWritable, writeFileAtomic } from '../util/atomic.js';
+import { LodiIOError, fmtShape } from './errors.js';
+import { readNpy, writeNpy } from './npy.js';
+
+export interface Provenance {
+  command?: string;
+  seed?: number;
+  version?: string;
+  inputs?: string[];
+  [key: string]: unknown;
+}
+
+export interface GridMeta {
+  /** Side of the periodic box in Mpc/h. */
+  boxSize: number;
+  redshift?: number;
+  /** What the grid holds, e.g. 'dm_density', 'T_b', 'halo_mass'. */
+  quantity: string;
+  /** e.g. 'mK', 'Msun/h', '1' (dimensionless). */
+  unit: string;
+  /** Channel names for [C,N,N,N] grids. */
+  channels?: string[];
+  provenance?: Provenance;
+}
+
+export interface Grid {
+  /** float32, C order. */
+  data: Float32Array;
+  /** [N,N,N] or [C,N,N,N]. */
+  shape: number[];
+  meta: GridMeta;
+}
+
+export interface LoadGridOptions {
+  /** Box size in Mpc/h; required without a sidecar, must agree with the sidecar when both exist. */
+  boxSize?: number;
+  /** Required grid size N. */
+  expectN?: number;
+  /** Required number of channels (0 or undefined: a single [N,N,N] cube unless the file has channels). */
+  expectChannels?: number;
+  /** Skip the NaN/Inf check (default: checked). */
+  allowNonFinite?: boolean;
+}
+
+/** The sidecar path for a grid path (`x.npy` → `x.json`). */
+export function sidecarPath(path: string): string {
+  return path.replace(/\.npy$/i, '') + '.json';
+}
+
+/** Grid size N of a [N,N,N] or [C,N,N,N] shape. */
+export function gridN(shape: readonly number[]): number {
+  return shape[shape.length - 1] as number;
+}
+
+/** Checks shape (cubic, optionally multi-channel) and size consistency; throws LodiIOError. */
+export function validateGrid(grid: Grid, file: string, opts: { allowNonFinite?: boolean } = {}): void {
+  const s = grid.shape;
+  const cubic = (s.length === 3 || s.length === 4) && s[s.length - 1] === s[s.length - 2] && s[s.length - 2] === s[s.length - 3];
+  if (!cubic) throw new LodiIOError(file, `expected a cubic grid of shape [N,N,N] or [C,N,N,N], got ${fmtShape(s)}`);
+  const count = s.reduce((a, b) => a * b, 1);
+  if (grid.data.length !== count) throw new LodiIOError(file, `grid data has ${grid.data.length} values, shape ${fmtShape(s)} needs ${count}`);
+  if (!(grid.meta.boxSize > 0) || !Number.isFinite(grid.meta.boxSize)) throw new LodiIOError(file, `box size must be a positive number of Mpc/h, got ${grid.meta.boxSize}`);
+  if (grid.meta.channels && s.length === 4 && grid.meta.channels.length !== s[0]) {
+    throw new LodiIOError(file, `metadata lists ${grid.meta.channels.length} channels but the grid has ${s[0]}`);
+  }
+  if (!opts.allowNonFinite) {
+    const d = grid.data;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i] as number)) {
+        const idx: number[] = [];
+        let r = i;
+        for (let k = s.length - 1; k >= 0; k--) {
+          idx.unshift(r % (s[k] as number));
+          r = Math.floor(r / (s[k] as number));
+        }
+        throw new LodiIOError(file, `non-finite value ${d[i]} at index ${fmtShape(idx)} (flat ${i})`);
+      }
+    }
+  }
+}
+
+/** Writes `path` (.npy) and its JSON sidecar; refuses to overwrite either unless `force`. */
+export function saveGrid(path: string, grid: Grid, opts: { force?: boolean } = {}): void {
+  if (!/\.npy$/i.test(path)) throw new LodiIOError(path, 'grid file name must end in .npy');
+  validateGrid(grid, path, { allowNonFinite: true });
+  const force = opts.force ?? false;
+  const side = sidecarPath(path);
+  assertWritable(path, force);
+  assertWritable(side, force);
+  writeNpy(path, grid.data, grid.shape, { force });
+  const sidecar = { format: 'lodi-grid', version: 1, shape: grid.shape, dtype: 'float32', order: 'C', ...grid.meta };
+  writeFileAtomic(side, JSON.stringify(sidecar, null, 2) + '\n', { force });
+}
+
+function readSidecar(path: string): (GridMeta & { shape?: number[] }) | undefined {
+  const side = sidecarPath(path);
+  if (!existsSync(side)) return undefined;
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(side, 'utf8'));
+  } catch (err) {
+    throw new LodiIOError(side, `invalid JSON: ${(err as Error).message}`);
+  }
+  const o = j as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || typeof o.boxSize !== 'number') {
+    throw new LodiIOError(side, 'sidecar must be a JSON object with a numeric boxSize (Mpc/h)');
+  }
+  return o as unknown as GridMeta & { shape?: number[] };
+}
+
+/** Reads a grid (.npy + optional sidecar) with shape, finiteness and box/grid consistency checks. */
+export function loadGrid(path: string, opts: LoadGridOptions = {}): Grid {
+  const arr = readNpy(path, { expectDtypes: ['float32', 'float64'] });
+  const side = readSidecar(path);
+  if (!side && opts.boxSize === undefined) {
+    throw new LodiIOError(path, `no sidecar ${sidecarPath(path)}; pass the box size (Mpc/h) explicitly`);
+  }
+  if (side && opts.boxSize !== undefined && Math.abs(side.boxSize - opts.boxSize) > 1e-6 * Math.max(side.boxSize, opts.boxSize)) {
+    throw new LodiIOError(path, `box size mismatch: sidecar says ${side.boxSize} Mpc/h, expected ${opts.boxSize} Mpc/h`);
+  }
+  if (side?.shape && fmtShape(side.shape) !== fmtShape(arr.shape)) {
+    throw new LodiIOError(path, `shape mismatch: sidecar says ${fmtShape(side.shape)}, the .npy holds ${fmtShape(arr.shape)}`);
+  }
+  const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array);
+  const { shape: _s, ...rest } = side ?? ({} as Partial<GridMeta> & { shape?: number[] });
+  const meta: GridMeta = {
+    quantity: 'unknown',
+    unit: 'unknown',
+    ...(rest as Partial<GridMeta>),
+    boxSize: side?.boxSize ?? (opts.boxSize as number),
+  };
+  for (const k of ['format', 'version', 'dtype', 'order']) delete (meta as unknown as Record<string, unknown>)[k];
+  const grid: Grid = { data, shape: arr.shape, meta };
+  validateGrid(grid, path, opts);
+  const n = gridN(arr.shape);
+  if (opts.expectN !== undefined && n !== opts.expectN) {
+    throw new LodiIOError(path, `box/grid mismatch: expected N=${opts.expectN}, got ${fmtShape(arr.shape)}`);
+  }
+  const channels = arr.shape.length === 4 ? (arr.shape[0] as number) : 0;
+  if (opts.expectChannels !== undefined && channels !== opts.expectChannels) {
+    throw new LodiIOError(path, `expected ${opts.expectChannels} channels, got shape ${fmtShape(arr.shape)}`);
+  }
+  return grid;
+}
