@@ -24,6 +24,30 @@ namespace {
 
 std::atomic<int64_t> g_live_tensors{0};
 
+std::string FirstLine(const std::string& msg) {
+  auto nl = msg.find('\n');
+  return nl == std::string::npos ? msg : msg.substr(0, nl);
+}
+
+// Every libtorch exception becomes a JavaScript Error; an escaping C++ exception would abort Node.
+template <typename Fn>
+auto Guard(Napi::Env env, const char* what, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string(what) + ": " + FirstLine(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(what) + ": " + FirstLine(e.what()));
+  }
+}
+
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
+Napi::Value Safe(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), "lodi_torch", [&] { return Fn(info); });
+}
+
 struct InstanceData {
   Napi::FunctionReference tensor_ctor;
   Napi::FunctionReference generator_ctor;
@@ -134,18 +158,23 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
     return Napi::Boolean::New(info.Env(), tensor(info.Env()).requires_grad());
   }
   Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), "setRequiresGrad", [&]() -> Napi::Value {
     tensor(info.Env()).set_requires_grad(info[0].As<Napi::Boolean>().Value());
     return info.Env().Undefined();
+    });
   }
   Napi::Value IsLeaf(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), tensor(info.Env()).is_leaf());
   }
   Napi::Value Grad(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), "grad", [&]() -> Napi::Value {
     auto g = tensor(info.Env()).grad();
     if (!g.defined()) return info.Env().Null();
     return Wrap(info.Env(), g);
+    });
   }
   Napi::Value SetGrad(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), "setGrad", [&]() -> Napi::Value {
     auto& t = tensor(info.Env());
     if (info[0].IsNull() || info[0].IsUndefined()) {
       t.mutable_grad() = at::Tensor();
@@ -153,10 +182,13 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
       t.mutable_grad() = FromValue(info[0], "setGrad");
     }
     return info.Env().Undefined();
+    });
   }
   Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), "retainGrad", [&]() -> Napi::Value {
     tensor(info.Env()).retain_grad();
     return info.Env().Undefined();
+    });
   }
   Napi::Value Backward(const Napi::CallbackInfo& info) {
     auto& t = tensor(info.Env());
@@ -207,6 +239,9 @@ class GeneratorHandle : public Napi::ObjectWrap<GeneratorHandle> {
                         InstanceMethod("setState", &GeneratorHandle::SetState)});
   }
   explicit GeneratorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GeneratorHandle>(info) {
+    Guard(info.Env(), "Generator", [&] { Create(info); });
+  }
+  void Create(const Napi::CallbackInfo& info) {
     std::string device = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu";
     uint64_t seed = (uint64_t)info[0].As<Napi::Number>().Int64Value();
     if (device.rfind("cuda", 0) == 0) {
@@ -231,7 +266,7 @@ class GeneratorHandle : public Napi::ObjectWrap<GeneratorHandle> {
   }
   Napi::Value SetState(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(gen_.mutex());
-    gen_.set_state(TensorHandle::FromValue(info[0], "setState"));
+    Guard(info.Env(), "setState", [&] { gen_.set_state(TensorHandle::FromValue(info[0], "setState")); });
     return info.Env().Undefined();
   }
 };
@@ -297,6 +332,7 @@ napi_typedarray_type TypedArrayKind(at::ScalarType s, bool* ok) {
 
 // Copy out: always safe, the JS array owns its memory.
 Napi::Value TensorHandle::ToTypedArray(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), "toTypedArray", [&]() -> Napi::Value {
   Napi::Env env = info.Env();
   at::Tensor t = tensor(env).detach();
   if (t.is_complex()) t = at::view_as_real(t);
@@ -309,10 +345,12 @@ Napi::Value TensorHandle::ToTypedArray(const Napi::CallbackInfo& info) {
   auto ab = Napi::ArrayBuffer::New(env, nbytes);
   if (nbytes) std::memcpy(ab.Data(), t.data_ptr(), nbytes);
   return MakeTypedArray(env, kind, t.numel(), ab);
+  });
 }
 
 // Zero-copy view of a contiguous CPU tensor's memory; the view keeps the storage alive until GC.
 Napi::Value TensorHandle::View(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), "view", [&]() -> Napi::Value {
   Napi::Env env = info.Env();
   at::Tensor& src = tensor(env);
   if (!src.device().is_cpu() || !src.is_contiguous() || src.is_complex())
@@ -329,9 +367,11 @@ Napi::Value TensorHandle::View(const Napi::CallbackInfo& info) {
   auto ab = Napi::ArrayBuffer::New(env, keep->data_ptr(), nbytes,
                                    [](Napi::Env, void*, at::Tensor* k) { delete k; }, keep);
   return MakeTypedArray(env, kind, keep->numel(), ab);
+  });
 }
 
 Napi::Value TensorHandle::CopyFrom(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), "copyFrom", [&]() -> Napi::Value {
   Napi::Env env = info.Env();
   at::Tensor& dst = tensor(env);
   if (!info[0].IsTypedArray()) throw Napi::TypeError::New(env, "copyFrom: expected a typed array");
@@ -347,6 +387,7 @@ Napi::Value TensorHandle::CopyFrom(const Napi::CallbackInfo& info) {
   auto src = at::from_blob(bytes, dst.sizes(), at::TensorOptions().dtype(dst.scalar_type()));
   dst.copy_(src);
   return env.Undefined();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,7 +677,7 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
       }
       throw Napi::Error::New(env, where + " is required (schema " + c10::toString(schema) + ")");
     }
-    stack.push_back(ToIValue(v, a.type(), a.real_type(), a.N(), where));
+    stack.push_back(Guard(env, where.c_str(), [&] { return ToIValue(v, a.type(), a.real_type(), a.N(), where); }));
   }
   // The call consumes the stack; keep the inputs (reference-counted, cheap) for error messages.
   torch::jit::Stack inputs = stack;
@@ -756,20 +797,20 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<InstanceData>(data);
   exports.Set("TensorHandle", tctor);
   exports.Set("GeneratorHandle", gctor);
-  exports.Set("call", Napi::Function::New(env, Call));
-  exports.Set("schema", Napi::Function::New(env, Schema));
-  exports.Set("fromTypedArray", Napi::Function::New(env, FromTypedArray));
-  exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled));
-  exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled));
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
-  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
-  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
-  exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
-  exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable));
-  exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount));
-  exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize));
-  exports.Set("configInfo", Napi::Function::New(env, ConfigInfo));
-  exports.Set("version", Napi::Function::New(env, Version));
+  exports.Set("call", Napi::Function::New(env, Safe<Call>));
+  exports.Set("schema", Napi::Function::New(env, Safe<Schema>));
+  exports.Set("fromTypedArray", Napi::Function::New(env, Safe<FromTypedArray>));
+  exports.Set("setGradEnabled", Napi::Function::New(env, Safe<SetGradEnabled>));
+  exports.Set("isGradEnabled", Napi::Function::New(env, Safe<IsGradEnabled>));
+  exports.Set("setNumThreads", Napi::Function::New(env, Safe<SetNumThreads>));
+  exports.Set("getNumThreads", Napi::Function::New(env, Safe<GetNumThreads>));
+  exports.Set("manualSeed", Napi::Function::New(env, Safe<ManualSeed>));
+  exports.Set("liveTensors", Napi::Function::New(env, Safe<LiveTensors>));
+  exports.Set("cudaAvailable", Napi::Function::New(env, Safe<CudaAvailable>));
+  exports.Set("cudaDeviceCount", Napi::Function::New(env, Safe<CudaDeviceCount>));
+  exports.Set("cudaSynchronize", Napi::Function::New(env, Safe<CudaSynchronize>));
+  exports.Set("configInfo", Napi::Function::New(env, Safe<ConfigInfo>));
+  exports.Set("version", Napi::Function::New(env, Safe<Version>));
   return exports;
 }
 
