@@ -46,9 +46,12 @@ export function writeSection(file: 'BENCHMARKS.md' | 'VALIDATION.md', title: str
   writeFileAtomic(path, parts.join(''));
 }
 
+/** Debian's interpreter, where python3-torch and python3-numpy live (a pyenv shim may shadow it). */
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 /** Runs a Python snippet with Debian's python3 (numpy / torch comparisons); returns stdout. */
 export function runPython(code: string, env: Record<string, string> = {}): string {
-  return execFileSync('python3', ['-c', code], {
+  return execFileSync(PYTHON, ['-c', code], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     maxBuffer: 1 << 26,
