@@ -1,0 +1,85 @@
+/**
+ * Fourier-space helpers on periodic grids through the engine's real FFT: the forward transform of a
+ * float32 grid and Gaussian smoothing of radius R [Mpc/h], W(k) = exp(-k^2 R^2 / 2).
+ *
+ * Wavenumbers follow numpy's fftfreq ordering: index i holds n_i = i for i <= N/2 and i - N above
+ * (the Nyquist index N/2 counts as +N/2, as in Pylians); k = 2π n_i / L in h/Mpc.
+ */
+import { F, op, tensor, tidy, noGrad, type Tensor } from '@lodi/torch';
+
+/** Signed integer wavenumber of FFT index i on an N grid (Nyquist counted positive, as in Pylians). */
+export function waveIndex(i: number, n: number): number {
+  return i > n >> 1 ? i - n : i;
+}
+
+/** Checks that `shape` is [N,N,N] or [C,N,N,N] and matches `data`; returns N. */
+export function cubeSize(data: ArrayLike<number>, shape: readonly number[]): number {
+  const s = shape;
+  if (!(s.length === 3 || s.length === 4) || s[s.length - 1] !== s[s.length - 2] || s[s.length - 2] !== s[s.length - 3]) {
+    throw new Error(`expected a cubic grid [N,N,N] or [C,N,N,N], got [${s.join(',')}]`);
+  }
+  const count = s.reduce((a, b) => a * b, 1);
+  if (data.length !== count) throw new Error(`grid has ${data.length} values, shape [${s.join(',')}] needs ${count}`);
+  return s[s.length - 1]!;
+}
+
+/**
+ * Unnormalised forward real FFT over the last three axes of a float32 grid (complex64 tensor of shape
+ * [..., N, N, N/2+1]). The caller owns (and must dispose) the result.
+ */
+export function rfft3(data: Float32Array, shape: readonly number[]): Tensor {
+  cubeSize(data, shape);
+  return noGrad(() =>
+    tidy(() => {
+      const x = tensor(data, [...shape]);
+      return F.rfftn(x, [-3, -2, -1]);
+    }),
+  );
+}
+
+/** 1D Gaussian factors exp(-k_i^2 R^2 / 2) for the FFT indices of an axis of length m (full or half). */
+function gaussian1d(n: number, m: number, boxSize: number, R: number): Float32Array {
+  const kF = (2 * Math.PI) / boxSize;
+  const g = new Float32Array(m);
+  for (let i = 0; i < m; i++) {
+    const k = kF * waveIndex(i, n);
+    g[i] = Math.exp(-0.5 * k * k * R * R);
+  }
+  return g;
+}
+
+/**
+ * Smooths a periodic grid ([N,N,N] or [C,N,N,N], each channel separately) with a Gaussian of radius
+ * R [Mpc/h] in Fourier space. R = 0 returns a copy. The k = 0 mode is untouched, so the sum (mass)
+ * is conserved.
+ */
+export function gaussianSmooth(data: Float32Array, shape: readonly number[], boxSize: number, R: number): Float32Array {
+  const n = cubeSize(data, shape);
+  if (!(boxSize > 0)) throw new Error(`boxSize must be positive (Mpc/h), got ${boxSize}`);
+  if (!(R >= 0) || !Number.isFinite(R)) throw new Error(`smoothing radius must be >= 0 Mpc/h, got ${R}`);
+  if (R === 0) return data.slice();
+  const nh = (n >> 1) + 1;
+  return noGrad(() =>
+    tidy(() => {
+      const dk = F.rfftn(tensor(data, [...shape]), [-3, -2, -1]);
+      const gx = tensor(gaussian1d(n, n, boxSize, R), [n, 1, 1]);
+      const gy = tensor(gaussian1d(n, n, boxSize, R), [1, n, 1]);
+      const gz = tensor(gaussian1d(n, nh, boxSize, R), [1, 1, nh]);
+      const w = gx.mul(gy).mul(gz);
+      const sm = F.irfftn(dk.mul(w), [n, n, n], [-3, -2, -1]);
+      return sm.contiguous().toFloat32Array();
+    }),
+  );
+}
+
+/**
+ * Interleaved (re, im) float32 values of a complex64 CPU tensor (C order): a zero-copy view of its
+ * memory (which the view keeps alive) when the tensor is contiguous, else a copy.
+ */
+export function complexToInterleaved(t: Tensor): Float32Array {
+  return tidy(() => {
+    const r = op('view_as_real', [t]);
+    const c = r.device === 'cpu' ? r.contiguous() : r.to('cpu').contiguous();
+    return c.dataView() as Float32Array;
+  });
+}

@@ -1,0 +1,8 @@
+/** Fields: mass assignment, Fourier operations, power spectra, one-point statistics, grid preparation. */
+export * from './mas.js';
+export * from './fourier.js';
+export * from './ops.js';
+export * from './symmetry.js';
+export * from './power.js';
+export * from './stats.js';
+export * from './prepare.js';

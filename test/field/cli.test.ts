@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeNpy, saveGrid, loadGrid } from '../../src/io/index.js';
+import { runPower } from '../../src/cli/commands/power.js';
+import { runPrepare } from '../../src/cli/commands/prepare.js';
+import { randomNormal, sum64, relClose } from './helpers.js';
+
+const REF = join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'gadget4-hydro32');
+
+test('lodi power: CSV headers, box from the sidecar or --box, errors without either, refuses to overwrite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lodi-power-'));
+  const n = 16;
+  const a = randomNormal(n ** 3, 1);
+  const bare = join(dir, 'bare.npy');
+  writeNpy(bare, a, [n, n, n]);
+  await assert.rejects(runPower(bare, { mas: 'none', axis: 2 }), /box size/);
+  const r = await runPower(bare, { mas: 'none', axis: 2, box: 25, out: join(dir, 'pk.csv') });
+  const lines = readFileSync(r.csv, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'k,Pk,Nmodes');
+  assert.equal(lines.length - 1, r.rows);
+  await assert.rejects(runPower(bare, { mas: 'none', axis: 2, box: 25, out: join(dir, 'pk.csv') }), /already exists/);
+  const withSide = join(dir, 'a.npy');
+  saveGrid(withSide, { data: a, shape: [n, n, n], meta: { boxSize: 25, quantity: 'x', unit: '1' } });
+  const other = join(dir, 'b.npy');
+  saveGrid(other, { data: randomNormal(n ** 3, 2), shape: [n, n, n], meta: { boxSize: 25, quantity: 'x', unit: '1' } });
+  const x = await runPower(withSide, { mas: 'CIC', axis: 2, cross: other, out: join(dir, 'x.csv') });
+  assert.equal(readFileSync(x.csv, 'utf8').split('\n')[0], 'k,P11,P22,P12,r,Nmodes');
+  await assert.rejects(runPower(withSide, { mas: 'CIC', axis: 2, box: 30, out: join(dir, 'y.csv') }), /box size mismatch/);
+  const small = join(dir, 's.npy');
+  saveGrid(small, { data: randomNormal(8 ** 3, 3), shape: [8, 8, 8], meta: { boxSize: 25, quantity: 'x', unit: '1' } });
+  await assert.rejects(runPower(withSide, { mas: 'CIC', axis: 2, cross: small, out: join(dir, 'z.csv') }), /box\/grid mismatch/);
+  const m = await runPower(withSide, { mas: 'CIC', axis: 2, multipoles: true, out: join(dir, 'm.csv'), plot: join(dir, 'm.png') });
+  assert.equal(readFileSync(m.csv, 'utf8').split('\n')[0], 'k,Pk,P2,Nmodes');
+  assert.ok(existsSync(join(dir, 'm.png')));
+});
+
+test('lodi prepare on the GADGET-4 hydro32 snapshot writes the four grids with sidecars', { skip: !existsSync(join(REF, 'snapshot_002.hdf5')) }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'lodi-prepare-'));
+  const opts = {
+    snapshot: join(REF, 'snapshot_002.hdf5'), groups: join(REF, 'fof_subhalo_tab_002.hdf5'), grid: 32, out,
+    smoothing: 0, massUnit: 'Msun' as const, massDefinition: 'fof' as const, halos: 'groups' as const, chunk: 10_000, plots: false,
+  };
+  await runPrepare(opts);
+  const hi = loadGrid(join(out, 'hi.npy'));
+  relClose(sum64(hi.data) * (25 / 32) ** 3, 6.0015e10, 1e-4, 'M_HI');
+  const halos = loadGrid(join(out, 'halos.npy'), { expectChannels: 4 });
+  assert.equal(halos.meta.channels?.length, 4);
+  assert.equal(loadGrid(join(out, 'tb.npy')).meta.unit, 'mK');
+  assert.ok(existsSync(join(out, 'report.md')));
+  await assert.rejects(runPrepare(opts), /already exists/);
+  await runPrepare({ ...opts, force: true, smoothing: 0.2, plots: true });
+  relClose(sum64(loadGrid(join(out, 'hi.npy')).data) * (25 / 32) ** 3, 6.0015e10, 1e-4, 'M_HI smoothed');
+  assert.ok(existsSync(join(out, 'pk.png')) && existsSync(join(out, 'tb.png')));
+});
