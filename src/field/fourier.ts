@@ -1,6 +1,6 @@
 /**
  * Fourier-space helpers on periodic grids through the engine's real FFT: the forward transform of a
- * float32 grid and Gaussian smoothing of radius R [Mpc/h], W(k) = exp(-k^2 R^2 / 2).
+ * float32 grid and Gaussian smoothing of radius R [Mpc/h], W(k) ≈ exp(-k^2 R^2 / 2) (see gaussian1d).
  *
  * Wavenumbers follow numpy's fftfreq ordering: index i holds n_i = i for i <= N/2 and i - N above
  * (the Nyquist index N/2 counts as +N/2, as in Pylians); k = 2π n_i / L in h/Mpc.
@@ -37,13 +37,36 @@ export function rfft3(data: Float32Array, shape: readonly number[]): Tensor {
   );
 }
 
-/** 1D Gaussian factors exp(-k_i^2 R^2 / 2) for the FFT indices of an axis of length m (full or half). */
+/**
+ * 1D Fourier factors of a Gaussian of radius R sampled on the periodic grid (cell L/n) and
+ * normalised to unit sum, for the FFT indices 0..m-1 of an axis of length n (full or half).
+ *
+ * For R above ~1.5 cells these equal exp(-k^2 R^2 / 2) to better than 1e-6; for smaller R the
+ * analytic factors, cut off at the Nyquist frequency, would make the smoothed map ring around
+ * point-like sources (negative lobes of several per cent of the mass when R is a fraction of a
+ * cell). The sampled kernel is positive everywhere, so smoothing keeps densities non-negative
+ * and conserves mass exactly at any resolution.
+ */
 function gaussian1d(n: number, m: number, boxSize: number, R: number): Float32Array {
-  const kF = (2 * Math.PI) / boxSize;
+  const dx = boxSize / n;
+  const kernel = new Float64Array(n);
+  let norm = 0;
+  // Sum over periodic images out to many R so the wrapped kernel is exact for any box.
+  const images = Math.ceil((8 * R) / boxSize) + 1;
+  for (let j = 0; j < n; j++) {
+    let v = 0;
+    for (let p = -images; p <= images; p++) {
+      const d = (j + p * n) * dx;
+      v += Math.exp((-0.5 * d * d) / (R * R));
+    }
+    kernel[j] = v;
+    norm += v;
+  }
   const g = new Float32Array(m);
   for (let i = 0; i < m; i++) {
-    const k = kF * waveIndex(i, n);
-    g[i] = Math.exp(-0.5 * k * k * R * R);
+    let c = 0;
+    for (let j = 0; j < n; j++) c += kernel[j]! * Math.cos((2 * Math.PI * i * j) / n);
+    g[i] = c / norm;
   }
   return g;
 }
@@ -53,7 +76,13 @@ function gaussian1d(n: number, m: number, boxSize: number, R: number): Float32Ar
  * R [Mpc/h] in Fourier space. R = 0 returns a copy. The k = 0 mode is untouched, so the sum (mass)
  * is conserved.
  */
-export function gaussianSmooth(data: Float32Array, shape: readonly number[], boxSize: number, R: number): Float32Array {
+export function gaussianSmooth(
+  data: Float32Array,
+  shape: readonly number[],
+  boxSize: number,
+  R: number,
+  opts: { nonNegative?: boolean } = {},
+): Float32Array {
   const n = cubeSize(data, shape);
   if (!(boxSize > 0)) throw new Error(`boxSize must be positive (Mpc/h), got ${boxSize}`);
   if (!(R >= 0) || !Number.isFinite(R)) throw new Error(`smoothing radius must be >= 0 Mpc/h, got ${R}`);
@@ -66,7 +95,10 @@ export function gaussianSmooth(data: Float32Array, shape: readonly number[], box
       const gy = tensor(gaussian1d(n, n, boxSize, R), [1, n, 1]);
       const gz = tensor(gaussian1d(n, nh, boxSize, R), [1, 1, nh]);
       const w = gx.mul(gy).mul(gz);
-      const sm = F.irfftn(dk.mul(w), [n, n, n], [-3, -2, -1]);
+      let sm = F.irfftn(dk.mul(w), [n, n, n], [-3, -2, -1]);
+      // The kernel is positive, so only FFT round-off (~1e-7 of the peak) can go below zero;
+      // densities are clipped there so log-space statistics never see negative values.
+      if (opts.nonNegative) sm = sm.clamp(0);
       return sm.contiguous().toFloat32Array();
     }),
   );

@@ -203,7 +203,7 @@ export async function prepareGrids(input: PrepareInput): Promise<PreparedGrids> 
   const finish = (mass: Float32Array, shape: number[]): Float32Array => {
     const inv = 1 / cellVolume;
     for (let i = 0; i < mass.length; i++) mass[i]! *= inv;
-    return R > 0 ? gaussianSmooth(mass, shape, boxSize, R) : mass;
+    return R > 0 ? gaussianSmooth(mass, shape, boxSize, R, { nonNegative: true }) : mass;
   };
 
   if (input.dm) {
