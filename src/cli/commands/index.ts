@@ -1,16 +1,21 @@
 import type { Command } from 'commander';
+import { register as registerDemo } from './demo.js';
 import { register as registerLinearPower } from './linear-power.js';
 import { register as registerHmf } from './hmf.js';
 import { register as registerPower } from './power.js';
 import { register as registerPrepare } from './prepare.js';
 import { register as registerSimulate } from './simulate.js';
+import { register as registerTrainHalogen } from './train-halogen.js';
+import { register as registerPredictHalos } from './predict-halos.js';
 
 /** Each subcommand lives in its own module exporting `register(program)`; add one line per command here. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerDemo(program);
   registerLinearPower(program);
   registerHmf(program);
   registerPower(program);
   registerPrepare(program);
   registerSimulate(program);
+  registerTrainHalogen(program);
+  registerPredictHalos(program);
 }

@@ -1,0 +1,106 @@
+/**
+ * HALOgen timing: one training step (cpu preset) and sliding-window inference on a 128^3 box, lodi
+ * (libtorch through the addon) against the same architecture in Debian's python3-torch, in one run.
+ *
+ *   npm run bench -- halogen [--batch 4] [--reps 3] [--n 128] [--stride 32] [--preset cpu]
+ *
+ * Batch 16 is the paper's; on a 2-core machine one such step takes minutes, so the default here is a
+ * smaller batch (stated in the section). Times are medians; the ratio is lodi / PyTorch.
+ */
+import { join } from 'node:path';
+import { F, Generator, RMSprop, getNumThreads, tidy } from '@lodi/torch';
+import { machineLine, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
+import { preset } from '../src/halogen/config.js';
+import { HalogenNet } from '../src/halogen/model.js';
+import { halogenLoss, weightedMask } from '../src/halogen/loss.js';
+import { slidingWindow } from '../src/halogen/infer.js';
+
+function arg(name: string, def: number | string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : String(def);
+}
+const batch = Number(arg('batch', 4));
+const reps = Number(arg('reps', 3));
+const n = Number(arg('n', 128));
+const stride = Number(arg('stride', 32));
+const cfg = preset(arg('preset', 'cpu'));
+const crop = cfg.data.crop;
+const threads = getNumThreads();
+
+const net = new HalogenNet(cfg.model, 0);
+const desc = net.describe(crop);
+const opt = new RMSprop(net.parameters(), { lr: 2e-4 });
+const gen = new Generator(1);
+const thresholds = [10.5, 10.5, 10.5, 10.5];
+
+function lodiTrainStep(): number {
+  const t0 = performance.now();
+  tidy(() => {
+    const x = F.randn([batch, 1, crop, crop, crop], gen);
+    const y = F.randn([batch, 4, crop, crop, crop], gen).add(10);
+    const t = halogenLoss(net.forward(x), y, weightedMask(y, thresholds), cfg.loss, net.l1());
+    opt.zeroGrad();
+    t.total.backward();
+    opt.step();
+    t.total.item();
+  });
+  return (performance.now() - t0) / 1000;
+}
+
+function lodiInfer(): number {
+  const x = new Float32Array(n ** 3);
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37);
+  net.eval();
+  const t0 = performance.now();
+  slidingWindow(x, n, (t) => net.forward(t), { crop, stride, batch: cfg.infer.batch, channels: 4 });
+  net.train();
+  return (performance.now() - t0) / 1000;
+}
+
+function python(mode: 'train' | 'infer'): { train?: number[]; infer?: number[]; params: number } {
+  const job = { model: cfg.model, threads, crop, batch, reps: 1, mode, n, stride, inferBatch: cfg.infer.batch };
+  const code = `import runpy; runpy.run_path(${JSON.stringify(join(repoRoot, 'bench', 'py', 'halogen.py'))}, run_name='__main__')`;
+  const outText = runPython(code, { HALOGEN_JOB: JSON.stringify(job), PATH: `/usr/bin:${process.env.PATH ?? ''}` });
+  return JSON.parse(outText.trim().split('\n').pop()!);
+}
+
+process.stderr.write(`halogen bench: ${desc.text}; batch ${batch}, ${reps} reps, ${threads} threads\n`);
+lodiTrainStep(); // warm-up
+const lt: number[] = [];
+const pt: number[] = [];
+let pyParams = 0;
+for (let r = 0; r < reps; r++) {
+  const p = python('train'); // includes its own warm-up step
+  pt.push(p.train![0]!);
+  pyParams = p.params;
+  lt.push(lodiTrainStep());
+  process.stderr.write(`  train rep ${r + 1}: lodi ${lt[r]!.toFixed(2)} s, PyTorch ${pt[r]!.toFixed(2)} s\n`);
+}
+const li: number[] = [];
+const pi: number[] = [];
+for (let r = 0; r < Math.max(1, Math.min(reps, 2)); r++) {
+  pi.push(python('infer').infer![0]!);
+  li.push(lodiInfer());
+  process.stderr.write(`  infer rep ${r + 1}: lodi ${li[r]!.toFixed(2)} s, PyTorch ${pi[r]!.toFixed(2)} s\n`);
+}
+if (pyParams !== desc.parameters) process.stderr.write(`warning: PyTorch model has ${pyParams} parameters, lodi ${desc.parameters}\n`);
+const windows = Math.ceil(n / stride) ** 3;
+const rows = [
+  [`train step, batch ${batch}, ${crop}^3`, median(lt), median(pt), median(lt) / median(pt)],
+  [`inference ${n}^3, stride ${stride} (${windows} windows)`, median(li), median(pi), median(li) / median(pi)],
+];
+const body = [
+  `Machine: ${machineLine()}; ${threads} libtorch threads in both. Preset \`${cfg.preset}\`: ${desc.text}` +
+    ` (PyTorch model: ${pyParams.toLocaleString('en-US')} parameters).`,
+  '',
+  mdTable(['case', 'lodi [s]', 'PyTorch 1.13 [s]', 'ratio lodi/PyTorch'], rows),
+  '',
+  `Medians of ${reps} training steps and ${li.length} inference run(s), interleaved with the PyTorch runs. ` +
+    `Batch ${batch}${batch !== 16 ? ' instead of the paper\'s 16, to keep the run short on this machine' : ''}; ` +
+    `inference stride ${stride}${stride !== 16 ? ' (the paper uses 16: 64x the windows of a tiling; cost scales with the window count)' : ''}. ` +
+    'Target ratio ≤ 1.10.',
+].join('\n');
+writeSection('BENCHMARKS.md', 'halogen', body);
+process.stdout.write(body + '\n');
+net.dispose();
+opt.dispose();

@@ -1,0 +1,82 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { loadGrid, saveGrid } from '../../io/grid.js';
+import { assertWritable } from '../../util/atomic.js';
+import { Progress } from '../../util/progress.js';
+import { predictHalos } from '../../halogen/infer.js';
+import { loadHalogen } from '../../halogen/train.js';
+
+function parsePositive(value: string): number {
+  const x = Number(value);
+  if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`not a positive integer: "${value}"`);
+  return x;
+}
+
+export function register(program: Command): void {
+  program
+    .command('predict-halos')
+    .description(
+      'predict the four halo-mass density channels [4,N,N,N] of a periodic DM box with a trained HALOgen model ' +
+        '(sliding window, overlaps averaged, log10 rho_h below the floor set to 0)',
+    )
+    .requiredOption('--model <path>', 'run directory (uses best.safetensors) or a .safetensors file')
+    .requiredOption('--dm <file.npy>', 'DM density grid [N,N,N] (with its JSON sidecar)')
+    .requiredOption('--out <file.npy>', 'output halo grid [4,N,N,N]')
+    .option('--stride <n>', 'window stride in voxels (default: the model config, 16)', parsePositive)
+    .option('--batch <n>', 'windows per forward pass', parsePositive)
+    .option('--floor <log10rho>', 'log10 rho_h below which the output is 0 (default 9.5)', Number)
+    .option('--log', 'write log10 rho_h (averaged, not floored) instead of rho_h')
+    .option('--quiet', 'no progress bar')
+    .option('--force', 'overwrite an existing output')
+    .action((o) => {
+      if (!existsSync(o.dm)) throw new Error(`${o.dm}: not found`);
+      assertWritable(o.out, o.force === true);
+      const dm = loadGrid(o.dm);
+      if (dm.shape.length !== 3) throw new Error(`${o.dm}: expected a [N,N,N] grid, got [${dm.shape}]`);
+      const { model, meta, file } = loadHalogen(o.model);
+      const n = dm.shape[0]!;
+      const trainBox = meta.worlds[0];
+      if (trainBox) {
+        const res = trainBox.boxSize / trainBox.n;
+        const here = dm.meta.boxSize / n;
+        if (Math.abs(here - res) > 0.01 * res)
+          process.stderr.write(`warning: voxel size ${here.toFixed(4)} Mpc/h differs from the training worlds' ${res.toFixed(4)} Mpc/h\n`);
+      }
+      let progress: Progress | null = null;
+      const t0 = Date.now();
+      const p = predictHalos(model, meta, dm.data, n, {
+        stride: o.stride,
+        batch: o.batch,
+        floorLog: o.floor,
+        onProgress: (done, total) => {
+          progress ??= new Progress('predict-halos windows', total, { quiet: o.quiet === true });
+          progress.update(done);
+        },
+      });
+      model.dispose();
+      const cfg = meta.config;
+      saveGrid(
+        o.out,
+        {
+          data: o.log ? p.log : p.density,
+          shape: [cfg.model.outChannels, n, n, n],
+          meta: {
+            boxSize: dm.meta.boxSize,
+            redshift: dm.meta.redshift,
+            quantity: o.log ? 'log10_halo_mass_density' : 'halo_mass_density',
+            unit: o.log ? 'log10 of ' + (trainBox?.haloUnit ?? 'training unit') : trainBox?.haloUnit ?? 'training unit',
+            channels: meta.worlds[0]?.channels ?? cfg.data.massBins.slice(0, -1).map((m, i) => `M in [${m}, ${cfg.data.massBins[i + 1]}) Msun/h`),
+            provenance: {
+              command: ['lodi', ...process.argv.slice(2)].join(' '),
+              inputs: [o.dm, file],
+              model: file,
+              stride: o.stride ?? cfg.infer.stride,
+              floorLog: o.floor ?? cfg.infer.floorLog,
+            },
+          },
+        },
+        { force: o.force === true },
+      );
+      process.stdout.write(`${o.out}: [${cfg.model.outChannels},${n},${n},${n}] in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    });
+}

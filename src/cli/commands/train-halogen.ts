@@ -1,0 +1,56 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { preset, PRESETS } from '../../halogen/config.js';
+import { trainHalogen } from '../../halogen/train.js';
+
+function parseInt0(value: string): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`not a non-negative integer: "${value}"`);
+  return x;
+}
+
+/** The `lodi train` command group (created once; model-specific subcommands attach to it). */
+export function trainCommand(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === 'train') ??
+    program.command('train').description('train a model (halogen: DM density → halo-mass channels)')
+  );
+}
+
+export function register(program: Command): void {
+  trainCommand(program)
+    .command('halogen')
+    .description(
+      'train HALOgen (attention ResUNet, LODI paper Sec. 2.1) on worlds with dm.npy + halos.npy; ' +
+        'writes checkpoint.safetensors (resumable), best.safetensors, train.log, history.csv, loss.png',
+    )
+    .requiredOption('--worlds <dir...>', 'training world directories (each with dm.npy and halos.npy)')
+    .requiredOption('--out <dir>', 'run directory')
+    .option('--preset <name>', `hyper-parameter preset (${Object.keys(PRESETS).join(', ')})`, 'cpu')
+    .option('--epochs <n>', 'number of epochs (default: the preset; with --resume, extends the run)', parseInt0)
+    .option('--seed <int>', 'seed of the weights, the train/validation split and the augmentation', parseInt0, 0)
+    .option('--batch <n>', 'batch size (default: the preset, 16)', parseInt0)
+    .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--force', 'discard an existing run in <out>')
+    .option('--no-plot', 'skip the loss-curve PNG')
+    .option('--quiet', 'no progress bar (the log file is still written)')
+    .action(async (o) => {
+      const cfg = preset(o.preset);
+      if (o.epochs !== undefined) cfg.train.epochs = o.epochs;
+      if (o.batch !== undefined) cfg.data.batchSize = o.batch;
+      const res = await trainHalogen({
+        worlds: o.worlds,
+        config: cfg,
+        out: o.out,
+        seed: o.seed,
+        resume: o.resume === true,
+        force: o.force === true,
+        plot: o.plot !== false,
+        quiet: o.quiet === true,
+        command: ['lodi', ...process.argv.slice(2)].join(' '),
+      });
+      const m = res.meta;
+      process.stdout.write(
+        `${o.out}: ${m.epochsDone} epochs, best validation loss ${m.bestVal?.toPrecision(5)} at epoch ${(m.bestEpoch ?? -1) + 1}\n`,
+      );
+    });
+}
