@@ -56,7 +56,9 @@ export function fieldHistogram(data: ArrayLike<number>, opts: HistogramOptions =
   const used = vals.subarray(0, m).sort();
   const bins = opts.bins ?? 50;
   if (!Number.isInteger(bins) || bins < 1) throw new Error(`bins must be a positive integer, got ${bins}`);
-  let [lo, hi] = opts.range ?? [m ? used[0]! : 0, m ? used[m - 1]! : 1];
+  const range = opts.range ?? [m ? used[0]! : 0, m ? used[m - 1]! : 1];
+  const lo = range[0];
+  let hi = range[1];
   if (!(hi > lo)) hi = lo + 1;
   const edges = Float64Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
   const counts = new Float64Array(bins);

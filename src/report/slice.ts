@@ -133,7 +133,7 @@ export function colorScale(
   }
   if (log) {
     let vmax = opts.vmax ?? (hi > 0 ? hi : 1);
-    let vmin =
+    const vmin =
       opts.vmin ??
       (Number.isFinite(minPos)
         ? Math.max(minPos, vmax * LOG_DYNAMIC_RANGE)

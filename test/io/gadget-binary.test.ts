@@ -115,8 +115,11 @@ function synth(path: string, o: { little: boolean; npart: number[]; nall: number
   const ids = Buffer.alloc((o.ids64 ? 8 : 4) * n);
   for (let i = 0; i < n; i++) {
     const id = o.first + i + (o.ids64 ? 2 ** 33 : 0);
-    if (o.ids64) (o.little ? ids.writeBigUInt64LE(BigInt(id), 8 * i) : ids.writeBigUInt64BE(BigInt(id), 8 * i));
-    else (o.little ? ids.writeUInt32LE(id, 4 * i) : ids.writeUInt32BE(id, 4 * i));
+    if (o.ids64) {
+      if (o.little) ids.writeBigUInt64LE(BigInt(id), 8 * i);
+      else ids.writeBigUInt64BE(BigInt(id), 8 * i);
+    } else if (o.little) ids.writeUInt32LE(id, 4 * i);
+    else ids.writeUInt32BE(id, 4 * i);
   }
   rec(ids);
   const nm = o.npart.reduce((a, c, t) => a + (c > 0 && o.massarr[t] === 0 ? c : 0), 0);

@@ -84,7 +84,7 @@ function initThreads(): void {
 
 function availableCores(): number {
   // os.availableParallelism respects CPU affinity (containers), unlike cpus().length.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const os = require('node:os') as typeof import('node:os');
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
