@@ -1,8 +1,7 @@
 /**
- * Mesh helpers private to the simulator: Fourier wavenumber grids for real FFTs and the CIC
- * paint / readout used inside the particle-mesh force loop (tight typed-array loops, no allocation
- * per particle). Conventions follow the rest of lodi: C order [x][y][z], periodic, CIC nodes at cell
- * corners (x_i = i L / N), positions in Mpc/h.
+ * Mesh helpers private to the simulator: Fourier wavenumber grids for real FFTs, Green's-function and
+ * window grids, and periodic wrapping. Conventions follow the rest of lodi: C order [x][y][z],
+ * periodic, positions in Mpc/h. CIC painting and readout are src/field's `paint` / `readout`.
  */
 import { tensor, type Tensor } from '@lodi/torch';
 
@@ -82,117 +81,6 @@ export function cicWindowHalfGrid(n: number, p: number): Float32Array {
   let idx = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < nh; k++) out[idx++] = wf[i]! * wf[j]! * wh[k]!;
   return out;
-}
-
-/**
- * Adds the CIC-assigned weights of particles at `pos` (flat [np*3], Mpc/h, any real values: wrapped
- * periodically) to the n^3 grid `out` (C order). `weights` defaults to 1 per particle.
- */
-export function cicPaint(pos: ArrayLike<number>, n: number, boxSize: number, out: Float32Array, weights?: ArrayLike<number>): void {
-  const np = Math.floor(pos.length / 3);
-  const s = n / boxSize;
-  const nn = n * n;
-  for (let p = 0; p < np; p++) {
-    let x = pos[3 * p]! * s;
-    let y = pos[3 * p + 1]! * s;
-    let z = pos[3 * p + 2]! * s;
-    x -= Math.floor(x / n) * n;
-    y -= Math.floor(y / n) * n;
-    z -= Math.floor(z / n) * n;
-    let i0 = Math.floor(x);
-    let j0 = Math.floor(y);
-    let k0 = Math.floor(z);
-    const dx = x - i0;
-    const dy = y - j0;
-    const dz = z - k0;
-    if (i0 >= n) i0 -= n;
-    if (j0 >= n) j0 -= n;
-    if (k0 >= n) k0 -= n;
-    const i1 = i0 + 1 === n ? 0 : i0 + 1;
-    const j1 = j0 + 1 === n ? 0 : j0 + 1;
-    const k1 = k0 + 1 === n ? 0 : k0 + 1;
-    const w = weights ? weights[p]! : 1;
-    const tx0 = (1 - dx) * w;
-    const tx1 = dx * w;
-    const ty0 = 1 - dy;
-    const ty1 = dy;
-    const tz0 = 1 - dz;
-    const tz1 = dz;
-    const a00 = i0 * nn + j0 * n;
-    const a01 = i0 * nn + j1 * n;
-    const a10 = i1 * nn + j0 * n;
-    const a11 = i1 * nn + j1 * n;
-    out[a00 + k0] += tx0 * ty0 * tz0;
-    out[a00 + k1] += tx0 * ty0 * tz1;
-    out[a01 + k0] += tx0 * ty1 * tz0;
-    out[a01 + k1] += tx0 * ty1 * tz1;
-    out[a10 + k0] += tx1 * ty0 * tz0;
-    out[a10 + k1] += tx1 * ty0 * tz1;
-    out[a11 + k0] += tx1 * ty1 * tz0;
-    out[a11 + k1] += tx1 * ty1 * tz1;
-  }
-}
-
-/**
- * CIC interpolation of three n^3 grids (gx, gy, gz) at the particle positions; results are written
- * to `out` (flat [np*3]). The same kernel as {@link cicPaint}, so PM forces are pairwise antisymmetric.
- */
-export function cicReadout3(
-  pos: ArrayLike<number>,
-  n: number,
-  boxSize: number,
-  gx: Float32Array,
-  gy: Float32Array,
-  gz: Float32Array,
-  out: Float64Array,
-): void {
-  const np = Math.floor(pos.length / 3);
-  const s = n / boxSize;
-  const nn = n * n;
-  for (let p = 0; p < np; p++) {
-    let x = pos[3 * p]! * s;
-    let y = pos[3 * p + 1]! * s;
-    let z = pos[3 * p + 2]! * s;
-    x -= Math.floor(x / n) * n;
-    y -= Math.floor(y / n) * n;
-    z -= Math.floor(z / n) * n;
-    let i0 = Math.floor(x);
-    let j0 = Math.floor(y);
-    let k0 = Math.floor(z);
-    const dx = x - i0;
-    const dy = y - j0;
-    const dz = z - k0;
-    if (i0 >= n) i0 -= n;
-    if (j0 >= n) j0 -= n;
-    if (k0 >= n) k0 -= n;
-    const i1 = i0 + 1 === n ? 0 : i0 + 1;
-    const j1 = j0 + 1 === n ? 0 : j0 + 1;
-    const k1 = k0 + 1 === n ? 0 : k0 + 1;
-    const a00 = i0 * nn + j0 * n;
-    const a01 = i0 * nn + j1 * n;
-    const a10 = i1 * nn + j0 * n;
-    const a11 = i1 * nn + j1 * n;
-    const w000 = (1 - dx) * (1 - dy) * (1 - dz);
-    const w001 = (1 - dx) * (1 - dy) * dz;
-    const w010 = (1 - dx) * dy * (1 - dz);
-    const w011 = (1 - dx) * dy * dz;
-    const w100 = dx * (1 - dy) * (1 - dz);
-    const w101 = dx * (1 - dy) * dz;
-    const w110 = dx * dy * (1 - dz);
-    const w111 = dx * dy * dz;
-    const vx =
-      w000 * gx[a00 + k0]! + w001 * gx[a00 + k1]! + w010 * gx[a01 + k0]! + w011 * gx[a01 + k1]! +
-      w100 * gx[a10 + k0]! + w101 * gx[a10 + k1]! + w110 * gx[a11 + k0]! + w111 * gx[a11 + k1]!;
-    const vy =
-      w000 * gy[a00 + k0]! + w001 * gy[a00 + k1]! + w010 * gy[a01 + k0]! + w011 * gy[a01 + k1]! +
-      w100 * gy[a10 + k0]! + w101 * gy[a10 + k1]! + w110 * gy[a11 + k0]! + w111 * gy[a11 + k1]!;
-    const vz =
-      w000 * gz[a00 + k0]! + w001 * gz[a00 + k1]! + w010 * gz[a01 + k0]! + w011 * gz[a01 + k1]! +
-      w100 * gz[a10 + k0]! + w101 * gz[a10 + k1]! + w110 * gz[a11 + k0]! + w111 * gz[a11 + k1]!;
-    out[3 * p] = vx;
-    out[3 * p + 1] = vy;
-    out[3 * p + 2] = vz;
-  }
 }
 
 /** Wraps every coordinate into [0, L). */

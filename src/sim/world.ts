@@ -56,7 +56,7 @@ export interface WorldOptions {
 }
 
 export interface World {
-  options: Required<Pick<WorldOptions, 'boxSize' | 'particles' | 'grid' | 'redshift' | 'seed' | 'steps' | 'zInit' | 'pmFactor'>>;
+  options: Required<Pick<WorldOptions, 'boxSize' | 'particles' | 'grid' | 'redshift' | 'seed' | 'steps' | 'zInit' | 'pmFactor' | 'smoothingR'>>;
   cosmo: Cosmology;
   particles: ParticleState;
   halos: FofResult;
@@ -142,7 +142,7 @@ export async function simulateWorld(o: WorldOptions): Promise<World> {
     channels: prepared.meta.channels,
   };
   const world: World = {
-    options: { boxSize, particles: np1, grid, redshift: z, seed, steps, zInit, pmFactor },
+    options: { boxSize, particles: np1, grid, redshift: z, seed, steps, zInit, pmFactor, smoothingR: o.smoothingR ?? 0.2 },
     cosmo,
     particles: state,
     halos,
@@ -266,6 +266,8 @@ async function plotWorld(w: World, out: string, power: LinearPower, force?: bool
       title: `Halos ${w.grids.channels[c]}`,
     });
   }
+  const smoothR = w.options.smoothingR;
+  const kCut = smoothR > 0 ? 1 / smoothR : Infinity;
   const images: { path: string; caption: string }[] = [];
   const pkSeries: { name: string; x: Float64Array; y: Float64Array; dashed?: boolean }[] = [];
   for (const f of fields) {
@@ -273,16 +275,18 @@ async function plotWorld(w: World, out: string, power: LinearPower, force?: bool
     sliceImage(f.data, shape, { axis: 2, index: 'project', start: 0, thickness: slab, log: true, colormap: f.name === 'tb' || f.name === 'hi' ? 'magma' : 'viridis', title: f.title, colorbarLabel: f.label, boxSize }, path);
     images.push({ path, caption: `${f.title}: ${slab}-cell slab` });
     const pk = powerSpectrum(overdensity(f.data), N, { boxSize, mas: 'CIC' });
-    pkSeries.push({ name: f.name, x: pk.k, y: pk.pk });
+    // the grids are Gaussian-smoothed (exp(−k²R²) in P): beyond k = 1/R the spectra only fall off
+    const keep = Array.from(pk.k, (_, i) => i).filter((i) => pk.k[i]! <= kCut);
+    pkSeries.push({ name: f.name, x: Float64Array.from(keep, (i) => pk.k[i]!), y: Float64Array.from(keep, (i) => pk.pk[i]!) });
   }
   const kLin = pkSeries[0]!.x;
   const D = growthFactor(w.cosmo, redshift);
   pkSeries.push({ name: 'linear', x: kLin, y: Float64Array.from(kLin, (k) => power.P0(k) * D * D), dashed: true });
   pkSeries.push({ name: 'halofit', x: kLin, y: halofitPower(power, kLin, redshift), dashed: true });
   const pkPath = join(dir, 'pk.png');
-  await linePlot({ series: pkSeries, xLabel: 'k [h/Mpc]', yLabel: 'P(k) [(Mpc/h)^3]', logX: true, logY: true, title: 'Power spectra (of δ = ρ/ρ̄ − 1)' }, pkPath);
+  await linePlot({ series: pkSeries, xLabel: 'k [h/Mpc]', yLabel: 'P(k) [(Mpc/h)^3]', logX: true, logY: true, title: Number.isFinite(kCut) ? `Power spectra of δ = ρ/ρ̄ − 1 (grids smoothed, R = ${smoothR} Mpc/h; k ≤ 1/R)` : 'Power spectra of δ = ρ/ρ̄ − 1' }, pkPath);
   const sections: ReportSection[] = [{ title: 'Fields', images }];
-  sections.push({ title: 'Power spectra', images: [{ path: pkPath, caption: 'P(k) of every field; linear and halofit (Takahashi 2012) matter P(k) for reference' }] });
+  sections.push({ title: 'Power spectra', images: [{ path: pkPath, caption: 'P(k) of every field up to k = 1/R_smooth (the prepared grids are Gaussian-smoothed, so their P(k) carries exp(−k²R²)); linear and halofit (Takahashi 2012) matter P(k), unsmoothed, for reference' }] });
   if (w.halos.masses.length > 0) {
     const V = boxSize ** 3;
     const mf = haloMassFunction(w.halos.masses, V, { bins: 12 });

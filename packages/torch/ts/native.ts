@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** Raw handle of an `at::Tensor` owned by the addon. */
@@ -82,11 +83,9 @@ function initThreads(): void {
   }
 }
 
+/** Cores this process may use; respects CPU affinity (containers), unlike cpus().length. */
 function availableCores(): number {
-  // os.availableParallelism respects CPU affinity (containers), unlike cpus().length.
-   
-  const os = require('node:os') as typeof import('node:os');
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return availableParallelism();
 }
 
 initThreads();
