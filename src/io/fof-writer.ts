@@ -4,9 +4,8 @@
  * real ones. Lengths in Mpc/h (UnitLength_in_cm = 3.085678e24), masses in 1e10 Msun/h.
  */
 import { withAtomicPath, assertWritable } from '../util/atomic.js';
-import { createH5, type Group } from './hdf5.js';
+import { createH5, setAttr, writeCosmologyAndUnits } from './hdf5.js';
 import { assertFinite, LodiIOError } from './errors.js';
-import { MPC_IN_CM, GADGET_MASS_UNIT_G } from './units.js';
 
 export interface FofCatalogueToWrite {
   /** Mpc/h. */
@@ -31,12 +30,6 @@ export interface FofCatalogueToWrite {
   provenance?: Record<string, unknown>;
 }
 
-function attr(g: Group, name: string, v: number | number[], dtype: '<d' | '<i' | '<Q'): void {
-  const arr = Array.isArray(v) ? v : [v];
-  const typed = dtype === '<d' ? Float64Array.from(arr) : dtype === '<i' ? Int32Array.from(arr) : BigUint64Array.from(arr, (x) => BigInt(x));
-  g.create_attribute(name, typed, Array.isArray(v) ? [arr.length] : [], dtype);
-}
-
 /** Writes a single-file catalogue. */
 export async function writeFofCatalogue(path: string, c: FofCatalogueToWrite, opts: { force?: boolean } = {}): Promise<void> {
   const n = c.groups.len.length;
@@ -53,26 +46,20 @@ export async function writeFofCatalogue(path: string, c: FofCatalogueToWrite, op
       const f = await createH5(tmp);
       try {
         const h = f.create_group('Header');
-        attr(h, 'BoxSize', c.boxSize, '<d');
-        attr(h, 'Redshift', c.redshift, '<d');
-        attr(h, 'Time', 1 / (1 + c.redshift), '<d');
-        attr(h, 'Ngroups_ThisFile', n, '<Q');
-        attr(h, 'Ngroups_Total', n, '<Q');
-        attr(h, 'Nsubhalos_ThisFile', 0, '<Q');
-        attr(h, 'Nsubhalos_Total', 0, '<Q');
-        attr(h, 'Nids_ThisFile', 0, '<Q');
-        attr(h, 'Nids_Total', 0, '<Q');
-        attr(h, 'NumFiles', 1, '<i');
+        setAttr(h, 'BoxSize', c.boxSize, '<d');
+        setAttr(h, 'Redshift', c.redshift, '<d');
+        setAttr(h, 'Time', 1 / (1 + c.redshift), '<d');
+        setAttr(h, 'Ngroups_ThisFile', n, '<Q');
+        setAttr(h, 'Ngroups_Total', n, '<Q');
+        setAttr(h, 'Nsubhalos_ThisFile', 0, '<Q');
+        setAttr(h, 'Nsubhalos_Total', 0, '<Q');
+        setAttr(h, 'Nids_ThisFile', 0, '<Q');
+        setAttr(h, 'Nids_Total', 0, '<Q');
+        setAttr(h, 'NumFiles', 1, '<i');
         if (c.provenance) h.create_attribute('lodi_provenance', JSON.stringify(c.provenance));
         const p = f.create_group('Parameters');
-        attr(p, 'BoxSize', c.boxSize, '<d');
-        attr(p, 'Omega0', c.omegaM, '<d');
-        attr(p, 'OmegaLambda', c.omegaL, '<d');
-        if (c.omegaB !== undefined) attr(p, 'OmegaBaryon', c.omegaB, '<d');
-        attr(p, 'HubbleParam', c.h, '<d');
-        attr(p, 'UnitLength_in_cm', MPC_IN_CM, '<d');
-        attr(p, 'UnitMass_in_g', GADGET_MASS_UNIT_G, '<d');
-        attr(p, 'UnitVelocity_in_cm_per_s', 1e5, '<d');
+        setAttr(p, 'BoxSize', c.boxSize, '<d');
+        writeCosmologyAndUnits(p, c);
         const grp = f.create_group('Group');
         f.create_group('Subhalo');
         f.create_group('IDs');

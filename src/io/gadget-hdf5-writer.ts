@@ -5,9 +5,8 @@
  * layout) and to `Parameters` (GADGET-4 layout), so any reader finds them.
  */
 import { withAtomicPath, assertWritable } from '../util/atomic.js';
-import { createH5, type Group } from './hdf5.js';
+import { createH5, setAttr, writeCosmologyAndUnits, type Group } from './hdf5.js';
 import { assertFinite, LodiIOError } from './errors.js';
-import { MPC_IN_CM, GADGET_MASS_UNIT_G } from './units.js';
 
 export interface SnapshotToWrite {
   /** Mpc/h. */
@@ -34,22 +33,6 @@ export interface WriteSnapshotOptions {
   force?: boolean;
   /** Split into this many pieces `<base>.0.hdf5` ... (path must end in .hdf5; default 1 = one file). */
   numFiles?: number;
-}
-
-function setAttr(g: Group, name: string, value: number | number[], dtype: '<d' | '<i' | '<I'): void {
-  const arr = Array.isArray(value) ? value : [value];
-  const typed = dtype === '<d' ? Float64Array.from(arr) : dtype === '<i' ? Int32Array.from(arr) : Uint32Array.from(arr);
-  g.create_attribute(name, typed, Array.isArray(value) ? [arr.length] : [], dtype);
-}
-
-function writeCosmoAndUnits(g: Group, s: SnapshotToWrite): void {
-  setAttr(g, 'Omega0', s.omegaM, '<d');
-  setAttr(g, 'OmegaLambda', s.omegaL, '<d');
-  if (s.omegaB !== undefined) setAttr(g, 'OmegaBaryon', s.omegaB, '<d');
-  setAttr(g, 'HubbleParam', s.h, '<d');
-  setAttr(g, 'UnitLength_in_cm', MPC_IN_CM, '<d');
-  setAttr(g, 'UnitMass_in_g', GADGET_MASS_UNIT_G, '<d');
-  setAttr(g, 'UnitVelocity_in_cm_per_s', 1e5, '<d');
 }
 
 function pieceNames(path: string, numFiles: number): string[] {
@@ -96,9 +79,9 @@ export async function writeGadgetHdf5(path: string, s: SnapshotToWrite, opts: Wr
           setAttr(h, 'NumPart_Total_HighWord', [0, totHigh, 0, 0, 0, 0], '<I');
           setAttr(h, 'NumFilesPerSnapshot', numFiles, '<i');
           setAttr(h, 'Flag_DoublePrecision', 0, '<i');
-          writeCosmoAndUnits(h, s);
+          writeCosmologyAndUnits(h, s);
           if (s.provenance) h.create_attribute('lodi_provenance', JSON.stringify(s.provenance));
-          writeCosmoAndUnits(f.create_group('Parameters'), s);
+          writeCosmologyAndUnits(f.create_group('Parameters'), s);
           setAttr(f.get('Parameters') as Group, 'BoxSize', s.boxSize, '<d');
           const g = f.create_group('PartType1');
           if (count > 0) {

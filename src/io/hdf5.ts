@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import { LodiIOError, assertFinite, fmtShape } from './errors.js';
+import { MPC_IN_CM, GADGET_MASS_UNIT_G } from './units.js';
 
 export type { H5File, Group, Dataset };
 /** Anything that carries attributes. */
@@ -308,4 +309,29 @@ export function datasetRows(f: H5File, name: string): number | undefined {
 export async function createH5(path: string): Promise<H5File> {
   const h5 = await h5ready();
   return new h5.File(path, 'w');
+}
+
+/** Writes a numeric attribute (scalar, or a 1-D array) with an explicit HDF5 dtype. */
+export function setAttr(g: Group, name: string, v: number | number[], dtype: '<d' | '<i' | '<I' | '<Q'): void {
+  const arr = Array.isArray(v) ? v : [v];
+  const typed =
+    dtype === '<d'
+      ? Float64Array.from(arr)
+      : dtype === '<i'
+        ? Int32Array.from(arr)
+        : dtype === '<I'
+          ? Uint32Array.from(arr)
+          : BigUint64Array.from(arr, (x) => BigInt(x));
+  g.create_attribute(name, typed, Array.isArray(v) ? [arr.length] : [], dtype);
+}
+
+/** Cosmology and code units (Mpc/h, 1e10 Msun/h, km/s) as GADGET-4 stores them, for files lodi writes. */
+export function writeCosmologyAndUnits(g: Group, c: { omegaM: number; omegaL: number; omegaB?: number; h: number }): void {
+  setAttr(g, 'Omega0', c.omegaM, '<d');
+  setAttr(g, 'OmegaLambda', c.omegaL, '<d');
+  if (c.omegaB !== undefined) setAttr(g, 'OmegaBaryon', c.omegaB, '<d');
+  setAttr(g, 'HubbleParam', c.h, '<d');
+  setAttr(g, 'UnitLength_in_cm', MPC_IN_CM, '<d');
+  setAttr(g, 'UnitMass_in_g', GADGET_MASS_UNIT_G, '<d');
+  setAttr(g, 'UnitVelocity_in_cm_per_s', 1e5, '<d');
 }
