@@ -37,7 +37,24 @@ test('lodi power: CSV headers, box from the sidecar or --box, errors without eit
   assert.ok(existsSync(join(dir, 'm.png')));
 });
 
-test('lodi prepare on the GADGET-4 hydro32 snapshot writes the four grids with sidecars', { skip: !existsSync(join(REF, 'snapshot_002.hdf5')) }, async () => {
+test('lodi power --channel picks one channel of a [C,N,N,N] grid and requires it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lodi-power-ch-'));
+  const n = 8;
+  const data = new Float32Array(4 * n ** 3);
+  const ch2 = randomNormal(n ** 3, 7);
+  data.set(ch2, 2 * n ** 3);
+  const multi = join(dir, 'halos.npy');
+  saveGrid(multi, { data, shape: [4, n, n, n], meta: { boxSize: 25, quantity: 'rho_h', unit: 'Msun/h/(Mpc/h)^3' } });
+  const single = join(dir, 'c2.npy');
+  saveGrid(single, { data: ch2, shape: [n, n, n], meta: { boxSize: 25, quantity: 'x', unit: '1' } });
+  await assert.rejects(runPower(multi, { mas: 'none', axis: 2, out: join(dir, 'p.csv') }), /4 channels.*--channel/);
+  await assert.rejects(runPower(multi, { mas: 'none', axis: 2, channel: 4, out: join(dir, 'p.csv') }), /out of range/);
+  const a = await runPower(multi, { mas: 'none', axis: 2, channel: 2, out: join(dir, 'a.csv') });
+  const b = await runPower(single, { mas: 'none', axis: 2, out: join(dir, 'b.csv') });
+  assert.equal(readFileSync(a.csv, 'utf8'), readFileSync(b.csv, 'utf8'));
+});
+
+test('lodi prepare on the GADGET-4 hydro32 snapshot writes the four grids with sidecars', async () => {
   const out = mkdtempSync(join(tmpdir(), 'lodi-prepare-'));
   const opts = {
     snapshot: join(REF, 'snapshot_002.hdf5'), groups: join(REF, 'fof_subhalo_tab_002.hdf5'), grid: 32, out,

@@ -49,7 +49,7 @@ test('synthetic input: totals, halo channels and T_b factor', async () => {
   assert.deepEqual(PAPER_MASS_BINS_MSUN, [3e10, 1e11, 5e11, 1e12, Infinity]);
 });
 
-test('GADGET-4 hydro32 snapshot: total M_HI = 6.0015e10 Msun/h before smoothing, conserved by smoothing', { skip: !existsSync(SNAP) }, async () => {
+test('GADGET-4 hydro32 snapshot: total M_HI = 6.0015e10 Msun/h before smoothing, conserved by smoothing', async () => {
   const snap = await readGadgetHdf5(SNAP, { partTypes: [0, 1], fields: ['positions', 'masses', 'neutralHydrogen', 'sfr'] });
   const fof = await readFofCatalogue(GROUPS);
   const h = snap.header;

@@ -13,13 +13,24 @@ export interface PowerCommandOptions {
   axis: 0 | 1 | 2;
   multipoles?: boolean;
   overdensity?: boolean;
+  /** Channel of a multi-channel [C,N,N,N] grid (e.g. halos.npy), for both grids. */
+  channel?: number;
   out?: string;
   plot?: string;
   force?: boolean;
 }
 
-function loadCube(path: string, box: number | undefined): Grid {
+function loadCube(path: string, box: number | undefined, channel: number | undefined): Grid {
   const g = loadGrid(path, { boxSize: box });
+  if (g.shape.length === 4) {
+    const [c, n] = g.shape as [number, number];
+    if (channel === undefined)
+      throw new Error(`${path}: grid has ${c} channels [${g.shape.join(',')}]; choose one with --channel 0..${c - 1}`);
+    if (!Number.isInteger(channel) || channel < 0 || channel >= c)
+      throw new Error(`${path}: --channel ${channel} is out of range 0..${c - 1}`);
+    const n3 = n ** 3;
+    return { ...g, data: g.data.subarray(channel * n3, (channel + 1) * n3), shape: [n, n, n] };
+  }
   if (g.shape.length !== 3) throw new Error(`${path}: power needs a single [N,N,N] grid, got shape [${g.shape.join(',')}]`);
   return g;
 }
@@ -34,7 +45,7 @@ export async function runPower(file: string, o: PowerCommandOptions): Promise<{ 
   const out = o.out ?? file.replace(/\.npy$/i, '') + (o.cross ? '_xpk.csv' : '_pk.csv');
   assertWritable(out, o.force === true);
   if (o.plot) assertWritable(o.plot, o.force === true);
-  const a = loadCube(file, o.box);
+  const a = loadCube(file, o.box, o.channel);
   const L = a.meta.boxSize;
   const n = a.shape[0]!;
   const field = (g: Grid): Float32Array => (o.overdensity ? overdensity(g.data) : g.data);
@@ -42,7 +53,7 @@ export async function runPower(file: string, o: PowerCommandOptions): Promise<{ 
   const opts = { boxSize: L, mas: o.mas, axis: o.axis, multipoles: o.multipoles };
   let series: { name: string; x: Float64Array; y: Float64Array }[];
   if (o.cross) {
-    const b = loadCube(o.cross, o.box ?? L);
+    const b = loadCube(o.cross, o.box ?? L, o.channel);
     if (Math.abs(b.meta.boxSize - L) > 1e-6 * L) throw new Error(`box mismatch: ${file} is ${L} Mpc/h, ${o.cross} is ${b.meta.boxSize} Mpc/h`);
     if (b.shape[0] !== n) throw new Error(`box/grid mismatch: ${file} is ${n}^3, ${o.cross} is ${b.shape[0]}^3`);
     const x = crossPowerSpectrum(field(a), field(b), n, opts);
@@ -108,6 +119,7 @@ export function register(program: Command): void {
     .option('--mas <scheme>', 'mass-assignment window to deconvolve: CIC, NGP, TSC or none', parseMas, 'CIC' as MasCorrection)
     .option('--axis <axis>', 'line-of-sight axis for multipoles', parseAxis, 2 as 0 | 1 | 2)
     .option('--multipoles', 'also write the quadrupole P2(k) (column P2)')
+    .option('--channel <i>', 'channel of a multi-channel grid such as halos.npy [4,N,N,N]', (v: string) => Number(v))
     .option('--overdensity', 'convert each grid to δ = ρ/ρ̄ − 1 before the transform')
     .option('--out <csv>', 'output CSV (default: <grid>_pk.csv)')
     .option('--plot <png>', 'also draw P(k) as PNG')
