@@ -4,21 +4,25 @@
  * truth (median and 16–84 % band in bins of the true value, as in the paper's Fig. 9), per-channel
  * P(k) ratio and cross-correlation r(k) against the truth.
  *
- *   npm run validate -- halogen [--epochs N] [--train-seed 1] [--test-seed 2] [--particles 128] [--stride 16] [--reuse]
+ *   npm run validate -- halogen [--epochs N] [--batch B] [--train-seed 1] [--test-seed 2] [--particles 128]
+ *                               [--stride 16] [--train-world DIR] [--test-world DIR] [--reuse]
  *
- * Worlds are built with `lodi simulate` code under runs/validate-halogen/ (kept between runs).
+ * Worlds are built with `lodi simulate` code under runs/validate-halogen/ (kept between runs), or
+ * taken from existing `lodi simulate` output directories with --train-world / --test-world.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
 import { simulateWorld } from '../src/sim/world.js';
 import { preset } from '../src/halogen/config.js';
 import { loadWorld } from '../src/halogen/dataset.js';
-import { trainHalogen, loadHalogen, BEST } from '../src/halogen/train.js';
-import { predictHalos } from '../src/halogen/infer.js';
+import { trainHalogen, loadHalogen, plotLoss, BEST } from '../src/halogen/train.js';
+import { predictHalos, toHaloDensity } from '../src/halogen/infer.js';
+import { writeFileAtomic } from '../src/util/atomic.js';
 import { percentile } from '../src/halogen/loss.js';
 import { crossPowerSpectrum } from '../src/field/power.js';
 import { linePlot, multiPanel } from '../src/report/plots.js';
+import { panelImages } from '../src/report/image.js';
 
 function arg(name: string, def: number | string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,6 +31,8 @@ function arg(name: string, def: number | string): string {
 const cfg = preset('cpu');
 const epochs = Number(arg('epochs', cfg.train.epochs));
 cfg.train.epochs = epochs;
+const batch = Number(arg('batch', cfg.data.batchSize));
+cfg.data.batchSize = batch;
 const trainSeed = Number(arg('train-seed', 1));
 const testSeed = Number(arg('test-seed', 2));
 const particles = Number(arg('particles', 128));
@@ -36,7 +42,8 @@ const root = join(repoRoot, 'runs', 'validate-halogen');
 const plots = join(repoRoot, 'docs', 'validation');
 mkdirSync(plots, { recursive: true });
 
-async function world(seed: number): Promise<string> {
+async function world(seed: number, given: string): Promise<string> {
+  if (given) return given;
   const dir = join(root, 'worlds', `seed${seed}-p${particles}`);
   if (!existsSync(join(dir, 'halos.npy'))) {
     process.stderr.write(`building world seed ${seed} (${particles}^3 particles)\n`);
@@ -45,8 +52,12 @@ async function world(seed: number): Promise<string> {
   return dir;
 }
 
-const trainDir = await world(trainSeed);
-const testDir = await world(testSeed);
+const trainDir = await world(trainSeed, arg('train-world', ''));
+const testDir = await world(testSeed, arg('test-world', ''));
+const seedOf = (dir: string): number => (JSON.parse(readFileSync(join(dir, 'world.json'), 'utf8')) as { seed: number }).seed;
+const trainSeedUsed = existsSync(join(trainDir, 'world.json')) ? seedOf(trainDir) : trainSeed;
+const testSeedUsed = existsSync(join(testDir, 'world.json')) ? seedOf(testDir) : testSeed;
+if (trainSeedUsed === testSeedUsed) throw new Error(`train and test worlds have the same IC seed ${trainSeedUsed}`);
 const runDir = join(root, `model-${cfg.preset}`);
 const t0 = Date.now();
 if (!(reuse && existsSync(join(runDir, BEST)))) {
@@ -57,9 +68,23 @@ const { model, meta } = loadHalogen(runDir);
 const test = loadWorld(testDir);
 const n = test.n;
 const t1 = Date.now();
-const pred = predictHalos(model, meta, test.dm, n, { stride });
-const inferSeconds = (Date.now() - t1) / 1000;
+// predictions are cached next to the model so the report can be redrawn with --reuse
+const cache = join(runDir, `pred-seed${testSeedUsed}-stride${stride}.f32`);
+let pred: { log: Float32Array; density: Float32Array };
+let inferSeconds: number;
+if (reuse && existsSync(cache) && existsSync(cache + '.json')) {
+  const raw = readFileSync(cache);
+  const log = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  pred = { log, density: toHaloDensity(log, cfg.data.haloOffset, cfg.infer.floorLog) };
+  inferSeconds = (JSON.parse(readFileSync(cache + '.json', 'utf8')) as { seconds: number }).seconds;
+} else {
+  pred = predictHalos(model, meta, test.dm, n, { stride });
+  inferSeconds = (Date.now() - t1) / 1000;
+  writeFileAtomic(cache, new Uint8Array(pred.log.buffer, pred.log.byteOffset, pred.log.byteLength));
+  writeFileAtomic(cache + '.json', JSON.stringify({ seconds: inferSeconds }));
+}
 model.dispose();
+await plotLoss(meta.history, join(plots, 'halogen-loss.png'));
 
 const n3 = n ** 3;
 const off = cfg.data.haloOffset;
@@ -116,7 +141,7 @@ for (let c = 0; c < 4; c++) {
       ],
       xLabel: 'true log10 rho_h',
       yLabel: 'predicted log10 rho_h',
-      title: `HALOgen ${chanName(c)}: unseen world (seed ${testSeed})`,
+      title: `HALOgen ${chanName(c)}: unseen world (seed ${testSeedUsed})`,
     },
     join(plots, `halogen-pdf-ch${c + 1}.png`),
   );
@@ -162,16 +187,30 @@ for (let c = 0; c < 4; c++) {
   }
 }
 
+// slab projections (mean over `slab` cells along z) of truth and prediction, one row per channel
+const slab = Math.max(1, Math.round(2 / (test.boxSize / n))); // ≈ 2 Mpc/h
+const panels = [];
+for (let c = 0; c < 4; c++) {
+  const t = test.halos.subarray(c * n3, (c + 1) * n3);
+  const p = pred.density.subarray(c * n3, (c + 1) * n3);
+  let vmax = 0;
+  for (const v of t) if (v > vmax) vmax = v;
+  const common = { shape: [n, n, n] as [number, number, number], axis: 2 as const, index: 'project' as const, start: n / 2, thickness: slab, log: true, boxSize: test.boxSize, vmax: vmax / 4, vmin: vmax / 4e4, imageSize: 220, subtitle: '' };
+  panels.push({ data: t, ...common, title: `truth ch${c + 1}` }, { data: p, ...common, title: `HALOgen ch${c + 1}` });
+}
+panelImages(panels, join(plots, 'halogen-slices.png'), { columns: 4, title: `Halo mass density, ${(slab * test.boxSize / n).toFixed(1)} Mpc/h slab, unseen world seed ${testSeedUsed}` });
+
 const h = meta.history;
 const body = [
   `Machine: ${machineLine()}.`,
   '',
   `Trained preset \`${cfg.preset}\` (${meta.description.parameters.toLocaleString('en-US')} parameters, ` +
-    `${(meta.description.flopsPerCrop / 1e9).toFixed(2)} GFLOP per ${meta.description.crop}^3 crop) on world seed ${trainSeed} ` +
+    `${(meta.description.flopsPerCrop / 1e9).toFixed(2)} GFLOP per ${meta.description.crop}^3 crop) on world seed ${trainSeedUsed} ` +
     `(${particles}^3 particles, ${meta.worlds[0]!.n}^3 grid, ${meta.worlds[0]!.boxSize} Mpc/h), ${meta.split.train.length} train / ${meta.split.val.length} validation sub-volumes, ` +
-    `${meta.epochsDone} epochs in ${(trainSeconds / 60).toFixed(1)} min (best validation loss ${meta.bestVal?.toPrecision(4)} at epoch ${(meta.bestEpoch ?? 0) + 1}; ` +
+    `batch ${batch}${batch !== preset('cpu').data.batchSize ? ` (the preset's ${preset('cpu').data.batchSize} would give one optimiser step per epoch on ${meta.split.train.length} crops)` : ''}, ` +
+    `${meta.epochsDone} epochs${epochs !== preset('cpu').train.epochs ? ` (preset: ${preset('cpu').train.epochs}; reduced to fit the time budget)` : ''} in ${(trainSeconds / 60).toFixed(1)} min (best validation loss ${meta.bestVal?.toPrecision(4)} at epoch ${(meta.bestEpoch ?? 0) + 1}; ` +
     `first/last train loss ${h[0]?.trainLoss.toPrecision(4)} / ${h[h.length - 1]?.trainLoss.toPrecision(4)}). ` +
-    `Evaluated on the unseen world seed ${testSeed}: sliding window stride ${stride}, ${inferSeconds.toFixed(1)} s, floor log10 rho_h < ${floor} → 0.`,
+    `Evaluated on the unseen world seed ${testSeedUsed}: sliding window stride ${stride}, ${inferSeconds.toFixed(1)} s, floor log10 rho_h < ${floor} → 0.`,
   '',
   '### Log-density distribution (voxels with log10 rho_h ≥ floor)',
   '',

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readGadgetHdf5, readFofCatalogue } from '../../src/io/index.js';
 import { prepareGrids, massBinEdgesMsunH, gasHiMass, PAPER_MASS_BINS_MSUN } from '../../src/field/prepare.js';
