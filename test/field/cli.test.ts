@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { referenceDir } from '../reference-dir.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { runPower } from '../../src/cli/commands/power.js';
 import { runPrepare } from '../../src/cli/commands/prepare.js';
 import { randomNormal, sum64, relClose } from './helpers.js';
 
-const REF = join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'gadget4-hydro32');
+const REF = join(referenceDir(), 'gadget4-hydro32');
 
 test('lodi power: CSV headers, box from the sidecar or --box, errors without either, refuses to overwrite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lodi-power-'));
@@ -16,7 +17,8 @@ test('lodi power: CSV headers, box from the sidecar or --box, errors without eit
   const a = randomNormal(n ** 3, 1);
   const bare = join(dir, 'bare.npy');
   writeNpy(bare, a, [n, n, n]);
-  await assert.rejects(runPower(bare, { mas: 'none', axis: 2 }), /box size/);
+  await assert.rejects(runPower(bare, { mas: 'none', axis: 2 }), /no sidecar .*bare\.json.*pass --box/);
+  await assert.rejects(runPower(join(dir, 'missing.npy'), { mas: 'none', axis: 2, box: 25 }), /missing\.npy: file not found/);
   const r = await runPower(bare, { mas: 'none', axis: 2, box: 25, out: join(dir, 'pk.csv') });
   const lines = readFileSync(r.csv, 'utf8').trim().split('\n');
   assert.equal(lines[0], 'k,Pk,Nmodes');
@@ -52,6 +54,7 @@ test('lodi power --channel picks one channel of a [C,N,N,N] grid and requires it
   const a = await runPower(multi, { mas: 'none', axis: 2, channel: 2, out: join(dir, 'a.csv') });
   const b = await runPower(single, { mas: 'none', axis: 2, out: join(dir, 'b.csv') });
   assert.equal(readFileSync(a.csv, 'utf8'), readFileSync(b.csv, 'utf8'));
+  await assert.rejects(runPower(single, { mas: 'none', axis: 2, channel: 1, out: join(dir, 'c.csv') }), /single channel/);
 });
 
 test('lodi prepare on the GADGET-4 hydro32 snapshot writes the four grids with sidecars', async () => {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { referenceDir } from '../reference-dir.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readGadgetHdf5, readFofCatalogue } from '../../src/io/index.js';
@@ -6,7 +7,7 @@ import { prepareGrids, massBinEdgesMsunH, gasHiMass, PAPER_MASS_BINS_MSUN } from
 import { brightnessTemperatureFactor, CAMELS_CV } from '../../src/cosmo/index.js';
 import { sum64, relClose } from './helpers.js';
 
-const REF = join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'gadget4-hydro32');
+const REF = join(referenceDir(), 'gadget4-hydro32');
 const SNAP = join(REF, 'snapshot_002.hdf5');
 const GROUPS = join(REF, 'fof_subhalo_tab_002.hdf5');
 

@@ -1,21 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot, referenceDir } from '../reference-dir.js';
 
-/** The repository root: the nearest ancestor holding the package.json of "lodi". */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj) && (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'lodi') return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repository root (package.json of lodi) not found');
-    dir = up;
-  }
-}
-
-export const REF = resolve(repoRoot(), '..', 'shared', 'reference');
+export { repoRoot };
+export const REF = referenceDir();
 
 /** A fresh temporary directory and its cleanup. */
 export function tempDir(prefix = 'lodi-io-'): { dir: string; cleanup: () => void } {
