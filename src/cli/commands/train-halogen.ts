@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { preset, PRESETS } from '../../halogen/config.js';
-import { trainHalogen } from '../../halogen/train.js';
+import type { TrainOptions, TrainResult } from '../../halogen/train.js';
+import { runInWorker } from '../../util/worker.js';
 
 function parseInt0(value: string): number {
   const x = Number(value);
@@ -37,7 +38,8 @@ export function register(program: Command): void {
       const cfg = preset(o.preset);
       if (o.epochs !== undefined) cfg.train.epochs = o.epochs;
       if (o.batch !== undefined) cfg.data.batchSize = o.batch;
-      const res = await trainHalogen({
+      // Training runs in a worker thread; its progress output is forwarded to this terminal.
+      const res = await runInWorker<TrainResult>(new URL('../../halogen/train.js', import.meta.url).href, 'trainHalogen', {
         worlds: o.worlds,
         config: cfg,
         out: o.out,
@@ -47,7 +49,7 @@ export function register(program: Command): void {
         plot: o.plot !== false,
         quiet: o.quiet === true,
         command: ['lodi', ...process.argv.slice(2)].join(' '),
-      });
+      } satisfies TrainOptions);
       const m = res.meta;
       process.stdout.write(
         `${o.out}: ${m.epochsDone} epochs, best validation loss ${m.bestVal?.toPrecision(5)} at epoch ${(m.bestEpoch ?? -1) + 1}\n`,
