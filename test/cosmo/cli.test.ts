@@ -50,7 +50,7 @@ test('hmf writes M,dndlog10M,sigma and refuses to overwrite without force', () =
   assert.throws(() => runHmf({ z: 0, model: 'ps', mmin: 1e8, mmax: 1e16, n: 5, out }), /already exists/);
   runHmf({ z: 1, model: 'ps', mmin: 1e8, mmax: 1e16, n: 5, out, force: true, deltaC: 1.686 });
   assert.equal(readCsv(out).rows.length, 5);
-  assert.throws(() => runHmf({ z: 0, model: 'st', mmin: 1e10, mmax: 1e8, n: 5, out: join(dir, 'x.csv') }), /min < max/);
+  assert.throws(() => runHmf({ z: 0, model: 'st', mmin: 1e10, mmax: 1e8, n: 5, out: join(dir, 'x.csv') }), /--mmin < --mmax/);
 });
 
 test('commands register with commander and parse options', async () => {

@@ -14,11 +14,18 @@ function finish(t: Tensor, o: CreateOptions): Tensor {
 
 // ---- creation -------------------------------------------------------------------------------
 
-/** Copies a typed array into a new tensor of the given shape (dtype follows the array unless given). */
+/**
+ * Copies data into a new tensor of the given shape. A typed array keeps its dtype unless `dtype` is
+ * given; a plain number array becomes float32 (PyTorch's default) unless `dtype` is given, and is
+ * then converted from float64 so float64/int64 values are exact.
+ */
 export function tensor(data: TypedArray | number[], shape?: number[], o: CreateOptions = {}): Tensor {
-  const arr: TypedArray = Array.isArray(data) ? Float32Array.from(data) : data;
-  const h = native.fromTypedArray(arr, shape ?? [arr.length], o.dtype === 'bool' ? 'bool' : undefined);
-  let t = new Tensor(h);
+  const arr: TypedArray = Array.isArray(data)
+    ? o.dtype && o.dtype !== 'float32'
+      ? Float64Array.from(data)
+      : Float32Array.from(data)
+    : data;
+  let t = new Tensor(native.fromTypedArray(arr, shape ?? [arr.length]));
   if (o.dtype && o.dtype !== t.dtype) {
     const c = t.to(o.dtype);
     t.dispose();
@@ -47,15 +54,31 @@ export function full(shape: number[], value: number, o: CreateOptions = {}): Ten
 export function empty(shape: number[], o: CreateOptions = {}): Tensor {
   return finish(op('empty.memory_format', [shape], { dtype: o.dtype ?? 'float32', device: o.device ?? 'cpu' }), o);
 }
-export function zerosLike(t: Tensor): Tensor {
-  return op('zeros_like', [t]);
+/** Options of the `*Like` creators: dtype and device default to those of the model tensor. */
+function likeKw(t: Tensor, o: CreateOptions): Record<string, unknown> {
+  return { dtype: o.dtype ?? t.dtype, device: o.device ?? t.device };
 }
-export function onesLike(t: Tensor): Tensor {
-  return op('ones_like', [t]);
+export function zerosLike(t: Tensor, o: CreateOptions = {}): Tensor {
+  return finish(op('zeros_like', [t], likeKw(t, o)), o);
 }
-/** Values start, start+step, ... < end. */
-export function arange(start: number, end: number, step = 1, o: CreateOptions = {}): Tensor {
-  return op('arange.start_step', [start, end, step], { dtype: o.dtype ?? 'float32', device: o.device ?? 'cpu' });
+export function onesLike(t: Tensor, o: CreateOptions = {}): Tensor {
+  return finish(op('ones_like', [t], likeKw(t, o)), o);
+}
+export function fullLike(t: Tensor, value: number, o: CreateOptions = {}): Tensor {
+  return finish(op('full_like', [t, value], likeKw(t, o)), o);
+}
+/**
+ * Values start, start+step, ... < end; `arange(n)` gives 0..n-1. As in PyTorch the dtype is int64
+ * when start, end and step are all integers, float32 otherwise (unless `dtype` is given).
+ */
+export function arange(start: number, end?: number, step = 1, o: CreateOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (step === 0) throw new Error('arange: step must be non-zero');
+  const integral = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
+  return op('arange.start_step', [start, end, step], {
+    dtype: o.dtype ?? (integral ? 'int64' : 'float32'),
+    device: o.device ?? 'cpu',
+  });
 }
 export function linspace(start: number, end: number, steps: number, o: CreateOptions = {}): Tensor {
   return op('linspace', [start, end, steps], { dtype: o.dtype ?? 'float32', device: o.device ?? 'cpu' });
@@ -86,31 +109,45 @@ export class Generator {
   }
 }
 
+/** Device to sample on: `device` if given, else the generator's; the two must be of the same kind. */
+function genDevice(what: string, gen: Generator, device?: string): string {
+  const d = device ?? gen.device;
+  if (d.split(':')[0] !== gen.device.split(':')[0])
+    throw new Error(
+      `${what}: the Generator is on '${gen.device}' but device '${d}' was requested; ` +
+        `create the Generator with device '${d}', or sample on '${gen.device}' and move the result with .to()`,
+    );
+  return d;
+}
+
 export function randn(shape: number[], gen: Generator, o: CreateOptions = {}): Tensor {
-  return finish(
-    op('randn.generator', [shape], { generator: gen, dtype: o.dtype ?? 'float32', device: o.device ?? gen.device }),
-    o,
-  );
+  const device = genDevice('randn', gen, o.device);
+  return finish(op('randn.generator', [shape], { generator: gen, dtype: o.dtype ?? 'float32', device }), o);
 }
 export function rand(shape: number[], gen: Generator, o: CreateOptions = {}): Tensor {
-  return finish(
-    op('rand.generator', [shape], { generator: gen, dtype: o.dtype ?? 'float32', device: o.device ?? gen.device }),
-    o,
-  );
+  const device = genDevice('rand', gen, o.device);
+  return finish(op('rand.generator', [shape], { generator: gen, dtype: o.dtype ?? 'float32', device }), o);
+}
+/** Standard normal noise with the shape, dtype and device of `t` (unless overridden). */
+export function randnLike(t: Tensor, gen: Generator, o: CreateOptions = {}): Tensor {
+  return randn(t.shape, gen, { dtype: o.dtype ?? t.dtype, device: o.device ?? t.device, requiresGrad: o.requiresGrad });
+}
+/** Uniform [0, 1) noise with the shape, dtype and device of `t` (unless overridden). */
+export function randLike(t: Tensor, gen: Generator, o: CreateOptions = {}): Tensor {
+  return rand(t.shape, gen, { dtype: o.dtype ?? t.dtype, device: o.device ?? t.device, requiresGrad: o.requiresGrad });
 }
 /** Integers uniformly in [low, high). */
 export function randint(low: number, high: number, shape: number[], gen: Generator, o: CreateOptions = {}): Tensor {
-  return op('randint.low_generator', [low, high, shape], {
-    generator: gen,
-    dtype: o.dtype ?? 'int64',
-    device: o.device ?? gen.device,
-  });
+  const device = genDevice('randint', gen, o.device);
+  return op('randint.low_generator', [low, high, shape], { generator: gen, dtype: o.dtype ?? 'int64', device });
 }
 /** Random permutation of 0..n-1. */
 export function randperm(n: number, gen: Generator): Tensor {
   return op('randperm.generator', [n], { generator: gen, dtype: 'int64', device: gen.device });
 }
+/** 0/1 draws with probabilities `p` (same device as the generator). */
 export function bernoulli(p: Tensor, gen: Generator): Tensor {
+  genDevice('bernoulli', gen, p.device);
   return op('bernoulli', [p], { generator: gen });
 }
 /** Sets the global seed (ops called without a Generator). Prefer explicit Generators. */
@@ -188,6 +225,8 @@ export function interpolate(
   x: Tensor,
   o: { size?: number[]; scale?: number; mode: 'trilinear' | 'nearest'; alignCorners?: boolean },
 ): Tensor {
+  if (!o.size && !(typeof o.scale === 'number' && o.scale > 0))
+    throw new Error('interpolate: give either size or a positive scale');
   const scales = o.size ? null : [o.scale!, o.scale!, o.scale!];
   if (o.mode === 'nearest') return op('upsample_nearest3d.vec', [x, o.size ?? null, scales]);
   return op('upsample_trilinear3d.vec', [x, o.size ?? null, o.alignCorners ?? false, scales]);
@@ -210,6 +249,8 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 /** Inverted dropout with an explicit random stream; identity when `training` is false or p = 0. */
 export function dropout(x: Tensor, p: number, training: boolean, gen: Generator): Tensor {
   if (!training || p === 0) return op('alias', [x]);
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  genDevice('dropout', gen, x.device);
   const keepProb = op('full_like', [x, 1 - p]);
   const mask = op('bernoulli', [keepProb], { generator: gen });
   keepProb.dispose();

@@ -101,8 +101,10 @@ export function uniformInit(shape: number[], fanIn: number, gen: Generator, devi
 }
 
 export interface Conv3dOptions {
+  /** Cubic kernel size (default 3). */
   kernel?: number;
   stride?: number;
+  /** Default floor(kernel/2) ("same" size for odd kernels); unlike PyTorch's nn.Conv3d, whose default is 0. */
   padding?: number;
   paddingMode?: 'zeros' | 'circular';
   groups?: number;

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { native } from './native.js';
-import { Tensor, type DType } from './tensor.js';
+import { op, Tensor, type DType } from './tensor.js';
 
 /**
  * safetensors (https://github.com/huggingface/safetensors) reader/writer: an 8-byte little-endian
@@ -27,16 +27,28 @@ const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8,
 /** Writes tensors (moved to CPU, contiguous) atomically: a temporary file, fsync, then rename. */
 export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string> = {}): void {
   const header: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata))
+    if (typeof v !== 'string') throw new Error(`saveSafetensors(${path}): metadata '${k}' must be a string, got ${typeof v}`);
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (name === '__metadata__') throw new Error(`saveSafetensors(${path}): '__metadata__' is reserved, not a tensor name`);
     const code = NAMES[t.dtype];
-    if (!code || t.dtype === 'float16' || t.dtype === 'bfloat16')
-      throw new Error(`saveSafetensors(${path}): tensor '${name}' has unsupported dtype ${t.dtype}`);
-    const src = t.device === 'cpu' ? t : t.to('cpu');
-    const arr = src.toArray();
-    if (src !== t) src.dispose();
+    if (!code) throw new Error(`saveSafetensors(${path}): tensor '${name}' has unsupported dtype ${t.dtype}`);
+    const cpu = t.device === 'cpu' ? t : t.to('cpu');
+    // 16-bit floats have no typed array: copy their bits out as int16.
+    let arr;
+    if (code === 'F16' || code === 'BF16') {
+      const c = cpu.contiguous();
+      const bits = op('view.dtype', [c, 'int16']);
+      arr = bits.toArray();
+      bits.dispose();
+      c.dispose();
+    } else {
+      arr = cpu.toArray();
+    }
+    if (cpu !== t) cpu.dispose();
     const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
     header[name] = { dtype: code, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     chunks.push(bytes);
@@ -92,19 +104,32 @@ export function loadSafetensors(path: string): SafetensorsFile {
   let metadata: Record<string, string> = {};
   for (const [name, e] of Object.entries(header)) {
     if (name === '__metadata__') {
+      if (typeof e !== 'object' || e === null || Object.values(e).some((v) => typeof v !== 'string'))
+        fail('__metadata__ must map strings to strings');
       metadata = e as Record<string, string>;
       continue;
     }
+    if (typeof e !== 'object' || e === null) fail(`entry '${name}' is not an object`);
     const entry = e as { dtype: string; shape: number[]; data_offsets: [number, number] };
     const dtype = CODES[entry.dtype];
     if (!dtype) fail(`tensor '${name}' has unsupported dtype ${entry.dtype}`);
+    const isIndex = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+    if (!Array.isArray(entry.shape) || !entry.shape.every(isIndex)) fail(`tensor '${name}' has an invalid shape`);
+    if (!Array.isArray(entry.data_offsets) || entry.data_offsets.length !== 2 || !entry.data_offsets.every(isIndex))
+      fail(`tensor '${name}' has invalid data_offsets`);
     const [b, end] = entry.data_offsets;
     const count = entry.shape.reduce((a, s) => a * s, 1);
     if (end - b !== count * BYTES[entry.dtype]!) fail(`tensor '${name}': ${end - b} bytes for shape [${entry.shape}] ${entry.dtype}`);
     if (base + end > buf.byteLength) fail(`tensor '${name}' runs past the end of the file (truncated?)`);
     const bytes = new Uint8Array(count * BYTES[entry.dtype]!);
     bytes.set(buf.subarray(base + b, base + end));
-    tensors.set(name, new Tensor(native.fromTypedArray(view(bytes, dtype!), entry.shape, dtype)));
+    tensors.set(name, new Tensor(native.fromTypedArray(view(bytes, dtype!), entry.shape, dtype === 'bool' ? 'uint8' : dtype)));
+    if (dtype === 'bool') {
+      // Any non-zero byte is true, as in safetensors; a raw reinterpretation would keep other values.
+      const raw = tensors.get(name)!;
+      tensors.set(name, raw.ne(0));
+      raw.dispose();
+    }
   }
   return { tensors, metadata };
 }
@@ -124,6 +149,9 @@ function view(bytes: Uint8Array, dtype: DType): ArrayBufferView {
       return new Int16Array(b);
     case 'int8':
       return new Int8Array(b);
+    case 'float16':
+    case 'bfloat16':
+      return new Int16Array(b);
     default:
       return bytes;
   }

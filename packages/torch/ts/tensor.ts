@@ -75,7 +75,10 @@ export class Tensor {
   }
   size(dim: number): number {
     const s = this.shape;
-    return s[dim < 0 ? s.length + dim : dim]!;
+    const d = dim < 0 ? s.length + dim : dim;
+    if (!Number.isInteger(d) || d < 0 || d >= s.length)
+      throw new RangeError(`size(${dim}): dimension out of range for a ${s.length}-d tensor [${s.join(',')}]`);
+    return s[d]!;
   }
 
   dispose(): void {
@@ -93,10 +96,20 @@ export class Tensor {
     this._h.setRequiresGrad(on);
     return this;
   }
-  /** Gradient accumulated by `backward()`, or null. A new handle each call (dispose it or use tidy). */
+  /**
+   * Gradient accumulated by `backward()`, or null. A new handle each call (dispose it or use tidy);
+   * use `hasGrad` for a plain presence test.
+   */
   get grad(): Tensor | null {
     const g = this._h.grad();
     return g ? new Tensor(g) : null;
+  }
+  /** Whether a gradient is stored, without creating a handle (safe outside `tidy`). */
+  get hasGrad(): boolean {
+    const g = this._h.grad();
+    if (!g) return false;
+    g.dispose();
+    return true;
   }
   set grad(g: Tensor | null) {
     this._h.setGrad(g ? g._h : null);
@@ -139,7 +152,7 @@ export class Tensor {
   dataView(): TypedArray {
     return this._h.view();
   }
-  /** Value of a one-element tensor. */
+  /** Value of a one-element tensor (int64 values beyond 2^53 lose precision). */
   item(): number {
     return Number(this._h.item());
   }
@@ -148,10 +161,10 @@ export class Tensor {
     this._h.copyFrom(data);
     return this;
   }
-  /** Nested JS array, for small tensors (tests, printing). */
+  /** Nested JS array, for small tensors (tests, printing). Complex values become [re, im] pairs. */
   toList(): number[] | number {
     const flat = Array.from(this.toArray() as ArrayLike<number | bigint>, Number);
-    const shape = this.shape;
+    const shape = this.dtype.startsWith('complex') ? [...this.shape, 2] : this.shape;
     if (shape.length === 0) return flat[0]!;
     const build = (d: number, off: number): unknown[] => {
       const n = shape[d]!;
@@ -282,14 +295,23 @@ export class Tensor {
   clamp(min: number | null, max: number | null = null): Tensor {
     return op('clamp', [this, min, max]);
   }
-  maximum(o: Tensor): Tensor {
-    return op('maximum', [this, o]);
+  /** 1 / x. */
+  reciprocal(): Tensor {
+    return op('reciprocal', [this]);
   }
-  minimum(o: Tensor): Tensor {
-    return op('minimum', [this, o]);
+  /** Elementwise maximum; a number acts as a lower bound (clamp_min). */
+  maximum(o: TensorLike): Tensor {
+    return typeof o === 'number' ? op('clamp_min', [this, o]) : op('maximum', [this, o]);
+  }
+  /** Elementwise minimum; a number acts as an upper bound (clamp_max). */
+  minimum(o: TensorLike): Tensor {
+    return typeof o === 'number' ? op('clamp_max', [this, o]) : op('minimum', [this, o]);
   }
   isfinite(): Tensor {
     return op('isfinite', [this]);
+  }
+  isnan(): Tensor {
+    return op('isnan', [this]);
   }
   gt(o: TensorLike): Tensor {
     return typeof o === 'number' ? op('gt.Scalar', [this, o]) : op('gt.Tensor', [this, o]);
@@ -306,8 +328,17 @@ export class Tensor {
   eq(o: TensorLike): Tensor {
     return typeof o === 'number' ? op('eq.Scalar', [this, o]) : op('eq.Tensor', [this, o]);
   }
+  ne(o: TensorLike): Tensor {
+    return typeof o === 'number' ? op('ne.Scalar', [this, o]) : op('ne.Tensor', [this, o]);
+  }
   logicalAnd(o: Tensor): Tensor {
     return op('logical_and', [this, o]);
+  }
+  logicalOr(o: Tensor): Tensor {
+    return op('logical_or', [this, o]);
+  }
+  logicalXor(o: Tensor): Tensor {
+    return op('logical_xor', [this, o]);
   }
   logicalNot(): Tensor {
     return op('logical_not', [this]);
@@ -336,9 +367,15 @@ export class Tensor {
       keepdim: opts.keepdim ?? false,
     });
   }
+  /** Product of all elements, or over `dim`. */
+  prod(dim?: number, keepdim = false): Tensor {
+    return dim === undefined ? op('prod', [this]) : op('prod.dim_int', [this, dim, keepdim]);
+  }
+  /** Maximum of all elements (0-d); use `amax(dim)` for a maximum over dims. */
   max(): Tensor {
     return op('max', [this]);
   }
+  /** Minimum of all elements (0-d); use `amin(dim)` for a minimum over dims. */
   min(): Tensor {
     return op('min', [this]);
   }
@@ -351,8 +388,9 @@ export class Tensor {
   argmax(dim?: number, keepdim = false): Tensor {
     return op('argmax', [this, dim ?? null, keepdim]);
   }
-  norm(p = 2): Tensor {
-    return op('norm.Scalar', [this, p]);
+  /** p-norm of all elements, or over `dim`. */
+  norm(p = 2, dim?: number | number[], keepdim = false): Tensor {
+    return dim === undefined ? op('norm.Scalar', [this, p]) : op('norm.ScalarOpt_dim', [this, p, asList(dim), keepdim]);
   }
   cumsum(dim: number): Tensor {
     return op('cumsum', [this, dim]);
@@ -515,21 +553,23 @@ export class Tensor {
   }
 }
 
-function isDType(s: string): s is DType {
-  return [
-    'float32',
-    'float64',
-    'float16',
-    'bfloat16',
-    'int32',
-    'int64',
-    'int16',
-    'int8',
-    'uint8',
-    'bool',
-    'complex64',
-    'complex128',
-  ].includes(s);
+const DTYPES: ReadonlySet<string> = new Set<DType>([
+  'float32',
+  'float64',
+  'float16',
+  'bfloat16',
+  'int32',
+  'int64',
+  'int16',
+  'int8',
+  'uint8',
+  'bool',
+  'complex64',
+  'complex128',
+]);
+
+export function isDType(s: string): s is DType {
+  return DTYPES.has(s);
 }
 
 export function asList(x: number | number[]): number[] {

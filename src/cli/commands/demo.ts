@@ -5,7 +5,7 @@ import { simulateWorld } from '../../sim/world.js';
 import { LinearPower, SigmaM, dndlog10M } from '../../cosmo/index.js';
 import { crossPowerSpectrum, haloMassFunction, overdensity, powerSpectrum } from '../../field/index.js';
 import { linePlot, panelImages, writeReport, type ReportSection } from '../../report/index.js';
-import { parseInteger, parseNumber } from './linear-power.js';
+import { parseInteger, parsePositive, parseRedshift, parseSeed } from './linear-power.js';
 
 /** First of DIR, DIR-1, DIR-2, ... that does not exist, so re-running the demo never clobbers a result. */
 function freshDir(base: string): string {
@@ -42,6 +42,11 @@ export async function runDemo(o: DemoOptions): Promise<string> {
   });
   const n = world.options.grid;
   const L = o.box;
+  if (world.halos.len.length === 0)
+    throw new Error(
+      `demo: the ${o.particles}^3-particle world in a ${o.box} Mpc/h box formed no halos, so it has no HI to map; ` +
+        `use more --particles (default 64) or a smaller --box`,
+    );
   const deltaDm = overdensity(world.grids.dm);
   const deltaTb = overdensity(world.grids.tb);
   const pkDm = powerSpectrum(deltaDm, n, { boxSize: L, mas: 'CIC' });
@@ -161,9 +166,9 @@ export function register(program: Command): void {
     .description('Bundled end-to-end run: build a small world, measure its statistics, write plots and a report')
     .option('--out <dir>', 'output directory (a new DIR-1, DIR-2, ... if it exists)', 'out/demo')
     .option('--particles <n>', 'particles per side', parseInteger, 64)
-    .option('--box <Mpc/h>', 'box side in Mpc/h', parseNumber, 25)
-    .option('--z <z>', 'redshift', parseNumber, 1)
-    .option('--seed <int>', 'seed of the world', parseInteger, 42)
+    .option('--box <Mpc/h>', 'box side in Mpc/h', parsePositive, 25)
+    .option('--z <z>', 'redshift', parseRedshift, 1)
+    .option('--seed <int>', 'seed of the world', parseSeed, 42)
     .action(async (opts) => {
       const out = await runDemo({ out: opts.out, particles: opts.particles, box: opts.box, z: opts.z, seed: opts.seed });
       process.stdout.write(`demo: done. Open ${join(out, 'report.html')} (or report.md) for the plots and numbers.\n`);

@@ -26,7 +26,7 @@ export interface HmfCommandOptions extends PowerSourceOptions {
 
 /** Computes dn/dlog10M on a log mass grid and writes `M,dndlog10M,sigma` CSV (Msun/h, (h/Mpc)^3). */
 export function runHmf(opts: HmfCommandOptions): { path: string; rows: number } {
-  checkRange(opts.mmin, opts.mmax, opts.n, 'hmf');
+  checkRange(opts.mmin, opts.mmax, opts.n, 'hmf', ['--mmin', '--mmax']);
   if (!(opts.z > -1)) throw new Error(`hmf: redshift must be > -1, got ${opts.z}`);
   if (!(MASS_FUNCTION_MODELS as readonly string[]).includes(opts.model)) {
     throw new Error(`hmf: unknown model "${opts.model}" (use ${MASS_FUNCTION_MODELS.join(', ')})`);

@@ -46,14 +46,14 @@ export function logSpace(lo: number, hi: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.exp(a + ((b - a) * i) / (n - 1)));
 }
 
-export function checkRange(lo: number, hi: number, n: number, what: string): void {
-  if (!(lo > 0) || !(hi > lo)) throw new Error(`${what}: need 0 < min < max, got ${lo} and ${hi}`);
+export function checkRange(lo: number, hi: number, n: number, what: string, names: [string, string] = ['min', 'max']): void {
+  if (!(lo > 0) || !(hi > lo)) throw new Error(`${what}: need 0 < ${names[0]} < ${names[1]}, got ${names[0]} ${lo} and ${names[1]} ${hi}`);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: the number of points must be a positive integer, got ${n}`);
 }
 
 /** Computes the linear P(k, z) on a log k grid and writes `k,Pk` CSV (k in h/Mpc, P in (Mpc/h)^3). */
 export function runLinearPower(opts: LinearPowerCommandOptions): { path: string; rows: number } {
-  checkRange(opts.kmin, opts.kmax, opts.n, 'linear-power');
+  checkRange(opts.kmin, opts.kmax, opts.n, 'linear-power', ['--kmin', '--kmax']);
   if (!(opts.z > -1)) throw new Error(`linear-power: redshift must be > -1, got ${opts.z}`);
   assertWritable(opts.out, opts.force === true);
   const lp = buildLinearPower(resolveCosmology(opts.cosmo), opts);
@@ -67,6 +67,34 @@ export function runLinearPower(opts: LinearPowerCommandOptions): { path: string;
 export function parseNumber(value: string): number {
   const x = Number(value);
   if (value.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`not a number: "${value}"`);
+  return x;
+}
+
+/** A number > 0 (box sizes, factors). */
+export function parsePositive(value: string): number {
+  const x = parseNumber(value);
+  if (!(x > 0)) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  return x;
+}
+
+/** A number >= 0 (smoothing radii, scatters). */
+export function parseNonNegative(value: string): number {
+  const x = parseNumber(value);
+  if (!(x >= 0)) throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
+  return x;
+}
+
+/** A redshift, > -1. */
+export function parseRedshift(value: string): number {
+  const x = parseNumber(value);
+  if (!(x > -1)) throw new InvalidArgumentError(`redshift must be > -1, got "${value}"`);
+  return x;
+}
+
+/** A seed: an integer >= 0. */
+export function parseSeed(value: string): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(x) || x < 0) throw new InvalidArgumentError(`not a non-negative integer seed: "${value}"`);
   return x;
 }
 

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadGrid, type Grid } from '../../io/index.js';
+import { loadGrid, sidecarPath, type Grid } from '../../io/index.js';
 import { linePlot } from '../../report/index.js';
 import { assertWritable, writeFileAtomic } from '../../util/atomic.js';
 import { crossPowerSpectrum, powerSpectrum, type MasCorrection } from '../../field/power.js';
@@ -21,17 +22,20 @@ export interface PowerCommandOptions {
 }
 
 function loadCube(path: string, box: number | undefined, channel: number | undefined): Grid {
+  if (!existsSync(path)) throw new Error(`${path}: file not found`);
+  if (box === undefined && !existsSync(sidecarPath(path)))
+    throw new Error(`${path}: no sidecar ${sidecarPath(path)} giving the box size; pass --box <Mpc/h>`);
   const g = loadGrid(path, { boxSize: box });
   if (g.shape.length === 4) {
     const [c, n] = g.shape as [number, number];
     if (channel === undefined)
       throw new Error(`${path}: grid has ${c} channels [${g.shape.join(',')}]; choose one with --channel 0..${c - 1}`);
-    if (!Number.isInteger(channel) || channel < 0 || channel >= c)
-      throw new Error(`${path}: --channel ${channel} is out of range 0..${c - 1}`);
+    if (channel < 0 || channel >= c) throw new Error(`${path}: --channel ${channel} is out of range 0..${c - 1}`);
     const n3 = n ** 3;
     return { ...g, data: g.data.subarray(channel * n3, (channel + 1) * n3), shape: [n, n, n] };
   }
   if (g.shape.length !== 3) throw new Error(`${path}: power needs a single [N,N,N] grid, got shape [${g.shape.join(',')}]`);
+  if (channel !== undefined && channel !== 0) throw new Error(`${path}: --channel ${channel} given, but the grid has a single channel`);
   return g;
 }
 
@@ -103,6 +107,12 @@ function parseAxis(v: string): 0 | 1 | 2 {
   throw new InvalidArgumentError(`axis must be 0, 1 or 2, got "${v}"`);
 }
 
+function parseChannel(v: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`channel must be an integer >= 0, got "${v}"`);
+  return x;
+}
+
 function parseBox(v: string): number {
   const x = Number(v);
   if (!(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`box size must be a positive number of Mpc/h, got "${v}"`);
@@ -119,9 +129,9 @@ export function register(program: Command): void {
     .option('--mas <scheme>', 'mass-assignment window to deconvolve: CIC, NGP, TSC or none', parseMas, 'CIC' as MasCorrection)
     .option('--axis <axis>', 'line-of-sight axis for multipoles', parseAxis, 2 as 0 | 1 | 2)
     .option('--multipoles', 'also write the quadrupole P2(k) (column P2)')
-    .option('--channel <i>', 'channel of a multi-channel grid such as halos.npy [4,N,N,N]', (v: string) => Number(v))
+    .option('--channel <i>', 'channel of a multi-channel grid such as halos.npy [4,N,N,N]', parseChannel)
     .option('--overdensity', 'convert each grid to δ = ρ/ρ̄ − 1 before the transform')
-    .option('--out <csv>', 'output CSV (default: <grid>_pk.csv)')
+    .option('--out <csv>', 'output CSV (default: <grid>_pk.csv, or <grid>_xpk.csv with --cross)')
     .option('--plot <png>', 'also draw P(k) as PNG')
     .option('--force', 'overwrite existing outputs')
     .action(async (file: string, o: PowerCommandOptions) => {

@@ -54,13 +54,15 @@ async function* gasChunks(path: string, chunk: number): AsyncGenerator<GasPartic
 export async function runPrepare(o: PrepareCommandOptions): Promise<{ dir: string; grids: PreparedGrids }> {
   const force = o.force === true;
   if (!Number.isInteger(o.grid) || o.grid < 2) throw new Error(`--grid must be an integer >= 2, got ${o.grid}`);
-  mkdirSync(o.out, { recursive: true });
+  if (o.groups && !existsSync(o.groups)) throw new Error(`${o.groups}: --groups catalogue not found`);
   for (const name of OUTPUTS) {
     assertWritable(join(o.out, `${name}.npy`), force);
     assertWritable(sidecarPath(join(o.out, `${name}.npy`)), force);
   }
   assertWritable(join(o.out, 'report.md'), force);
+  // Read the header first so a wrong --snapshot leaves no empty output folder behind.
   const header = await readGadgetHdf5Header(o.snapshot);
+  mkdirSync(o.out, { recursive: true });
   const nDm = header.numPartTotal[1] ?? 0;
   const nGas = header.numPartTotal[0] ?? 0;
   if (nDm === 0) throw new Error(`${o.snapshot}: no dark-matter particles (PartType1) in the snapshot`);
@@ -182,6 +184,7 @@ function parseSmoothing(v: string): number {
 function parseEdges(v: string): number[] {
   const e = v.split(',').map((s) => (/^(inf|infinity|max)$/i.test(s.trim()) ? Infinity : Number(s)));
   if (e.length < 2 || e.some((x) => Number.isNaN(x) || x <= 0)) throw new InvalidArgumentError(`mass bins must be comma-separated positive edges (last may be inf), got "${v}"`);
+  if (e.some((x, i) => i > 0 && !(x > e[i - 1]!))) throw new InvalidArgumentError(`mass-bin edges must increase, got "${v}"`);
   return e;
 }
 
