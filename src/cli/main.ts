@@ -7,7 +7,8 @@ program
   .name('lodi')
   .description('Dark-matter-only simulations to 21 cm (HI) intensity maps: fields, statistics, simulated worlds, HALOgen')
   .version('0.1.0')
-  .showHelpAfterError()
+  .showHelpAfterError('(run lodi <command> --help for usage)')
+  .configureOutput({ outputError: (message, write) => write(`lodi: ${message}`) })
   .exitOverride();
 
 registerCommands(program);

@@ -39,8 +39,14 @@ export function writeFileAtomic(
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw writeError(path, err);
   }
+}
+
+/** Names the user's output path (not the temporary one) in write failures. */
+function writeError(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new Error(`cannot write ${path}${code ? ` (${code})` : ''}: ${err instanceof Error ? err.message.replace(/, open '.*'$/, '') : String(err)}`);
 }
 
 /** Runs `write(tmpPath)` and renames the result to `path` on success (for writers that need a path, e.g. HDF5). */
