@@ -275,3 +275,24 @@ test('zero-copy data view shares memory with the tensor', () =>
     t.add_(1);
     assert.equal(v[0], 1);
   }));
+
+test('Adam counts steps per parameter, as PyTorch does, and the counts survive a checkpoint', () =>
+  tidy(() => {
+    const a = tensor(new Float64Array([1])).requiresGrad_();
+    const b = tensor(new Float64Array([1])).requiresGrad_();
+    const opt = new Adam([a, b], { lr: 0.1 });
+    // Step 1: only `a` has a gradient; step 2: both. For `b` the second step is its first,
+    // so its bias-corrected update is lr * sign(g) = 0.1 exactly.
+    tidy(() => a.square().sum().backward());
+    opt.step();
+    opt.zeroGrad();
+    tidy(() => a.add(b).square().sum().backward());
+    opt.step();
+    assert.ok(Math.abs(b.detach().item() - 0.9) < 1e-9, `b = ${b.detach().item()}`);
+    const saved = opt.stateTensors();
+    const restored = new Adam([a, b], { lr: 0.1 });
+    restored.loadStateTensors(saved.tensors, saved.meta);
+    assert.deepEqual(Array.from(restored.stateTensors().tensors.get('steps')!.toFloat64Array()), [2, 1]);
+    opt.dispose();
+    restored.dispose();
+  }));

@@ -10,7 +10,10 @@ import * as F from './functional.js';
  */
 export abstract class Optimizer {
   lr: number;
+  /** Number of `step()` calls. */
   step_ = 0;
+  /** Updates applied to each parameter (PyTorch keeps this per parameter: one without a gradient is skipped). */
+  protected readonly counts: number[];
   protected readonly state: Map<string, Tensor>[];
 
   constructor(
@@ -19,6 +22,7 @@ export abstract class Optimizer {
   ) {
     this.lr = lr;
     this.state = params.map(() => new Map());
+    this.counts = params.map(() => 0);
   }
 
   /** One update from the gradients currently stored on the parameters. */
@@ -28,6 +32,7 @@ export abstract class Optimizer {
       this.params.forEach((p, i) => {
         const g = p.grad;
         if (!g) return;
+        this.counts[i]!++;
         tidy(() => this.update(p, g, this.state[i]!, i));
         g.dispose();
       });
@@ -49,9 +54,12 @@ export abstract class Optimizer {
     return t;
   }
 
-  /** Flat name -> tensor map ("<paramIndex>.<slot>") plus the step count, for checkpoints. */
+  /**
+   * Flat name -> tensor map ("<paramIndex>.<slot>", plus "steps": the per-parameter update counts)
+   * and the step count, for checkpoints.
+   */
   stateTensors(): { tensors: Map<string, Tensor>; meta: { step: number; lr: number } } {
-    const tensors = new Map<string, Tensor>();
+    const tensors = new Map<string, Tensor>([['steps', F.tensor(Float64Array.from(this.counts))]]);
     this.state.forEach((s, i) => {
       for (const [k, t] of s) tensors.set(`${i}.${k}`, t);
     });
@@ -61,8 +69,17 @@ export abstract class Optimizer {
   loadStateTensors(tensors: Map<string, Tensor>, meta: { step: number; lr: number }): void {
     this.step_ = meta.step;
     this.lr = meta.lr;
+    const steps = tensors.get('steps');
+    if (steps) {
+      if (steps.numel !== this.params.length)
+        throw new Error(`optimizer state has ${steps.numel} step counts for ${this.params.length} parameters`);
+      steps.toFloat64Array().forEach((c, i) => (this.counts[i] = c));
+    } else {
+      this.counts.fill(meta.step); // checkpoints written before per-parameter counts
+    }
     noGrad(() => {
       for (const [key, t] of tensors) {
+        if (key === 'steps') continue;
         const dot = key.indexOf('.');
         const i = Number(key.slice(0, dot));
         const name = key.slice(dot + 1);
@@ -102,7 +119,7 @@ export class Adam extends Optimizer {
     this.weightDecay = o.weightDecay ?? 0;
     this.decoupled = o.decoupled ?? false;
   }
-  protected update(p: Tensor, g: Tensor, s: Map<string, Tensor>): void {
+  protected update(p: Tensor, g: Tensor, s: Map<string, Tensor>, index: number): void {
     const [b1, b2] = this.betas;
     if (this.weightDecay) {
       if (this.decoupled) p.mul_(1 - this.lr * this.weightDecay);
@@ -110,8 +127,9 @@ export class Adam extends Optimizer {
     }
     const m = this.slot(s, 'exp_avg', p).lerp_(g, 1 - b1);
     const v = this.slot(s, 'exp_avg_sq', p).mul_(b2).addcmul_(g, g, 1 - b2);
-    const bc1 = 1 - b1 ** this.step_;
-    const bc2 = 1 - b2 ** this.step_;
+    const t = this.counts[index]!;
+    const bc1 = 1 - b1 ** t;
+    const bc2 = 1 - b2 ** t;
     const denom = v.sqrt().div(Math.sqrt(bc2)).add(this.eps);
     p.addcdiv_(m, denom, -this.lr / bc1);
   }
