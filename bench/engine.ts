@@ -5,7 +5,7 @@
  * medians are compared. Writes the 'engine' section of BENCHMARKS.md.
  */
 import { F, Generator, tidy, getNumThreads, libtorchVersion } from '@lodi/torch';
-import { machineLine, median, mdTable, runPython, timeIt, writeSection } from './lib.js';
+import { MATCHING_MALLOC_ENV, machineLine, median, mdTable, runPython, timeIt, writeSection } from './lib.js';
 
 const B = 4;
 const N = 32;
@@ -86,7 +86,7 @@ const rows = [
   ['forward+backward', gf(FLOP_FWDBWD, median(lodi.fb)), gf(FLOP_FWDBWD, median(torch.fb)), median(lodi.fb) / median(torch.fb)],
 ];
 const table = mdTable(['pass', 'lodi GFLOP/s (median)', 'PyTorch GFLOP/s (median)', 'time ratio lodi/PyTorch'], rows as (string | number)[][]);
-const body = `Machine: ${machineLine()}; libtorch ${libtorchVersion()} (lodi addon) vs PyTorch ${torchVersion} (python3-torch), ${threads} threads each.
+const body = `Machine: ${machineLine()}; libtorch ${libtorchVersion()} (lodi addon) vs PyTorch ${torchVersion} (python3-torch), ${threads} threads each${MATCHING_MALLOC_ENV.GLIBC_TUNABLES ? ', same allocator settings (large blocks kept in the heap)' : ''}.
 Command: \`npm run bench -- engine\` (${ROUNDS} alternating rounds x ${PER_ROUND} iterations per engine).
 Layer: conv3d batch ${B}, ${N}^3, ${C}->${C} channels, ${K}^3 kernel, padding 1; ${(FLOP_FWD / 1e9).toFixed(2)} GFLOP forward, 3x that for forward+backward.
 

@@ -49,11 +49,19 @@ export function writeSection(file: 'BENCHMARKS.md' | 'VALIDATION.md', title: str
 /** Debian's interpreter, where python3-torch and python3-numpy live (a pyenv shim may shadow it). */
 export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
+/**
+ * The addon keeps large blocks in the heap (mallopt in packages/torch/src/addon.cc); Python gets the
+ * same allocator behaviour through glibc tunables so comparisons measure the engine, not malloc.
+ * LODI_MALLOC=system turns it off for both.
+ */
+export const MATCHING_MALLOC_ENV: Record<string, string> =
+  process.env.LODI_MALLOC === 'system' ? {} : { GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647' };
+
 /** Runs a Python snippet with Debian's python3 (numpy / torch comparisons); returns stdout. */
 export function runPython(code: string, env: Record<string, string> = {}): string {
   return execFileSync(PYTHON, ['-c', code], {
     encoding: 'utf8',
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...MATCHING_MALLOC_ENV, ...env },
     maxBuffer: 1 << 26,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
