@@ -92,7 +92,7 @@ const floor = cfg.infer.floorLog;
 const chanName = (c: number): string => {
   const b = cfg.data.massBins;
   const f = (v: number | 'max'): string => (v === 'max' ? 'max' : v.toExponential(0));
-  return `ch${c + 1} [${f(b[c]!)}, ${f(b[c + 1]!)}) Msun/h`;
+  return `ch${c + 1} [${f(b[c]!)}, ${f(b[c + 1]!)}) Msun`; // the paper's bin edges are in Msun
 };
 const rows: (string | number)[][] = [];
 const pkRows: (string | number)[][] = [];
