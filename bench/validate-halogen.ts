@@ -10,7 +10,7 @@
  * Worlds are built with `lodi simulate` code under runs/validate-halogen/ (kept between runs), or
  * taken from existing `lodi simulate` output directories with --train-world / --test-world.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
 import { simulateWorld } from '../src/sim/world.js';
@@ -109,7 +109,11 @@ for (let c = 0; c < 4; c++) {
   const sel = (a: Float32Array, b: Float32Array) => {
     const xs: number[] = [];
     const ys: number[] = [];
-    for (let i = 0; i < n3; i++) if (a[i]! >= floor) (xs.push(a[i]!), ys.push(b[i]!));
+    for (let i = 0; i < n3; i++) {
+      if (a[i]! < floor) continue;
+      xs.push(a[i]!);
+      ys.push(b[i]!);
+    }
     return { xs, ys };
   };
   const { xs, ys } = sel(tLog, pLog);
