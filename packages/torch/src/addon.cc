@@ -400,21 +400,29 @@ Napi::Value TensorHandle::CopyFrom(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------------------------------------
 std::string Describe(const Napi::Value& v);
 
-c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const c10::TypePtr& real,
-                     c10::optional<int32_t> N, const std::string& where);
+// "op: argument 'name'", formatted only when an error is reported (building it for every argument
+// of every call cost about a microsecond per op).
+struct Where {
+  const std::string& op;
+  const std::string& arg;
+  std::string str() const { return op + ": argument '" + arg + "'"; }
+};
 
-c10::IValue ScalarFrom(const Napi::Value& v, const std::string& where) {
+c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const c10::TypePtr& real,
+                     c10::optional<int32_t> N, const Where& where);
+
+c10::IValue ScalarFrom(const Napi::Value& v, const Where& where) {
   if (v.IsBoolean()) return c10::IValue(v.As<Napi::Boolean>().Value());
   if (v.IsNumber()) {
     double d = v.As<Napi::Number>().DoubleValue();
     if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::IValue((int64_t)d);
     return c10::IValue(d);
   }
-  throw Napi::TypeError::New(v.Env(), where + ": expected a number");
+  throw Napi::TypeError::New(v.Env(), where.str() + ": expected a number");
 }
 
 c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const c10::TypePtr& real,
-                     c10::optional<int32_t> N, const std::string& where) {
+                     c10::optional<int32_t> N, const Where& where) {
   Napi::Env env = v.Env();
   auto kind = type->kind();
   auto realKind = real ? real->kind() : kind;
@@ -435,7 +443,7 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const c10::
                                         : s.isInt() ? at::scalar_tensor(s.toInt(), at::kLong)
                                                     : at::scalar_tensor(s.toBool(), at::kBool));
       }
-      return c10::IValue(TensorHandle::FromValue(v, where.c_str()));
+      return c10::IValue(TensorHandle::FromValue(v, where.str().c_str()));
     }
     case c10::TypeKind::IntType:
     case c10::TypeKind::SymIntType: {
@@ -443,45 +451,45 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const c10::
         std::string s = v.As<Napi::String>().Utf8Value();
         if (realKind == c10::TypeKind::ScalarTypeType) {
           at::ScalarType st;
-          if (!ParseDtype(s, &st)) throw Napi::TypeError::New(env, where + ": unknown dtype '" + s + "'");
+          if (!ParseDtype(s, &st)) throw Napi::TypeError::New(env, where.str() + ": unknown dtype '" + s + "'");
           return c10::IValue((int64_t)st);
         }
         if (realKind == c10::TypeKind::MemoryFormatType) {
           if (s == "contiguous") return c10::IValue((int64_t)at::MemoryFormat::Contiguous);
           if (s == "preserve") return c10::IValue((int64_t)at::MemoryFormat::Preserve);
           if (s == "channels_last_3d") return c10::IValue((int64_t)at::MemoryFormat::ChannelsLast3d);
-          throw Napi::TypeError::New(env, where + ": unknown memory format '" + s + "'");
+          throw Napi::TypeError::New(env, where.str() + ": unknown memory format '" + s + "'");
         }
         if (realKind == c10::TypeKind::LayoutType) {
           if (s == "strided") return c10::IValue((int64_t)at::kStrided);
-          throw Napi::TypeError::New(env, where + ": unknown layout '" + s + "'");
+          throw Napi::TypeError::New(env, where.str() + ": unknown layout '" + s + "'");
         }
-        throw Napi::TypeError::New(env, where + ": expected an integer, got '" + s + "'");
+        throw Napi::TypeError::New(env, where.str() + ": expected an integer, got '" + s + "'");
       }
-      if (!v.IsNumber()) throw Napi::TypeError::New(env, where + ": expected an integer, got " + Describe(v));
+      if (!v.IsNumber()) throw Napi::TypeError::New(env, where.str() + ": expected an integer, got " + Describe(v));
       return c10::IValue(v.As<Napi::Number>().Int64Value());
     }
     case c10::TypeKind::FloatType:
-      if (!v.IsNumber()) throw Napi::TypeError::New(env, where + ": expected a number, got " + Describe(v));
+      if (!v.IsNumber()) throw Napi::TypeError::New(env, where.str() + ": expected a number, got " + Describe(v));
       return c10::IValue(v.As<Napi::Number>().DoubleValue());
     case c10::TypeKind::BoolType:
-      if (!v.IsBoolean()) throw Napi::TypeError::New(env, where + ": expected a boolean, got " + Describe(v));
+      if (!v.IsBoolean()) throw Napi::TypeError::New(env, where.str() + ": expected a boolean, got " + Describe(v));
       return c10::IValue(v.As<Napi::Boolean>().Value());
     case c10::TypeKind::NumberType:
       return ScalarFrom(v, where);
     case c10::TypeKind::StringType:
-      if (!v.IsString()) throw Napi::TypeError::New(env, where + ": expected a string, got " + Describe(v));
+      if (!v.IsString()) throw Napi::TypeError::New(env, where.str() + ": expected a string, got " + Describe(v));
       return c10::IValue(v.As<Napi::String>().Utf8Value());
     case c10::TypeKind::DeviceObjType:
-      if (!v.IsString()) throw Napi::TypeError::New(env, where + ": expected a device string, got " + Describe(v));
+      if (!v.IsString()) throw Napi::TypeError::New(env, where.str() + ": expected a device string, got " + Describe(v));
       return c10::IValue(c10::Device(v.As<Napi::String>().Utf8Value()));
     case c10::TypeKind::GeneratorType: {
-      if (!v.IsObject()) throw Napi::TypeError::New(env, where + ": expected a generator");
+      if (!v.IsObject()) throw Napi::TypeError::New(env, where.str() + ": expected a generator");
       auto* data = env.GetInstanceData<InstanceData>();
       Napi::Object obj = v.As<Napi::Object>();
       Napi::Value h = obj.Has("_g") ? obj.Get("_g") : Napi::Value(obj);
       if (!h.IsObject() || !h.As<Napi::Object>().InstanceOf(data->generator_ctor.Value()))
-        throw Napi::TypeError::New(env, where + ": expected a generator");
+        throw Napi::TypeError::New(env, where.str() + ": expected a generator");
       return c10::IValue(Napi::ObjectWrap<GeneratorHandle>::Unwrap(h.As<Napi::Object>())->gen_);
     }
     case c10::TypeKind::ListType: {
@@ -496,11 +504,11 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const c10::
           auto a = v.As<Napi::Array>();
           for (uint32_t i = 0; i < a.Length(); ++i) {
             Napi::Value e = a.Get(i);
-            if (!e.IsNumber()) throw Napi::TypeError::New(env, where + ": expected integers in list");
+            if (!e.IsNumber()) throw Napi::TypeError::New(env, where.str() + ": expected integers in list");
             out.push_back(e.As<Napi::Number>().Int64Value());
           }
         } else {
-          throw Napi::TypeError::New(env, where + ": expected a list of integers, got " + Describe(v));
+          throw Napi::TypeError::New(env, where.str() + ": expected a list of integers, got " + Describe(v));
         }
         return c10::IValue(out);
       }
@@ -512,27 +520,27 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const c10::
           auto a = v.As<Napi::Array>();
           for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(a.Get(i).As<Napi::Number>().DoubleValue());
         } else {
-          throw Napi::TypeError::New(env, where + ": expected a list of numbers, got " + Describe(v));
+          throw Napi::TypeError::New(env, where.str() + ": expected a list of numbers, got " + Describe(v));
         }
         return c10::IValue(out);
       }
       if (ek == c10::TypeKind::BoolType) {
-        if (!v.IsArray()) throw Napi::TypeError::New(env, where + ": expected a list of booleans");
+        if (!v.IsArray()) throw Napi::TypeError::New(env, where.str() + ": expected a list of booleans");
         auto a = v.As<Napi::Array>();
         c10::List<bool> out;
         for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(a.Get(i).As<Napi::Boolean>().Value());
         return c10::IValue(out);
       }
       if (ek == c10::TypeKind::TensorType) {
-        if (!v.IsArray()) throw Napi::TypeError::New(env, where + ": expected a list of tensors");
+        if (!v.IsArray()) throw Napi::TypeError::New(env, where.str() + ": expected a list of tensors");
         auto a = v.As<Napi::Array>();
         std::vector<at::Tensor> out;
-        for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(TensorHandle::FromValue(a.Get(i), where.c_str()));
+        for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(TensorHandle::FromValue(a.Get(i), where.str().c_str()));
         return c10::IValue(out);
       }
       if (ek == c10::TypeKind::OptionalType &&
           elem->castRaw<c10::OptionalType>()->getElementType()->kind() == c10::TypeKind::TensorType) {
-        if (!v.IsArray()) throw Napi::TypeError::New(env, where + ": expected a list of tensors or nulls");
+        if (!v.IsArray()) throw Napi::TypeError::New(env, where.str() + ": expected a list of tensors or nulls");
         auto a = v.As<Napi::Array>();
         c10::List<c10::optional<at::Tensor>> out;
         for (uint32_t i = 0; i < a.Length(); ++i) {
@@ -540,14 +548,14 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const c10::
           if (e.IsNull() || e.IsUndefined())
             out.push_back(c10::nullopt);
           else
-            out.push_back(TensorHandle::FromValue(e, where.c_str()));
+            out.push_back(TensorHandle::FromValue(e, where.str().c_str()));
         }
         return c10::IValue(out);
       }
-      throw Napi::TypeError::New(env, where + ": unsupported list type " + type->str());
+      throw Napi::TypeError::New(env, where.str() + ": unsupported list type " + type->str());
     }
     default:
-      throw Napi::TypeError::New(env, where + ": unsupported argument type " + type->str());
+      throw Napi::TypeError::New(env, where.str() + ": unsupported argument type " + type->str());
   }
 }
 
@@ -643,13 +651,14 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   const auto& schema = op.schema();
   const auto& args = schema.arguments();
   Napi::Array pos = info.Length() > 1 && info[1].IsArray() ? info[1].As<Napi::Array>() : Napi::Array::New(env);
-  Napi::Object kw = info.Length() > 2 && info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+  bool hasKw = info.Length() > 2 && info[2].IsObject();
+  Napi::Object kw = hasKw ? info[2].As<Napi::Object>() : Napi::Object();
   if (pos.Length() > args.size())
     throw Napi::Error::New(env, full + ": too many arguments (" + std::to_string(pos.Length()) + " for schema " +
                                     c10::toString(schema) + ")");
   // Unknown keywords are errors: silently dropping one (e.g. `generator` on an overload without it)
   // would quietly change results.
-  Napi::Array keys = kw.GetPropertyNames();
+  Napi::Array keys = hasKw ? kw.GetPropertyNames() : Napi::Array::New(env, 0);
   for (uint32_t k = 0; k < keys.Length(); ++k) {
     std::string key = keys.Get(k).As<Napi::String>().Utf8Value();
     bool known = false;
@@ -660,14 +669,14 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   stack.reserve(args.size());
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
-    std::string where = full + ": argument '" + a.name() + "'";
+    Where where{full, a.name()};
     Napi::Value v = env.Undefined();
     bool given = false;
     if (i < pos.Length()) {
       v = pos.Get(i);
       given = !v.IsUndefined();
     }
-    if (!given && kw.Has(a.name())) {
+    if (!given && hasKw && kw.Has(a.name())) {
       v = kw.Get(a.name());
       given = !v.IsUndefined();
     }
@@ -680,9 +689,15 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
         stack.emplace_back();
         continue;
       }
-      throw Napi::Error::New(env, where + " is required (schema " + c10::toString(schema) + ")");
+      throw Napi::Error::New(env, where.str() + " is required (schema " + c10::toString(schema) + ")");
     }
-    stack.push_back(Guard(env, where.c_str(), [&] { return ToIValue(v, a.type(), a.real_type(), a.N(), where); }));
+    try {
+      stack.push_back(ToIValue(v, a.type(), a.real_type(), a.N(), where));
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, where.str() + ": " + FirstLine(e.what()));
+    }
   }
   // The call consumes the stack; keep the inputs (reference-counted, cheap) for error messages.
   torch::jit::Stack inputs = stack;
