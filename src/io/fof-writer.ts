@@ -4,17 +4,13 @@
  * real ones. Lengths in Mpc/h (UnitLength_in_cm = 3.085678e24), masses in 1e10 Msun/h.
  */
 import { withAtomicPath, assertWritable } from '../util/atomic.js';
-import { createH5, setAttr, writeCosmologyAndUnits } from './hdf5.js';
+import { createH5, setAttr, writeCosmologyAndUnits, type CosmologyToWrite } from './hdf5.js';
 import { assertFinite, LodiIOError } from './errors.js';
 
-export interface FofCatalogueToWrite {
+export interface FofCatalogueToWrite extends CosmologyToWrite {
   /** Mpc/h. */
   boxSize: number;
   redshift: number;
-  omegaM: number;
-  omegaL: number;
-  omegaB?: number;
-  h: number;
   groups: {
     /** Mpc/h, flat [n*3]. */
     positions: Float32Array;

@@ -5,18 +5,13 @@
  * layout) and to `Parameters` (GADGET-4 layout), so any reader finds them.
  */
 import { withAtomicPath, assertWritable } from '../util/atomic.js';
-import { createH5, setAttr, writeCosmologyAndUnits, type Group } from './hdf5.js';
+import { createH5, setAttr, writeCosmologyAndUnits, type CosmologyToWrite, type Group } from './hdf5.js';
 import { assertFinite, LodiIOError } from './errors.js';
 
-export interface SnapshotToWrite {
+export interface SnapshotToWrite extends CosmologyToWrite {
   /** Mpc/h. */
   boxSize: number;
   redshift: number;
-  omegaM: number;
-  omegaL: number;
-  omegaB?: number;
-  /** H0 / (100 km/s/Mpc). */
-  h: number;
   /** Mpc/h, flat [n*3], in [0, boxSize). */
   positions: Float32Array;
   /** km/s (Gadget velocity variable), flat [n*3]. */

@@ -325,8 +325,17 @@ export function setAttr(g: Group, name: string, v: number | number[], dtype: '<d
   g.create_attribute(name, typed, Array.isArray(v) ? [arr.length] : [], dtype);
 }
 
+/** Cosmology recorded in the files lodi writes. */
+export interface CosmologyToWrite {
+  omegaM: number;
+  omegaL: number;
+  omegaB?: number;
+  /** H0 / (100 km/s/Mpc). */
+  h: number;
+}
+
 /** Cosmology and code units (Mpc/h, 1e10 Msun/h, km/s) as GADGET-4 stores them, for files lodi writes. */
-export function writeCosmologyAndUnits(g: Group, c: { omegaM: number; omegaL: number; omegaB?: number; h: number }): void {
+export function writeCosmologyAndUnits(g: Group, c: CosmologyToWrite): void {
   setAttr(g, 'Omega0', c.omegaM, '<d');
   setAttr(g, 'OmegaLambda', c.omegaL, '<d');
   if (c.omegaB !== undefined) setAttr(g, 'OmegaBaryon', c.omegaB, '<d');
