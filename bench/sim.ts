@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getNumThreads } from '@lodi/torch';
-import { simulateWorld } from '../src/sim/world.js';
+import { simulateWorld } from '../src/pipeline/simulate.js';
 import { machineLine, mdTable, writeSection } from './lib.js';
 
 const sizes = (process.env.LODI_BENCH_SIM_SIZES ?? '64,128').split(',').map(Number);

@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
-import { simulateWorld } from '../src/sim/world.js';
+import { simulateWorld } from '../src/pipeline/simulate.js';
 import { preset } from '../src/halogen/config.js';
 import { loadWorld } from '../src/halogen/dataset.js';
 import { trainHalogen, loadHalogen, plotLoss, BEST } from '../src/halogen/train.js';

@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { CAMELS_CV, LinearPower, SigmaM, dndlog10M, growthFactor, halofitPower, tophatWindow } from '../src/cosmo/index.js';
 import { paint, powerSpectrum, haloMassFunction } from '../src/field/index.js';
 import { linePlot, multiPanel } from '../src/report/index.js';
-import { initialConditions } from '../src/sim/ic.js';
-import { runPM, totalMomentum } from '../src/sim/pm.js';
-import { simulateWorld } from '../src/sim/world.js';
+import { initialConditions } from '../src/nbody/ic.js';
+import { runPM, totalMomentum } from '../src/nbody/pm.js';
+import { simulateWorld } from '../src/pipeline/simulate.js';
 import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
 
 const plotDir = join(repoRoot, 'docs', 'validation');

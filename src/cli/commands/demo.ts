@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { simulateWorld } from '../../sim/world.js';
+import { simulateWorld } from '../../pipeline/simulate.js';
 import { LinearPower, SigmaM, dndlog10M } from '../../cosmo/index.js';
 import { crossPowerSpectrum, haloMassFunction, overdensity, powerSpectrum } from '../../field/index.js';
 import { linePlot, panelImages, writeReport, type ReportSection } from '../../report/index.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { simulateWorld } from '../../sim/world.js';
+import { simulateWorld } from '../../pipeline/simulate.js';
 import {
   parseInteger,
   parseNonNegative,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CAMELS_CV, LinearPower, growthFactor } from '../../src/cosmo/index.js';
 import { paint, powerSpectrum } from '../../src/field/index.js';
-import { gaussianField, initialConditions, particleMass } from '../../src/sim/ic.js';
+import { gaussianField, initialConditions, particleMass } from '../../src/nbody/ic.js';
 
 const lp = new LinearPower(CAMELS_CV);
 

@@ -18,10 +18,10 @@ import { saveGrid, writeNpy, writeGadgetHdf5, writeFofCatalogue, type Provenance
 import { linePlot, sliceImage, writeReport, type ReportSection } from '../report/index.js';
 import { writeFileAtomic, OutputExistsError } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
-import { initialConditions, gadgetVelocityFactor, type ParticleState } from './ic.js';
-import { runPM } from './pm.js';
-import { findHalos, type FofResult } from './fof.js';
-import { paintHI, type HiParticles, type HiPaintOptions } from './hi-paint.js';
+import { initialConditions, gadgetVelocityFactor, type ParticleState } from '../nbody/ic.js';
+import { runPM } from '../nbody/pm.js';
+import { findHalos, type FofResult } from '../nbody/fof.js';
+import { paintHI, type HiParticles, type HiPaintOptions } from '../astro/hi-paint.js';
 
 export interface WorldOptions {
   /** Box side [Mpc/h] (default 25). */

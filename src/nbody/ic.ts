@@ -25,7 +25,7 @@ import {
   RHO_CRIT0_H2,
   type Cosmology,
 } from '../cosmo/index.js';
-import { kTensors, radialHalfGrid } from './mesh.js';
+import { kTensors, radialHalfGrid } from '../field/kgrid.js';
 
 export interface GaussianFieldOptions {
   /** Box side [Mpc/h]. */

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CAMELS_CV, LinearPower, growthFactor } from '../../src/cosmo/index.js';
 import { paint, powerSpectrum } from '../../src/field/index.js';
-import { initialConditions } from '../../src/sim/ic.js';
-import { runPM, stepSchedule, totalMomentum, PmForce } from '../../src/sim/pm.js';
+import { initialConditions } from '../../src/nbody/ic.js';
+import { runPM, stepSchedule, totalMomentum, PmForce } from '../../src/nbody/pm.js';
 
 const lp = new LinearPower(CAMELS_CV);
 

@@ -29,7 +29,7 @@ import { F, noGrad, op, tensor, tidy, zeros, type Tensor } from '@lodi/torch';
 import { CAMELS_CV, E, growthFactor, growthRate, type Cosmology } from '../cosmo/index.js';
 import type { ParticleState } from './ic.js';
 import { paint, readout } from '../field/mas.js';
-import { cicWindowHalfGrid, radialHalfGrid, wrapPositions } from './mesh.js';
+import { cicWindowHalfGrid, radialHalfGrid, wrapPositions } from '../field/kgrid.js';
 
 export interface PmOptions {
   cosmo?: Cosmology;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findHalos } from '../../src/sim/fof.js';
+import { findHalos } from '../../src/nbody/fof.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** Brute-force FoF (O(N²)) for reference. */

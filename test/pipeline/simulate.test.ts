@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFofCatalogue, loadGrid } from '../../src/io/index.js';
-import { simulateWorld } from '../../src/sim/world.js';
+import { simulateWorld } from '../../src/pipeline/simulate.js';
 
 test('a tiny world (16^3 particles) writes particles, FoF catalogue, grids, plots and report', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lodi-world-'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CAMELS_CV, hiMass, rhoCrit } from '../../src/cosmo/index.js';
-import { paintHI, ProfileTable, virialRadius, streamSeed } from '../../src/sim/hi-paint.js';
+import { paintHI, ProfileTable, virialRadius, streamSeed } from '../../src/astro/hi-paint.js';
 import { Rng } from '../../src/util/rng.js';
 
 function halos(n: number, L: number, seed: number): { positions: Float32Array; masses: Float64Array } {
