@@ -2,26 +2,10 @@
  * Fourier-space helpers on periodic grids through the engine's real FFT: the forward transform of a
  * float32 grid and Gaussian smoothing of radius R [Mpc/h], W(k) ≈ exp(-k^2 R^2 / 2) (see gaussian1d).
  *
- * Wavenumbers follow numpy's fftfreq ordering: index i holds n_i = i for i <= N/2 and i - N above
- * (the Nyquist index N/2 counts as +N/2, as in Pylians); k = 2π n_i / L in h/Mpc.
+ * Wavenumber conventions (index → n_i, Nyquist sign) are those of kgrid.ts.
  */
 import { F, op, tensor, tidy, noGrad, type Tensor } from '@lodi/torch';
-
-/** Signed integer wavenumber of FFT index i on an N grid (Nyquist counted positive, as in Pylians). */
-export function waveIndex(i: number, n: number): number {
-  return i > n >> 1 ? i - n : i;
-}
-
-/** Checks that `shape` is [N,N,N] or [C,N,N,N] and matches `data`; returns N. */
-export function cubeSize(data: ArrayLike<number>, shape: readonly number[]): number {
-  const s = shape;
-  if (!(s.length === 3 || s.length === 4) || s[s.length - 1] !== s[s.length - 2] || s[s.length - 2] !== s[s.length - 3]) {
-    throw new Error(`expected a cubic grid [N,N,N] or [C,N,N,N], got [${s.join(',')}]`);
-  }
-  const count = s.reduce((a, b) => a * b, 1);
-  if (data.length !== count) throw new Error(`grid has ${data.length} values, shape [${s.join(',')}] needs ${count}`);
-  return s[s.length - 1]!;
-}
+import { cubeSize } from './kgrid.js';
 
 /**
  * Unnormalised forward real FFT over the last three axes of a float32 grid (complex64 tensor of shape

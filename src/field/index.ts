@@ -1,5 +1,6 @@
-/** Fields: mass assignment, Fourier operations, power spectra, one-point statistics, grid preparation. */
+/** Fields: periodic indices and wavenumbers, mass assignment, Fourier operations, power spectra, one-point statistics, grid preparation. */
 export * from './mas.js';
+export * from './kgrid.js';
 export * from './fourier.js';
 export * from './ops.js';
 export * from './symmetry.js';

@@ -3,7 +3,7 @@
  * multi-channel grids): overdensity and mean normalisation, block-average downsampling, periodic
  * sub-volume extraction with wrap-around.
  */
-import { cubeSize } from './fourier.js';
+import { cubeSize, wrapIndex } from './kgrid.js';
 
 /** Mean of an array, accumulated in float64. */
 export function mean(data: ArrayLike<number>): number {
@@ -71,8 +71,9 @@ export function downsample(data: Float32Array, shape: readonly number[], factor:
 }
 
 /**
- * Periodic sub-volume of `size`^3 cells starting at cell `start` (wrapping around the box). `nOrShape`
- * is N for an [N,N,N] grid or the shape [N,N,N] / [C,N,N,N]; the result keeps the channel axis.
+ * Periodic sub-volume of `size`^3 cells starting at cell `start` (any integers; wraps around the box,
+ * several times when `size` > N). `nOrShape` is N for an [N,N,N] grid or the shape [N,N,N] /
+ * [C,N,N,N]; the result keeps the channel axis ([size,size,size] or [C,size,size,size]).
  */
 export function extractSubvolume(
   data: Float32Array,
@@ -82,23 +83,25 @@ export function extractSubvolume(
 ): Float32Array {
   const shape = typeof nOrShape === 'number' ? [nOrShape, nOrShape, nOrShape] : nOrShape;
   const n = cubeSize(data, shape);
-  if (!Number.isInteger(size) || size < 1 || size > n) throw new Error(`extractSubvolume: size must be an integer in 1..${n}, got ${size}`);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`extractSubvolume: size must be a positive integer, got ${size}`);
   if (start.length !== 3 || start.some((s) => !Number.isInteger(s))) throw new Error(`extractSubvolume: start must be 3 integers, got [${start.join(',')}]`);
   const channels = shape.length === 4 ? shape[0]! : 1;
-  const s3 = size * size * size;
-  const out = new Float32Array(channels * s3);
-  const wrapI = (i: number): number => ((i % n) + n) % n;
+  const n3 = n * n * n;
+  const out = new Float32Array(channels * size * size * size);
   const zs = new Int32Array(size);
-  for (let k = 0; k < size; k++) zs[k] = wrapI(start[2]! + k);
+  for (let k = 0; k < size; k++) zs[k] = wrapIndex(start[2]! + k, n);
+  // a run of z that does not wrap is copied in one block
+  const contiguous = zs[0]! + size <= n;
+  let o = 0;
   for (let c = 0; c < channels; c++) {
-    const off = c * n * n * n;
     for (let i = 0; i < size; i++) {
-      const x = wrapI(start[0]! + i);
+      const x = wrapIndex(start[0]! + i, n);
       for (let j = 0; j < size; j++) {
-        const y = wrapI(start[1]! + j);
-        const src = off + (x * n + y) * n;
-        const dst = c * s3 + (i * size + j) * size;
-        for (let k = 0; k < size; k++) out[dst + k] = data[src + zs[k]!]!;
+        const base = c * n3 + (x * n + wrapIndex(start[1]! + j, n)) * n;
+        if (contiguous) {
+          out.set(data.subarray(base + zs[0]!, base + zs[0]! + size), o);
+          o += size;
+        } else for (let k = 0; k < size; k++) out[o++] = data[base + zs[k]!]!;
       }
     }
   }

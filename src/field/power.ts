@@ -16,8 +16,9 @@
  *   μ = k_par / |k|; 2D P(k_perp, k_par) with k_par = |n_axis|, k_perp = floor(sqrt(rest)) bins.
  * Bins that hold no mode (possible only on tiny grids) are left out. Sums are accumulated in float64.
  */
-import { cubeSize, rfft3, complexToInterleaved, waveIndex } from './fourier.js';
-import { MAS_ORDER, type MassAssignment } from './mas.js';
+import { rfft3, complexToInterleaved } from './fourier.js';
+import { cubeSize, masCorrection, waveIndex } from './kgrid.js';
+import type { MassAssignment } from './mas.js';
 
 export type MasCorrection = MassAssignment | 'none';
 
@@ -67,19 +68,6 @@ export interface PowerSpectrum2D {
   nmodes: Float64Array;
   nPar: number;
   nPerp: number;
-}
-
-/** Per-axis MAS correction factors (x / sin x)^p for FFT indices 0..N-1. */
-export function masCorrection(n: number, mas: MasCorrection): Float64Array {
-  const c = new Float64Array(n).fill(1);
-  if (mas === 'none') return c;
-  const p = MAS_ORDER[mas];
-  if (p === undefined) throw new Error(`unknown MAS '${String(mas)}' (use NGP, CIC, TSC or none)`);
-  for (let i = 0; i < n; i++) {
-    const x = (Math.PI * waveIndex(i, n)) / n;
-    c[i] = x === 0 ? 1 : Math.pow(x / Math.sin(x), p);
-  }
-  return c;
 }
 
 interface BinResult {

@@ -8,7 +8,7 @@
  * plain-array and tensor versions agree. Index 0 is the identity.
  */
 import type { Tensor } from '@lodi/torch';
-import { cubeSize } from './fourier.js';
+import { cubeSize } from './kgrid.js';
 
 export const PERMUTATIONS: readonly (readonly [number, number, number])[] = [
   [0, 1, 2],

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { F, Generator, Tensor, noGrad, tidy } from '@lodi/torch';
 import { loadGrid, type GridMeta } from '../io/grid.js';
 import { applySymmetry, NUM_SYMMETRIES } from '../field/symmetry.js';
+import { extractSubvolume } from '../field/ops.js';
 import { Rng } from '../util/rng.js';
 import type { HalogenDataConfig } from './config.js';
 
@@ -95,29 +96,6 @@ export function splitSubVolumes(count: number, trainFraction: number, seed: numb
   return { seed, trainFraction, train, val };
 }
 
-/** Copies a periodic crop^3 window at `origin` from a [C,N,N,N] array into a new [C,c,c,c] array. */
-export function periodicCrop(src: Float32Array, channels: number, n: number, origin: readonly number[], crop: number): Float32Array {
-  const out = new Float32Array(channels * crop ** 3);
-  const n3 = n * n * n;
-  const zs = new Int32Array(crop);
-  for (let k = 0; k < crop; k++) zs[k] = (((origin[2]! + k) % n) + n) % n;
-  let o = 0;
-  for (let c = 0; c < channels; c++) {
-    for (let i = 0; i < crop; i++) {
-      const xi = (((origin[0]! + i) % n) + n) % n;
-      for (let j = 0; j < crop; j++) {
-        const yj = (((origin[1]! + j) % n) + n) % n;
-        const base = c * n3 + (xi * n + yj) * n;
-        if (zs[0]! + crop <= n && zs[crop - 1] === zs[0]! + crop - 1) {
-          out.set(src.subarray(base + zs[0]!, base + zs[0]! + crop), o);
-          o += crop;
-        } else for (let k = 0; k < crop; k++) out[o++] = src[base + zs[k]!]!;
-      }
-    }
-  }
-  return out;
-}
-
 export interface Normalisation {
   /** Mean and std of log10(ρ_DM/<ρ>+offset) over the training sub-volumes. */
   dmMean: number;
@@ -166,8 +144,8 @@ export class HalogenDataset {
     const n = this.sizes[s.world]!;
     const o = s.origin.map((v, d) => v + shift[d]!);
     return {
-      x: periodicCrop(this.x[s.world]!, 1, n, o, this.cfg.crop),
-      y: periodicCrop(this.y[s.world]!, this.channels, n, o, this.cfg.crop),
+      x: extractSubvolume(this.x[s.world]!, n, o, this.cfg.crop),
+      y: extractSubvolume(this.y[s.world]!, [this.channels, n, n, n], o, this.cfg.crop),
     };
   }
 

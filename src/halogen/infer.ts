@@ -8,7 +8,8 @@
  * windows wrap around the box).
  */
 import { F, Tensor, noGrad, tidy } from '@lodi/torch';
-import { periodicCrop, logDm } from './dataset.js';
+import { extractSubvolume } from '../field/ops.js';
+import { logDm } from './dataset.js';
 import type { HalogenMeta } from './train.js';
 import type { HalogenNet } from './model.js';
 
@@ -53,7 +54,7 @@ export function slidingWindow(input: Float32Array, n: number, predict: Predictor
   for (let start = 0; start < windows.length; start += o.batch) {
     const group = windows.slice(start, start + o.batch);
     const xb = new Float32Array(group.length * c3);
-    group.forEach((w, b) => xb.set(periodicCrop(input, 1, n, w, c), b * c3));
+    group.forEach((w, b) => xb.set(extractSubvolume(input, n, w, c), b * c3));
     const yb = noGrad(() =>
       tidy(() => {
         const y = predict(F.tensor(xb, [group.length, 1, c, c, c]));

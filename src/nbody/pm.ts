@@ -29,7 +29,7 @@ import { F, noGrad, op, tensor, tidy, zeros, type Tensor } from '@lodi/torch';
 import { CAMELS_CV, E, growthFactor, growthRate, type Cosmology } from '../cosmo/index.js';
 import type { ParticleState } from './ic.js';
 import { paint, readout } from '../field/mas.js';
-import { cicWindowHalfGrid, radialHalfGrid, wrapPositions } from '../field/kgrid.js';
+import { isNyquist, masWindowHalfGrid, radialHalfGrid, waveNumbers, wrapPositions } from '../field/kgrid.js';
 
 export interface PmOptions {
   cosmo?: Cosmology;
@@ -64,19 +64,20 @@ export function growthD(c: Cosmology, a: number): number {
 export type GradientKind = 'fd4' | 'fourier';
 
 /**
- * Fourier multipliers of the gradient along one axis (length `len`, wavenumber index m): 'fourier' is
- * k = m k_F (0 at the Nyquist index), 'fd4' is the 4-point finite difference
- * (8 sin(kΔ) − sin(2kΔ)) / (6Δ) with Δ = L/n, which also vanishes at the Nyquist frequency.
+ * Fourier multipliers of the gradient along one axis (the full axis of length n, or the half axis of
+ * length n/2+1; wavenumber index m from src/field/kgrid): 'fourier' is k = m k_F, 'fd4' is the 4-point
+ * finite difference (8 sin(kΔ) − sin(2kΔ)) / (6Δ) with Δ = L/n. Both are odd in k and are 0 at the
+ * Nyquist index, so the force field stays the transform of a real field and pairwise antisymmetric.
  */
-function gradientAxis(n: number, boxSize: number, kind: GradientKind, half: boolean): Float32Array {
-  const len = half ? Math.floor(n / 2) + 1 : n;
-  const out = new Float32Array(len);
+export function gradientAxis(n: number, boxSize: number, kind: GradientKind, half: boolean): Float32Array {
+  const { full, half: halfAxis } = waveNumbers(n);
+  const ms = half ? halfAxis : full;
+  const out = new Float32Array(ms.length);
   const kF = (2 * Math.PI) / boxSize;
   const dx = boxSize / n;
-  for (let i = 0; i < len; i++) {
-    const m = half ? i : i < Math.ceil(n / 2) ? i : i - n;
-    const k = m * kF;
-    if (n % 2 === 0 && Math.abs(m) === n / 2) out[i] = 0;
+  for (let i = 0; i < ms.length; i++) {
+    const k = ms[i]! * kF;
+    if (isNyquist(i, n)) out[i] = 0;
     else out[i] = kind === 'fourier' ? k : (8 * Math.sin(k * dx) - Math.sin(2 * k * dx)) / (6 * dx);
   }
   return out;
@@ -120,7 +121,7 @@ export class PmForce {
     const norm = 1 / nm ** 3;
     const g = radialHalfGrid(nm, (m2) => (m2 === 0 ? 0 : norm / (m2 * kF2)));
     if (deconvolve > 0) {
-      const w = cicWindowHalfGrid(nm, -deconvolve);
+      const w = masWindowHalfGrid(nm, 'CIC', -deconvolve);
       for (let i = 0; i < g.length; i++) g[i] = g[i]! * w[i]!;
     }
     const built = noGrad(() => {

@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAMELS_CV, LinearPower, dndlog10M, SigmaM, omegaLambda, halofitPower, growthFactor, type Cosmology } from '../cosmo/index.js';
-import { prepareGrids, powerSpectrum, haloMassFunction } from '../field/index.js';
+import { prepareGrids, powerSpectrum, haloMassFunction, mean, overdensity } from '../field/index.js';
 import { saveGrid, writeNpy, writeGadgetHdf5, writeFofCatalogue, type Provenance } from '../io/index.js';
 import { linePlot, sliceImage, writeReport, type ReportSection } from '../report/index.js';
 import { writeFileAtomic, OutputExistsError } from '../util/atomic.js';
@@ -236,15 +236,6 @@ async function writeWorld(w: World, out: string, o: WriteOpts): Promise<void> {
   saveGrid(join(out, 'tb.npy'), { data: w.grids.tb, shape: [N, N, N], meta: { boxSize, redshift, quantity: 'T_b', unit: 'mK', provenance: gp } }, { force });
 }
 
-function overdensity(x: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]!;
-  const m = s / x.length;
-  const d = new Float32Array(x.length);
-  if (m > 0) for (let i = 0; i < x.length; i++) d[i] = x[i]! / m - 1;
-  return d;
-}
-
 async function plotWorld(w: World, out: string, power: LinearPower, force?: boolean): Promise<ReportSection[]> {
   const dir = join(out, 'plots');
   mkdirSync(dir, { recursive: true });
@@ -274,6 +265,8 @@ async function plotWorld(w: World, out: string, power: LinearPower, force?: bool
     const path = join(dir, `${f.name}_slice.png`);
     sliceImage(f.data, shape, { axis: 2, index: 'project', start: 0, thickness: slab, log: true, colormap: f.name === 'tb' || f.name === 'hi' ? 'magma' : 'viridis', title: f.title, colorbarLabel: f.label, boxSize }, path);
     images.push({ path, caption: `${f.title}: ${slab}-cell slab` });
+    // an empty field (e.g. a mass bin without halos in a small box) has no overdensity
+    if (!(mean(f.data) > 0)) continue;
     const pk = powerSpectrum(overdensity(f.data), N, { boxSize, mas: 'CIC' });
     // the grids are Gaussian-smoothed (exp(−k²R²) in P): beyond k = 1/R the spectra only fall off
     const keep = Array.from(pk.k, (_, i) => i).filter((i) => pk.k[i]! <= kCut);

@@ -64,7 +64,11 @@ test('periodic sub-volume extraction wraps around, single and multi-channel', ()
   assert.equal(m.length, 2 * 64);
   assert.equal(m[64 + idx(4, 0, 3, 3)], n ** 3 + idx(n, 5, 1, 0));
   assert.deepEqual(extractSubvolume(f, [2, n, n, n], [0, 0, 0], n), f);
-  assert.throws(() => extractSubvolume(f, [2, n, n, n], [0, 0, 0], 7), /size/);
+  // a window larger than the box wraps more than once (HALOgen's sliding window on boxes smaller than a crop)
+  const big = extractSubvolume(f, [2, n, n, n], [0, 0, 0], 7);
+  assert.equal(big[idx(7, 6, 6, 6)], idx(n, 0, 0, 0));
+  assert.equal(big[7 ** 3 + idx(7, 6, 1, 2)], n ** 3 + idx(n, 0, 1, 2));
+  assert.throws(() => extractSubvolume(f, [2, n, n, n], [0, 0, 0], 0), /size/);
 });
 
 test('the 48 cube symmetries form a group (identity, closure, inverses, distinct) and preserve P(k)', () => {

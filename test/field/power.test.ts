@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { powerSpectrum, crossPowerSpectrum, powerSpectrum2D, masCorrection, dimensionless } from '../../src/field/power.js';
+import { powerSpectrum, crossPowerSpectrum, powerSpectrum2D, dimensionless } from '../../src/field/power.js';
+import { masCorrection } from '../../src/field/kgrid.js';
 import { paint } from '../../src/field/mas.js';
 import { overdensity } from '../../src/field/ops.js';
 import { randomNormal, randomPositions } from './helpers.js';

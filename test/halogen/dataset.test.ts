@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Generator, tidy } from '@lodi/torch';
-import { HalogenDataset, periodicCrop, splitSubVolumes, subVolumes } from '../../src/halogen/dataset.js';
+import { HalogenDataset, splitSubVolumes, subVolumes } from '../../src/halogen/dataset.js';
+import { extractSubvolume } from '../../src/field/ops.js';
 import { channelThresholds } from '../../src/halogen/loss.js';
 import { preset } from '../../src/halogen/config.js';
 import { syntheticWorld } from './helpers.js';
@@ -25,7 +26,7 @@ test('split is seeded, disjoint, 75/25', () => {
 test('periodic crop wraps around the box', () => {
   const n = 4;
   const src = Float32Array.from({ length: 2 * n ** 3 }, (_, i) => i);
-  const c = periodicCrop(src, 2, n, [3, 0, 3], 2);
+  const c = extractSubvolume(src, [2, n, n, n], [3, 0, 3], 2);
   // channel 0: x in {3,0}, y in {0,1}, z in {3,0}
   const at = (ch: number, x: number, y: number, z: number) => ch * 64 + (x * n + y) * n + z;
   assert.deepEqual(Array.from(c.slice(0, 8)), [at(0, 3, 0, 3), at(0, 3, 0, 0), at(0, 3, 1, 3), at(0, 3, 1, 0), at(0, 0, 0, 3), at(0, 0, 0, 0), at(0, 0, 1, 3), at(0, 0, 1, 0)]);
