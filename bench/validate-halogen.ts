@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
 import { simulateWorld } from '../src/pipeline/simulate.js';
 import { preset } from '../src/halogen/config.js';
-import { loadWorld } from '../src/halogen/dataset.js';
+import { loadHalogenWorld } from '../src/halogen/dataset.js';
 import { trainHalogen, loadHalogen, plotLoss, BEST } from '../src/halogen/train.js';
 import { predictHalos, toHaloDensity } from '../src/halogen/infer.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
@@ -65,8 +65,10 @@ if (!(reuse && existsSync(join(runDir, BEST)))) {
 }
 const trainSeconds = (Date.now() - t0) / 1000;
 const { model, meta } = loadHalogen(runDir);
-const test = loadWorld(testDir);
-const n = test.n;
+const test = loadHalogenWorld(testDir);
+const testDm = test.dm!;
+const testHalos = test.halos!;
+const n = test.grid;
 const t1 = Date.now();
 // predictions are cached next to the model so the report can be redrawn with --reuse
 const cache = join(runDir, `pred-seed${testSeedUsed}-stride${stride}.f32`);
@@ -78,7 +80,7 @@ if (reuse && existsSync(cache) && existsSync(cache + '.json')) {
   pred = { log, density: toHaloDensity(log, cfg.data.haloOffset, cfg.infer.floorLog) };
   inferSeconds = (JSON.parse(readFileSync(cache + '.json', 'utf8')) as { seconds: number }).seconds;
 } else {
-  pred = predictHalos(model, meta, test.dm, n, { stride });
+  pred = predictHalos(model, meta, testDm, n, { stride });
   inferSeconds = (Date.now() - t1) / 1000;
   writeFileAtomic(cache, new Uint8Array(pred.log.buffer, pred.log.byteOffset, pred.log.byteLength));
   writeFileAtomic(cache + '.json', JSON.stringify({ seconds: inferSeconds }));
@@ -99,7 +101,7 @@ const pkRows: (string | number)[][] = [];
 for (let c = 0; c < 4; c++) {
   const tLog = new Float32Array(n3);
   const pLog = new Float32Array(n3);
-  const tRho = test.halos.subarray(c * n3, (c + 1) * n3);
+  const tRho = testHalos.subarray(c * n3, (c + 1) * n3);
   const pRho = pred.density.subarray(c * n3, (c + 1) * n3);
   for (let i = 0; i < n3; i++) {
     tLog[i] = Math.log10(tRho[i]! + off);
@@ -195,7 +197,7 @@ for (let c = 0; c < 4; c++) {
 const slab = Math.max(1, Math.round(2 / (test.boxSize / n))); // ≈ 2 Mpc/h
 const panels = [];
 for (let c = 0; c < 4; c++) {
-  const t = test.halos.subarray(c * n3, (c + 1) * n3);
+  const t = testHalos.subarray(c * n3, (c + 1) * n3);
   const p = pred.density.subarray(c * n3, (c + 1) * n3);
   let vmax = 0;
   for (const v of t) if (v > vmax) vmax = v;

@@ -10,6 +10,7 @@
  * no file access, so both `lodi prepare` and the simulator use it.
  */
 import { brightnessTemperatureFactor, DEFAULT_T_CMB, type Cosmology } from '../cosmo/index.js';
+import { massBinEdgesMsunH, type MassBins } from '../io/units.js';
 import { paint, type MassAssignment } from './mas.js';
 import { gaussianSmooth } from './fourier.js';
 
@@ -50,12 +51,6 @@ export interface HiParticles {
   positions: Float32Array | Float64Array;
   /** HI mass per particle in Msun/h. */
   mHI: Float32Array | Float64Array;
-}
-
-export interface MassBins {
-  /** Increasing edges; a halo with edges[i] <= M < edges[i+1] goes to channel i; below edges[0] it is dropped. */
-  edges: readonly number[];
-  unit: 'Msun' | 'Msun/h';
 }
 
 export interface PrepareInput {
@@ -125,17 +120,6 @@ function sumOf(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]!;
   return s;
-}
-
-/** Mass-bin edges converted to Msun/h. */
-export function massBinEdgesMsunH(bins: MassBins, h: number): number[] {
-  if (bins.edges.length < 2) throw new Error('mass bins need at least two edges');
-  for (let i = 1; i < bins.edges.length; i++) {
-    if (!(bins.edges[i]! > bins.edges[i - 1]!)) throw new Error(`mass-bin edges must increase, got ${bins.edges.join(', ')}`);
-  }
-  if (bins.unit !== 'Msun' && bins.unit !== 'Msun/h') throw new Error(`mass-bin unit must be 'Msun' or 'Msun/h', got '${String(bins.unit)}'`);
-  // M [Msun/h] = M [Msun] × h.
-  return bins.edges.map((e) => (bins.unit === 'Msun' ? e * h : e));
 }
 
 /** HI masses M_HI = m_g x_HI X [Msun/h], with x_HI := 1 where SFR > 0. */

@@ -15,6 +15,8 @@
  * its log lies below `floorLog` so predictions there are floored to 0 at inference.
  */
 
+import type { MassUnit } from '../io/units.js';
+
 export interface HalogenModelConfig {
   /** Input channels (1: the DM density). */
   inChannels: number;
@@ -55,8 +57,13 @@ export interface HalogenLossConfig {
 }
 
 export interface HalogenDataConfig {
-  /** Halo-mass bin edges [Msun/h]; the last entry 'max' means the largest halo. */
+  /**
+   * Halo-mass bin edges in `massBinsUnit`; the last entry 'max' means the largest halo. The paper's
+   * edges (3e10, 1e11, 5e11, 1e12 Msun) are in Msun, as `lodi prepare` and `lodi simulate` use them.
+   */
   massBins: (number | 'max')[];
+  /** Unit of `massBins` (the paper's: Msun, no h; worlds record theirs in world.json). */
+  massBinsUnit: MassUnit;
   /** Sub-volume side in voxels (paper: 64). */
   crop: number;
   /** Gaussian smoothing radius of the maps in Mpc/h (applied when the worlds are built; recorded). */
@@ -117,6 +124,7 @@ const PAPER_LOSS: HalogenLossConfig = { alpha: 0.6, q: 0.7, beta: [1, 2, 5, 8], 
 
 const PAPER_DATA: HalogenDataConfig = {
   massBins: [3e10, 1e11, 5e11, 1e12, 'max'],
+  massBinsUnit: 'Msun',
   crop: 64,
   smoothingR: 0.2,
   trainFraction: 0.75,

@@ -3,41 +3,16 @@
  * (64 per 256^3 box; floor(N/crop)^3 for other sizes), split 75/25 into training and validation by
  * sub-volume (seeded, recorded), augmented with the 48 cube symmetries, batched.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { F, Generator, Tensor, noGrad, tidy } from '@lodi/torch';
-import { loadGrid, type GridMeta } from '../io/grid.js';
+import { haloChannels, readWorld, type WorldGrids } from '../io/world.js';
 import { applySymmetry, NUM_SYMMETRIES } from '../field/symmetry.js';
 import { extractSubvolume } from '../field/ops.js';
 import { Rng } from '../util/rng.js';
 import type { HalogenDataConfig } from './config.js';
 
-export interface World {
-  dir: string;
-  n: number;
-  boxSize: number;
-  /** Raw DM density [N,N,N] and halo mass density [C,N,N,N] (grid units). */
-  dm: Float32Array;
-  halos: Float32Array;
-  channels: number;
-  dmMeta: GridMeta;
-  haloMeta: GridMeta;
-}
-
-/** Reads `dir/dm.npy` and `dir/halos.npy` (with their JSON sidecars) and checks they match. */
-export function loadWorld(dir: string): World {
-  const dmPath = join(dir, 'dm.npy');
-  const hPath = join(dir, 'halos.npy');
-  for (const p of [dmPath, hPath]) if (!existsSync(p)) throw new Error(`world ${dir}: missing ${p}`);
-  const dm = loadGrid(dmPath);
-  const h = loadGrid(hPath);
-  if (dm.shape.length !== 3) throw new Error(`${dmPath}: expected [N,N,N], got [${dm.shape}]`);
-  if (h.shape.length !== 4) throw new Error(`${hPath}: expected [C,N,N,N], got [${h.shape}]`);
-  const n = dm.shape[0]!;
-  if (h.shape[1] !== n) throw new Error(`world ${dir}: dm is ${n}^3 but halos are ${h.shape[1]}^3`);
-  if (Math.abs(dm.meta.boxSize - h.meta.boxSize) > 1e-6 * dm.meta.boxSize)
-    throw new Error(`world ${dir}: box sizes differ (dm ${dm.meta.boxSize}, halos ${h.meta.boxSize} Mpc/h)`);
-  return { dir, n, boxSize: dm.meta.boxSize, dm: dm.data, halos: h.data, channels: h.shape[0]!, dmMeta: dm.meta, haloMeta: h.meta };
+/** Reads the DM and halo grids of a world directory (io/world.ts checks that they agree). */
+export function loadHalogenWorld(dir: string): WorldGrids {
+  return readWorld(dir, { members: ['dm', 'halos'] });
 }
 
 /** log10(ρ_DM / <ρ_DM> + offset) (or without the mean division), not yet standardised. */
@@ -123,18 +98,19 @@ export class HalogenDataset {
   readonly sizes: number[];
 
   constructor(
-    worlds: World[],
+    worlds: WorldGrids[],
     readonly cfg: HalogenDataConfig,
     readonly split: Split,
     public norm?: Normalisation,
   ) {
-    this.channels = worlds[0]!.channels;
+    this.channels = haloChannels(worlds[0]!);
     for (const w of worlds) {
-      if (w.channels !== this.channels) throw new Error(`world ${w.dir}: ${w.channels} channels, expected ${this.channels}`);
+      if (!w.dm || !w.halos) throw new Error(`world ${w.dir ?? '(in memory)'}: HALOgen needs the dm and halos grids`);
+      if (haloChannels(w) !== this.channels) throw new Error(`world ${w.dir}: ${haloChannels(w)} channels, expected ${this.channels}`);
       this.x.push(logDm(w.dm, cfg));
       this.y.push(logHalo(w.halos, cfg.haloOffset));
     }
-    this.sizes = worlds.map((w) => w.n);
+    this.sizes = worlds.map((w) => w.grid);
     this.subs = subVolumes(this.sizes, cfg.crop);
   }
 

@@ -29,7 +29,8 @@ import {
 import { writeFileAtomic } from '../util/atomic.js';
 import { Progress, formatDuration } from '../util/progress.js';
 import { validateConfig, type HalogenConfig } from './config.js';
-import { HalogenDataset, chunks, loadWorld, splitSubVolumes, type Normalisation, type Split, type World } from './dataset.js';
+import { HalogenDataset, chunks, loadHalogenWorld, splitSubVolumes, type Normalisation, type Split } from './dataset.js';
+import { WORLD_MEMBERS, type WorldGrids } from '../io/world.js';
 import { channelThresholds, halogenLoss, weightedMask } from './loss.js';
 import { HalogenNet } from './model.js';
 
@@ -72,7 +73,7 @@ export function lrSchedule(c: HalogenConfig): LrSchedule {
 
 export interface TrainOptions {
   /** World directories (dm.npy + halos.npy) or already loaded worlds. */
-  worlds: (string | World)[];
+  worlds: (string | WorldGrids)[];
   config: HalogenConfig;
   out: string;
   seed: number;
@@ -94,8 +95,8 @@ export interface TrainResult {
   out: string;
 }
 
-function worldSeed(w: World): number | undefined {
-  const s = w.dmMeta.provenance?.seed;
+function worldSeed(w: WorldGrids): number | undefined {
+  const s = w.provenance.seed;
   return typeof s === 'number' ? s : undefined;
 }
 
@@ -226,16 +227,16 @@ export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
   } else if (o.resume && !o.quiet) process.stderr.write(`no checkpoint in ${out}; starting a new run\n`);
   mkdirSync(out, { recursive: true });
 
-  const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadWorld(w) : w));
+  const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadHalogenWorld(w) : w));
   const seeds = resumed?.meta.seeds ?? { base: o.seed, model: o.seed, split: o.seed + 1, data: o.seed + 2 };
-  const nSub = worlds.reduce((a, w) => a + Math.floor(w.n / cfg.data.crop) ** 3, 0);
+  const nSub = worlds.reduce((a, w) => a + Math.floor(w.grid / cfg.data.crop) ** 3, 0);
   const split = resumed?.meta.split ?? splitSubVolumes(nSub, cfg.data.trainFraction, seeds.split);
   if (split.val.length === 0) throw new Error(`only ${nSub} sub-volume(s) of ${cfg.data.crop}^3: need at least 2 for a train/validation split`);
   const ds = new HalogenDataset(worlds, cfg.data, split);
   if (ds.subs.length !== nSub) throw new Error('internal: sub-volume count mismatch');
   if (resumed) {
     const dirs = resumed.meta.worlds.map((w) => resolve(w.dir)).join('|');
-    const now = worlds.map((w) => resolve(w.dir)).join('|');
+    const now = worlds.map((w) => resolve(w.dir ?? '')).join('|');
     if (dirs !== now) throw new Error(`--resume: the checkpoint was trained on [${resumed.meta.worlds.map((w) => w.dir).join(', ')}], not these worlds`);
     ds.norm = resumed.meta.normalisation;
   } else ds.computeNormalisation(cfg.loss.thresholdPercentile, channelThresholds);
@@ -261,13 +262,13 @@ export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
       config: cfg,
       seeds,
       worlds: worlds.map((w) => ({
-        dir: w.dir,
-        n: w.n,
+        dir: w.dir ?? '',
+        n: w.grid,
         boxSize: w.boxSize,
         seed: worldSeed(w),
-        dmUnit: w.dmMeta.unit,
-        haloUnit: w.haloMeta.unit,
-        channels: w.haloMeta.channels,
+        dmUnit: WORLD_MEMBERS.dm.unit,
+        haloUnit: WORLD_MEMBERS.halos.unit,
+        channels: w.channels,
       })),
       split,
       normalisation: norm,

@@ -10,3 +10,4 @@ export * from './gadget-hdf5-writer.js';
 export * from './gadget-binary.js';
 export * from './fof.js';
 export * from './fof-writer.js';
+export * from './world.js';

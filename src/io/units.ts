@@ -39,3 +39,23 @@ export interface HeaderCosmology {
   /** H0 / (100 km/s/Mpc). */
   h: number;
 }
+
+/** Unit of halo masses and mass-bin edges: lodi's Msun/h, or Msun (no h) as the LODI paper quotes its bins. */
+export type MassUnit = 'Msun' | 'Msun/h';
+
+/** Halo mass-bin edges with their unit. */
+export interface MassBins {
+  /** Increasing edges; a halo with edges[i] <= M < edges[i+1] goes to channel i (the last may be Infinity). */
+  edges: readonly number[];
+  unit: MassUnit;
+}
+
+/** Mass-bin edges converted to Msun/h (M [Msun/h] = M [Msun] × h); checks order and unit. */
+export function massBinEdgesMsunH(bins: MassBins, h: number): number[] {
+  if (bins.edges.length < 2) throw new Error('mass bins need at least two edges');
+  for (let i = 1; i < bins.edges.length; i++) {
+    if (!(bins.edges[i]! > bins.edges[i - 1]!)) throw new Error(`mass-bin edges must increase, got ${bins.edges.join(', ')}`);
+  }
+  if (bins.unit !== 'Msun' && bins.unit !== 'Msun/h') throw new Error(`mass-bin unit must be 'Msun' or 'Msun/h', got '${String(bins.unit)}'`);
+  return bins.edges.map((e) => (bins.unit === 'Msun' ? e * h : e));
+}

@@ -1,29 +1,30 @@
 /**
- * A simulated universe ("world"): Gaussian ICs → 2LPT → PM N-body → FoF halos → HI painting → the
- * prepared grids (dm, halos [4,N,N,N], T_b) through src/field prepareGrids, the same path `lodi
- * prepare` uses for real simulations. Files written to the output directory:
+ * `lodi simulate`: a simulated universe. Gaussian ICs → 2LPT → PM N-body (src/nbody) → FoF halos → HI
+ * painting (src/astro) → the prepared grids (dm, halos [4,N,N,N], hi, T_b) through src/field
+ * prepareGrids, the same path `lodi prepare` uses for real simulations, written as a world directory
+ * (src/io/world.ts). Files written to the output directory:
  *
  *   particles.hdf5   Gadget-like HDF5 snapshot (PartType1; positions Mpc/h, velocities km/s Gadget convention)
  *   fof.hdf5         FoF catalogue with GADGET-4 key names (Group/GroupPos, GroupMass, GroupLen, GroupVel)
  *   hi_particles.npy HI particles [n,4]: x, y, z [Mpc/h], M_HI [Msun/h]
- *   dm.npy, halos.npy, hi.npy, tb.npy   grids (+ .json sidecars with units and provenance)
+ *   dm.npy, halos.npy, hi.npy, tb.npy, world.json   the world (io/world.ts), + .json sidecars
  *   plots/*.png      slices and P(k) of every field, halo mass function
- *   report.md, world.json, simulate.log
+ *   report.md, simulate.log
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAMELS_CV, LinearPower, dndlog10M, SigmaM, omegaLambda, halofitPower, growthFactor, type Cosmology } from '../cosmo/index.js';
 import { prepareGrids, powerSpectrum, haloMassFunction, mean, overdensity } from '../field/index.js';
-import { saveGrid, writeNpy, writeGadgetHdf5, writeFofCatalogue, type Provenance } from '../io/index.js';
+import { memberLabel, updateWorldSummary, writeNpy, writeGadgetHdf5, writeFofCatalogue, writeWorld, WORLD_JSON, type WorldGrids, type WorldProvenance } from '../io/index.js';
 import { linePlot, sliceImage, writeReport, type ReportSection } from '../report/index.js';
-import { writeFileAtomic, OutputExistsError } from '../util/atomic.js';
+import { OutputExistsError } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { initialConditions, gadgetVelocityFactor, type ParticleState } from '../nbody/ic.js';
 import { runPM } from '../nbody/pm.js';
 import { findHalos, type FofResult } from '../nbody/fof.js';
 import { paintHI, type HiParticles, type HiPaintOptions } from '../astro/hi-paint.js';
 
-export interface WorldOptions {
+export interface SimulateOptions {
   /** Box side [Mpc/h] (default 25). */
   boxSize?: number;
   /** Particles per side (default 128). */
@@ -55,13 +56,15 @@ export interface WorldOptions {
   command?: string;
 }
 
-export interface World {
-  options: Required<Pick<WorldOptions, 'boxSize' | 'particles' | 'grid' | 'redshift' | 'seed' | 'steps' | 'zInit' | 'pmFactor' | 'smoothingR'>>;
+/** Everything a simulation produced: particles, halos, HI particles and the world's grids. */
+export interface Simulation {
+  options: Required<Pick<SimulateOptions, 'boxSize' | 'particles' | 'grid' | 'redshift' | 'seed' | 'steps' | 'zInit' | 'pmFactor' | 'smoothingR'>>;
   cosmo: Cosmology;
   particles: ParticleState;
   halos: FofResult;
   hi: HiParticles;
-  grids: { dm: Float32Array; halos: Float32Array; hi: Float32Array; tb: Float32Array; channels: string[] };
+  /** The world (every grid present). */
+  grids: WorldGrids & { dm: Float32Array; halos: Float32Array; hi: Float32Array; tb: Float32Array; channels: string[] };
   /** Wall-clock seconds per stage. */
   timings: Record<string, number>;
 }
@@ -69,7 +72,7 @@ export interface World {
 const VERSION = '0.1.0';
 
 /** Builds one world; writes it to `o.out` when given. */
-export async function simulateWorld(o: WorldOptions): Promise<World> {
+export async function simulateWorld(o: SimulateOptions): Promise<Simulation> {
   const boxSize = o.boxSize ?? 25;
   const np1 = o.particles ?? 128;
   const grid = o.grid ?? np1;
@@ -87,7 +90,7 @@ export async function simulateWorld(o: WorldOptions): Promise<World> {
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${seed}`);
   const out = o.out;
   if (out) {
-    if (existsSync(join(out, 'world.json')) && !o.force) throw new OutputExistsError(join(out, 'world.json'));
+    if (existsSync(join(out, WORLD_JSON)) && !o.force) throw new OutputExistsError(join(out, WORLD_JSON));
     mkdirSync(out, { recursive: true });
   }
   const logFile = out ? join(out, 'simulate.log') : undefined;
@@ -134,40 +137,43 @@ export async function simulateWorld(o: WorldOptions): Promise<World> {
     }),
   );
   prog.update(++done, 'grids prepared');
+  const options = { boxSize, particles: np1, grid, redshift: z, seed, steps, zInit, pmFactor, smoothingR: prepared.meta.smoothingR };
+  const m = prepared.meta;
+  const provenance: WorldProvenance = { command: o.command, version: VERSION, generator: 'lodi simulate', ...options };
   const grids = {
+    grid,
+    boxSize,
+    redshift: m.redshift,
+    cosmology: cosmo,
+    massBins: m.massBins,
+    channels: m.channels,
+    smoothingR: m.smoothingR,
+    mas: m.mas,
+    tbFactor: m.tbFactor,
+    provenance,
     dm: prepared.dm!,
     halos: prepared.halos!,
     hi: prepared.hi!,
     tb: prepared.tb!,
-    channels: prepared.meta.channels,
   };
-  const world: World = {
-    options: { boxSize, particles: np1, grid, redshift: z, seed, steps, zInit, pmFactor, smoothingR: o.smoothingR ?? 0.2 },
-    cosmo,
-    particles: state,
-    halos,
-    hi,
-    grids,
-    timings,
-  };
+  const sim: Simulation = { options, cosmo, particles: state, halos, hi, grids, timings };
   if (out) {
-    await stage('write', () => writeWorld(world, out, { force: o.force, command: o.command, velocities, meta: prepared.meta as unknown as Record<string, unknown> }));
-    if (!o.noPlots) await stage('plots', () => plotWorld(world, out, power, o.force));
+    await stage('write', () => writeSimulation(sim, out, { force: o.force, velocities, summary: { ...simulationSummary(sim, o.command), painted: { totals: m.totals, counts: m.counts } } }));
+    if (!o.noPlots) await stage('plots', () => plotSimulation(sim, out, power));
     prog.update(++done, 'files written');
-    writeFileAtomic(join(out, 'world.json'), JSON.stringify(worldSummary(world, o.command), null, 2) + '\n', { force: true });
+    updateWorldSummary(out, { timings });
     prog.log(`world written to ${out} (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ')})`);
   }
   prog.update(steps + 5, 'done');
-  return world;
+  return sim;
 }
 
-function worldSummary(w: World, command?: string): Record<string, unknown> {
+/** The simulation's fields of world.json (besides the world's own facts written by writeWorld). */
+function simulationSummary(w: Simulation, command?: string): Record<string, unknown> {
   let mhi = 0;
   for (let i = 0; i < w.hi.haloHI.length; i++) mhi += w.hi.haloHI[i]!;
   const V = w.options.boxSize ** 3;
   return {
-    format: 'lodi-world',
-    version: 1,
     code: `lodi ${VERSION}`,
     command,
     ...w.options,
@@ -184,16 +190,16 @@ function worldSummary(w: World, command?: string): Record<string, unknown> {
 
 interface WriteOpts {
   force?: boolean;
-  command?: string;
   velocities: Float32Array;
-  meta: Record<string, unknown>;
+  summary: Record<string, unknown>;
 }
 
-async function writeWorld(w: World, out: string, o: WriteOpts): Promise<void> {
+/** Writes the particles, the FoF catalogue, the HI particles and the world. */
+async function writeSimulation(w: Simulation, out: string, o: WriteOpts): Promise<void> {
   const force = o.force ?? false;
   const { boxSize, redshift } = w.options;
   const c = w.cosmo;
-  const provenance: Provenance = { command: o.command, version: VERSION, generator: 'lodi simulate', ...w.options };
+  const provenance = w.grids.provenance;
   const pos32 = Float32Array.from(w.particles.positions);
   for (let i = 0; i < pos32.length; i++) if (pos32[i]! >= boxSize) pos32[i] = 0;
   await writeGadgetHdf5(
@@ -224,19 +230,10 @@ async function writeWorld(w: World, out: string, o: WriteOpts): Promise<void> {
     hiTable[4 * i + 3] = w.hi.masses[i]!;
   }
   writeNpy(join(out, 'hi_particles.npy'), hiTable, [nhi, 4], { force });
-  const N = w.options.grid;
-  const gp = { ...provenance, prepare: o.meta };
-  saveGrid(join(out, 'dm.npy'), { data: w.grids.dm, shape: [N, N, N], meta: { boxSize, redshift, quantity: 'dm_density', unit: '(Msun/h)/(Mpc/h)^3', provenance: gp } }, { force });
-  saveGrid(
-    join(out, 'halos.npy'),
-    { data: w.grids.halos, shape: [w.grids.channels.length, N, N, N], meta: { boxSize, redshift, quantity: 'halo_mass_density', unit: '(Msun/h)/(Mpc/h)^3', channels: w.grids.channels, provenance: gp } },
-    { force },
-  );
-  saveGrid(join(out, 'hi.npy'), { data: w.grids.hi, shape: [N, N, N], meta: { boxSize, redshift, quantity: 'hi_density', unit: '(Msun/h)/(Mpc/h)^3', provenance: gp } }, { force });
-  saveGrid(join(out, 'tb.npy'), { data: w.grids.tb, shape: [N, N, N], meta: { boxSize, redshift, quantity: 'T_b', unit: 'mK', provenance: gp } }, { force });
+  writeWorld(out, w.grids, { force, summary: o.summary });
 }
 
-async function plotWorld(w: World, out: string, power: LinearPower, force?: boolean): Promise<ReportSection[]> {
+async function plotSimulation(w: Simulation, out: string, power: LinearPower): Promise<ReportSection[]> {
   const dir = join(out, 'plots');
   mkdirSync(dir, { recursive: true });
   const N = w.options.grid;
@@ -244,16 +241,16 @@ async function plotWorld(w: World, out: string, power: LinearPower, force?: bool
   const shape = [N, N, N] as const;
   const slab = Math.max(1, Math.round(N / 16));
   const fields: { name: string; data: Float32Array; label: string; title: string }[] = [
-    { name: 'dm', data: w.grids.dm, label: 'ρ_DM [(Msun/h)/(Mpc/h)^3]', title: 'Dark matter' },
-    { name: 'hi', data: w.grids.hi, label: 'ρ_HI [(Msun/h)/(Mpc/h)^3]', title: 'HI density' },
-    { name: 'tb', data: w.grids.tb, label: 'T_b [mK]', title: '21 cm brightness temperature' },
+    { name: 'dm', data: w.grids.dm, label: memberLabel('dm'), title: 'Dark matter' },
+    { name: 'hi', data: w.grids.hi, label: memberLabel('hi'), title: 'HI density' },
+    { name: 'tb', data: w.grids.tb, label: memberLabel('tb'), title: '21 cm brightness temperature' },
   ];
   const C = w.grids.channels.length;
   for (let c = 0; c < C; c++) {
     fields.push({
       name: `halos_${c}`,
       data: w.grids.halos.subarray(c * N ** 3, (c + 1) * N ** 3),
-      label: 'ρ_h [(Msun/h)/(Mpc/h)^3]',
+      label: memberLabel('halos'),
       title: `Halos ${w.grids.channels[c]}`,
     });
   }
@@ -325,6 +322,5 @@ async function plotWorld(w: World, out: string, power: LinearPower, force?: bool
     },
     { markdown: join(out, 'report.md'), force: true },
   );
-  void force;
   return sections;
 }

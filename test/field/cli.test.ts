@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpy, saveGrid, loadGrid } from '../../src/io/index.js';
 import { runPower } from '../../src/cli/commands/power.js';
-import { runPrepare } from '../../src/cli/commands/prepare.js';
+import { runPrepare } from '../../src/pipeline/prepare.js';
 import { randomNormal, sum64, relClose } from './helpers.js';
 
 const REF = join(referenceDir(), 'gadget4-hydro32');

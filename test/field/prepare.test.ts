@@ -3,7 +3,8 @@ import { referenceDir } from '../reference-dir.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readGadgetHdf5, readFofCatalogue } from '../../src/io/index.js';
-import { prepareGrids, massBinEdgesMsunH, gasHiMass, PAPER_MASS_BINS_MSUN } from '../../src/field/prepare.js';
+import { prepareGrids, gasHiMass, PAPER_MASS_BINS_MSUN } from '../../src/field/prepare.js';
+import { massBinEdgesMsunH } from '../../src/io/units.js';
 import { brightnessTemperatureFactor, CAMELS_CV } from '../../src/cosmo/index.js';
 import { sum64, relClose } from './helpers.js';
 

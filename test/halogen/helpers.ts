@@ -1,8 +1,8 @@
 /** Synthetic worlds for HALOgen tests: a smooth random DM field and halo channels derived from it. */
-import type { World } from '../../src/halogen/dataset.js';
+import type { WorldGrids } from '../../src/io/world.js';
 import { Rng } from '../../src/util/rng.js';
 
-export function syntheticWorld(n: number, seed: number, dir = `synthetic-${seed}`): World {
+export function syntheticWorld(n: number, seed: number, dir = `synthetic-${seed}`): WorldGrids & { dm: Float32Array; halos: Float32Array } {
   const rng = new Rng(seed);
   const n3 = n ** 3;
   const g = new Float32Array(n3);
@@ -32,12 +32,13 @@ export function syntheticWorld(n: number, seed: number, dir = `synthetic-${seed}
     }
   return {
     dir,
-    n,
+    grid: n,
     boxSize: n * 0.1,
+    redshift: 0,
+    massBins: { edges: [3e10, 1e11, 5e11, 1e12, Infinity], unit: 'Msun' },
+    smoothingR: 0,
+    provenance: { generator: 'test', seed },
     dm,
     halos,
-    channels: 4,
-    dmMeta: { boxSize: n * 0.1, quantity: 'dm_density', unit: '(Msun/h)/(Mpc/h)^3', provenance: { seed } },
-    haloMeta: { boxSize: n * 0.1, quantity: 'halo_mass_density', unit: '(Msun/h)/(Mpc/h)^3' },
   };
 }

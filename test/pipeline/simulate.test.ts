@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFofCatalogue, loadGrid } from '../../src/io/index.js';
+import { readFofCatalogue, loadGrid, readWorld } from '../../src/io/index.js';
 import { simulateWorld } from '../../src/pipeline/simulate.js';
 
 test('a tiny world (16^3 particles) writes particles, FoF catalogue, grids, plots and report', async () => {
@@ -18,6 +18,12 @@ test('a tiny world (16^3 particles) writes particles, FoF catalogue, grids, plot
     assert.deepEqual(halos.shape, [4, 16, 16, 16]);
     const tb = loadGrid(join(out, 'tb.npy'));
     assert.equal(tb.meta.unit, 'mK');
+    const world = readWorld(out);
+    assert.equal(world.provenance.seed, 3);
+    assert.equal(world.provenance.generator, 'lodi simulate');
+    assert.deepEqual(world.massBins, { edges: [3e10, 1e11, 5e11, 1e12, Infinity], unit: 'Msun' });
+    assert.equal(world.smoothingR, 0.2);
+    assert.deepEqual(world.tb, w.grids.tb);
     const cat = await readFofCatalogue(join(out, 'fof.hdf5'));
     assert.equal(cat.groups.len?.length, w.halos.len.length);
     await assert.rejects(() => simulateWorld({ boxSize: 25, particles: 16, seed: 3, steps: 2, out, quiet: true }), /exists/);

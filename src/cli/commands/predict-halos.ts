@@ -65,7 +65,7 @@ export function register(program: Command): void {
             redshift: dm.meta.redshift,
             quantity: o.log ? 'log10_halo_mass_density' : 'halo_mass_density',
             unit: o.log ? 'log10 of ' + (trainBox?.haloUnit ?? 'training unit') : trainBox?.haloUnit ?? 'training unit',
-            channels: meta.worlds[0]?.channels ?? cfg.data.massBins.slice(0, -1).map((m, i) => `M in [${m}, ${cfg.data.massBins[i + 1]}) Msun/h`),
+            channels: meta.worlds[0]?.channels ?? cfg.data.massBins.slice(0, -1).map((m, i) => `M in [${m}, ${cfg.data.massBins[i + 1]}) ${cfg.data.massBinsUnit ?? 'Msun'}`),
             provenance: {
               command: ['lodi', ...process.argv.slice(2)].join(' '),
               inputs: [o.dm, file],
