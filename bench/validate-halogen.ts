@@ -16,7 +16,8 @@ import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
 import { simulateWorld } from '../src/pipeline/simulate.js';
 import { preset } from '../src/halogen/config.js';
 import { loadHalogenWorld } from '../src/halogen/dataset.js';
-import { trainHalogen, loadHalogen, plotLoss, BEST } from '../src/halogen/train.js';
+import { loadHalogen, BEST } from '../src/halogen/train.js';
+import { plotLoss, trainHalogenRun } from '../src/pipeline/train-halogen.js';
 import { predictHalos, toHaloDensity } from '../src/halogen/infer.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { percentile } from '../src/halogen/loss.js';
@@ -61,7 +62,7 @@ if (trainSeedUsed === testSeedUsed) throw new Error(`train and test worlds have 
 const runDir = join(root, `model-${cfg.preset}`);
 const t0 = Date.now();
 if (!(reuse && existsSync(join(runDir, BEST)))) {
-  await trainHalogen({ worlds: [trainDir], config: cfg, out: runDir, seed: 0, force: true, command: 'npm run validate -- halogen' });
+  await trainHalogenRun({ worlds: [trainDir], config: cfg, out: runDir, seed: 0, force: true, command: 'npm run validate -- halogen' });
 }
 const trainSeconds = (Date.now() - t0) / 1000;
 const { model, meta } = loadHalogen(runDir);

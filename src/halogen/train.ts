@@ -6,7 +6,8 @@
  *   checkpoint.safetensors  last epoch: model + optimizer state + data RNG state + JSON metadata
  *                           (written atomically after every epoch; `resume` continues from it exactly)
  *   best.safetensors        model with the lowest validation loss so far (+ the same metadata)
- *   train.log               progress lines;  history.csv  per-epoch losses;  loss.png  loss curves
+ *   train.log               progress lines;  history.csv  per-epoch losses
+ *   (loss.png, the loss curves, is drawn by pipeline/train-halogen.ts through the onEpoch hook)
  *
  * The validation loss is the data part of Eq. 5 (without the λ_w Σ|θ| term, which does not depend on
  * the data); the training loss reported is the full Eq. 5 averaged over the epoch's batches.
@@ -81,12 +82,10 @@ export interface TrainOptions {
   force?: boolean;
   /** Stop (as if killed) after this many completed epochs; for resume tests. */
   stopAfterEpoch?: number;
-  /** Write loss.png after each epoch (default true). */
-  plot?: boolean;
   quiet?: boolean;
   command?: string;
-  /** Called after every epoch (e.g. for a worker to post progress). */
-  onEpoch?: (r: EpochRecord, meta: HalogenMeta) => void;
+  /** Called (and awaited) after every epoch, e.g. to plot the loss curve (pipeline/train-halogen.ts). */
+  onEpoch?: (r: EpochRecord, meta: HalogenMeta) => void | Promise<void>;
 }
 
 export interface TrainResult {
@@ -159,26 +158,6 @@ function historyCsv(h: EpochRecord[]): string {
   const C = h[0]?.valMse.length ?? 4;
   const head = ['epoch', 'lr', 'train_loss', 'val_loss', ...Array.from({ length: C }, (_, i) => `val_mse${i + 1}`), ...Array.from({ length: C }, (_, i) => `val_pinball${i + 1}`), 'seconds'];
   return [head.join(','), ...rows].join('\n') + '\n';
-}
-
-/** Writes the loss-curve PNG (train and validation loss against epoch). */
-export async function plotLoss(history: EpochRecord[], png: string): Promise<void> {
-  if (history.length < 1) return;
-  const { linePlot } = await import('../report/plots.js');
-  const ep = history.map((r) => r.epoch + 1);
-  await linePlot(
-    {
-      series: [
-        { name: 'train', x: ep, y: history.map((r) => r.trainLoss), points: history.length < 30 },
-        { name: 'validation', x: ep, y: history.map((r) => r.valLoss), dashed: true, points: history.length < 30 },
-      ],
-      xLabel: 'epoch',
-      yLabel: 'loss (Eq. 5)',
-      logY: history.every((r) => r.trainLoss > 0 && r.valLoss > 0),
-      title: 'HALOgen training',
-    },
-    png,
-  );
 }
 
 /** Evaluates the data loss over the validation sub-volumes (no gradient). */
@@ -342,8 +321,7 @@ export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
         `epoch ${epoch + 1}/${E}: loss ${rec.trainLoss.toPrecision(5)} val ${rec.valLoss.toPrecision(5)}${improved ? ' (best)' : ''} ` +
           `lr ${rec.lr.toExponential(2)} ${formatDuration(rec.seconds)}`,
       );
-      if (o.plot !== false) await plotLoss(meta.history, join(out, 'loss.png'));
-      o.onEpoch?.(rec, meta);
+      await o.onEpoch?.(rec, meta);
       if (o.stopAfterEpoch !== undefined && epoch + 1 >= o.stopAfterEpoch && epoch + 1 < E) {
         stopped = true;
         break;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { preset, PRESETS } from '../../halogen/config.js';
-import type { TrainOptions, TrainResult } from '../../halogen/train.js';
+import type { TrainResult } from '../../halogen/train.js';
+import type { HalogenRunOptions } from '../../pipeline/train-halogen.js';
 import { runInWorker } from '../../util/worker.js';
 
 function parseInt0(value: string): number {
@@ -39,7 +40,7 @@ export function register(program: Command): void {
       if (o.epochs !== undefined) cfg.train.epochs = o.epochs;
       if (o.batch !== undefined) cfg.data.batchSize = o.batch;
       // Training runs in a worker thread; its progress output is forwarded to this terminal.
-      const res = await runInWorker<TrainResult>(new URL('../../halogen/train.js', import.meta.url).href, 'trainHalogen', {
+      const res = await runInWorker<TrainResult>(new URL('../../pipeline/train-halogen.js', import.meta.url).href, 'trainHalogenRun', {
         worlds: o.worlds,
         config: cfg,
         out: o.out,
@@ -49,7 +50,7 @@ export function register(program: Command): void {
         plot: o.plot !== false,
         quiet: o.quiet === true,
         command: ['lodi', ...process.argv.slice(2)].join(' '),
-      } satisfies TrainOptions);
+      } satisfies HalogenRunOptions);
       const m = res.meta;
       process.stdout.write(
         `${o.out}: ${m.epochsDone} epochs, best validation loss ${m.bestVal?.toPrecision(5)} at epoch ${(m.bestEpoch ?? -1) + 1}\n`,
