@@ -11,7 +11,16 @@ export async function runInWorker<T>(moduleUrl: string, exportName: string, args
     const mod = (await import(moduleUrl)) as Record<string, (a: unknown) => Promise<T> | T>;
     return await mod[exportName]!(args);
   }
-  const worker = new Worker(new URL('./worker-entry.js', import.meta.url), { workerData: { moduleUrl, exportName, args } });
+  // First Ctrl-C: ask the worker to stop cleanly (it polls the shared flag); second: terminate.
+  const interrupt = new SharedArrayBuffer(4);
+  const flag = new Int32Array(interrupt);
+  const worker = new Worker(new URL('./worker-entry.js', import.meta.url), { workerData: { moduleUrl, exportName, args, interrupt } });
+  const onSigint = (): void => {
+    if (Atomics.load(flag, 0)) void worker.terminate();
+    Atomics.store(flag, 0, 1);
+    process.stderr.write('\ninterrupt: finishing the current step and saving (Ctrl-C again to abort)\n');
+  };
+  process.on('SIGINT', onSigint);
   return await new Promise<T>((resolve, reject) => {
     let settled = false;
     worker.once('message', (m: { ok: true; result: T } | { ok: false; message: string; stack?: string }) => {
@@ -28,6 +37,7 @@ export async function runInWorker<T>(moduleUrl: string, exportName: string, args
       reject(err);
     });
     worker.once('exit', (code) => {
+      process.off('SIGINT', onSigint);
       if (!settled) reject(new Error(`worker for ${exportName} exited with code ${code} before returning a result`));
     });
   });

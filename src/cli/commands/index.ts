@@ -7,6 +7,7 @@ import { register as registerPrepare } from './prepare.js';
 import { register as registerSimulate } from './simulate.js';
 import { register as registerTrainHalogen } from './train-halogen.js';
 import { register as registerPredictHalos } from './predict-halos.js';
+import { register as registerTrainLodi } from './train-lodi.js';
 
 /** Each subcommand lives in its own module exporting `register(program)`; add one line per command here. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerSimulate(program);
   registerTrainHalogen(program);
   registerPredictHalos(program);
+  registerTrainLodi(program);
 }

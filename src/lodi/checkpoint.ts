@@ -1,0 +1,78 @@
+/**
+ * LODI model files: metadata (config, normalisation, data contract, split, history) and loading a
+ * trained model for generation. Generation uses the EMA weights (`ema.*` in checkpoint files;
+ * best.safetensors stores the EMA weights as `model.*`).
+ */
+import { Generator, type Tensor } from '@lodi/torch';
+import { disposeGroups, readCheckpoint, resolveModelFile } from '../train/checkpoint.js';
+import type { LodiConfig } from './config.js';
+import type { LodiSplit } from './dataset.js';
+import type { LodiNormalisation } from './transform.js';
+import { LodiModel } from './vdm.js';
+
+export const LODI_KIND = 'lodi-vdm';
+
+/** What the grids given to a model must satisfy (checked before generation). */
+export interface LodiDataContract {
+  /** Voxel side [Mpc/h] of the training grids. */
+  voxel: number;
+  /** Gaussian smoothing radius [Mpc/h] of the training maps (null when unknown). */
+  smoothingR: number | null;
+  /** Halo-mass bin edges and their unit, as recorded by the training worlds (null when unknown). */
+  massBins: { edges: (number | null)[]; unit: string } | null;
+  haloUnit: string;
+  tbUnit: string;
+  channels: number;
+  redshift: number;
+}
+
+export interface LodiEvalRecord {
+  step: number;
+  lr: number;
+  train: { total: number; diffusion: number; prior: number; reconstruction: number };
+  val: { total: number; diffusion: number; prior: number; reconstruction: number };
+  gamma0: number;
+  gamma1: number;
+  seconds: number;
+}
+
+export interface LodiMeta {
+  format: typeof LODI_KIND;
+  version: 1;
+  config: LodiConfig;
+  seeds: { base: number; model: number; split: number; data: number; noise: number; dropout: number; val: number };
+  worlds: { dir: string; n: number; boxSize: number; redshift: number; seed?: number }[];
+  split: LodiSplit;
+  normalisation: LodiNormalisation;
+  contract: LodiDataContract;
+  step: number;
+  /** State of the data Rng after `step` steps. */
+  dataRng: number;
+  bestVal: number | null;
+  bestStep: number | null;
+  history: LodiEvalRecord[];
+  description: { parameters: number; flopsPerCrop: number; crop: number };
+  command?: string;
+}
+
+export interface LoadedLodi {
+  model: LodiModel;
+  meta: LodiMeta;
+  file: string;
+}
+
+/** Loads a trained LODI (run directory or file) with its EMA weights, in eval mode. */
+export function loadLodi(path: string): LoadedLodi {
+  const file = resolveModelFile(path);
+  const ck = readCheckpoint<LodiMeta>(file, LODI_KIND);
+  try {
+    const model = new LodiModel(ck.meta.config, new Generator(ck.meta.seeds.model));
+    const weights: Map<string, Tensor> | undefined = ck.groups.get('ema') ?? ck.groups.get('model');
+    if (!weights) throw new Error(`${file}: holds no model weights`);
+    model.loadStateDict(weights);
+    model.eval();
+    return { model, meta: ck.meta, file };
+  } finally {
+    disposeGroups(ck.groups);
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * LODI generation over a box of any size (LODI paper Sec. 2.4, Algorithm 1): the box is covered by
+ * crop^3 sub-volumes (src/lodi/planner.ts) generated stage by stage, each stage in batches, each
+ * sub-volume by T ancestral steps conditioned on its halo channels.
+ *
+ * Methods:
+ * - `overlap` (latent overlap): for a sub-volume whose region K was already written by an earlier
+ *   stage, draw ε_known once (or fresh each step with `freshKnownNoise`) and at every step t set
+ *   z_t[K] = α_t x_known + σ_t ε_known before the denoiser call (the overlap takes the noised
+ *   already-generated values; the rest keeps the box's own latent). After the last step only the
+ *   voxels not yet written are stored: no voxel of an earlier box ever changes. With `resample`
+ *   J > 1 each step is repeated J times RePaint-style (Lugmayr et al. 2022): z_t is re-noised from
+ *   z_s with q(z_t | z_s) = N(α_{t|s} z_s, σ_t² − α_{t|s}² σ_s²), α_{t|s} = α_t/α_s.
+ * - `tiling`: independent sub-volumes; the first writer of a voxel wins.
+ * - `average`: independent sub-volumes; overlapping voxels averaged (in the standardised space).
+ *
+ * Randomness: every sub-volume has its own Generator seeded from (seed, realisation, box id), so the
+ * output depends on the seed only, not on the batch size.
+ */
+import { F, Generator, noGrad, tidy, type Tensor } from '@lodi/torch';
+import { boxAxisCoords, coverageCount, knownMask, planStages, writeMask, type Plan, type PlannedBox } from './planner.js';
+import { haloForward, tbInverse, type LodiNormalisation } from './transform.js';
+import type { LodiModel } from './vdm.js';
+
+export type GenerationMethod = 'overlap' | 'tiling' | 'average';
+
+export interface GenerateOptions {
+  method?: GenerationMethod;
+  /** Treat the box as periodic (default true: simulation boxes are periodic). */
+  periodic?: boolean;
+  /** Overlap between sub-volumes in voxels (default 4). */
+  overlap?: number;
+  seed: number;
+  /** Sub-volumes per denoiser call (default 8). */
+  batch?: number;
+  /** Draw ε_known afresh at every step instead of once per sub-volume. */
+  freshKnownNoise?: boolean;
+  /** RePaint resampling: repeat each step J times (default 1 = no resampling). */
+  resample?: number;
+  /** Called after each batch: sub-volumes done, total, stage index. */
+  onProgress?: (done: number, total: number, stage: number) => void;
+}
+
+/** Deterministic 31-bit seed of a sub-volume (splitmix-style mixing of seed and box id). */
+export function boxSeed(seed: number, box: number): number {
+  let h = (seed * 0x9e3779b1 + box * 0x85ebca77 + 0x165667b1) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+  return (h ^ (h >>> 16)) & 0x7fffffff;
+}
+
+function gather(src: Float32Array, channels: number, size: readonly number[], coords: Int32Array[], out: Float32Array): void {
+  const [X, Y, Z] = size as [number, number, number];
+  const [cx, cy, cz] = coords as [Int32Array, Int32Array, Int32Array];
+  const per = X * Y * Z;
+  let k = 0;
+  for (let ch = 0; ch < channels; ch++)
+    for (let i = 0; i < cx.length; i++)
+      for (let j = 0; j < cy.length; j++) {
+        const base = ch * per + (cx[i]! * Y + cy[j]!) * Z;
+        for (let l = 0; l < cz.length; l++) out[k++] = src[base + cz[l]!]!;
+      }
+}
+
+/**
+ * Generates standardised T_b (the model's space) for halo channels `halos` [C, X, Y, Z]
+ * (already transformed) and returns y [X*Y*Z].
+ */
+export function generateStandardised(model: LodiModel, cond: Float32Array, size: [number, number, number], o: GenerateOptions): { y: Float32Array; plan: Plan } {
+  const crop = model.cfg.data.crop;
+  const C = model.cfg.net.condChannels;
+  const method = o.method ?? 'overlap';
+  const plan = planStages({ size, box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true });
+  const [X, Y, Z] = size;
+  const total = X * Y * Z;
+  const y = new Float32Array(total);
+  const acc = method === 'average' ? new Float64Array(total) : null;
+  const T = model.cfg.schedule.steps;
+  const J = Math.max(1, o.resample ?? 1);
+  const batchSize = Math.max(1, o.batch ?? 8);
+  const c3 = crop ** 3;
+  let done = 0;
+  model.eval();
+  plan.stages.forEach((stage, si) => {
+    for (let start = 0; start < stage.length; start += batchSize) {
+      const boxes = stage.slice(start, start + batchSize);
+      const B = boxes.length;
+      const coords = boxes.map((b) => boxAxisCoords(plan, b));
+      const condArr = new Float32Array(B * C * c3);
+      coords.forEach((cs, i) => gather(cond, C, size, cs, condArr.subarray(i * C * c3, (i + 1) * C * c3)));
+      const masks = boxes.map((b) => (method === 'overlap' ? knownMask(plan, b) : null));
+      const anyKnown = masks.some((m) => m?.some((v) => v === 1));
+      const knownArr = new Float32Array(B * c3);
+      const maskArr = new Float32Array(B * c3);
+      if (anyKnown) {
+        coords.forEach((cs, i) => gather(y, 1, size, cs, knownArr.subarray(i * c3, (i + 1) * c3)));
+        masks.forEach((m, i) => m && maskArr.set(m, i * c3));
+      }
+      const gens = boxes.map((b) => new Generator(boxSeed(o.seed, b.id)));
+      const randnBatch = (): Tensor => F.cat(gens.map((g) => F.randn([1, 1, crop, crop, crop], g)), 0);
+      const xhat = noGrad(() =>
+        tidy(() => {
+          const condT = F.tensor(condArr, [B, C, crop, crop, crop]);
+          let z = randnBatch();
+          const mask = anyKnown ? F.tensor(maskArr, [B, 1, crop, crop, crop]) : null;
+          const known = anyKnown ? F.tensor(knownArr, [B, 1, crop, crop, crop]) : null;
+          let epsKnown = anyKnown ? randnBatch() : null;
+          const replace = (zt: Tensor, i: number): Tensor => {
+            if (!mask || !known || !epsKnown) return zt;
+            const { alpha, sigma } = model.alphaSigma(i);
+            if (o.freshKnownNoise) epsKnown = randnBatch();
+            const noised = known.mul(alpha).add(epsKnown.mul(sigma));
+            return zt.add(noised.sub(zt).mul(mask));
+          };
+          for (let i = T; i >= 1; i--) {
+            for (let j = 0; j < J; j++) {
+              const zs = tidy(() => model.ancestralStep(replace(z, i), condT, i, randnBatch()));
+              if (j < J - 1) {
+                // RePaint: back from s to t with q(z_t | z_s)
+                const t = model.alphaSigma(i);
+                const s = model.alphaSigma(i - 1);
+                const ats = t.alpha / s.alpha;
+                const v = Math.max(t.sigma ** 2 - ats ** 2 * s.sigma ** 2, 0);
+                const prev = z;
+                z = tidy(() => zs.mul(ats).add(randnBatch().mul(Math.sqrt(v))));
+                zs.dispose();
+                prev.dispose();
+              } else {
+                z.dispose();
+                z = zs;
+              }
+            }
+          }
+          return model.finalEstimate(z).toFloat32Array();
+        }),
+      );
+      boxes.forEach((b, i) => scatter(plan, b, coords[i]!, xhat.subarray(i * c3, (i + 1) * c3), y, acc, size));
+      done += B;
+      o.onProgress?.(done, plan.boxes.length, si);
+    }
+  });
+  if (acc) {
+    const cov = coverageCount(plan);
+    for (let v = 0; v < total; v++) y[v] = acc[v]! / cov[v]!;
+  }
+  return { y, plan };
+}
+
+function scatter(plan: Plan, b: PlannedBox, coords: Int32Array[], vals: Float32Array, y: Float32Array, acc: Float64Array | null, size: readonly number[]): void {
+  const [, Y, Z] = size as [number, number, number];
+  const [cx, cy, cz] = coords as [Int32Array, Int32Array, Int32Array];
+  const w = acc ? null : writeMask(plan, b);
+  let k = 0;
+  for (let i = 0; i < cx.length; i++)
+    for (let j = 0; j < cy.length; j++) {
+      const base = (cx[i]! * Y + cy[j]!) * Z;
+      for (let l = 0; l < cz.length; l++, k++) {
+        if (acc) acc[base + cz[l]!]! += vals[k]!;
+        else if (w![k]) y[base + cz[l]!] = vals[k]!;
+      }
+    }
+}
+
+/**
+ * T_b [mK] of shape [X*Y*Z] from halo channels ρ_h [C, X, Y, Z] (the grid's unit, as in training):
+ * transforms the conditioning, generates, and inverts the T_b transform.
+ */
+export function generateTb(model: LodiModel, norm: LodiNormalisation, halos: Float32Array, size: [number, number, number], o: GenerateOptions): Float32Array {
+  const C = model.cfg.net.condChannels;
+  if (halos.length !== C * size[0] * size[1] * size[2])
+    throw new Error(`generateTb: halo channels hold ${halos.length} values, expected [${C}, ${size.join(', ')}]`);
+  const cond = haloForward(halos, C, norm);
+  const { y } = generateStandardised(model, cond, size, o);
+  return tbInverse(y, norm);
+}

@@ -1,0 +1,62 @@
+/**
+ * Checkpoint files of every lodi model: one safetensors file holding groups of tensors (`model.*`,
+ * `ema.*`, `optim.*`, `rng.*`, ...) and a JSON metadata record under the model's `kind` key.
+ * Written atomically (temporary name, fsync, rename), so a kill never leaves a half-written file.
+ * Inference imports this module only, never the training loop.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSafetensors, saveSafetensors, type Tensor } from '@lodi/torch';
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+export const BEST_FILE = 'best.safetensors';
+
+/** Writes `groups` (tensor names prefixed by `group.`) and `meta` (JSON under key `kind`). */
+export function writeCheckpoint(path: string, kind: string, groups: Record<string, Map<string, Tensor>>, meta: unknown): void {
+  const tensors = new Map<string, Tensor>();
+  for (const [g, m] of Object.entries(groups)) for (const [k, t] of m) tensors.set(`${g}.${k}`, t);
+  saveSafetensors(path, tensors, { format: kind, [kind]: JSON.stringify(meta) });
+}
+
+export interface ReadCheckpoint<M> {
+  meta: M;
+  /** Tensors by group, then by name (the caller disposes them, e.g. with `disposeGroups`). */
+  groups: Map<string, Map<string, Tensor>>;
+}
+
+/** Reads a checkpoint of the given `kind`; throws a one-line error naming the file otherwise. */
+export function readCheckpoint<M>(path: string, kind: string): ReadCheckpoint<M> {
+  const f = loadSafetensors(path);
+  const raw = f.metadata[kind];
+  if (!raw) {
+    for (const t of f.tensors.values()) t.dispose();
+    const other = f.metadata.format ? ` (it is a '${f.metadata.format}' checkpoint)` : '';
+    throw new Error(`${path}: not a ${kind} checkpoint${other}`);
+  }
+  const groups = new Map<string, Map<string, Tensor>>();
+  for (const [k, t] of f.tensors) {
+    const dot = k.indexOf('.');
+    const g = dot < 0 ? '' : k.slice(0, dot);
+    if (!groups.has(g)) groups.set(g, new Map());
+    groups.get(g)!.set(dot < 0 ? k : k.slice(dot + 1), t);
+  }
+  return { meta: JSON.parse(raw) as M, groups };
+}
+
+export function disposeGroups(groups: Map<string, Map<string, Tensor>>): void {
+  for (const m of groups.values()) for (const t of m.values()) t.dispose();
+}
+
+/**
+ * The file to load for a model given as a run directory (best.safetensors, else
+ * checkpoint.safetensors) or as a file. Throws naming the path when neither exists.
+ */
+export function resolveModelFile(path: string): string {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    const f = [join(path, BEST_FILE), join(path, CHECKPOINT_FILE)].find((p) => existsSync(p));
+    if (!f) throw new Error(`${path}: no ${BEST_FILE} or ${CHECKPOINT_FILE} in this directory`);
+    return f;
+  }
+  if (!existsSync(path)) throw new Error(`${path}: model not found`);
+  return path;
+}

@@ -1,0 +1,33 @@
+import type { LodiPair } from '../../src/lodi/dataset.js';
+import { Rng } from '../../src/lodi/dataset.js';
+
+/**
+ * A small synthetic (halo channels, T_b) pair: clumpy positive halo fields (a few Gaussian blobs per
+ * channel on a floor of zeros) and T_b a smooth function of them with exact zeros far from halos.
+ */
+export function syntheticPair(n: number, seed: number, name = `synthetic-${seed}`): LodiPair {
+  const rng = new Rng(seed);
+  const n3 = n ** 3;
+  const halos = new Float32Array(4 * n3);
+  const tb = new Float32Array(n3);
+  for (let ch = 0; ch < 4; ch++) {
+    const blobs = 6 - ch;
+    for (let b = 0; b < blobs; b++) {
+      const c = [rng.int(n), rng.int(n), rng.int(n)];
+      const amp = 10 ** (10 + ch * 0.7 + rng.next());
+      for (let x = -3; x <= 3; x++)
+        for (let y = -3; y <= 3; y++)
+          for (let z = -3; z <= 3; z++) {
+            const i = ((((c[0]! + x) % n) + n) % n) * n * n + ((((c[1]! + y) % n) + n) % n) * n + ((((c[2]! + z) % n) + n) % n);
+            const w = Math.exp(-(x * x + y * y + z * z) / 3);
+            halos[ch * n3 + i]! += amp * w;
+          }
+    }
+  }
+  for (let i = 0; i < n3; i++) {
+    let s = 0;
+    for (let ch = 0; ch < 4; ch++) s += halos[ch * n3 + i]!;
+    tb[i] = s > 1e9 ? 1e-12 * s : 0;
+  }
+  return { name, n, boxSize: n * 0.2, redshift: 0, tb, halos, channels: 4, tbUnit: 'mK', haloUnit: '(Msun/h)/(Mpc/h)^3', seed, smoothingR: 0.2, massBins: null };
+}
