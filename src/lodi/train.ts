@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AdamW, EMA, F, Generator, clipGradNorm, noGrad, tidy, type Tensor } from '@lodi/torch';
+import { AdamW, EMA, F, Generator, clipGradNorm, keep, noGrad, tidy, type Tensor } from '@lodi/torch';
 import { BEST_FILE, CHECKPOINT_FILE, disposeGroups, readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
 import { writeCsv } from '../train/log.js';
 import { warmupCosine } from '../train/schedule.js';
@@ -242,7 +242,7 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
         const stopNow = interrupted || (o.stopAfterStep !== undefined && meta.step >= o.stopAfterStep);
         if (atEval) {
           // validate with the EMA weights (the ones used for sampling), then restore the live weights
-          const live = noGrad(() => params.map((p) => p.detach().clone()));
+          const live = noGrad(() => params.map((p) => keep(tidy(() => p.detach().clone()))));
           ema.copyTo();
           const val = validationLoss(model, ds, cfg.data.batchSize, cfg.train.valBatches, seeds.val);
           noGrad(() => params.forEach((p, i) => p.copy_(live[i]!)));

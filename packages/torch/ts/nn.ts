@@ -1,4 +1,4 @@
-import { keep } from './scope.js';
+import { keep, tidy } from './scope.js';
 import { noGrad } from './autograd.js';
 import { Tensor } from './tensor.js';
 import * as F from './functional.js';
@@ -94,10 +94,8 @@ export abstract class Module {
 /** PyTorch's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases. */
 export function uniformInit(shape: number[], fanIn: number, gen: Generator, device = 'cpu'): Tensor {
   const bound = 1 / Math.sqrt(fanIn);
-  const u = F.rand(shape, gen, { device });
-  const t = u.mul(2 * bound).sub(bound);
-  u.dispose();
-  return t;
+  // tidy: the draw and the intermediate product are released, only the result survives
+  return tidy(() => F.rand(shape, gen, { device }).mul(2 * bound).sub(bound));
 }
 
 export interface Conv3dOptions {

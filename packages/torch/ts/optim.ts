@@ -226,7 +226,8 @@ export class EMA {
     readonly params: Tensor[],
     readonly decay = 0.999,
   ) {
-    this.shadow = noGrad(() => params.map((p) => keep(p.detach().clone())));
+    // tidy releases the detached views; the clones are kept
+    this.shadow = noGrad(() => params.map((p) => keep(tidy(() => p.detach().clone()))));
   }
   update(): void {
     noGrad(() => this.params.forEach((p, i) => this.shadow[i]!.lerp_(p, 1 - this.decay)));
