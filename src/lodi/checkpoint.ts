@@ -76,3 +76,28 @@ export function loadLodi(path: string): LoadedLodi {
     disposeGroups(ck.groups);
   }
 }
+
+export interface ContractCheckInput {
+  /** Path of the halo grid (for messages). */
+  file: string;
+  boxSize: number;
+  n: number;
+  channels: number;
+  unit: string;
+}
+
+/**
+ * Checks that halo channels given to a model satisfy its data contract (voxel size, channel count,
+ * unit). Returns the one-line problems (empty when it holds): the caller refuses unless told to
+ * ignore them.
+ */
+export function contractProblems(meta: LodiMeta, g: ContractCheckInput): string[] {
+  const c = meta.contract;
+  const out: string[] = [];
+  const voxel = g.boxSize / g.n;
+  if (Math.abs(voxel - c.voxel) > 1e-3 * c.voxel)
+    out.push(`${g.file}: voxel ${voxel.toFixed(4)} Mpc/h (box ${g.boxSize} Mpc/h / ${g.n}), but the model was trained at ${c.voxel.toFixed(4)} Mpc/h`);
+  if (g.channels !== c.channels) out.push(`${g.file}: ${g.channels} halo channels, but the model takes ${c.channels}`);
+  if (g.unit !== c.haloUnit) out.push(`${g.file}: halo density unit '${g.unit}', but the model was trained on '${c.haloUnit}'`);
+  return out;
+}

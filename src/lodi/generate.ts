@@ -35,6 +35,8 @@ export interface GenerateOptions {
   batch?: number;
   /** Draw ε_known afresh at every step instead of once per sub-volume. */
   freshKnownNoise?: boolean;
+  /** Sampling steps (default: T of training, 50); more steps reduce the discrete-sampler variance deficit. */
+  steps?: number;
   /** RePaint resampling: repeat each step J times (default 1 = no resampling). */
   resample?: number;
   /** Called after each batch: sub-volumes done, total, stage index. */
@@ -66,7 +68,7 @@ function gather(src: Float32Array, channels: number, size: readonly number[], co
  * Generates standardised T_b (the model's space) for halo channels `halos` [C, X, Y, Z]
  * (already transformed) and returns y [X*Y*Z].
  */
-export function generateStandardised(model: LodiModel, cond: Float32Array, size: [number, number, number], o: GenerateOptions): { y: Float32Array; plan: Plan } {
+export async function generateStandardised(model: LodiModel, cond: Float32Array, size: [number, number, number], o: GenerateOptions): Promise<{ y: Float32Array; plan: Plan }> {
   const crop = model.cfg.data.crop;
   const C = model.cfg.net.condChannels;
   const method = o.method ?? 'overlap';
@@ -75,13 +77,14 @@ export function generateStandardised(model: LodiModel, cond: Float32Array, size:
   const total = X * Y * Z;
   const y = new Float32Array(total);
   const acc = method === 'average' ? new Float64Array(total) : null;
-  const T = model.cfg.schedule.steps;
+  const T = o.steps ?? model.cfg.schedule.steps;
   const J = Math.max(1, o.resample ?? 1);
   const batchSize = Math.max(1, o.batch ?? 8);
   const c3 = crop ** 3;
   let done = 0;
   model.eval();
-  plan.stages.forEach((stage, si) => {
+  for (let si = 0; si < plan.stages.length; si++) {
+    const stage = plan.stages[si]!;
     for (let start = 0; start < stage.length; start += batchSize) {
       const boxes = stage.slice(start, start + batchSize);
       const B = boxes.length;
@@ -107,18 +110,18 @@ export function generateStandardised(model: LodiModel, cond: Float32Array, size:
           let epsKnown = anyKnown ? randnBatch() : null;
           const replace = (zt: Tensor, i: number): Tensor => {
             if (!mask || !known || !epsKnown) return zt;
-            const { alpha, sigma } = model.alphaSigma(i);
+            const { alpha, sigma } = model.alphaSigma(i, T);
             if (o.freshKnownNoise) epsKnown = randnBatch();
             const noised = known.mul(alpha).add(epsKnown.mul(sigma));
             return zt.add(noised.sub(zt).mul(mask));
           };
           for (let i = T; i >= 1; i--) {
             for (let j = 0; j < J; j++) {
-              const zs = tidy(() => model.ancestralStep(replace(z, i), condT, i, randnBatch()));
+              const zs = tidy(() => model.ancestralStep(replace(z, i), condT, i, randnBatch(), undefined, T));
               if (j < J - 1) {
                 // RePaint: back from s to t with q(z_t | z_s)
-                const t = model.alphaSigma(i);
-                const s = model.alphaSigma(i - 1);
+                const t = model.alphaSigma(i, T);
+                const s = model.alphaSigma(i - 1, T);
                 const ats = t.alpha / s.alpha;
                 const v = Math.max(t.sigma ** 2 - ats ** 2 * s.sigma ** 2, 0);
                 const prev = z;
@@ -137,8 +140,10 @@ export function generateStandardised(model: LodiModel, cond: Float32Array, size:
       boxes.forEach((b, i) => scatter(plan, b, coords[i]!, xhat.subarray(i * c3, (i + 1) * c3), y, acc, size));
       done += B;
       o.onProgress?.(done, plan.boxes.length, si);
+      // let N-API finalizers of dead tensor handles run (they only run between event-loop turns)
+      await new Promise<void>((r) => setImmediate(r));
     }
-  });
+  }
   if (acc) {
     const cov = coverageCount(plan);
     for (let v = 0; v < total; v++) y[v] = acc[v]! / cov[v]!;
@@ -165,11 +170,11 @@ function scatter(plan: Plan, b: PlannedBox, coords: Int32Array[], vals: Float32A
  * T_b [mK] of shape [X*Y*Z] from halo channels ρ_h [C, X, Y, Z] (the grid's unit, as in training):
  * transforms the conditioning, generates, and inverts the T_b transform.
  */
-export function generateTb(model: LodiModel, norm: LodiNormalisation, halos: Float32Array, size: [number, number, number], o: GenerateOptions): Float32Array {
+export async function generateTb(model: LodiModel, norm: LodiNormalisation, halos: Float32Array, size: [number, number, number], o: GenerateOptions): Promise<Float32Array> {
   const C = model.cfg.net.condChannels;
   if (halos.length !== C * size[0] * size[1] * size[2])
     throw new Error(`generateTb: halo channels hold ${halos.length} values, expected [${C}, ${size.join(', ')}]`);
   const cond = haloForward(halos, C, norm);
-  const { y } = generateStandardised(model, cond, size, o);
+  const { y } = await generateStandardised(model, cond, size, o);
   return tbInverse(y, norm);
 }

@@ -8,6 +8,7 @@ import { register as registerSimulate } from './simulate.js';
 import { register as registerTrainHalogen } from './train-halogen.js';
 import { register as registerPredictHalos } from './predict-halos.js';
 import { register as registerTrainLodi } from './train-lodi.js';
+import { register as registerGenerate } from './generate.js';
 
 /** Each subcommand lives in its own module exporting `register(program)`; add one line per command here. */
 export function registerCommands(program: Command): void {
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerTrainHalogen(program);
   registerPredictHalos(program);
   registerTrainLodi(program);
+  registerGenerate(program);
 }

@@ -1,0 +1,137 @@
+/**
+ * `lodi generate`: T_b maps [mK] from halo channels with a trained LODI, one file per realisation,
+ * each with a sidecar (units, box, redshift, seed, method, model checksum, command line). Written
+ * to a temporary name and renamed; with `resume`, realisations already written by the same model
+ * and seed are kept.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
+import { WORLD_MEMBERS } from '../io/world.js';
+import { contractProblems, loadLodi, type LoadedLodi } from '../lodi/checkpoint.js';
+import { generateTb, type GenerationMethod } from '../lodi/generate.js';
+import { planStages } from '../lodi/planner.js';
+import { assertWritable } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+
+export interface GenerateRunOptions {
+  halos: string;
+  model: string | LoadedLodi;
+  /** Output path `tb.npy`; with several realisations `tb_0.npy`, `tb_1.npy`, ... */
+  out: string;
+  method?: GenerationMethod;
+  realizations?: number;
+  seed: number;
+  batch?: number;
+  periodic?: boolean;
+  overlap?: number;
+  steps?: number;
+  resample?: number;
+  freshKnownNoise?: boolean;
+  ignoreContract?: boolean;
+  force?: boolean;
+  resume?: boolean;
+  quiet?: boolean;
+  logFile?: string;
+  command?: string;
+}
+
+export interface GenerateRunResult {
+  files: string[];
+  seeds: number[];
+  modelFile: string;
+  modelSha256: string;
+  seconds: number;
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Output file of realisation r: the --out path itself for one realisation, else stem_r.npy. */
+export function realisationPath(out: string, r: number, total: number): string {
+  if (total === 1) return out;
+  return out.replace(/\.npy$/i, '') + `_${r}.npy`;
+}
+
+/** Seed of realisation r (recorded in its sidecar). */
+export const realisationSeed = (seed: number, r: number): number => seed + r;
+
+export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunResult> {
+  if (!existsSync(o.halos)) throw new Error(`${o.halos}: not found`);
+  const R = o.realizations ?? 1;
+  if (!Number.isInteger(R) || R < 1) throw new Error(`--realizations must be a positive integer, got ${R}`);
+  const files = Array.from({ length: R }, (_, r) => realisationPath(o.out, r, R));
+  const halos = loadGrid(o.halos);
+  if (halos.shape.length !== 4) throw new Error(`${o.halos}: expected halo channels [C,N,N,N], got [${halos.shape}]`);
+  const [C, X, Y, Z] = halos.shape as [number, number, number, number];
+  if (X !== Y || Y !== Z) throw new Error(`${o.halos}: expected a cubic grid, got [${halos.shape}]`);
+  const loaded = typeof o.model === 'string' ? loadLodi(o.model) : o.model;
+  const modelSha256 = sha256File(loaded.file);
+  const method = o.method ?? 'overlap';
+  const seeds = files.map((_, r) => realisationSeed(o.seed, r));
+  const done = (f: string, r: number): boolean => {
+    if (!o.resume || !existsSync(f) || !existsSync(sidecarPath(f))) return false;
+    const p = (JSON.parse(readFileSync(sidecarPath(f), 'utf8')) as { provenance?: { seed?: number; modelSha256?: string; method?: string } }).provenance;
+    return p?.seed === seeds[r] && p?.modelSha256 === modelSha256 && p?.method === method;
+  };
+  try {
+    const problems = contractProblems(loaded.meta, { file: o.halos, boxSize: halos.meta.boxSize, n: X, channels: C, unit: halos.meta.unit });
+    if (problems.length && !o.ignoreContract) throw new Error(`${problems[0]} (pass --ignore-contract to generate anyway)`);
+    files.forEach((f, r) => {
+      if (!done(f, r)) assertWritable(f, o.force === true || o.resume === true);
+    });
+    const t0 = Date.now();
+    const crop = loaded.model.cfg.data.crop;
+    for (let r = 0; r < R; r++) {
+      const f = files[r]!;
+      if (done(f, r)) continue;
+      const boxes = planStages({ size: [X, Y, Z], box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true }).boxes.length;
+      const progress = new Progress(`generate ${method} ${R > 1 ? `realisation ${r + 1}/${R} ` : ''}sub-volumes`, boxes, { quiet: o.quiet, logFile: o.logFile });
+      const tb = await generateTb(loaded.model, loaded.meta.normalisation, halos.data, [X, Y, Z], {
+        method,
+        seed: seeds[r]!,
+        batch: o.batch,
+        periodic: o.periodic,
+        overlap: o.overlap,
+        steps: o.steps,
+        resample: o.resample,
+        freshKnownNoise: o.freshKnownNoise,
+        onProgress: (d, _t, stage) => progress.update(d, `stage ${stage + 1}`),
+      });
+      saveGrid(
+        f,
+        {
+          data: tb,
+          shape: [X, Y, Z],
+          meta: {
+            boxSize: halos.meta.boxSize,
+            redshift: halos.meta.redshift ?? loaded.meta.contract.redshift,
+            quantity: WORLD_MEMBERS.tb.quantity,
+            unit: WORLD_MEMBERS.tb.unit,
+            provenance: {
+              generator: 'lodi generate',
+              command: o.command,
+              inputs: [o.halos, loaded.file],
+              seed: seeds[r],
+              realization: r,
+              method,
+              crop,
+              overlap: o.overlap ?? 4,
+              periodic: o.periodic ?? true,
+              steps: o.steps ?? loaded.model.cfg.schedule.steps,
+              resample: o.resample ?? 1,
+              model: loaded.file,
+              modelSha256,
+              smoothingR: loaded.meta.contract.smoothingR,
+            },
+          },
+        },
+        { force: true },
+      );
+    }
+    return { files, seeds, modelFile: loaded.file, modelSha256, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    if (typeof o.model === 'string') loaded.model.dispose();
+  }
+}
