@@ -10,14 +10,19 @@
 #include <ATen/ATen.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
+#include <c10/core/CPUAllocator.h>
 #include <torch/torch.h>
 
 #include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -808,19 +813,184 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
                                            "." + std::to_string(TORCH_VERSION_PATCH));
 }
 
-// Large tensors (tens of MB) are allocated and freed at every step. glibc serves them with fresh
-// mmap()s and returns them on free, so each reuse pays page faults again; on the machines measured
-// here that doubled HALOgen inference time. Keeping big blocks in the heap lets them be reused.
-// LODI_MALLOC=system keeps glibc's defaults.
-void TuneMalloc() {
-  const char* mode = std::getenv("LODI_MALLOC");
-  if (mode && std::strcmp(mode, "system") == 0) return;
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, INT_MAX);
+// ---------------------------------------------------------------------------------------------
+// CPU memory: a size-keyed cache of large tensor blocks
+// ---------------------------------------------------------------------------------------------
+// Large tensors (MBs to GBs) are allocated and freed at every layer of every step. Two ways of
+// serving them from glibc both failed here:
+//  - glibc's defaults give each one a fresh mmap() and return it on free, so every reuse pays its
+//    page faults again (HALOgen inference ran 2-3x slower);
+//  - keeping them in the brk heap (M_MMAP_MAX=0, no trimming) grew without bound: the heap also
+//    holds small objects that live until Node runs the N-API finalizers of dead tensor handles,
+//    which it does only between event-loop turns, i.e. never inside a synchronous loop over windows
+//    or batches. Those small objects land in the big blocks freed between steps, split them, and
+//    the next step's big blocks no longer fit, so the heap grew by ~100 MB per forward pass.
+// So blocks of at least kBigBlock bytes get their own mappings and are kept, on free, in a cache of
+// idle blocks; a request takes the smallest idle block that is at most 25% larger (already faulted
+// in), else maps a new one. Without coalescing, one step's requests need about 1.4-1.9x the peak of
+// bytes in use to be served from the cache alone (HALOgen cpu preset, batches 1 and 4), so idle
+// bytes are bounded by twice the high-water mark of bytes in use (or by LODI_CPU_CACHE_MB when
+// set), least recently freed first out: memory stays at a few times the peak of one step, however
+// many steps run. glibc keeps the small objects, with a fixed mmap threshold so that its own big
+// blocks (typed arrays, oneDNN scratch) never sit in, and get split inside, the heap either.
+// LODI_MALLOC=system keeps libtorch's allocator and glibc's defaults.
+constexpr size_t kBigBlock = size_t(128) << 10;
+
+class CachingCpuAllocator final : public c10::Allocator {
+ public:
+  explicit CachingCpuAllocator(c10::Allocator* fallback) : fallback_(fallback) {
+    const char* mb = std::getenv("LODI_CPU_CACHE_MB");
+    if (mb && *mb) fixed_limit_ = (int64_t)std::strtoll(mb, nullptr, 10) << 20;
+    page_ = (size_t)sysconf(_SC_PAGESIZE);
+  }
+
+  c10::DataPtr allocate(size_t n) const override {
+    void* p = n >= kBigBlock ? Self()->Big(n) : fallback_->raw_allocate(n);
+    return {p, p, &Delete, c10::Device(c10::DeviceType::CPU)};
+  }
+  c10::DeleterFnPtr raw_deleter() const override { return &Delete; }
+
+  struct Stats {
+    int64_t in_use, cached, peak, limit, hits, misses;
+  };
+  Stats stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {in_use_, cached_, peak_, Limit(), hits_, misses_};
+  }
+  /** Unmaps every idle block. */
+  void EmptyCache() {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (!lru_.empty()) Evict(std::prev(lru_.end()));
+  }
+  static CachingCpuAllocator* instance;
+
+ private:
+  struct Idle;
+  using Lru = std::list<Idle>;
+  using BySize = std::multimap<size_t, Lru::iterator>;
+  struct Idle {
+    void* p;
+    size_t size;
+    BySize::iterator where;
+  };
+  CachingCpuAllocator* Self() const { return const_cast<CachingCpuAllocator*>(this); }
+
+  void* Big(size_t n) {
+    size_t size = (n + page_ - 1) / page_ * page_;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = by_size_.lower_bound(size);
+      if (it != by_size_.end() && it->first - size <= size / 4) {
+        auto node = it->second;
+        void* p = node->p;
+        size_t have = node->size;
+        by_size_.erase(it);
+        lru_.erase(node);
+        cached_ -= (int64_t)have;
+        Used(p, have);
+        ++hits_;
+        return p;
+      }
+      ++misses_;
+    }
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      // Out of address space or memory: give the idle blocks back and try once more.
+      EmptyCache();
+      p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) TORCH_CHECK(false, "out of memory: could not map ", size, " bytes for a tensor");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    Used(p, size);
+    return p;
+  }
+
+  void Used(void* p, size_t size) {
+    live_.emplace(p, size);
+    in_use_ += (int64_t)size;
+    if (in_use_ > peak_) peak_ = in_use_;
+  }
+
+  int64_t Limit() const { return fixed_limit_ >= 0 ? fixed_limit_ : 2 * peak_; }
+
+  void Evict(Lru::iterator node) {
+    by_size_.erase(node->where);
+    cached_ -= (int64_t)node->size;
+    munmap(node->p, node->size);
+    lru_.erase(node);
+  }
+
+  // Frees either kind of block: those of the cache are found in live_, the rest were the fallback's.
+  static void Delete(void* p) {
+    if (!p) return;
+    auto* self = instance;
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      auto it = self->live_.find(p);
+      if (it != self->live_.end()) {
+        size_t size = it->second;
+        self->live_.erase(it);
+        self->in_use_ -= (int64_t)size;
+        self->lru_.push_front({p, size, {}});
+        self->lru_.front().where = self->by_size_.emplace(size, self->lru_.begin());
+        self->cached_ += (int64_t)size;
+        while (self->cached_ > self->Limit() && !self->lru_.empty()) self->Evict(std::prev(self->lru_.end()));
+        return;
+      }
+    }
+    self->fallback_->raw_deallocate(p);
+  }
+
+  c10::Allocator* fallback_;
+  size_t page_ = 4096;
+  int64_t fixed_limit_ = -1;
+  std::mutex mu_;
+  std::unordered_map<void*, size_t> live_;
+  Lru lru_;  // idle blocks, most recently freed first
+  BySize by_size_;
+  int64_t in_use_ = 0, cached_ = 0, peak_ = 0, hits_ = 0, misses_ = 0;
+};
+CachingCpuAllocator* CachingCpuAllocator::instance = nullptr;
+
+// Once per process (the addon may be loaded by several worker threads). The allocator is never
+// destroyed: tensors may still be freed while the process exits.
+void SetUpCpuMemory() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* mode = std::getenv("LODI_MALLOC");
+    if (mode && std::strcmp(mode, "system") == 0) return;
+    c10::Allocator* fallback = c10::GetCPUAllocator();
+    // raw_allocate / raw_deallocate of the fallback are used for the small blocks.
+    if (!fallback->raw_deleter()) return;
+    mallopt(M_MMAP_THRESHOLD, (int)kBigBlock);
+    CachingCpuAllocator::instance = new CachingCpuAllocator(fallback);
+    c10::SetCPUAllocator(CachingCpuAllocator::instance, /*priority=*/UINT8_MAX);
+  });
+}
+
+// memoryStats() -> { inUse, cached, peak, limit, hits, misses } in bytes of large CPU blocks, or
+// null under LODI_MALLOC=system.
+Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* a = CachingCpuAllocator::instance;
+  if (!a) return env.Null();
+  auto s = a->stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("inUse", Napi::Number::New(env, (double)s.in_use));
+  o.Set("cached", Napi::Number::New(env, (double)s.cached));
+  o.Set("peak", Napi::Number::New(env, (double)s.peak));
+  o.Set("limit", Napi::Number::New(env, (double)s.limit));
+  o.Set("hits", Napi::Number::New(env, (double)s.hits));
+  o.Set("misses", Napi::Number::New(env, (double)s.misses));
+  return o;
+}
+Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  if (CachingCpuAllocator::instance) CachingCpuAllocator::instance->EmptyCache();
+  return info.Env().Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  TuneMalloc();
+  SetUpCpuMemory();
   auto* data = new InstanceData();
   Napi::Function tctor = TensorHandle::Init(env);
   Napi::Function gctor = GeneratorHandle::Init(env);
@@ -838,6 +1008,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, Safe<GetNumThreads>));
   exports.Set("manualSeed", Napi::Function::New(env, Safe<ManualSeed>));
   exports.Set("liveTensors", Napi::Function::New(env, Safe<LiveTensors>));
+  exports.Set("memoryStats", Napi::Function::New(env, Safe<MemoryStats>));
+  exports.Set("emptyCache", Napi::Function::New(env, Safe<EmptyCache>));
   exports.Set("cudaAvailable", Napi::Function::New(env, Safe<CudaAvailable>));
   exports.Set("cudaDeviceCount", Napi::Function::New(env, Safe<CudaDeviceCount>));
   exports.Set("cudaSynchronize", Napi::Function::New(env, Safe<CudaSynchronize>));

@@ -38,6 +38,30 @@ export function getNumThreads(): number {
 export function liveTensors(): number {
   return native.liveTensors();
 }
+/**
+ * Large CPU tensors (at least 128 KiB) are served by the addon from a cache of idle blocks, so a
+ * loop that allocates the same sizes at every step neither faults pages in again nor grows.
+ * `inUse`: bytes of large blocks held by live tensors; `cached`: idle bytes kept for reuse (at
+ * most `limit`: twice the high-water mark `peak` of `inUse`, or LODI_CPU_CACHE_MB); `hits` /
+ * `misses`: requests served from the cache / by mapping new memory. A loop whose memory does not
+ * depend on its length stops adding misses after its first step. Null when LODI_MALLOC=system
+ * (libtorch's own allocator and glibc's defaults).
+ */
+export interface MemoryStats {
+  inUse: number;
+  cached: number;
+  peak: number;
+  limit: number;
+  hits: number;
+  misses: number;
+}
+export function memoryStats(): MemoryStats | null {
+  return native.memoryStats();
+}
+/** Returns the cached idle blocks to the system (e.g. after inference, before other large work). */
+export function emptyCache(): void {
+  native.emptyCache();
+}
 export const cuda = {
   isAvailable: (): boolean => native.cudaAvailable(),
   deviceCount: (): number => native.cudaDeviceCount(),

@@ -33,6 +33,16 @@ export interface NativeGenerator {
   setState(state: NativeTensor): void;
 }
 
+/** Counters of the addon's cache of large CPU blocks, in bytes (see `memoryStats()`). */
+export interface NativeMemoryStats {
+  inUse: number;
+  cached: number;
+  peak: number;
+  limit: number;
+  hits: number;
+  misses: number;
+}
+
 export interface NativeAddon {
   TensorHandle: new (...args: never[]) => NativeTensor;
   GeneratorHandle: new (seed: number, device?: string) => NativeGenerator;
@@ -45,6 +55,8 @@ export interface NativeAddon {
   getNumThreads(): number;
   manualSeed(seed: number): void;
   liveTensors(): number;
+  memoryStats(): NativeMemoryStats | null;
+  emptyCache(): void;
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
