@@ -9,6 +9,8 @@ import { register as registerTrainHalogen } from './train-halogen.js';
 import { register as registerPredictHalos } from './predict-halos.js';
 import { register as registerTrainLodi } from './train-lodi.js';
 import { register as registerGenerate } from './generate.js';
+import { register as registerEvaluate } from './evaluate.js';
+import { register as registerRun } from './run.js';
 
 /** Each subcommand lives in its own module exporting `register(program)`; add one line per command here. */
 export function registerCommands(program: Command): void {
@@ -22,4 +24,6 @@ export function registerCommands(program: Command): void {
   registerPredictHalos(program);
   registerTrainLodi(program);
   registerGenerate(program);
+  registerEvaluate(program);
+  registerRun(program);
 }

@@ -1,0 +1,189 @@
+/**
+ * `lodi run`: the main job. A dark-matter density grid → HALOgen (four halo-mass channels) → LODI
+ * (T_b realisations stitched with latent overlap) → a run directory:
+ *
+ *   halos.npy (+ .json)                     HALOgen prediction [4,N,N,N]
+ *   tb_0.npy … tb_{R−1}.npy (+ .json)       T_b [mK], one per realisation (seeds seed, seed+1, …)
+ *   tb_tiling_0.npy, tb_average_0.npy       stitching baselines of realisation 0 (with `baselines`)
+ *   run.json                                inputs, models (file, sha256, training worlds and split),
+ *                                           seeds, method, timings, command
+ *   run.log                                 progress lines
+ *
+ * A killed run resumes with `resume`: the halo prediction and every finished realisation are kept
+ * (checked against the model checksums and seeds in their sidecars). A run that fails before
+ * writing anything leaves no directory behind.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadHalogen } from '../halogen/train.js';
+import { predictHalos } from '../halogen/infer.js';
+import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
+import { WORLD_MEMBERS } from '../io/world.js';
+import { loadLodi } from '../lodi/checkpoint.js';
+import type { GenerationMethod } from '../lodi/generate.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+import { generateRun, realisationSeed, sha256File } from './generate.js';
+import { modelPath } from './models.js';
+
+export const RUN_FORMAT = 'lodi-run';
+
+export interface RunOptions {
+  /** DM density grid [N,N,N] with its sidecar (e.g. a world's dm.npy). */
+  dm: string;
+  /** Model paths (default: the bundled models). */
+  halogen?: string;
+  lodi?: string;
+  out: string;
+  realizations?: number;
+  seed?: number;
+  method?: GenerationMethod;
+  batch?: number;
+  steps?: number;
+  /** Also generate realisation 0 by tiling and by averaging (stitching diagnostics). */
+  baselines?: boolean;
+  resume?: boolean;
+  force?: boolean;
+  quiet?: boolean;
+  command?: string;
+}
+
+export interface RunJson {
+  format: typeof RUN_FORMAT;
+  version: 1;
+  grid: number;
+  boxSize: number;
+  redshift: number;
+  realizations: number;
+  method: GenerationMethod;
+  seeds: number[];
+  box: number;
+  overlap: number;
+  periodic: boolean;
+  steps: number;
+  dm: { path: string; seed?: number };
+  models: {
+    halogen: { file: string; sha256: string; preset: string; trainWorlds: { dir: string; seed?: number }[]; split: unknown };
+    lodi: { file: string; sha256: string; preset: string; trainWorlds: { dir: string; seed?: number }[]; split: unknown };
+  };
+  files: { halos: string; tb: string[]; baselines: Record<string, string> };
+  timings: Record<string, number>;
+  command?: string;
+}
+
+export async function runPipeline(o: RunOptions): Promise<RunJson> {
+  const out = resolve(o.out);
+  if (!existsSync(o.dm)) throw new Error(`${o.dm}: not found (expected a DM density grid [N,N,N] .npy with its .json sidecar)`);
+  if (existsSync(join(out, 'run.json')) && !o.resume && !o.force)
+    throw new Error(`${out} already holds a run; pass --resume to continue it or --force to overwrite it`);
+  const R = o.realizations ?? 5;
+  const seed = o.seed ?? 1;
+  const method = o.method ?? 'overlap';
+  const dm = loadGrid(o.dm);
+  if (dm.shape.length !== 3 || dm.shape[0] !== dm.shape[1] || dm.shape[1] !== dm.shape[2])
+    throw new Error(`${o.dm}: expected a cubic DM density grid [N,N,N], got [${dm.shape}]`);
+  const n = dm.shape[0]!;
+  const halogenFile = modelPath('halogen', o.halogen);
+  const lodiFile = modelPath('lodi', o.lodi);
+  const created = !existsSync(out);
+  const timings: Record<string, number> = {};
+  const logFile = join(out, 'run.log');
+  try {
+    mkdirSync(out, { recursive: true });
+    const log = new Progress('lodi run', 3, { logFile, quiet: o.quiet });
+    // ---- HALOgen ----
+    const hg = loadHalogen(halogenFile);
+    const hgSha = sha256File(hg.file);
+    const halosPath = join(out, 'halos.npy');
+    const haveHalos =
+      o.resume && existsSync(halosPath) && existsSync(sidecarPath(halosPath)) &&
+      (JSON.parse(readFileSync(sidecarPath(halosPath), 'utf8')) as { provenance?: { modelSha256?: string } }).provenance?.modelSha256 === hgSha;
+    let t0 = Date.now();
+    if (!haveHalos) {
+      log.log(`HALOgen: ${hg.file} on ${o.dm} (${n}^3)`);
+      let bar: Progress | null = null;
+      const p = predictHalos(hg.model, hg.meta, dm.data, n, {
+        onProgress: (d, t) => {
+          bar ??= new Progress('HALOgen windows', t, { quiet: o.quiet, logFile });
+          bar.update(d);
+        },
+      });
+      const cfg = hg.meta.config;
+      saveGrid(
+        halosPath,
+        {
+          data: p.density,
+          shape: [cfg.model.outChannels, n, n, n],
+          meta: {
+            boxSize: dm.meta.boxSize,
+            redshift: dm.meta.redshift,
+            quantity: WORLD_MEMBERS.halos.quantity,
+            unit: hg.meta.worlds[0]?.haloUnit ?? WORLD_MEMBERS.halos.unit,
+            channels: hg.meta.worlds[0]?.channels,
+            provenance: { generator: 'lodi run (HALOgen)', command: o.command, inputs: [o.dm, hg.file], model: hg.file, modelSha256: hgSha },
+          },
+        },
+        { force: true },
+      );
+    } else log.log(`HALOgen: keeping ${halosPath} (same model)`);
+    hg.model.dispose();
+    timings.halogen = (Date.now() - t0) / 1000;
+    log.update(1, 'halos done');
+    // ---- LODI ----
+    const lodi = loadLodi(lodiFile);
+    const lodiSha = sha256File(lodi.file);
+    const seeds = Array.from({ length: R }, (_, r) => realisationSeed(seed, r));
+    const tbFiles = seeds.map((_, r) => join(out, `tb_${r}.npy`));
+    t0 = Date.now();
+    try {
+      for (let r = 0; r < R; r++) {
+        log.log(`LODI (${method}): realisation ${r + 1}/${R}, seed ${seeds[r]}`);
+        await generateRun({ halos: halosPath, model: lodi, out: tbFiles[r]!, seed: seeds[r]!, method, batch: o.batch, steps: o.steps, resume: true, force: true, quiet: o.quiet, logFile, command: o.command });
+      }
+      timings.lodi = (Date.now() - t0) / 1000;
+      log.update(2, 'T_b done');
+      const baselines: Record<string, string> = {};
+      if (o.baselines) {
+        t0 = Date.now();
+        for (const m of ['tiling', 'average'] as const) {
+          const f = join(out, `tb_${m}_0.npy`);
+          log.log(`LODI (${m} baseline): realisation 1, seed ${seeds[0]}`);
+          await generateRun({ halos: halosPath, model: lodi, out: f, seed: seeds[0]!, method: m, batch: o.batch, steps: o.steps, resume: true, force: true, quiet: o.quiet, logFile, command: o.command });
+          baselines[m] = f;
+        }
+        timings.baselines = (Date.now() - t0) / 1000;
+      }
+      log.update(3, 'done');
+      const dmSeed = dm.meta.provenance?.seed;
+      const run: RunJson = {
+        format: RUN_FORMAT,
+        version: 1,
+        grid: n,
+        boxSize: dm.meta.boxSize,
+        redshift: dm.meta.redshift ?? 0,
+        realizations: R,
+        method,
+        seeds,
+        box: lodi.model.cfg.data.crop,
+        overlap: 4,
+        periodic: true,
+        steps: o.steps ?? lodi.model.cfg.schedule.steps,
+        dm: { path: resolve(o.dm), seed: typeof dmSeed === 'number' ? dmSeed : undefined },
+        models: {
+          halogen: { file: hg.file, sha256: hgSha, preset: hg.meta.config.preset ?? 'unknown', trainWorlds: hg.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed })), split: hg.meta.split },
+          lodi: { file: lodi.file, sha256: lodiSha, preset: lodi.meta.config.preset, trainWorlds: lodi.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed })), split: { seed: lodi.meta.split.seed, train: lodi.meta.split.train.length, val: lodi.meta.split.val.length } },
+        },
+        files: { halos: 'halos.npy', tb: tbFiles.map((f) => f.slice(out.length + 1)), baselines: Object.fromEntries(Object.entries(baselines).map(([k, f]) => [k, f.slice(out.length + 1)])) },
+        timings,
+        command: o.command,
+      };
+      writeFileAtomic(join(out, 'run.json'), JSON.stringify(run, null, 1) + '\n', { force: true });
+      return run;
+    } finally {
+      lodi.model.dispose();
+    }
+  } catch (err) {
+    if (created && !o.resume) rmSync(out, { recursive: true, force: true });
+    throw err;
+  }
+}
