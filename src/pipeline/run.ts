@@ -31,6 +31,11 @@ export const RUN_FORMAT = 'lodi-run';
 export interface RunOptions {
   /** DM density grid [N,N,N] with its sidecar (e.g. a world's dm.npy). */
   dm: string;
+  /**
+   * Halo channels [4,N,N,N] to condition on instead of running HALOgen (e.g. a world's true
+   * halos.npy, to validate LODI alone); the DM grid then only supplies box and provenance.
+   */
+  halos?: string;
   /** Model paths (default: the bundled models). */
   halogen?: string;
   lodi?: string;
@@ -63,8 +68,21 @@ export interface RunJson {
   steps: number;
   dm: { path: string; seed?: number };
   models: {
-    halogen: { file: string; sha256: string; preset: string; trainWorlds: { dir: string; seed?: number }[]; split: unknown };
-    lodi: { file: string; sha256: string; preset: string; trainWorlds: { dir: string; seed?: number }[]; split: unknown };
+    /** Absent when the halo channels were given (`halos`). */
+    halogen?: {
+      file: string;
+      sha256: string;
+      preset: string;
+      trainWorlds: { dir: string; seed?: number }[];
+      split: unknown;
+    };
+    lodi: {
+      file: string;
+      sha256: string;
+      preset: string;
+      trainWorlds: { dir: string; seed?: number }[];
+      split: unknown;
+    };
   };
   files: { halos: string; tb: string[]; baselines: Record<string, string> };
   timings: Record<string, number>;
@@ -73,7 +91,8 @@ export interface RunJson {
 
 export async function runPipeline(o: RunOptions): Promise<RunJson> {
   const out = resolve(o.out);
-  if (!existsSync(o.dm)) throw new Error(`${o.dm}: not found (expected a DM density grid [N,N,N] .npy with its .json sidecar)`);
+  if (!existsSync(o.dm))
+    throw new Error(`${o.dm}: not found (expected a DM density grid [N,N,N] .npy with its .json sidecar)`);
   if (existsSync(join(out, 'run.json')) && !o.resume && !o.force)
     throw new Error(`${out} already holds a run; pass --resume to continue it or --force to overwrite it`);
   const R = o.realizations ?? 5;
@@ -83,7 +102,7 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
   if (dm.shape.length !== 3 || dm.shape[0] !== dm.shape[1] || dm.shape[1] !== dm.shape[2])
     throw new Error(`${o.dm}: expected a cubic DM density grid [N,N,N], got [${dm.shape}]`);
   const n = dm.shape[0]!;
-  const halogenFile = modelPath('halogen', o.halogen);
+  const halogenFile = o.halos ? null : modelPath('halogen', o.halogen);
   const lodiFile = modelPath('lodi', o.lodi);
   const created = !existsSync(out);
   const timings: Record<string, number> = {};
@@ -91,42 +110,81 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
   try {
     mkdirSync(out, { recursive: true });
     const log = new Progress('lodi run', 3, { logFile, quiet: o.quiet });
-    // ---- HALOgen ----
-    const hg = loadHalogen(halogenFile);
-    const hgSha = sha256File(hg.file);
+    // ---- HALOgen (or the given halo channels) ----
     const halosPath = join(out, 'halos.npy');
-    const haveHalos =
-      o.resume && existsSync(halosPath) && existsSync(sidecarPath(halosPath)) &&
-      (JSON.parse(readFileSync(sidecarPath(halosPath), 'utf8')) as { provenance?: { modelSha256?: string } }).provenance?.modelSha256 === hgSha;
     let t0 = Date.now();
-    if (!haveHalos) {
-      log.log(`HALOgen: ${hg.file} on ${o.dm} (${n}^3)`);
-      let bar: Progress | null = null;
-      const p = predictHalos(hg.model, hg.meta, dm.data, n, {
-        onProgress: (d, t) => {
-          bar ??= new Progress('HALOgen windows', t, { quiet: o.quiet, logFile });
-          bar.update(d);
-        },
-      });
-      const cfg = hg.meta.config;
+    let halogenRef: RunJson['models']['halogen'] | null = null;
+    if (o.halos) {
+      const given = loadGrid(o.halos);
+      if (given.shape.length !== 4 || given.shape[1] !== n)
+        throw new Error(`${o.halos}: expected halo channels [4,${n},${n},${n}] matching ${o.dm}, got [${given.shape}]`);
       saveGrid(
         halosPath,
         {
-          data: p.density,
-          shape: [cfg.model.outChannels, n, n, n],
+          ...given,
           meta: {
-            boxSize: dm.meta.boxSize,
-            redshift: dm.meta.redshift,
-            quantity: WORLD_MEMBERS.halos.quantity,
-            unit: hg.meta.worlds[0]?.haloUnit ?? WORLD_MEMBERS.halos.unit,
-            channels: hg.meta.worlds[0]?.channels,
-            provenance: { generator: 'lodi run (HALOgen)', command: o.command, inputs: [o.dm, hg.file], model: hg.file, modelSha256: hgSha },
+            ...given.meta,
+            provenance: {
+              ...given.meta.provenance,
+              generator: 'lodi run (given halo channels)',
+              inputs: [resolve(o.halos)],
+            },
           },
         },
         { force: true },
       );
-    } else log.log(`HALOgen: keeping ${halosPath} (same model)`);
-    hg.model.dispose();
+      log.log(`halo channels: ${o.halos} (HALOgen not run)`);
+    } else {
+      const hg = loadHalogen(halogenFile!);
+      const hgSha = sha256File(hg.file);
+      const haveHalos =
+        o.resume &&
+        existsSync(halosPath) &&
+        existsSync(sidecarPath(halosPath)) &&
+        (JSON.parse(readFileSync(sidecarPath(halosPath), 'utf8')) as { provenance?: { modelSha256?: string } })
+          .provenance?.modelSha256 === hgSha;
+      if (!haveHalos) {
+        log.log(`HALOgen: ${hg.file} on ${o.dm} (${n}^3)`);
+        let bar: Progress | null = null;
+        const p = predictHalos(hg.model, hg.meta, dm.data, n, {
+          onProgress: (d, t) => {
+            bar ??= new Progress('HALOgen windows', t, { quiet: o.quiet, logFile });
+            bar.update(d);
+          },
+        });
+        const cfg = hg.meta.config;
+        saveGrid(
+          halosPath,
+          {
+            data: p.density,
+            shape: [cfg.model.outChannels, n, n, n],
+            meta: {
+              boxSize: dm.meta.boxSize,
+              redshift: dm.meta.redshift,
+              quantity: WORLD_MEMBERS.halos.quantity,
+              unit: hg.meta.worlds[0]?.haloUnit ?? WORLD_MEMBERS.halos.unit,
+              channels: hg.meta.worlds[0]?.channels,
+              provenance: {
+                generator: 'lodi run (HALOgen)',
+                command: o.command,
+                inputs: [o.dm, hg.file],
+                model: hg.file,
+                modelSha256: hgSha,
+              },
+            },
+          },
+          { force: true },
+        );
+      } else log.log(`HALOgen: keeping ${halosPath} (same model)`);
+      hg.model.dispose();
+      halogenRef = {
+        file: hg.file,
+        sha256: hgSha,
+        preset: hg.meta.config.preset ?? 'unknown',
+        trainWorlds: hg.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed })),
+        split: hg.meta.split,
+      };
+    }
     timings.halogen = (Date.now() - t0) / 1000;
     log.update(1, 'halos done');
     // ---- LODI ----
@@ -138,7 +196,20 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
     try {
       for (let r = 0; r < R; r++) {
         log.log(`LODI (${method}): realisation ${r + 1}/${R}, seed ${seeds[r]}`);
-        await generateRun({ halos: halosPath, model: lodi, out: tbFiles[r]!, seed: seeds[r]!, method, batch: o.batch, steps: o.steps, resume: true, force: true, quiet: o.quiet, logFile, command: o.command });
+        await generateRun({
+          halos: halosPath,
+          model: lodi,
+          out: tbFiles[r]!,
+          seed: seeds[r]!,
+          method,
+          batch: o.batch,
+          steps: o.steps,
+          resume: true,
+          force: true,
+          quiet: o.quiet,
+          logFile,
+          command: o.command,
+        });
       }
       timings.lodi = (Date.now() - t0) / 1000;
       log.update(2, 'T_b done');
@@ -148,7 +219,20 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
         for (const m of ['tiling', 'average'] as const) {
           const f = join(out, `tb_${m}_0.npy`);
           log.log(`LODI (${m} baseline): realisation 1, seed ${seeds[0]}`);
-          await generateRun({ halos: halosPath, model: lodi, out: f, seed: seeds[0]!, method: m, batch: o.batch, steps: o.steps, resume: true, force: true, quiet: o.quiet, logFile, command: o.command });
+          await generateRun({
+            halos: halosPath,
+            model: lodi,
+            out: f,
+            seed: seeds[0]!,
+            method: m,
+            batch: o.batch,
+            steps: o.steps,
+            resume: true,
+            force: true,
+            quiet: o.quiet,
+            logFile,
+            command: o.command,
+          });
           baselines[m] = f;
         }
         timings.baselines = (Date.now() - t0) / 1000;
@@ -170,10 +254,20 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
         steps: o.steps ?? lodi.model.cfg.schedule.steps,
         dm: { path: resolve(o.dm), seed: typeof dmSeed === 'number' ? dmSeed : undefined },
         models: {
-          halogen: { file: hg.file, sha256: hgSha, preset: hg.meta.config.preset ?? 'unknown', trainWorlds: hg.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed })), split: hg.meta.split },
-          lodi: { file: lodi.file, sha256: lodiSha, preset: lodi.meta.config.preset, trainWorlds: lodi.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed })), split: { seed: lodi.meta.split.seed, train: lodi.meta.split.train.length, val: lodi.meta.split.val.length } },
+          halogen: halogenRef ?? undefined,
+          lodi: {
+            file: lodi.file,
+            sha256: lodiSha,
+            preset: lodi.meta.config.preset,
+            trainWorlds: lodi.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed })),
+            split: { seed: lodi.meta.split.seed, train: lodi.meta.split.train.length, val: lodi.meta.split.val.length },
+          },
         },
-        files: { halos: 'halos.npy', tb: tbFiles.map((f) => f.slice(out.length + 1)), baselines: Object.fromEntries(Object.entries(baselines).map(([k, f]) => [k, f.slice(out.length + 1)])) },
+        files: {
+          halos: 'halos.npy',
+          tb: tbFiles.map((f) => f.slice(out.length + 1)),
+          baselines: Object.fromEntries(Object.entries(baselines).map(([k, f]) => [k, f.slice(out.length + 1)])),
+        },
         timings,
         command: o.command,
       };

@@ -23,6 +23,7 @@ export function register(program: Command): void {
     )
     .requiredOption('--dm <file.npy>', 'DM density grid [N,N,N] with its JSON sidecar (e.g. a world\'s dm.npy)')
     .requiredOption('--out <dir>', 'run directory')
+    .option('--halos <file.npy>', 'condition on these halo channels [4,N,N,N] instead of running HALOgen (e.g. true halos, to validate LODI alone)')
     .option('--halogen <path>', 'HALOgen model (run directory or .safetensors; default: bundled)')
     .option('--lodi <path>', 'LODI model (run directory or .safetensors; default: bundled)')
     .option('--realizations <n>', 'T_b realisations', parsePositive, 5)
@@ -38,6 +39,7 @@ export function register(program: Command): void {
       if (!['overlap', 'tiling', 'average'].includes(o.method)) throw new Error(`--method must be overlap, tiling or average, got '${o.method}'`);
       const r = await runPipeline({
         dm: o.dm,
+        halos: o.halos,
         halogen: o.halogen,
         lodi: o.lodi,
         out: o.out,

@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { preset } from '../../src/halogen/config.js';
+import { trainHalogen } from '../../src/halogen/train.js';
+import { loadGrid } from '../../src/io/grid.js';
+import { writeWorld } from '../../src/io/world.js';
+import { lodiPreset } from '../../src/lodi/config.js';
+import { trainLodi } from '../../src/lodi/train.js';
+import { runPipeline } from '../../src/pipeline/run.js';
+import { syntheticWorld } from '../halogen/helpers.js';
+
+test('lodi run: DM → HALOgen → LODI into a run directory; resume keeps finished outputs; given halos skip HALOgen', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lodi-run-'));
+  try {
+    const world = syntheticWorld(32, 3, join(root, 'world'));
+    const n3 = 32 ** 3;
+    const tb = new Float32Array(n3);
+    for (let i = 0; i < n3; i++) for (let c = 0; c < 4; c++) tb[i]! += 1e-12 * world.halos[c * n3 + i]!;
+    writeWorld(join(root, 'world'), { ...world, tb });
+    const hcfg = preset('tiny');
+    hcfg.train.epochs = 1;
+    await trainHalogen({ worlds: [join(root, 'world')], config: hcfg, out: join(root, 'halogen'), seed: 1, quiet: true });
+    const lcfg = lodiPreset('tiny');
+    lcfg.train.steps = 4;
+    lcfg.train.evalEvery = 4;
+    await trainLodi({ worlds: [join(root, 'world')], config: lcfg, out: join(root, 'lodi'), seed: 1, quiet: true });
+    const common = { dm: join(root, 'world', 'dm.npy'), halogen: join(root, 'halogen'), lodi: join(root, 'lodi'), realizations: 2, seed: 7, steps: 4, quiet: true };
+    const out = join(root, 'run');
+    const run = await runPipeline({ ...common, out, baselines: true });
+    assert.deepEqual(run.seeds, [7, 8]);
+    assert.deepEqual(run.files.tb, ['tb_0.npy', 'tb_1.npy']);
+    assert.deepEqual(Object.keys(run.files.baselines).sort(), ['average', 'tiling']);
+    assert.equal(run.models.lodi.trainWorlds[0]!.seed, 3);
+    assert.match(run.models.halogen!.sha256, /^[0-9a-f]{64}$/);
+    const halos = loadGrid(join(out, 'halos.npy'));
+    assert.deepEqual(halos.shape, [4, 32, 32, 32]);
+    for (const f of ['tb_0.npy', 'tb_1.npy', 'tb_tiling_0.npy', 'tb_average_0.npy', 'run.json', 'run.log']) assert.ok(existsSync(join(out, f)), f);
+    // a second run into the same directory is refused; a killed run resumes, keeping what is done
+    await assert.rejects(() => runPipeline({ ...common, out }), /--resume/);
+    const before = readFileSync(join(out, 'tb_1.npy'));
+    const haloTime = statSync(join(out, 'halos.npy')).mtimeMs;
+    rmSync(join(out, 'tb_1.npy'));
+    rmSync(join(out, 'tb_1.json'));
+    await runPipeline({ ...common, out, baselines: true, resume: true });
+    assert.equal(statSync(join(out, 'halos.npy')).mtimeMs, haloTime, 'halos kept');
+    assert.deepEqual(readFileSync(join(out, 'tb_1.npy')), before, 'the regenerated realisation is identical');
+    // true halos instead of HALOgen
+    const given = await runPipeline({ ...common, halogen: undefined, halos: join(root, 'world', 'halos.npy'), out: join(root, 'run-true'), realizations: 1 });
+    assert.equal(given.models.halogen, undefined);
+    assert.deepEqual(loadGrid(join(root, 'run-true', 'halos.npy')).data, world.halos);
+    // a failed start leaves nothing behind
+    await assert.rejects(() => runPipeline({ ...common, lodi: join(root, 'nope'), out: join(root, 'run-fail') }), /not found/);
+    assert.equal(existsSync(join(root, 'run-fail')), false);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
