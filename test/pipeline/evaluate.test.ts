@@ -1,0 +1,303 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gaussianSmooth } from '../../src/field/fourier.js';
+import { powerSpectrum } from '../../src/field/power.js';
+import { saveGrid } from '../../src/io/grid.js';
+import { writeWorld, type WorldGrids } from '../../src/io/world.js';
+import { planStages } from '../../src/lodi/planner.js';
+import { evaluateRun, type EvaluationMetrics, type StitchingMetrics } from '../../src/pipeline/evaluate.js';
+import { haloChannelMetrics, interpLogK, residualBootstrap, tbHat } from '../../src/pipeline/evaluate-stats.js';
+import { Rng } from '../../src/util/rng.js';
+
+const N = 32;
+const L = 25;
+const N3 = N ** 3;
+
+function gauss(seed: number, R: number): Float32Array {
+  const r = new Rng(seed);
+  const w = Float32Array.from({ length: N3 }, () => r.normal());
+  const g = gaussianSmooth(w, [N, N, N], L, R);
+  let s2 = 0;
+  for (const v of g) s2 += v * v;
+  const sd = Math.sqrt(s2 / N3);
+  return g.map((v) => v / sd);
+}
+
+/** A synthetic world: log-normal T_b (mean ≈ 0.1 mK) and four sparse halo channels. */
+function makeWorld(dir: string, seed: number, opts: { mas?: string } = {}): WorldGrids {
+  const g = gauss(seed, 0.8);
+  const tb = g.map((v) => 0.1 * Math.exp(0.8 * v - 0.32));
+  const r = new Rng(seed + 1000);
+  const halos = new Float32Array(4 * N3);
+  for (let c = 0; c < 4; c++) {
+    const thr = 1.2 + 0.4 * c;
+    for (let i = 0; i < N3; i++) if (g[i]! > thr) halos[c * N3 + i] = 10 ** (10.5 + 0.5 * c + 0.3 * r.normal());
+  }
+  const w: WorldGrids = {
+    grid: N,
+    boxSize: L,
+    redshift: 1,
+    cosmology: { Omega_m: 0.3, h: 0.7 },
+    massBins: { edges: [3e10, 1e11, 5e11, 1e12, Infinity], unit: 'Msun' },
+    channels: ['ch1', 'ch2', 'ch3', 'ch4'],
+    smoothingR: 0.2,
+    ...(opts.mas ? { mas: opts.mas } : {}),
+    provenance: { generator: 'test', seed },
+    tb,
+    halos,
+  };
+  writeWorld(dir, w);
+  return w;
+}
+
+interface RunSpec {
+  tbs: Float32Array[];
+  halos?: Float32Array;
+  method?: 'overlap' | 'tiling' | 'average';
+  tiling?: Float32Array;
+  average?: Float32Array;
+  single?: Float32Array;
+  dmSeed?: number;
+  trainWorlds?: { dir: string; seed?: number }[];
+  box?: number;
+  overlap?: number;
+}
+
+function tbGrid(data: Float32Array, r: number, method: string) {
+  return { data, shape: [N, N, N], meta: { boxSize: L, redshift: 1, quantity: 'T_b', unit: 'mK', provenance: { seed: 100 + r, realization: r, method } } };
+}
+
+function makeRun(dir: string, s: RunSpec): string {
+  mkdirSync(dir, { recursive: true });
+  const method = s.method ?? 'overlap';
+  s.tbs.forEach((t, r) => saveGrid(join(dir, `tb_${r}.npy`), tbGrid(t, r, method)));
+  if (s.tiling) saveGrid(join(dir, 'tb_tiling_0.npy'), tbGrid(s.tiling, 0, 'tiling'));
+  if (s.average) saveGrid(join(dir, 'tb_average_0.npy'), tbGrid(s.average, 0, 'average'));
+  if (s.single) saveGrid(join(dir, 'tb_single_0.npy'), tbGrid(s.single, 0, 'single'));
+  if (s.halos) saveGrid(join(dir, 'halos.npy'), { data: s.halos, shape: [4, N, N, N], meta: { boxSize: L, redshift: 1, quantity: 'halo_mass_density', unit: '(Msun/h)/(Mpc/h)^3' } });
+  const run = {
+    format: 'lodi-run',
+    version: 1,
+    grid: N,
+    boxSize: L,
+    redshift: 1,
+    realizations: s.tbs.length,
+    method,
+    seeds: s.tbs.map((_, r) => 100 + r),
+    dm: { path: 'dm.npy', seed: s.dmSeed },
+    box: s.box ?? 16,
+    overlap: s.overlap ?? 4,
+    periodic: true,
+    models: {
+      halogen: { file: 'hg.safetensors', sha256: 'ab'.repeat(32), preset: 'cpu', trainWorlds: s.trainWorlds ?? [{ dir: '/nowhere/train-1', seed: 1 }] },
+      lodi: { file: 'lodi.safetensors', sha256: 'cd'.repeat(32), preset: 'cpu', trainWorlds: s.trainWorlds ?? [{ dir: '/nowhere/train-1', seed: 1 }], split: { seed: 0, train: 12, val: 4 } },
+    },
+    timings: { halogen: 1.5, lodi: 20 },
+    command: 'lodi run (test)',
+  };
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(run, null, 1));
+  return dir;
+}
+
+const metricsOf = (out: string): EvaluationMetrics => JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as EvaluationMetrics;
+const leftovers = (parent: string): string[] => readdirSync(parent).filter((f) => f.includes('.tmp-'));
+
+test('evaluate-stats: T̂_b refuses a mean-subtracted map; log-k interpolation; bootstrap; halo channel metrics', () => {
+  assert.throws(() => tbHat(Float32Array.from([1, -1, 2, -2]), 'x.npy'), /x\.npy: mean T_b .* ~0 relative to its rms/);
+  assert.throws(() => tbHat(new Float32Array(8), 'zeros'), /~0/);
+  assert.deepEqual(Array.from(tbHat(Float32Array.from([1, 3]), 'ok')), [0.5, 1.5]);
+  assert.ok(Math.abs(interpLogK([0.5, 2], [0, 2], 1) - 1) < 1e-12);
+  assert.ok(Number.isNaN(interpLogK([0.5, 2], [0, 2], 3)));
+  // two fields, residuals +0.1 and −0.1 with realisations ±0.05 around them
+  const pt = [Float64Array.from([1, 2]), Float64Array.from([1, 2])];
+  const pg = [
+    [Float64Array.from([1.05, 2.3]), Float64Array.from([1.15, 2.1])],
+    [Float64Array.from([0.85, 1.7]), Float64Array.from([0.95, 1.9])],
+  ];
+  const b = residualBootstrap(pt, pg, { samples: 400, seed: 3 });
+  assert.ok(Math.abs(b.mean[0]!) < 1e-12 && Math.abs(b.mean[1]!) < 1e-12);
+  assert.ok(Math.abs(b.perField[0]!.mean[0]! - 0.1) < 1e-12);
+  assert.ok(b.bootStd[0]! > 0.04 && b.bootStd[0]! < 0.15, `bootstrap std ${b.bootStd[0]}`);
+  assert.deepEqual(residualBootstrap(pt, pg, { samples: 400, seed: 3 }).bootStd, b.bootStd, 'seeded');
+  // target log10 [10, 11, 12]: median 11, band [10.32, 11.68]
+  const h = haloChannelMetrics([{ target: [0, 1e10, 1e11, 1e12], pred: [5, 1e11, 0, 1e12] }]);
+  assert.equal(h.occupied, 3);
+  assert.equal(h.target.median, 11);
+  assert.ok(Math.abs(h.target.p16 - 10.32) < 1e-9);
+  assert.equal(h.predicted.median, 11);
+  assert.ok(Math.abs(h.predicted.emptyFraction - 1 / 3) < 1e-12);
+  assert.equal(h.medianInBand, true);
+  assert.equal(haloChannelMetrics([{ target: [1e10, 1e11, 1e12], pred: [1e10, 1e10, 1e10] }]).medianInBand, false);
+  const e = haloChannelMetrics([{ target: [1e10, 1e11], pred: [0, 0] }]);
+  assert.equal(e.predicted.median, -Infinity);
+  assert.equal(e.medianInBand, false);
+});
+
+test('evaluate: a run equal to its truth gives residual 0 and r = 1, with the report, plots and metrics; outputs are not overwritten without force', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lodi-eval-'));
+  try {
+    const w = makeWorld(join(root, 'truth'), 5, { mas: 'CIC' });
+    const run = makeRun(join(root, 'run'), { tbs: [w.tb!, w.tb!], halos: w.halos, dmSeed: 5, tiling: w.tb, single: w.tb });
+    const out = join(root, 'report');
+    const res = await evaluateRun({ runs: [run], truths: [join(root, 'truth')], out, quiet: true, bootstrap: 50 });
+    const m = metricsOf(out);
+    for (const k of ['mean_abs_residual_k_le_10', 'max_abs_residual_k_le_10', 'r_at_k_1', 'k_range', 'fields', 'realizations', 'halos', 'stitching', 'split', 'residual', 'per_field', 'targets']) assert.ok(k in m, k);
+    assert.ok(m.mean_abs_residual_k_le_10 < 1e-5 && m.max_abs_residual_k_le_10 < 1e-5, `residual ${m.mean_abs_residual_k_le_10}`);
+    assert.ok(Math.abs(m.r_at_k_1 - 1) < 1e-5, `r ${m.r_at_k_1}`);
+    assert.equal(m.fields, 1);
+    assert.equal(m.realizations, 2);
+    assert.ok(Math.abs(m.k_range.k_max - Math.min(10, (Math.PI * N) / L / 2)) < 1e-12);
+    assert.ok(m.k_range.bins > 3);
+    assert.deepEqual(m.targets, { mean_abs_residual_le_0_1: true, r_at_k_1_ge_0_9: true, halo_channels_pass: true });
+    assert.equal(m.halos!.length, 4);
+    for (const h of m.halos!) {
+      assert.ok(h.occupied > 0 && h.medianInBand && h.pass, `channel ${h.channel}`);
+      assert.ok(Math.abs(h.r_min_k_le_1 - 1) < 1e-5);
+    }
+    const st = m.stitching as StitchingMetrics;
+    assert.deepEqual(Object.keys(st.maps).sort(), ['overlap', 'single', 'tiling', 'truth']);
+    assert.ok(Math.abs(st.maps.overlap!.r_single_at_k_1! - 1) < 1e-5);
+    assert.equal(st.boxes_per_axis, planStages({ size: N, box: 16, overlap: 4, periodic: true }).boxesPerAxis[0]);
+    assert.equal(m.split.leaks.length, 0);
+    assert.ok(m.split.rows.some((r) => r.role === 'test' && r.seed === 5));
+    assert.ok(m.split.rows.some((r) => r.role === 'train' && r.seed === 1));
+    for (const f of ['report.html', 'report.md', 'metrics.json', 'tb-maps.png', 'tb-pk-field0.png', 'tb-residual.png', 'tb-r.png', 'tb-pdf.png', 'halos-maps.png', 'halos-pdf-ch1.png', 'stitching.png']) {
+      assert.ok(existsSync(join(out, f)), f);
+    }
+    assert.ok(res.files.length >= 11);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.ok((html.match(/src="data:image\/png;base64,/g) ?? []).length >= 9, 'images embedded');
+    assert.ok(!/src="[^d]/.test(html), 'no linked images');
+    for (const s of ['Data split', 'Halo channels', 'Stitching diagnostics', 'Residual']) assert.ok(html.includes(s), s);
+    await assert.rejects(evaluateRun({ runs: [run], truths: [join(root, 'truth')], out, quiet: true, bootstrap: 10 }), /already exists/);
+    await evaluateRun({ runs: [run], truths: [join(root, 'truth')], out, quiet: true, bootstrap: 10, force: true });
+    assert.deepEqual(leftovers(root), []);
+    await assert.rejects(evaluateRun({ runs: [run], truths: [join(root, 'truth')], out: root, quiet: true, force: true }), /would contain the input/);
+    assert.ok(existsSync(join(run, 'run.json')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('evaluate: T_b × (1 + a n) with white noise n gives the expected residual; several fields combine with bootstrap errors', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lodi-eval-'));
+  try {
+    const a = 0.6;
+    const runs: string[] = [];
+    const truths: string[] = [];
+    const expected: number[][] = [];
+    let kk: Float64Array | undefined;
+    for (const seed of [11, 12]) {
+      const tdir = join(root, `truth${seed}`);
+      const w = makeWorld(tdir, seed); // no MAS: plain P(k), so white noise stays white
+      const rng = new Rng(seed * 7);
+      const tbs = [0, 1, 2].map(() => w.tb!.map((v) => v * (1 + a * rng.normal())));
+      runs.push(makeRun(join(root, `run${seed}`), { tbs, halos: w.halos, dmSeed: seed }));
+      truths.push(tdir);
+      // expected: P_gen = P_true + a² <T̂²> (L/N)^3 (the white noise of T̂ n), so residual = that / P_true
+      const hat = tbHat(w.tb!, 't');
+      let m2 = 0;
+      for (const v of hat) m2 += (v * v) / N3;
+      const pt = powerSpectrum(hat, N, { boxSize: L });
+      kk = pt.k;
+      expected.push(Array.from(pt.pk, (p) => (a * a * m2 * (L / N) ** 3) / p));
+    }
+    const out = join(root, 'report');
+    await evaluateRun({ runs, truths, out, quiet: true, bootstrap: 200, seed: 1 });
+    const m = metricsOf(out);
+    assert.equal(m.fields, 2);
+    assert.equal(m.realizations, 6);
+    assert.deepEqual(m.realizationsPerField, [3, 3]);
+    const kMax = m.k_range.k_max;
+    const idx = Array.from(kk!).map((_, i) => i).filter((i) => kk![i]! <= kMax);
+    const exp = idx.map((i) => (expected[0]![i]! + expected[1]![i]!) / 2);
+    const expMean = exp.reduce((s, v) => s + v, 0) / exp.length;
+    assert.ok(expMean > 0.05, `the test needs a visible residual, expected ${expMean}`);
+    // the signed mean matches; the mean of |residual| also collects the (zero-mean) cross-term noise
+    const got = idx.reduce((acc, i) => acc + m.residual.mean[i]!, 0) / idx.length;
+    // tolerance: 25 % plus twice the bootstrap error of the bin average (6 realisations, few low-k modes)
+    const err = Math.sqrt(idx.reduce((acc, i) => acc + m.residual.bootstrap_std[i]! ** 2, 0)) / idx.length;
+    assert.ok(Math.abs(got - expMean) < 0.25 * expMean + 2 * err, `measured ${got} vs expected ${expMean} ± ${err}`);
+    assert.ok(m.mean_abs_residual_k_le_10 >= got - 1e-12 && m.mean_abs_residual_k_le_10 < 2 * expMean);
+    // bin by bin within a few bootstrap sigmas (+ 10 %)
+    idx.forEach((i, j) => {
+      const d = Math.abs(m.residual.mean[i]! - exp[j]!);
+      assert.ok(d < 4 * m.residual.bootstrap_std[i]! + 0.1 * exp[j]!, `k = ${kk![i]}: ${m.residual.mean[i]} vs ${exp[j]} ± ${m.residual.bootstrap_std[i]}`);
+      assert.ok(m.residual.bootstrap_std[i]! > 0);
+    });
+    assert.ok(m.r_at_k_1 < 0.999 && m.r_at_k_1 > 0.5, `r ${m.r_at_k_1}`);
+    assert.equal(m.per_field.length, 2);
+    assert.ok(existsSync(join(out, 'tb-pk-field1.png')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('evaluate: a tiled map with jumps at the box faces shows larger stitching diagnostics than a seamless one', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lodi-eval-'));
+  try {
+    const w = makeWorld(join(root, 'truth'), 21);
+    const plan = planStages({ size: N, box: 16, overlap: 4, periodic: true });
+    const origins = plan.axes[0].origins;
+    const tile = (c: number): number => {
+      let t = 0;
+      for (let i = 0; i < origins.length; i++) if (c >= origins[i]!) t = i;
+      return t;
+    };
+    const rng = new Rng(4);
+    const nb = origins.length;
+    const f = Float64Array.from({ length: nb ** 3 }, () => 1 + 0.5 * rng.normal());
+    const tiled = w.tb!.map((v, i) => {
+      const x = Math.floor(i / (N * N)), y = Math.floor(i / N) % N, z = i % N;
+      return v * Math.max(0.1, f[(tile(x) * nb + tile(y)) * nb + tile(z)]!);
+    });
+    const run = makeRun(join(root, 'run'), { tbs: [w.tb!], tiling: tiled, average: w.tb, dmSeed: 21 });
+    const out = join(root, 'report');
+    await evaluateRun({ runs: [run], truths: [join(root, 'truth')], out, quiet: true, bootstrap: 10 });
+    const st = metricsOf(out).stitching as StitchingMetrics;
+    assert.ok(Math.abs(st.maps.overlap!.face_jump_ratio - st.maps.truth!.face_jump_ratio) < 1e-9);
+    assert.ok(st.maps.tiling!.face_jump_ratio > 1.2 * st.maps.overlap!.face_jump_ratio, `tiling ${st.maps.tiling!.face_jump_ratio} vs overlap ${st.maps.overlap!.face_jump_ratio}`);
+    assert.ok(st.maps.tiling!.mean_residual_vs_truth > 0.05);
+    assert.ok(st.harmonics_k.length >= 1 && st.face_planes.length > 0);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.ok(/\| tiling \|/.test(md) && /\| average \|/.test(md));
+    assert.ok(md.includes('No single-pass map'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('evaluate: refuses training worlds (by directory or seed) unless allowed, a DM seed of another world, a mean-subtracted map; leaves no output', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lodi-eval-'));
+  try {
+    const tdir = join(root, 'truth');
+    const w = makeWorld(tdir, 31);
+    const out = join(root, 'report');
+    const byDir = makeRun(join(root, 'run-dir'), { tbs: [w.tb!], dmSeed: 31, trainWorlds: [{ dir: tdir }] });
+    await assert.rejects(evaluateRun({ runs: [byDir], truths: [tdir], out, quiet: true }), /test world .*truth.* trained halogen .*same directory.*--allow-train-data/);
+    const bySeed = makeRun(join(root, 'run-seed'), { tbs: [w.tb!], dmSeed: 31, trainWorlds: [{ dir: '/elsewhere/w', seed: 31 }] });
+    await assert.rejects(evaluateRun({ runs: [bySeed], truths: [tdir], out, quiet: true }), /same seed as \/elsewhere\/w/);
+    assert.ok(!existsSync(out));
+    await evaluateRun({ runs: [bySeed], truths: [tdir], out, quiet: true, allowTrainData: true, bootstrap: 10 });
+    const m = metricsOf(out);
+    assert.ok(m.split.leaks.length > 0 && m.split.allowed);
+    assert.ok(readFileSync(join(out, 'report.md'), 'utf8').includes('WARNING: evaluated on training data'));
+    rmSync(out, { recursive: true });
+
+    const wrongDm = makeRun(join(root, 'run-dm'), { tbs: [w.tb!], dmSeed: 99 });
+    await assert.rejects(evaluateRun({ runs: [wrongDm], truths: [tdir], out, quiet: true }), /DM of seed 99.*seed 31/);
+    let s = 0;
+    for (const v of w.tb!) s += v;
+    const centred = w.tb!.map((v) => v - s / N3);
+    const zeroMean = makeRun(join(root, 'run-zero'), { tbs: [centred], dmSeed: 31 });
+    await assert.rejects(evaluateRun({ runs: [zeroMean], truths: [tdir], out, quiet: true }), /tb_0\.npy: mean T_b .* ~0 relative to its rms/);
+    await assert.rejects(evaluateRun({ runs: [zeroMean, byDir], truths: [tdir], out, quiet: true }), /2 --run directories but 1 --truth/);
+    assert.ok(!existsSync(out));
+    assert.deepEqual(leftovers(root), []);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
