@@ -230,7 +230,9 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
         if (cfg.train.clipNorm > 0) clipGradNorm(params, cfg.train.clipNorm);
         opt.step();
         model.zeroGrad();
-        ema.update();
+        // EMA warm-up (as in common diffusion codebases): decay_t = min(decay, (1 + t)/(10 + t)), so a
+        // short run's EMA weights are not dominated by the initialisation
+        ema.update(Math.min(cfg.train.emaDecay, (1 + meta.step) / (10 + meta.step)));
         meta.step++;
         meta.dataRng = rng.state;
         // Yield to the event loop: N-API finalizers of dead tensor handles only run between turns,

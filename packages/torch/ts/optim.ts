@@ -229,8 +229,9 @@ export class EMA {
     // tidy releases the detached views; the clones are kept
     this.shadow = noGrad(() => params.map((p) => keep(tidy(() => p.detach().clone()))));
   }
-  update(): void {
-    noGrad(() => this.params.forEach((p, i) => this.shadow[i]!.lerp_(p, 1 - this.decay)));
+  /** shadow ← decay·shadow + (1 − decay)·param, with `decay` (default: the constructor's) for this update. */
+  update(decay = this.decay): void {
+    noGrad(() => this.params.forEach((p, i) => this.shadow[i]!.lerp_(p, 1 - decay)));
   }
   /** Copies the averaged weights into the live parameters (e.g. before evaluation). */
   copyTo(params: Tensor[] = this.params): void {
