@@ -1,9 +1,15 @@
 /**
- * `lodi demo`: the bundled end-to-end run (a small simulated world, its statistics, plots and a report).
+ * `lodi demo`: the main job end to end on the bundled models: an unseen simulated world (a seed no
+ * bundled model trained on) → `lodi run` (HALOgen → LODI with latent overlap, several realisations,
+ * tiling and averaging baselines) → `lodi evaluate` against the world's own T_b, with a report.
+ * `runWorldDemo` keeps the statistics of a simulated world alone (`lodi demo --world-only`).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { copyFileSync } from 'node:fs';
 import { simulateWorld } from './simulate.js';
+import { evaluateRun } from './evaluate.js';
+import { runPipeline } from './run.js';
 import { LinearPower, SigmaM, dndlog10M } from '../cosmo/index.js';
 import { crossPowerSpectrum, haloMassFunction, overdensity, powerSpectrum } from '../field/index.js';
 import { memberLabel } from '../io/index.js';
@@ -28,7 +34,7 @@ export interface DemoOptions {
  * then the statistics a 21 cm user looks at first (P(k) of every field, the T_b-matter
  * cross-correlation, the halo mass function against Sheth-Tormen), with plots and a report.
  */
-export async function runDemo(o: DemoOptions): Promise<string> {
+export async function runWorldDemo(o: DemoOptions): Promise<string> {
   const out = freshDir(o.out);
   const worldDir = join(out, 'world');
   process.stderr.write(`demo: building a ${o.particles}^3-particle world in a ${o.box} Mpc/h box at z = ${o.z} -> ${worldDir}\n`);
@@ -159,5 +165,45 @@ export async function runDemo(o: DemoOptions): Promise<string> {
     { title: 'lodi demo', meta: { seed: o.seed, box: `${L} Mpc/h`, particles: `${o.particles}^3`, redshift: o.z }, sections },
     { markdown: join(out, 'report.md'), html: join(out, 'report.html'), force: true },
   );
+  return out;
+}
+
+export interface MainDemoOptions {
+  out: string;
+  /** Particles (and grid cells) per side; the box is scaled to keep the bundled models' voxel. */
+  particles: number;
+  /** Voxel of the bundled models' training worlds [Mpc/h] (25/128). */
+  voxel: number;
+  seed: number;
+  realizations: number;
+  quiet: boolean;
+}
+
+/** The main-job demo; returns the output directory (holding report/report.html and metrics.json). */
+export async function runDemo(o: MainDemoOptions): Promise<string> {
+  const out = freshDir(o.out);
+  const box = o.particles * o.voxel;
+  const t0 = Date.now();
+  const say = (m: string): void => {
+    if (!o.quiet) process.stderr.write(`demo: ${m}\n`);
+  };
+  say(`1/3 building an unseen world: ${o.particles}^3 particles in a ${box.toFixed(2)} Mpc/h box at z = 0, seed ${o.seed} -> ${join(out, 'world')}`);
+  await simulateWorld({
+    out: join(out, 'world'),
+    boxSize: box,
+    particles: o.particles,
+    grid: o.particles,
+    redshift: 0,
+    seed: o.seed,
+    noPlots: true,
+    quiet: o.quiet,
+    command: `lodi demo --out ${o.out}`,
+  });
+  say(`2/3 lodi run: HALOgen -> LODI (latent overlap, ${o.realizations} realisations + tiling and averaging baselines) with the bundled models -> ${join(out, 'run')}`);
+  await runPipeline({ dm: join(out, 'world', 'dm.npy'), out: join(out, 'run'), realizations: o.realizations, seed: 1, baselines: true, quiet: o.quiet, command: `lodi demo --out ${o.out}` });
+  say(`3/3 lodi evaluate against the world's own T_b -> ${join(out, 'report')}`);
+  await evaluateRun({ runs: [join(out, 'run')], truths: [join(out, 'world')], out: join(out, 'report'), quiet: o.quiet, command: `lodi demo --out ${o.out}` });
+  copyFileSync(join(out, 'report', 'metrics.json'), join(out, 'metrics.json'));
+  say(`done in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
   return out;
 }
