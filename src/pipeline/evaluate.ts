@@ -29,7 +29,7 @@ import {
 } from '../field/index.js';
 import { memberLabel, type WorldGrids } from '../io/index.js';
 import { planStages } from '../lodi/planner.js';
-import { histogramPlot, linePlot, multiPanel, panelImages, projectSlab, writeReport, type ImagePanel, type ReportSection, type Series } from '../report/index.js';
+import { histogramPlot, linePlot, multiPanel, panelImages, projectSlab, writeReport, type ImagePanel, type LinePlotOptions, type ReportSection, type Series } from '../report/index.js';
 import { OutputExistsError, writeFileAtomic } from '../util/atomic.js';
 import { canonicalDir, checkSplit, readRun, readTruth, type LoadedRun, type SplitCheck } from './evaluate-load.js';
 import { absStats, haloChannelMetrics, interpLogK, residualBootstrap, tbHat, type HaloChannelMetrics, type ResidualStats } from './evaluate-stats.js';
@@ -160,6 +160,42 @@ function meanOf(a: ArrayLike<number>): number {
 
 const arr = (a: ArrayLike<number>): number[] => Array.from(a);
 const fmt = (v: number, d = 3): string => (Number.isFinite(v) ? v.toPrecision(d) : v === -Infinity ? '−∞ (empty)' : 'n/a');
+
+/** Keeps the points of each series with x ≤ xMax (spectra are plotted up to the 1D Nyquist frequency). */
+function clipX(series: Series[], xMax: number): Series[] {
+  return series.map((sr) => {
+    const keep = Array.from(sr.x, (_, i) => i).filter((i) => sr.x[i]! <= xMax * (1 + 1e-9));
+    return { ...sr, x: keep.map((i) => sr.x[i]!), y: keep.map((i) => sr.y[i]!), ...(sr.yErr ? { yErr: keep.map((i) => sr.yErr![i]!) } : {}) };
+  });
+}
+
+/** y range of residual panels: the values (± errors) at x ≤ xMax, at least ±0.2, at most ±3. */
+function residualDomain(series: Series[], xMax: number): [number, number] {
+  let lo = -0.2;
+  let hi = 0.2;
+  for (const sr of series) {
+    for (let i = 0; i < sr.x.length; i++) {
+      if (!(sr.x[i]! <= xMax) || !Number.isFinite(sr.y[i]!)) continue;
+      const e = sr.yErr ? Math.abs(sr.yErr[i]!) || 0 : 0;
+      lo = Math.min(lo, sr.y[i]! - e);
+      hi = Math.max(hi, sr.y[i]! + e);
+    }
+  }
+  const pad = 0.05 * (hi - lo);
+  return [Math.max(-3, lo - pad), Math.min(3, hi + pad)];
+}
+
+/**
+ * Series restricted to a fixed y range: points outside it are dropped and error bars shortened to
+ * the frame (a point mark outside a fixed domain makes the PNG renderer abort the process).
+ */
+function inDomain(series: Series[], dom: [number, number]): Series[] {
+  return series.map((sr) => {
+    const keep = Array.from(sr.x, (_, i) => i).filter((i) => sr.y[i]! >= dom[0] && sr.y[i]! <= dom[1]);
+    const err = (i: number): number => Math.min(Math.abs(sr.yErr![i]!) || 0, dom[1] - sr.y[i]!, sr.y[i]! - dom[0]);
+    return { ...sr, x: keep.map((i) => sr.x[i]!), y: keep.map((i) => sr.y[i]!), ...(sr.yErr ? { yErr: keep.map(err) } : {}) };
+  });
+}
 
 /** Refuses an output directory that exists (unless force) or that holds one of the inputs. */
 function checkOut(o: EvaluateOptions): string {
@@ -363,16 +399,18 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
       series.push({ name, x: arr(k), y: arr(powerSpectrum(tbHat(d, `${fs.run.dir}: ${name}`), N, { boxSize: L, mas }).pk), dashed: true });
     }
     const p = png(`tb-pk-field${f}.png`);
+    const resSeries = clipX([{ name: 'residual (± std over realisations)', x: arr(k), y: arr(res.perField[f]!.mean), yErr: arr(res.perField[f]!.std) }], kNyq);
     await multiPanel(
       {
         title: `T̂_b = T_b/<T_b>, field ${f} (seed ${fs.truth.provenance.seed ?? '?'})`,
         panels: [
-          { series, xLabel: 'k [h/Mpc]', yLabel: 'P(k) [(Mpc/h)^3]', logX: true, logY: true },
+          { series: clipX(series, kNyq), xLabel: 'k [h/Mpc]', yLabel: 'P(k) [(Mpc/h)^3]', logX: true, logY: true },
           {
-            series: [{ name: 'P_gen/P_true − 1 (± std over realisations)', x: arr(k), y: arr(res.perField[f]!.mean), yErr: arr(res.perField[f]!.std) }],
+            series: inDomain(resSeries, residualDomain(resSeries, kMax)),
             xLabel: 'k [h/Mpc]',
             yLabel: 'P_gen/P_true − 1',
             logX: true,
+            yDomain: residualDomain(resSeries, kMax),
             refLine: [{ y: 0 }, { y: 0.1 }, { y: -0.1 }, { x: kMax }],
           },
         ],
@@ -388,7 +426,8 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
     await linePlot(
       {
         title: `Residual of the T̂_b power spectrum (mean |·| = ${fmt(head.mean)} for k ≤ ${fmt(kMax)} h/Mpc)`,
-        series,
+        series: inDomain(clipX(series, kNyq), residualDomain(series, kMax)),
+        yDomain: residualDomain(series, kMax),
         xLabel: 'k [h/Mpc]',
         yLabel: 'P_gen/P_true − 1',
         logX: true,
@@ -404,7 +443,7 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
       if (!g || name === run0.json.method) continue;
       series.push({ name: `${name} vs truth (field 0)`, x: arr(k), y: arr(crossPowerSpectrum(tbHat(g.data, name), truth0Hat!, N, { boxSize: L, mas }).r), dashed: true });
     }
-    await linePlot({ title: `r(k) of generated and true T_b (r(1 h/Mpc) = ${fmt(rAt1)})`, series, xLabel: 'k [h/Mpc]', yLabel: 'r(k)', logX: true, refLine: [{ y: 1 }, { y: 0.9 }, { x: 1 }] }, rPng);
+    await linePlot({ title: `r(k) of generated and true T_b (r(1 h/Mpc) = ${fmt(rAt1)})`, series: clipX(series, kNyq), xLabel: 'k [h/Mpc]', yLabel: 'r(k)', logX: true, refLine: [{ y: 1 }, { y: 0.9 }, { x: 1 }] }, rPng);
   }
   // one-point PDF of log10 T_b, all fields pooled (counts summed over a common binning)
   const pdfPng = png('tb-pdf.png');
@@ -572,8 +611,10 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
     stitching = { box, overlap, periodic, boxes_per_axis: count, spacing_voxels: N / count, harmonics_k: harmonics, face_planes: faces[0]!, maps: out };
     stitchPng = png('stitching.png');
     const refs = [{ y: 0 }, ...harmonics.map((x) => ({ x }))];
-    const panels = [{ series: ratioSeries, xLabel: 'k [h/Mpc]', yLabel: 'P_map/P_truth − 1', logX: true, refLine: refs, title: `Stitched maps (field 0, realisation 0); dashed verticals: box-grid harmonics (spacing ${fmt(N / count)} voxels)` }];
-    if (rSeries.length) panels.push({ series: rSeries, xLabel: 'k [h/Mpc]', yLabel: 'r(k) with single pass', logX: true, refLine: [{ y: 1 }, ...harmonics.map((x) => ({ x }))], title: '' });
+    const rs = clipX(ratioSeries, kNyq);
+    const dom = residualDomain(rs, kNyq);
+    const panels: LinePlotOptions[] = [{ series: inDomain(rs, dom), xLabel: 'k [h/Mpc]', yLabel: 'P_map/P_truth − 1', logX: true, refLine: refs, yDomain: dom, title: 'Stitched maps, field 0, realisation 0' }];
+    if (rSeries.length) panels.push({ series: clipX(rSeries, kNyq), xLabel: 'k [h/Mpc]', yLabel: 'r(k) with single pass', logX: true, refLine: [{ y: 1 }, ...harmonics.map((x) => ({ x }))] });
     await multiPanel({ panels }, stitchPng);
   }
 
@@ -714,7 +755,7 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
           digits: 3,
         },
       ],
-      images: stitchPng ? [{ path: stitchPng, caption: 'Spectrum of each stitched map relative to the truth, with the box-grid harmonics marked.' }] : [],
+      images: stitchPng ? [{ path: stitchPng, caption: `Spectrum of each stitched map relative to the truth (and r(k) with the single-pass map when there is one); dashed verticals: the box-grid harmonics (spacing ${fmt(N / stitching.boxes_per_axis)} voxels).` }] : [],
     });
   }
   sections.push({

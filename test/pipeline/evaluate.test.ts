@@ -11,6 +11,12 @@ import { planStages } from '../../src/lodi/planner.js';
 import { evaluateRun, type EvaluationMetrics, type StitchingMetrics } from '../../src/pipeline/evaluate.js';
 import { haloChannelMetrics, interpLogK, residualBootstrap, tbHat } from '../../src/pipeline/evaluate-stats.js';
 import { Rng } from '../../src/util/rng.js';
+import { preset } from '../../src/halogen/config.js';
+import { trainHalogen } from '../../src/halogen/train.js';
+import { lodiPreset } from '../../src/lodi/config.js';
+import { trainLodi } from '../../src/lodi/train.js';
+import { runPipeline } from '../../src/pipeline/run.js';
+import { syntheticWorld } from '../halogen/helpers.js';
 
 const N = 32;
 const L = 25;
@@ -297,6 +303,37 @@ test('evaluate: refuses training worlds (by directory or seed) unless allowed, a
     await assert.rejects(evaluateRun({ runs: [zeroMean, byDir], truths: [tdir], out, quiet: true }), /2 --run directories but 1 --truth/);
     assert.ok(!existsSync(out));
     assert.deepEqual(leftovers(root), []);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('evaluate reads what lodi run writes (tiny trained models): refuses the training world, evaluates it with --allow-train-data', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lodi-eval-run-'));
+  try {
+    const world = syntheticWorld(32, 3, join(root, 'world'));
+    const tb = new Float32Array(N3);
+    for (let i = 0; i < N3; i++) for (let c = 0; c < 4; c++) tb[i]! += 1e-12 * world.halos[c * N3 + i]! + 1e-4;
+    writeWorld(join(root, 'world'), { ...world, tb });
+    const hcfg = preset('tiny');
+    hcfg.train.epochs = 1;
+    await trainHalogen({ worlds: [join(root, 'world')], config: hcfg, out: join(root, 'halogen'), seed: 1, quiet: true });
+    const lcfg = lodiPreset('tiny');
+    lcfg.train.steps = 4;
+    lcfg.train.evalEvery = 4;
+    await trainLodi({ worlds: [join(root, 'world')], config: lcfg, out: join(root, 'lodi'), seed: 1, quiet: true });
+    const run = join(root, 'run');
+    await runPipeline({ dm: join(root, 'world', 'dm.npy'), halogen: join(root, 'halogen'), lodi: join(root, 'lodi'), realizations: 2, seed: 7, steps: 4, quiet: true, out: run, baselines: true });
+    const out = join(root, 'report');
+    await assert.rejects(evaluateRun({ runs: [run], truths: [join(root, 'world')], out, quiet: true }), /trained (halogen|lodi)/);
+    await evaluateRun({ runs: [run], truths: [join(root, 'world')], out, quiet: true, allowTrainData: true, bootstrap: 20 });
+    const m = metricsOf(out);
+    assert.equal(m.realizations, 2);
+    assert.ok(Number.isFinite(m.mean_abs_residual_k_le_10));
+    assert.equal(m.halos!.length, 4);
+    assert.ok(m.split.rows.some((r) => r.role === 'train' && r.seed === 3));
+    assert.ok('skipped' in m.stitching || Object.keys((m.stitching as StitchingMetrics).maps).includes('tiling'));
+    assert.ok(existsSync(join(out, 'report.html')));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
