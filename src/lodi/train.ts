@@ -200,7 +200,7 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
       });
     };
 
-    const progress = new Progress('lodi train', cfg.train.steps, { logFile, quiet: o.quiet });
+    const progress = new Progress('lodi train', cfg.train.steps, { logFile, quiet: o.quiet, startAt: meta.step });
     progress.log(
       `LODI ${cfg.preset}: ${meta.description.parameters} parameters, ${(meta.description.flopsPerCrop / 1e9).toFixed(2)} GFLOP per ${cfg.data.crop}^3 crop; ` +
         `${pairs.length} world(s), ${split.train.length} training / ${split.val.length} validation blocks; step ${meta.step} of ${cfg.train.steps}`,

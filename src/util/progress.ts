@@ -13,7 +13,7 @@ export class Progress {
   constructor(
     private readonly label: string,
     private readonly total: number,
-    private readonly opts: { logFile?: string; stream?: NodeJS.WriteStream; quiet?: boolean } = {},
+    private readonly opts: { logFile?: string; stream?: NodeJS.WriteStream; quiet?: boolean; startAt?: number } = {},
   ) {
     if (opts.logFile) mkdirSync(dirname(opts.logFile), { recursive: true });
   }
@@ -23,7 +23,9 @@ export class Progress {
     this.done = done;
     const now = Date.now();
     const elapsed = (now - this.start) / 1000;
-    const eta = done > 0 ? (elapsed / done) * (this.total - done) : NaN;
+    // a resumed task starts at `startAt`: the rate counts only the work done in this process
+    const fresh = done - (this.opts.startAt ?? 0);
+    const eta = fresh > 0 ? (elapsed / fresh) * (this.total - done) : NaN;
     const line = `${this.label} ${done}/${this.total} ${formatDuration(elapsed)} elapsed, ETA ${formatDuration(eta)}${info ? ' ' + info : ''}`;
     if (this.opts.logFile) appendFileSync(this.opts.logFile, `${new Date().toISOString()} ${line}\n`);
     if (this.opts.quiet) return;
