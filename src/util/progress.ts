@@ -55,7 +55,9 @@ export class Progress {
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--';
   if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m}m${String(Math.round(seconds - 60 * m)).padStart(2, '0')}s`;
+  // round to whole seconds first, so 59.6 s past a minute reads 1m00s later, never "15m60s"
+  const total = Math.round(seconds);
+  const m = Math.floor(total / 60);
+  if (m < 60) return `${m}m${String(total - 60 * m).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
