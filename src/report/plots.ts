@@ -76,10 +76,47 @@ export interface MultiPanelOptions {
   width?: number;
 }
 
+/** What a plot left out, so that callers (and the plot's subtitle) can say so. */
+export interface PlotNotes {
+  /** Points (or histogram samples) with a NaN/±Infinity coordinate. */
+  nonFinite: number;
+  /** Points with a coordinate ≤ 0 on a log axis. */
+  nonPositive: number;
+  /** Points outside a fixed axis range (lines are cut at the frame, markers and error bars dropped or clipped). */
+  outside: number;
+}
+
+function noNotes(): PlotNotes {
+  return { nonFinite: 0, nonPositive: 0, outside: 0 };
+}
+
+function addNotes(a: PlotNotes, b: PlotNotes): PlotNotes {
+  return {
+    nonFinite: a.nonFinite + b.nonFinite,
+    nonPositive: a.nonPositive + b.nonPositive,
+    outside: a.outside + b.outside,
+  };
+}
+
+/** "not shown: 3 non-finite, 2 ≤ 0 on a log axis" or undefined when nothing was left out. */
+export function notesText(n: PlotNotes, noun = "point"): string | undefined {
+  const parts: string[] = [];
+  if (n.nonFinite > 0) parts.push(`${n.nonFinite} non-finite`);
+  if (n.nonPositive > 0) parts.push(`${n.nonPositive} ≤ 0 on a log axis`);
+  if (n.outside > 0) parts.push(`${n.outside} outside the axis range`);
+  return parts.length > 0
+    ? `not shown: ${parts.join(", ")} (${noun}${n.nonFinite + n.nonPositive + n.outside === 1 ? "" : "s"})`
+    : undefined;
+}
+
 type Row = {
   series: string;
+  /** 'line': vertices of the (clipped) curve; 'point': markers and error bars. */
+  kind: "line" | "point";
+  /** Line rows: one id per unbroken piece of a series. */
+  part?: string;
   x: number;
-  y: number | null;
+  y: number;
   lo?: number;
   hi?: number;
   dashed: boolean;
@@ -92,24 +129,46 @@ function finiteFor(v: number, log: boolean): boolean {
   return Number.isFinite(v) && (!log || v > 0);
 }
 
-function seriesRows(s: Series, logX: boolean, logY: boolean): Row[] {
-  const rows: Row[] = [];
+/** A clean point of a series (finite, positive on log axes). */
+interface Pt {
+  x: number;
+  y: number;
+  e?: number;
+}
+
+/** Finite points of a series (positive ones on log axes), sorted by x, with what was dropped. */
+function cleanPoints(
+  s: Series,
+  logX: boolean,
+  logY: boolean,
+  notes: PlotNotes,
+  noteNonPositiveY: boolean,
+): Pt[] {
+  const pts: Pt[] = [];
   const n = Math.min(s.x.length, s.y.length);
   for (let i = 0; i < n; i++) {
-    const x = s.x[i]!;
-    const y = s.y[i]!;
-    if (!finiteFor(x, logX) || !finiteFor(y, logY)) continue;
-    const row: Row = { series: s.name, x, y, dashed: !!s.dashed };
-    if (s.yErr) {
-      const e = Math.abs(s.yErr[i] ?? 0);
-      if (Number.isFinite(e)) {
-        row.lo = logY ? Math.max(y - e, y * 1e-3) : y - e;
-        row.hi = y + e;
-      }
+    const x = Number(s.x[i]);
+    const y = Number(s.y[i]);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      notes.nonFinite++;
+      continue;
     }
-    rows.push(row);
+    if ((logX && !(x > 0)) || (logY && !(y > 0))) {
+      if (noteNonPositiveY || (logX && !(x > 0))) notes.nonPositive++;
+      continue;
+    }
+    const p: Pt = { x, y };
+    if (s.yErr) {
+      const e = Math.abs(Number(s.yErr[i] ?? 0));
+      if (Number.isFinite(e)) p.e = e;
+    }
+    pts.push(p);
   }
-  return rows;
+  // Vega-Lite draws lines in x order; sort here so that clipping sees the same polyline
+  return pts
+    .map((p, i) => [p, i] as const)
+    .sort((a, b) => a[0].x - b[0].x || a[1] - b[1])
+    .map(([p]) => p);
 }
 
 function extent(values: number[]): [number, number] | undefined {
@@ -122,12 +181,41 @@ function extent(values: number[]): [number, number] | undefined {
   return Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : undefined;
 }
 
+/** A usable fixed range: finite, increasing, non-zero width, positive on log axes; else undefined. */
+function cleanDomain(
+  d: [number, number] | undefined,
+  log: boolean,
+): [number, number] | undefined {
+  if (!d) return undefined;
+  let [lo, hi] = [Number(d[0]), Number(d[1])];
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return undefined;
+  if (hi < lo) [lo, hi] = [hi, lo];
+  if (log) {
+    if (!(hi > 0)) return undefined;
+    if (!(lo > 0)) lo = hi * 1e-3;
+    if (!(hi > lo)) [lo, hi] = [lo / 2, hi * 2];
+  } else if (!(hi > lo)) {
+    const pad = Math.abs(lo) * 0.1 || 1;
+    [lo, hi] = [lo - pad, hi + pad];
+  }
+  return [lo, hi];
+}
+
+/** Axis settings for Vega-Lite plus the domain when it is known here (always, except for a niced linear y). */
+interface AxisSpec {
+  scale: object;
+  axis: object;
+  domain?: [number, number];
+}
+
 /** Log-axis domain padded by 3 % of its span in log space, with its ticks and a label expression. */
-function logAxis(values: number[], fixed?: [number, number]) {
-  const ext = fixed ?? extent(values.filter((v) => v > 0)) ?? [1, 10];
+function logAxis(values: number[], fixed?: [number, number]): AxisSpec {
+  const fx = cleanDomain(fixed, true);
+  const ext = fx ??
+    extent(values.filter((v) => v > 0 && Number.isFinite(v))) ?? [1, 10];
   let [lo, hi] = ext;
   if (!(hi > lo)) [lo, hi] = [lo / 2, hi * 2];
-  if (!fixed) {
+  if (!fx) {
     const pad = 0.03 * (Math.log10(hi) - Math.log10(lo));
     lo /= 10 ** pad;
     hi *= 10 ** pad;
@@ -141,24 +229,48 @@ function logAxis(values: number[], fixed?: [number, number]) {
   return {
     scale: { type: "log" as const, domain: [lo, hi], nice: false },
     axis: { values: ticks, labelExpr: expr },
+    domain: [lo, hi],
   };
 }
 
+/**
+ * Linear axis: the fixed range, else the exact extent (`exact`, used for x) or Vega's nice range
+ * around the values; a constant or empty set of values gets a small range around it.
+ */
 function linearAxis(
   values: number[],
   fixed: [number, number] | undefined,
   exact: boolean,
-) {
-  if (fixed)
-    return { scale: { domain: fixed, nice: false, zero: false }, axis: {} };
-  const ext = exact ? extent(values) : undefined;
-  return {
-    scale:
-      ext && ext[1] > ext[0]
-        ? { domain: ext, nice: false, zero: false }
-        : { zero: false },
-    axis: {},
-  };
+): AxisSpec {
+  const fx = cleanDomain(fixed, false);
+  if (fx)
+    return {
+      scale: { domain: fx, nice: false, zero: false },
+      axis: {},
+      domain: fx,
+    };
+  const ext = extent(values.filter(Number.isFinite));
+  if (!ext)
+    return {
+      scale: { domain: [0, 1], nice: false, zero: false },
+      axis: {},
+      domain: [0, 1],
+    };
+  if (!(ext[1] > ext[0]) || !Number.isFinite(ext[1] - ext[0])) {
+    const d = cleanDomain(ext, false)!;
+    return {
+      scale: { domain: d, nice: !exact, zero: false },
+      axis: {},
+      domain: exact ? d : undefined,
+    };
+  }
+  return exact
+    ? {
+        scale: { domain: ext, nice: false, zero: false },
+        axis: {},
+        domain: ext,
+      }
+    : { scale: { zero: false }, axis: {} };
 }
 
 function refLines(r: LinePlotOptions["refLine"]): RefLine[] {
@@ -167,34 +279,221 @@ function refLines(r: LinePlotOptions["refLine"]): RefLine[] {
   return Array.isArray(r) ? r : [r];
 }
 
+/** Position on the axis (log10 on log axes). */
+const fwd = (v: number, log: boolean): number => (log ? Math.log10(v) : v);
+const inv = (v: number, log: boolean): number => (log ? 10 ** v : v);
+
+/** Liang–Barsky: the parameter range [t0, t1] of the segment a→b inside the box, or undefined. */
+function clipSegment(
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  box: [number, number, number, number],
+): [number, number] | undefined {
+  let t0 = 0;
+  let t1 = 1;
+  const dx = bx - ax;
+  const dy = by - ay;
+  const edges: [number, number][] = [
+    [-dx, ax - box[0]],
+    [dx, box[1] - ax],
+    [-dy, ay - box[2]],
+    [dy, box[3] - ay],
+  ];
+  for (const [p, q] of edges) {
+    if (!Number.isFinite(q)) continue; // unbounded side
+    if (p === 0) {
+      if (q < 0) return undefined;
+    } else {
+      const t = q / p;
+      if (p < 0) {
+        if (t > t1) return undefined;
+        if (t > t0) t0 = t;
+      } else {
+        if (t < t0) return undefined;
+        if (t < t1) t1 = t;
+      }
+    }
+  }
+  return [t0, t1];
+}
+
+/**
+ * Corners of a step-after curve in axis space: bin i runs from x_i to x_{i+1} at y_i (the last
+ * point only closes the last bin). Bins whose y cannot be drawn (≤ 0 on a log axis, non-finite)
+ * become breaks instead of being bridged by a sloped line.
+ */
+function stepVertices(
+  s: Series,
+  logX: boolean,
+  logY: boolean,
+): ([number, number] | null)[] {
+  const n = Math.min(s.x.length, s.y.length);
+  const idx = Array.from({ length: n }, (_, i) => i)
+    .filter((i) => finiteFor(Number(s.x[i]), logX))
+    .sort((a, b) => Number(s.x[a]) - Number(s.x[b]) || a - b);
+  const out: ([number, number] | null)[] = [];
+  for (let j = 0; j + 1 < idx.length; j++) {
+    const y = Number(s.y[idx[j]!]);
+    if (!finiteFor(y, logY)) {
+      out.push(null);
+      continue;
+    }
+    const v = fwd(y, logY);
+    out.push(
+      [fwd(Number(s.x[idx[j]!]), logX), v],
+      [fwd(Number(s.x[idx[j + 1]!]), logX), v],
+    );
+  }
+  return out;
+}
+
 interface PanelSpecOptions {
   width: number;
   height: number;
   /** Shared x axis settings (for stacked panels) and whether to show its labels. */
-  x?: { scale: object; axis: object };
+  x?: AxisSpec;
   hideXLabels?: boolean;
   colorDomain: string[];
   curveType?: "linear" | "step-after";
+  /** Count y ≤ 0 on a log y axis in the notes (not for histograms, where empty bins are expected). */
+  noteNonPositiveY?: boolean;
 }
 
-/** The layered Vega-Lite spec of one line panel (no top-level config). */
+/**
+ * The layered Vega-Lite spec of one line panel (no top-level config) and what it left out.
+ *
+ * Every mark is kept inside the frame in data space: lines are cut where they leave a fixed range
+ * (and at the x range), markers outside are dropped, error bars clamped, reference lines outside the
+ * range dropped. Besides being what one wants to see, this matters for the PNG renderer: resvg
+ * aborts the process on clipped or translucent marks far outside the canvas (see svg-guard.ts).
+ */
 function linePanel(
   o: LinePlotOptions,
   p: PanelSpecOptions,
-): Record<string, unknown> {
+): { spec: Record<string, unknown>; notes: PlotNotes } {
   const logX = !!o.logX;
   const logY = !!o.logY;
-  const rows = o.series.flatMap((s) => seriesRows(s, logX, logY));
-  const refs = refLines(o.refLine);
-  const xs = rows.map((r) => r.x);
-  const ys = rows.flatMap((r) => [
-    r.y!,
-    ...(r.lo !== undefined ? [r.lo, r.hi!] : []),
-  ]);
+  const notes = noNotes();
+  const clean = o.series.map((s) => ({
+    s,
+    pts: cleanPoints(s, logX, logY, notes, p.noteNonPositiveY ?? true),
+  }));
+  const refs = refLines(o.refLine).filter(
+    (r) =>
+      (r.y === undefined || finiteFor(r.y, logY)) &&
+      (r.x === undefined || finiteFor(r.x, logX)) &&
+      (r.x !== undefined || r.y !== undefined),
+  );
+  const xs = clean.flatMap((c) => c.pts.map((q) => q.x));
+  const ys: number[] = [];
+  for (const c of clean)
+    for (const q of c.pts) {
+      ys.push(q.y);
+      if (q.e !== undefined) {
+        ys.push(logY ? Math.max(q.y - q.e, q.y * 1e-3) : q.y - q.e);
+        ys.push(q.y + q.e);
+      }
+    }
   for (const r of refs) if (r.y !== undefined) ys.push(r.y);
   const x =
     p.x ?? (logX ? logAxis(xs, o.xDomain) : linearAxis(xs, o.xDomain, true));
   const y = logY ? logAxis(ys, o.yDomain) : linearAxis(ys, o.yDomain, false);
+  const xd = x.domain ?? [-Infinity, Infinity];
+  const yd = y.domain ?? [-Infinity, Infinity];
+  // the frame in axis space (lines are cut there); markers on its edge (within rounding) stay in
+  const frame = (d: [number, number], log: boolean): [number, number] => [
+    Number.isFinite(d[0]) ? fwd(d[0], log) : -Infinity,
+    Number.isFinite(d[1]) ? fwd(d[1], log) : Infinity,
+  ];
+  const [fx0, fx1] = frame(xd, logX);
+  const [fy0, fy1] = frame(yd, logY);
+  const box: [number, number, number, number] = [fx0, fx1, fy0, fy1];
+  const tol = (a: number, b: number): number =>
+    Number.isFinite(b - a) ? (b - a) * 1e-9 : 0;
+  const tx = tol(fx0, fx1);
+  const ty = tol(fy0, fy1);
+  const inside = (q: Pt): boolean => {
+    const u = fwd(q.x, logX);
+    const v = fwd(q.y, logY);
+    return u >= fx0 - tx && u <= fx1 + tx && v >= fy0 - ty && v <= fy1 + ty;
+  };
+  const clamp = (v: number, d: [number, number]): number =>
+    Math.min(Math.max(v, d[0]), d[1]);
+  const rows: Row[] = [];
+  const step = p.curveType === "step-after";
+  for (const [si, { s, pts }] of clean.entries()) {
+    const dashed = !!s.dashed;
+    notes.outside += pts.filter((q) => !inside(q)).length; // only with a fixed range
+    // the line: vertices in axis space (steps expanded into their corners), cut at the frame
+    // (null: a break, e.g. an empty histogram bin on a log axis)
+    const verts: ([number, number] | null)[] = step
+      ? stepVertices(s, logX, logY)
+      : pts.map((q) => [fwd(q.x, logX), fwd(q.y, logY)]);
+    let part = 0;
+    let open = false;
+    const emit = (u: number, v: number): void => {
+      rows.push({
+        series: s.name,
+        kind: "line",
+        part: `${si}:${part}`,
+        x: clamp(inv(u, logX), xd),
+        y: clamp(inv(v, logY), yd),
+        dashed,
+      });
+    };
+    if (!step && pts.length === 1 && inside(pts[0]!))
+      emit(verts[0]![0], verts[0]![1]);
+    for (let i = 0; i + 1 < verts.length; i++) {
+      const a = verts[i];
+      const b = verts[i + 1];
+      const t = a && b ? clipSegment(a[0], a[1], b[0], b[1], box) : undefined;
+      if (!t) {
+        if (open) part++;
+        open = false;
+        continue;
+      }
+      const [ax, ay] = a!;
+      const [bx, by] = b!;
+      const [t0, t1] = t;
+      if (!open || t0 > 0) {
+        if (open) part++;
+        emit(ax + t0 * (bx - ax), ay + t0 * (by - ay));
+      }
+      emit(ax + t1 * (bx - ax), ay + t1 * (by - ay));
+      open = t1 >= 1;
+      if (!open) part++;
+    }
+    // markers and error bars: points inside the frame, bars clamped to it
+    if (s.points || s.yErr) {
+      for (const q of pts) {
+        if (!inside(q)) continue;
+        const row: Row = {
+          series: s.name,
+          kind: "point",
+          x: q.x,
+          y: q.y,
+          dashed,
+        };
+        if (q.e !== undefined) {
+          let lo = logY ? Math.max(q.y - q.e, q.y * 1e-3) : q.y - q.e;
+          let hi = q.y + q.e;
+          if (y.domain) {
+            lo = Math.max(lo, y.domain[0]);
+            hi = Math.min(hi, y.domain[1]);
+          }
+          if (hi > lo) [row.lo, row.hi] = [lo, hi];
+        }
+        rows.push(row);
+      }
+    }
+  }
+  const visibleRefs = refs.filter(
+    (r) =>
+      (r.y === undefined || (r.y >= yd[0] && r.y <= yd[1])) &&
+      (r.x === undefined || (r.x >= xd[0] && r.x <= xd[1])),
+  );
   const xEnc = {
     field: "x",
     type: "quantitative",
@@ -229,7 +528,7 @@ function linePanel(
     legend: null,
   };
   const layers: Record<string, unknown>[] = [];
-  for (const r of refs) {
+  for (const r of visibleRefs) {
     const enc =
       r.y !== undefined
         ? { y: { datum: r.y, type: "quantitative" } }
@@ -246,9 +545,10 @@ function linePanel(
     });
   }
   layers.push({
+    transform: [{ filter: "datum.kind == 'line'" }],
     mark: {
       type: "line",
-      interpolate: p.curveType ?? "linear",
+      interpolate: "linear",
       clip: true,
       strokeWidth: 2,
     },
@@ -257,13 +557,13 @@ function linePanel(
       y: yEnc,
       color,
       strokeDash,
-      detail: { field: "series" },
+      detail: { field: "part" },
     },
   });
   const withErr = rows.some((r) => r.lo !== undefined);
   if (withErr) {
     layers.push({
-      transform: [{ filter: "isValid(datum.lo)" }],
+      transform: [{ filter: "datum.kind == 'point' && isValid(datum.lo)" }],
       mark: { type: "rule", strokeWidth: 1.4, clip: true },
       encoding: {
         x: { field: "x", type: "quantitative" },
@@ -273,12 +573,9 @@ function linePanel(
       },
     });
   }
-  const pointSeries = o.series
-    .filter((s) => s.points || s.yErr)
-    .map((s) => s.name);
-  if (pointSeries.length > 0) {
+  if (rows.some((r) => r.kind === "point")) {
     layers.push({
-      transform: [{ filter: { field: "series", oneOf: pointSeries } }],
+      transform: [{ filter: "datum.kind == 'point'" }],
       mark: { type: "point", filled: true, size: 28, clip: true },
       encoding: {
         x: { field: "x", type: "quantitative" },
@@ -288,11 +585,32 @@ function linePanel(
     });
   }
   return {
-    width: p.width,
-    height: p.height,
-    ...(o.title ? { title: o.title } : {}),
-    data: { values: rows },
-    layer: layers,
+    spec: {
+      width: p.width,
+      height: p.height,
+      ...(o.title ? { title: o.title } : {}),
+      data: { values: rows },
+      layer: layers,
+    },
+    notes,
+  };
+}
+
+/** A title with the notes as its subtitle (or the plain title when nothing was left out). */
+function titleWithNotes(
+  title: string | undefined,
+  notes: PlotNotes,
+  noun?: string,
+): Record<string, unknown> {
+  const sub = notesText(notes, noun);
+  if (!sub) return title ? { title } : {};
+  return {
+    title: {
+      text: title ?? " ",
+      subtitle: sub,
+      subtitleFontSize: 11,
+      subtitleColor: "#a33",
+    },
   };
 }
 
@@ -302,24 +620,48 @@ function namesOf(series: { name: string }[]): string[] {
   return [...new Set(series.map((s) => s.name))];
 }
 
-/** Vega-Lite spec of `linePlot` (exposed for tests and for callers that want the SVG). */
-export function linePlotSpec(o: LinePlotOptions): TopLevelSpec {
-  return {
-    $schema: SCHEMA,
-    ...linePanel(o, {
+function linePlotParts(o: LinePlotOptions): {
+  spec: TopLevelSpec;
+  notes: PlotNotes;
+} {
+  const { spec, notes } = linePanel(
+    { ...o, title: undefined },
+    {
       width: o.width ?? DEFAULT_W,
       height: o.height ?? DEFAULT_H,
       colorDomain: namesOf(o.series),
-    }),
-  } as TopLevelSpec;
+    },
+  );
+  return {
+    spec: {
+      $schema: SCHEMA,
+      ...spec,
+      ...titleWithNotes(o.title, notes),
+    } as TopLevelSpec,
+    notes,
+  };
 }
 
-/** Line plot (P(k), ratios, r(k), loss curves, mass functions with error bars) written as PNG. */
+/**
+ * Vega-Lite spec of `linePlot` (exposed for tests and for callers that want the SVG). Non-finite
+ * points, points ≤ 0 on log axes and points outside a fixed range are left out and counted in the
+ * subtitle.
+ */
+export function linePlotSpec(o: LinePlotOptions): TopLevelSpec {
+  return linePlotParts(o).spec;
+}
+
+/**
+ * Line plot (P(k), ratios, r(k), loss curves, mass functions with error bars) written as PNG.
+ * Returns what was left out (also noted in the subtitle).
+ */
 export async function linePlot(
   o: LinePlotOptions,
   outPng: string,
-): Promise<void> {
-  await renderVegaLiteToPng(linePlotSpec(o), outPng);
+): Promise<PlotNotes> {
+  const { spec, notes } = linePlotParts(o);
+  await renderVegaLiteToPng(spec, outPng);
+  return notes;
 }
 
 /** Bin edges: `bins` equal steps over [lo, hi], in log10 when `log`. */
@@ -329,7 +671,12 @@ export function binEdges(
   bins: number,
   log = false,
 ): Float64Array {
-  if (!(hi > lo)) [lo, hi] = [lo - 0.5, hi + 0.5];
+  if (!Number.isFinite(lo) || !Number.isFinite(hi))
+    throw new Error(`bins need a finite range, got [${lo}, ${hi}]`);
+  if (!(bins >= 1)) bins = 1;
+  bins = Math.round(bins);
+  if (!(hi > lo))
+    [lo, hi] = log && lo > 0 ? [lo / 2, hi * 2] : [lo - 0.5, hi + 0.5];
   if (log && !(lo > 0))
     throw new Error(
       `log-spaced bins need a positive range, got [${lo}, ${hi}]`,
@@ -379,8 +726,10 @@ export function histogram(
   return counts;
 }
 
+/** Binning range: `o.range` when usable, else the finite (positive with logX) min/max over all series. */
 function histogramRange(o: HistogramOptions): [number, number] {
-  if (o.range) return o.range;
+  const r = cleanDomain(o.range, !!o.logX);
+  if (r) return r;
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of o.series) {
@@ -394,6 +743,20 @@ function histogramRange(o: HistogramOptions): [number, number] {
   }
   if (!Number.isFinite(lo)) return o.logX ? [1, 10] : [0, 1];
   return [lo, hi];
+}
+
+/** Samples that cannot be binned: non-finite, or ≤ 0 with log bins. */
+function unbinnable(o: HistogramOptions): PlotNotes {
+  const n = noNotes();
+  for (const s of o.series) {
+    if (!s.values || (s.edges && s.counts)) continue;
+    for (let i = 0; i < s.values.length; i++) {
+      const v = Number(s.values[i]);
+      if (!Number.isFinite(v)) n.nonFinite++;
+      else if (o.logX && !(v > 0)) n.nonPositive++;
+    }
+  }
+  return n;
 }
 
 /** Step-outline points of a histogram: (e_i, c_i) for every bin plus (e_n, c_{n-1}). */
@@ -414,8 +777,10 @@ function stepSeries(
   return { name, x, y, dashed };
 }
 
-/** Vega-Lite spec of `histogramPlot`. */
-export function histogramPlotSpec(o: HistogramOptions): TopLevelSpec {
+function histogramParts(o: HistogramOptions): {
+  spec: TopLevelSpec;
+  notes: PlotNotes;
+} {
   const density = o.density ?? true;
   const [lo, hi] = histogramRange(o);
   const edges = binEdges(lo, hi, o.bins ?? 50, !!o.logX);
@@ -439,43 +804,64 @@ export function histogramPlotSpec(o: HistogramOptions): TopLevelSpec {
     yLabel: o.yLabel ?? (density ? "PDF" : "count"),
     logX: o.logX,
     logY: o.logY,
-    title: o.title,
   };
+  const panel = linePanel(lp, {
+    width: o.width ?? DEFAULT_W,
+    height: o.height ?? DEFAULT_H,
+    colorDomain: namesOf(series),
+    curveType: "step-after",
+    noteNonPositiveY: false,
+  });
+  const notes = addNotes(panel.notes, unbinnable(o));
   return {
-    $schema: SCHEMA,
-    ...linePanel(lp, {
-      width: o.width ?? DEFAULT_W,
-      height: o.height ?? DEFAULT_H,
-      colorDomain: namesOf(series),
-      curveType: "step-after",
-    }),
-  } as TopLevelSpec;
+    spec: {
+      $schema: SCHEMA,
+      ...panel.spec,
+      ...titleWithNotes(o.title, notes, "value"),
+    } as TopLevelSpec,
+    notes,
+  };
 }
 
-/** Histograms / PDFs of several series as step lines, written as PNG. */
+/** Vega-Lite spec of `histogramPlot`. */
+export function histogramPlotSpec(o: HistogramOptions): TopLevelSpec {
+  return histogramParts(o).spec;
+}
+
+/**
+ * Histograms / PDFs of several series as step lines, written as PNG. Returns the samples left out
+ * (non-finite, ≤ 0 with logX; also noted in the subtitle).
+ */
 export async function histogramPlot(
   o: HistogramOptions,
   outPng: string,
-): Promise<void> {
-  await renderVegaLiteToPng(histogramPlotSpec(o), outPng);
+): Promise<PlotNotes> {
+  const { spec, notes } = histogramParts(o);
+  await renderVegaLiteToPng(spec, outPng);
+  return notes;
 }
 
-/** Vega-Lite spec of `multiPanel`. */
-export function multiPanelSpec(o: MultiPanelOptions): TopLevelSpec {
+function multiPanelParts(o: MultiPanelOptions): {
+  spec: TopLevelSpec;
+  notes: PlotNotes;
+} {
   if (o.panels.length === 0)
     throw new Error("multiPanel needs at least one panel");
   const first = o.panels[0]!;
   const logX = !!first.logX;
   const xs = o.panels.flatMap((p) =>
-    p.series.flatMap((s) => seriesRows(s, logX, !!p.logY).map((r) => r.x)),
+    p.series.flatMap((s) =>
+      cleanPoints(s, logX, !!p.logY, noNotes(), true).map((q) => q.x),
+    ),
   );
   const x = logX
     ? logAxis(xs, first.xDomain)
     : linearAxis(xs, first.xDomain, true);
   const colorDomain = namesOf(o.panels.flatMap((p) => p.series));
   const width = o.width ?? DEFAULT_W;
-  const panels = o.panels.map((p, i) =>
-    linePanel(
+  let notes = noNotes();
+  const panels = o.panels.map((p, i) => {
+    const panel = linePanel(
       { ...p, logX, title: i === 0 ? p.title : undefined },
       {
         width,
@@ -484,21 +870,36 @@ export function multiPanelSpec(o: MultiPanelOptions): TopLevelSpec {
         hideXLabels: i < o.panels.length - 1,
         colorDomain,
       },
-    ),
-  );
+    );
+    notes = addNotes(notes, panel.notes);
+    return panel.spec;
+  });
   return {
-    $schema: SCHEMA,
-    ...(o.title ? { title: o.title } : {}),
-    vconcat: panels,
-    spacing: 6,
-    resolve: { scale: { x: "shared", y: "independent" } },
-  } as unknown as TopLevelSpec;
+    spec: {
+      $schema: SCHEMA,
+      ...titleWithNotes(o.title, notes),
+      vconcat: panels,
+      spacing: 6,
+      resolve: { scale: { x: "shared", y: "independent" } },
+    } as unknown as TopLevelSpec,
+    notes,
+  };
 }
 
-/** Stacked panels sharing x, e.g. P(k) on top and the ratio to the truth below, written as PNG. */
+/** Vega-Lite spec of `multiPanel`. */
+export function multiPanelSpec(o: MultiPanelOptions): TopLevelSpec {
+  return multiPanelParts(o).spec;
+}
+
+/**
+ * Stacked panels sharing x, e.g. P(k) on top and the ratio to the truth below, written as PNG.
+ * Returns what was left out over all panels (also noted in the subtitle).
+ */
 export async function multiPanel(
   o: MultiPanelOptions,
   outPng: string,
-): Promise<void> {
-  await renderVegaLiteToPng(multiPanelSpec(o), outPng);
+): Promise<PlotNotes> {
+  const { spec, notes } = multiPanelParts(o);
+  await renderVegaLiteToPng(spec, outPng);
+  return notes;
 }
