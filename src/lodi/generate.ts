@@ -107,11 +107,13 @@ export async function generateStandardised(model: LodiModel, cond: Float32Array,
           let z = randnBatch();
           const mask = anyKnown ? F.tensor(maskArr, [B, 1, crop, crop, crop]) : null;
           const known = anyKnown ? F.tensor(knownArr, [B, 1, crop, crop, crop]) : null;
-          let epsKnown = anyKnown ? randnBatch() : null;
+          // drawn for every box and method (used only by latent overlap), so each box's noise stream
+          // is the same whichever boxes share its batch and whichever method runs
+          let epsKnown: Tensor = randnBatch();
           const replace = (zt: Tensor, i: number): Tensor => {
-            if (!mask || !known || !epsKnown) return zt;
-            const { alpha, sigma } = model.alphaSigma(i, T);
             if (o.freshKnownNoise) epsKnown = randnBatch();
+            if (!mask || !known) return zt;
+            const { alpha, sigma } = model.alphaSigma(i, T);
             const noised = known.mul(alpha).add(epsKnown.mul(sigma));
             return zt.add(noised.sub(zt).mul(mask));
           };
