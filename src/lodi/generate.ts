@@ -13,6 +13,8 @@
  *   z_s with q(z_t | z_s) = N(α_{t|s} z_s, σ_t² − α_{t|s}² σ_s²), α_{t|s} = α_t/α_s.
  * - `tiling`: independent sub-volumes; the first writer of a voxel wins.
  * - `average`: independent sub-volumes; overlapping voxels averaged (in the standardised space).
+ * - `single`: the whole (periodic) box in one pass of the fully convolutional denoiser, no stitching:
+ *   the reference for the stitching diagnostics (memory grows with the box; for small boxes).
  *
  * Randomness: every sub-volume has its own Generator seeded from (seed, realisation, box id), so the
  * output depends on the seed only, not on the batch size.
@@ -22,7 +24,7 @@ import { boxAxisCoords, coverageCount, knownMask, planStages, writeMask, type Pl
 import { haloForward, tbInverse, type LodiNormalisation } from './transform.js';
 import type { LodiModel } from './vdm.js';
 
-export type GenerationMethod = 'overlap' | 'tiling' | 'average';
+export type GenerationMethod = 'overlap' | 'tiling' | 'average' | 'single';
 
 export interface GenerateOptions {
   method?: GenerationMethod;
@@ -72,6 +74,7 @@ export async function generateStandardised(model: LodiModel, cond: Float32Array,
   const crop = model.cfg.data.crop;
   const C = model.cfg.net.condChannels;
   const method = o.method ?? 'overlap';
+  if (method === 'single') return singlePass(model, cond, size, o);
   const plan = planStages({ size, box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true });
   const [X, Y, Z] = size;
   const total = X * Y * Z;
@@ -150,6 +153,33 @@ export async function generateStandardised(model: LodiModel, cond: Float32Array,
     const cov = coverageCount(plan);
     for (let v = 0; v < total; v++) y[v] = acc[v]! / cov[v]!;
   }
+  return { y, plan };
+}
+
+/** The whole box as one periodic sub-volume (method `single`); the plan has one box. */
+async function singlePass(model: LodiModel, cond: Float32Array, size: [number, number, number], o: GenerateOptions): Promise<{ y: Float32Array; plan: Plan }> {
+  const [X, Y, Z] = size;
+  const factor = 2 ** (model.cfg.net.widths.length - 1);
+  if (X !== Y || Y !== Z || X % factor) throw new Error(`single-pass generation needs a cube whose side is a multiple of ${factor}, got [${size.join(', ')}]`);
+  const C = model.cfg.net.condChannels;
+  const T = o.steps ?? model.cfg.schedule.steps;
+  const plan = planStages({ size, box: X, overlap: 0, periodic: false });
+  const gen = new Generator(boxSeed(o.seed, 0));
+  model.eval();
+  const y = noGrad(() =>
+    tidy(() => {
+      const condT = F.tensor(cond, [1, C, X, Y, Z]);
+      let z = F.randn([1, 1, X, Y, Z], gen);
+      for (let i = T; i >= 1; i--) {
+        const prev = z;
+        z = model.ancestralStep(z, condT, i, F.randn([1, 1, X, Y, Z], gen), undefined, T);
+        prev.dispose();
+      }
+      return model.finalEstimate(z).toFloat32Array();
+    }),
+  );
+  o.onProgress?.(1, 1, 0);
+  await new Promise<void>((r) => setImmediate(r));
   return { y, plan };
 }
 

@@ -86,7 +86,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
     for (let r = 0; r < R; r++) {
       const f = files[r]!;
       if (done(f, r)) continue;
-      const boxes = planStages({ size: [X, Y, Z], box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true }).boxes.length;
+      const boxes = method === 'single' ? 1 : planStages({ size: [X, Y, Z], box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true }).boxes.length;
       const progress = new Progress(`generate ${method} ${R > 1 ? `realisation ${r + 1}/${R} ` : ''}sub-volumes`, boxes, { quiet: o.quiet, logFile: o.logFile });
       const tb = await generateTb(loaded.model, loaded.meta.normalisation, halos.data, [X, Y, Z], {
         method,

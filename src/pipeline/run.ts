@@ -45,7 +45,7 @@ export interface RunOptions {
   method?: GenerationMethod;
   batch?: number;
   steps?: number;
-  /** Also generate realisation 0 by tiling and by averaging (stitching diagnostics). */
+  /** Also generate realisation 0 by tiling, by averaging and (N ≤ 128) in one pass (stitching diagnostics). */
   baselines?: boolean;
   resume?: boolean;
   force?: boolean;
@@ -216,7 +216,9 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
       const baselines: Record<string, string> = {};
       if (o.baselines) {
         t0 = Date.now();
-        for (const m of ['tiling', 'average'] as const) {
+        // a single-pass generation of the whole box is the stitching reference when it fits in memory
+        const methods = n <= 128 ? (['tiling', 'average', 'single'] as const) : (['tiling', 'average'] as const);
+        for (const m of methods) {
           const f = join(out, `tb_${m}_0.npy`);
           log.log(`LODI (${m} baseline): realisation 1, seed ${seeds[0]}`);
           await generateRun({

@@ -32,12 +32,12 @@ test('lodi run: DM → HALOgen → LODI into a run directory; resume keeps finis
     const run = await runPipeline({ ...common, out, baselines: true });
     assert.deepEqual(run.seeds, [7, 8]);
     assert.deepEqual(run.files.tb, ['tb_0.npy', 'tb_1.npy']);
-    assert.deepEqual(Object.keys(run.files.baselines).sort(), ['average', 'tiling']);
+    assert.deepEqual(Object.keys(run.files.baselines).sort(), ['average', 'single', 'tiling']);
     assert.equal(run.models.lodi.trainWorlds[0]!.seed, 3);
     assert.match(run.models.halogen!.sha256, /^[0-9a-f]{64}$/);
     const halos = loadGrid(join(out, 'halos.npy'));
     assert.deepEqual(halos.shape, [4, 32, 32, 32]);
-    for (const f of ['tb_0.npy', 'tb_1.npy', 'tb_tiling_0.npy', 'tb_average_0.npy', 'run.json', 'run.log']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ['tb_0.npy', 'tb_1.npy', 'tb_tiling_0.npy', 'tb_average_0.npy', 'tb_single_0.npy', 'run.json', 'run.log']) assert.ok(existsSync(join(out, f)), f);
     // a second run into the same directory is refused; a killed run resumes, keeping what is done
     await assert.rejects(() => runPipeline({ ...common, out }), /--resume/);
     const before = readFileSync(join(out, 'tb_1.npy'));

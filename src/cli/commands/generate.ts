@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .requiredOption('--halos <file.npy>', 'halo-mass channels [4,N,N,N] (with sidecar), e.g. from lodi predict-halos')
     .requiredOption('--model <path>', 'LODI run directory (best.safetensors) or .safetensors file')
     .requiredOption('--out <file.npy>', 'output T_b grid; with --realizations R > 1: <out>_0.npy ... <out>_{R-1}.npy')
-    .option('--method <m>', 'overlap (latent overlap), tiling or average', 'overlap')
+    .option('--method <m>', 'overlap (latent overlap), tiling, average, or single (the whole box in one pass; small boxes only)', 'overlap')
     .option('--realizations <n>', 'number of independent maps (seeds seed, seed+1, ...)', parsePositive, 1)
     .option('--seed <int>', 'seed of the first realisation', parseInt0, 1)
     .option('--batch <n>', 'sub-volumes per denoiser call', parsePositive, 8)
@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--force', 'overwrite existing outputs')
     .option('--quiet', 'no progress bar')
     .action(async (o) => {
-      if (!['overlap', 'tiling', 'average'].includes(o.method)) throw new Error(`--method must be overlap, tiling or average, got '${o.method}'`);
+      if (!['overlap', 'tiling', 'average', 'single'].includes(o.method)) throw new Error(`--method must be overlap, tiling, average or single, got '${o.method}'`);
       const r = await generateRun({
         halos: o.halos,
         model: o.model,
