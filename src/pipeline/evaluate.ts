@@ -186,15 +186,11 @@ function residualDomain(series: Series[], xMax: number): [number, number] {
 }
 
 /**
- * Series restricted to a fixed y range: points outside it are dropped and error bars shortened to
- * the frame (a point mark outside a fixed domain makes the PNG renderer abort the process).
+ * Series for a fixed y range: the plotting layer cuts lines at the frame and drops markers outside
+ * it (saying how many), so curves that leave the range are still drawn up to its edge.
  */
-function inDomain(series: Series[], dom: [number, number]): Series[] {
-  return series.map((sr) => {
-    const keep = Array.from(sr.x, (_, i) => i).filter((i) => sr.y[i]! >= dom[0] && sr.y[i]! <= dom[1]);
-    const err = (i: number): number => Math.min(Math.abs(sr.yErr![i]!) || 0, dom[1] - sr.y[i]!, sr.y[i]! - dom[0]);
-    return { ...sr, x: keep.map((i) => sr.x[i]!), y: keep.map((i) => sr.y[i]!), ...(sr.yErr ? { yErr: keep.map(err) } : {}) };
-  });
+function inDomain(series: Series[], _dom: [number, number]): Series[] {
+  return series;
 }
 
 /** Refuses an output directory that exists (unless force) or that holds one of the inputs. */
