@@ -1,7 +1,7 @@
 /**
  * `lodi demo`: the main job end to end on the bundled models: an unseen simulated world (a seed no
  * bundled model trained on) → `lodi run` (HALOgen → LODI with latent overlap, several realisations,
- * tiling and averaging baselines) → `lodi evaluate` against the world's own T_b, with a report.
+ * tiling and single-pass baselines) → `lodi evaluate` against the world's own T_b, with a report.
  * `runWorldDemo` keeps the statistics of a simulated world alone (`lodi demo --world-only`).
  */
 import { existsSync } from 'node:fs';
@@ -199,8 +199,8 @@ export async function runDemo(o: MainDemoOptions): Promise<string> {
     quiet: o.quiet,
     command: `lodi demo --out ${o.out}`,
   });
-  say(`2/3 lodi run: HALOgen -> LODI (latent overlap, ${o.realizations} realisations + tiling and averaging baselines) with the bundled models -> ${join(out, 'run')}`);
-  await runPipeline({ dm: join(out, 'world', 'dm.npy'), out: join(out, 'run'), realizations: o.realizations, seed: 1, baselines: true, quiet: o.quiet, command: `lodi demo --out ${o.out}` });
+  say(`2/3 lodi run: HALOgen -> LODI (latent overlap, ${o.realizations} realisations + tiling and single-pass baselines) with the bundled models -> ${join(out, 'run')}`);
+  await runPipeline({ dm: join(out, 'world', 'dm.npy'), out: join(out, 'run'), realizations: o.realizations, seed: 1, baselines: true, baselineMethods: ['tiling', 'single'], quiet: o.quiet, command: `lodi demo --out ${o.out}` });
   say(`3/3 lodi evaluate against the world's own T_b -> ${join(out, 'report')}`);
   await evaluateRun({ runs: [join(out, 'run')], truths: [join(out, 'world')], out: join(out, 'report'), quiet: o.quiet, command: `lodi demo --out ${o.out}` });
   copyFileSync(join(out, 'report', 'metrics.json'), join(out, 'metrics.json'));

@@ -47,6 +47,8 @@ export interface RunOptions {
   steps?: number;
   /** Also generate realisation 0 by tiling, by averaging and (N ≤ 128) in one pass (stitching diagnostics). */
   baselines?: boolean;
+  /** Which baselines (default: tiling, average, and single when N ≤ 128). */
+  baselineMethods?: ('tiling' | 'average' | 'single')[];
   resume?: boolean;
   force?: boolean;
   quiet?: boolean;
@@ -217,7 +219,7 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
       if (o.baselines) {
         t0 = Date.now();
         // a single-pass generation of the whole box is the stitching reference when it fits in memory
-        const methods = n <= 128 ? (['tiling', 'average', 'single'] as const) : (['tiling', 'average'] as const);
+        const methods = o.baselineMethods ?? (n <= 128 ? (['tiling', 'average', 'single'] as const) : (['tiling', 'average'] as const));
         for (const m of methods) {
           const f = join(out, `tb_${m}_0.npy`);
           log.log(`LODI (${m} baseline): realisation 1, seed ${seeds[0]}`);

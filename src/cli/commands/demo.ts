@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command('demo')
     .description(
       'the main job on the bundled models: build an unseen simulated world (DM, halos, T_b), run HALOgen -> LODI on its dark matter ' +
-        '(3 T_b realisations with latent overlap, plus tiling and averaging baselines), and evaluate them against the world\'s own T_b ' +
+        '(3 T_b realisations with latent overlap, plus tiling and single-pass baselines), and evaluate them against the world\'s own T_b ' +
         '(report.html, metrics.json). About 10 minutes and under 2 GB on 2 cores. --world-only: just a world and its statistics.',
     )
     .option('--out <dir>', 'output directory (a new DIR-1, DIR-2, ... if it exists)', 'out/demo')
