@@ -195,23 +195,26 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
     const seeds = Array.from({ length: R }, (_, r) => realisationSeed(seed, r));
     const tbFiles = seeds.map((_, r) => join(out, `tb_${r}.npy`));
     t0 = Date.now();
+    // every map of the run: same halos, model, batch, steps and log; finished maps are kept
+    const generate = (out: string, seed: number, m: GenerationMethod): ReturnType<typeof generateRun> =>
+      generateRun({
+        halos: halosPath,
+        model: lodi,
+        out,
+        seed,
+        method: m,
+        batch: o.batch,
+        steps: o.steps,
+        resume: true,
+        force: true,
+        quiet: o.quiet,
+        logFile,
+        command: o.command,
+      });
     try {
       for (let r = 0; r < R; r++) {
         log.log(`LODI (${method}): realisation ${r + 1}/${R}, seed ${seeds[r]}`);
-        await generateRun({
-          halos: halosPath,
-          model: lodi,
-          out: tbFiles[r]!,
-          seed: seeds[r]!,
-          method,
-          batch: o.batch,
-          steps: o.steps,
-          resume: true,
-          force: true,
-          quiet: o.quiet,
-          logFile,
-          command: o.command,
-        });
+        await generate(tbFiles[r]!, seeds[r]!, method);
       }
       timings.lodi = (Date.now() - t0) / 1000;
       log.update(2, 'T_b done');
@@ -219,24 +222,13 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
       if (o.baselines) {
         t0 = Date.now();
         // a single-pass generation of the whole box is the stitching reference when it fits in memory
-        const methods = o.baselineMethods ?? (n <= 128 ? (['tiling', 'average', 'single'] as const) : (['tiling', 'average'] as const));
+        const methods =
+          o.baselineMethods ??
+          (n <= 128 ? (['tiling', 'average', 'single'] as const) : (['tiling', 'average'] as const));
         for (const m of methods) {
           const f = join(out, `tb_${m}_0.npy`);
           log.log(`LODI (${m} baseline): realisation 1, seed ${seeds[0]}`);
-          await generateRun({
-            halos: halosPath,
-            model: lodi,
-            out: f,
-            seed: seeds[0]!,
-            method: m,
-            batch: o.batch,
-            steps: o.steps,
-            resume: true,
-            force: true,
-            quiet: o.quiet,
-            logFile,
-            command: o.command,
-          });
+          await generate(f, seeds[0]!, m);
           baselines[m] = f;
         }
         timings.baselines = (Date.now() - t0) / 1000;

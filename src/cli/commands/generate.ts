@@ -1,16 +1,6 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { generateRun } from '../../pipeline/generate.js';
-
-function parsePositive(value: string): number {
-  const x = Number(value);
-  if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`not a positive integer: "${value}"`);
-  return x;
-}
-function parseInt0(value: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`not a non-negative integer: "${value}"`);
-  return x;
-}
+import { parseInteger, parseSeed } from './linear-power.js';
 
 export function register(program: Command): void {
   program
@@ -24,11 +14,11 @@ export function register(program: Command): void {
     .requiredOption('--model <path>', 'LODI run directory (best.safetensors) or .safetensors file')
     .requiredOption('--out <file.npy>', 'output T_b grid; with --realizations R > 1: <out>_0.npy ... <out>_{R-1}.npy')
     .option('--method <m>', 'overlap (latent overlap), tiling, average, or single (the whole box in one pass; small boxes only)', 'overlap')
-    .option('--realizations <n>', 'number of independent maps (seeds seed, seed+1, ...)', parsePositive, 1)
-    .option('--seed <int>', 'seed of the first realisation', parseInt0, 1)
-    .option('--batch <n>', 'sub-volumes per denoiser call', parsePositive, 8)
-    .option('--steps <n>', 'sampling steps (default: the training T, 50)', parsePositive)
-    .option('--resample <J>', 'RePaint resampling: repeat each step J times', parsePositive, 1)
+    .option('--realizations <n>', 'number of independent maps (seeds seed, seed+1, ...)', parseInteger, 1)
+    .option('--seed <int>', 'seed of the first realisation', parseSeed, 1)
+    .option('--batch <n>', 'sub-volumes per denoiser call', parseInteger, 8)
+    .option('--steps <n>', 'sampling steps (default: the training T, 50)', parseInteger)
+    .option('--resample <J>', 'RePaint resampling: repeat each step J times', parseInteger, 1)
     .option('--fresh-known-noise', 'draw the noise of the overlap region afresh at every step')
     .option('--no-periodic', 'treat the box as non-periodic (no wrap-around overlap)')
     .option('--ignore-contract', "generate even if the halo grid's voxel size, channels or unit differ from the model's training data")

@@ -1,16 +1,6 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { runPipeline } from '../../pipeline/run.js';
-
-function parsePositive(value: string): number {
-  const x = Number(value);
-  if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`not a positive integer: "${value}"`);
-  return x;
-}
-function parseInt0(value: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`not a non-negative integer: "${value}"`);
-  return x;
-}
+import { parseInteger, parseSeed } from './linear-power.js';
 
 export function register(program: Command): void {
   program
@@ -26,11 +16,11 @@ export function register(program: Command): void {
     .option('--halos <file.npy>', 'condition on these halo channels [4,N,N,N] instead of running HALOgen (e.g. true halos, to validate LODI alone)')
     .option('--halogen <path>', 'HALOgen model (run directory or .safetensors; default: bundled)')
     .option('--lodi <path>', 'LODI model (run directory or .safetensors; default: bundled)')
-    .option('--realizations <n>', 'T_b realisations', parsePositive, 5)
-    .option('--seed <int>', 'seed of the first realisation (then seed+1, ...)', parseInt0, 1)
+    .option('--realizations <n>', 'T_b realisations', parseInteger, 5)
+    .option('--seed <int>', 'seed of the first realisation (then seed+1, ...)', parseSeed, 1)
     .option('--method <m>', 'overlap (latent overlap), tiling or average', 'overlap')
-    .option('--batch <n>', 'sub-volumes per denoiser call', parsePositive, 8)
-    .option('--steps <n>', 'sampling steps (default: the training T, 50)', parsePositive)
+    .option('--batch <n>', 'sub-volumes per denoiser call', parseInteger, 8)
+    .option('--steps <n>', 'sampling steps (default: the training T, 50)', parseInteger)
     .option('--baselines', 'also generate realisation 0 by tiling and by averaging (for stitching diagnostics)')
     .option('--resume', 'continue a killed run (finished outputs are kept)')
     .option('--force', 'overwrite an existing run')
