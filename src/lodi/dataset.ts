@@ -138,14 +138,10 @@ export class LodiDataset {
     readonly split: LodiSplit,
     readonly norm: LodiNormalisation,
   ) {
-    const c = cfg.crop;
-    this.trainMask = pairs.map((p, w) => {
+    this.trainMask = pairs.map((_p, w) => {
       const k = split.blocksPerAxis[w]!;
       const m = new Uint8Array(k ** 3);
       for (const b of split.train) if (b.world === w) m[(b.b[0] * k + b.b[1]) * k + b.b[2]] = 1;
-      if (p.n % c) {
-        // voxels beyond the last full block belong to no block: crops must not touch them
-      }
       return m;
     });
     const thr = 10 ** cfg.importanceLog;
