@@ -77,16 +77,24 @@ export interface GalaxyProperties {
   readonly deviates: GalaxyDeviates;
 }
 
-function perHalo(value: number | ArrayLike<number> | undefined, fallback: number, n: number, name: string): (i: number) => number {
+function perHalo(
+  value: number | ArrayLike<number> | undefined,
+  fallback: number,
+  n: number,
+  name: string,
+): (i: number) => number {
   if (value === undefined) return () => fallback;
   if (typeof value === 'number') {
-    if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`galaxyProperties: ${name} must be a finite number >= 0 [Msun], got ${value}`);
+    if (!(Number.isFinite(value) && value >= 0))
+      throw new RangeError(`galaxyProperties: ${name} must be a finite number >= 0 [Msun], got ${value}`);
     return () => value;
   }
-  if (value.length !== n) throw new RangeError(`galaxyProperties: ${name} must have one value per halo (${n}), got length ${value.length}`);
+  if (value.length !== n)
+    throw new RangeError(`galaxyProperties: ${name} must have one value per halo (${n}), got length ${value.length}`);
   for (let i = 0; i < n; i++) {
     const v = value[i]!;
-    if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`galaxyProperties: ${name}[${i}] must be a finite number >= 0 [Msun], got ${v}`);
+    if (!(Number.isFinite(v) && v >= 0))
+      throw new RangeError(`galaxyProperties: ${name}[${i}] must be a finite number >= 0 [Msun], got ${v}`);
   }
   return (i) => value[i]!;
 }
@@ -107,18 +115,25 @@ export function galaxyProperties(input: GalaxyPropertiesInput): GalaxyProperties
   const n = mass.length;
   for (let i = 0; i < n; i++) {
     const m = mass[i]!;
-    if (!(Number.isFinite(m) && m > 0)) throw new RangeError(`galaxyProperties: haloMassMsun[${i}] must be a finite mass > 0 [Msun], got ${m}`);
+    if (!(Number.isFinite(m) && m > 0))
+      throw new RangeError(`galaxyProperties: haloMassMsun[${i}] must be a finite mass > 0 [Msun], got ${m}`);
   }
   if ((input.deviates === undefined) === (input.seed === undefined)) {
-    throw new RangeError('galaxyProperties: give exactly one of deviates (per-halo normal deviates) or seed (to draw them)');
+    throw new RangeError(
+      'galaxyProperties: give exactly one of deviates (per-halo normal deviates) or seed (to draw them)',
+    );
   }
   let dev: GalaxyDeviates;
   if (input.deviates) {
     const d = input.deviates;
     for (const key of ['star', 'sfr', 'xray'] as const) {
-      if (d[key].length !== n) throw new RangeError(`galaxyProperties: deviates.${key} must have one value per halo (${n}), got length ${d[key].length}`);
+      if (d[key].length !== n)
+        throw new RangeError(
+          `galaxyProperties: deviates.${key} must have one value per halo (${n}), got length ${d[key].length}`,
+        );
       for (let i = 0; i < n; i++) {
-        if (!Number.isFinite(d[key][i]!)) throw new RangeError(`galaxyProperties: deviates.${key}[${i}] must be finite, got ${d[key][i]}`);
+        if (!Number.isFinite(d[key][i]!))
+          throw new RangeError(`galaxyProperties: deviates.${key}[${i}] must be finite, got ${d[key][i]}`);
       }
     }
     dev = { star: toFloat64(d.star), sfr: toFloat64(d.sfr), xray: toFloat64(d.xray) };
@@ -165,7 +180,20 @@ export function galaxyProperties(input: GalaxyPropertiesInput): GalaxyProperties
     luv[i] = uvLuminosity(s + sMini, c);
     muv[i] = muvFromSfr(s + sMini, c);
   }
-  return { stellarMass, stellarMassMini, sfr, sfrMini, metallicity: Z, lx, fesc, nIon, nIonDot, luv, muv, deviates: dev };
+  return {
+    stellarMass,
+    stellarMassMini,
+    sfr,
+    sfrMini,
+    metallicity: Z,
+    lx,
+    fesc,
+    nIon,
+    nIonDot,
+    luv,
+    muv,
+    deviates: dev,
+  };
 }
 
 /** Convenience: halo masses [Msun/h] of a catalogue → [Msun]. */

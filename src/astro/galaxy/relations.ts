@@ -106,7 +106,8 @@ export function lymanWernerThresholdNoFeedback(z: number): number {
  * @throws RangeError if z is not a finite number ≥ 0.
  */
 export function galaxyConstants(z: number, cosmo: Cosmology, p: AstroParams): GalaxyConstants {
-  if (!Number.isFinite(z) || z < 0) throw new RangeError(`galaxy relations: redshift z must be a finite number >= 0, got ${z}`);
+  if (!Number.isFinite(z) || z < 0)
+    throw new RangeError(`galaxy relations: redshift z must be a finite number >= 0, got ${z}`);
   const pivot = Math.pow(10, p.UPPER_STELLAR_TURNOVER_MASS);
   return Object.freeze({
     z,
@@ -178,7 +179,9 @@ export function fStarPowerLaw(haloMassMsun: number, c: GalaxyConstants): number 
  * lowers the mean below the relation where f_* approaches 1.
  */
 export function stellarMassFromDeviate(haloMassMsun: number, mTurnMsun: number, g: number, c: GalaxyConstants): number {
-  const f = fStarPowerLaw(haloMassMsun, c) * Math.exp(-mTurnMsun / haloMassMsun + g * c.sigmaStar - lognormalShift(c.sigmaStar, c.median));
+  const f =
+    fStarPowerLaw(haloMassMsun, c) *
+    Math.exp(-mTurnMsun / haloMassMsun + g * c.sigmaStar - lognormalShift(c.sigmaStar, c.median));
   return Math.min(f, 1) * haloMassMsun * c.baryonFraction;
 }
 
@@ -186,11 +189,18 @@ export function stellarMassFromDeviate(haloMassMsun: number, mTurnMsun: number, 
  * Stellar mass of a molecular-cooling galaxy [Msun] (Eq. 19), with the same deviate and width as the
  * ACG component: min(1, f_*,7 (M_h/1e7)^α_*,mcg exp(−M_LW/M_h − M_h/M_cool + g σ_* − shift)) M_h Ω_b/Ω_m.
  */
-export function stellarMassMiniFromDeviate(haloMassMsun: number, mTurnMcgMsun: number, g: number, c: GalaxyConstants): number {
+export function stellarMassMiniFromDeviate(
+  haloMassMsun: number,
+  mTurnMcgMsun: number,
+  g: number,
+  c: GalaxyConstants,
+): number {
   const f =
     c.fStar7 *
     Math.pow(haloMassMsun / 1e7, c.alphaStarMini) *
-    Math.exp(-mTurnMcgMsun / haloMassMsun - haloMassMsun / c.mCool + g * c.sigmaStar - lognormalShift(c.sigmaStar, c.median));
+    Math.exp(
+      -mTurnMcgMsun / haloMassMsun - haloMassMsun / c.mCool + g * c.sigmaStar - lognormalShift(c.sigmaStar, c.median),
+    );
   return Math.min(f, 1) * haloMassMsun * c.baryonFraction;
 }
 

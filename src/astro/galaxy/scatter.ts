@@ -26,7 +26,8 @@ export interface GalaxyDeviatesInput {
 }
 
 function checkCount(count: number, what: string): void {
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`${what}: count must be an integer >= 0, got ${count}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new RangeError(`${what}: count must be an integer >= 0, got ${count}`);
 }
 
 function checkSeed(seed: number, what: string): void {
@@ -60,10 +61,14 @@ export function drawDeviates(count: number, seed: number): GalaxyDeviates {
  */
 export function scatterCorrelation(zProgenitor: number, zDescendant: number, correlationLength: number): number {
   if (!Number.isFinite(zProgenitor) || !Number.isFinite(zDescendant) || !(zProgenitor >= zDescendant)) {
-    throw new RangeError(`scatterCorrelation: zProgenitor must be >= zDescendant (progenitors are at higher redshift), got ${zProgenitor} and ${zDescendant}`);
+    throw new RangeError(
+      `scatterCorrelation: zProgenitor must be >= zDescendant (progenitors are at higher redshift), got ${zProgenitor} and ${zDescendant}`,
+    );
   }
   if (!Number.isFinite(correlationLength) || correlationLength < 0) {
-    throw new RangeError(`scatterCorrelation: correlation length must be a finite number >= 0, got ${correlationLength}`);
+    throw new RangeError(
+      `scatterCorrelation: correlation length must be a finite number >= 0, got ${correlationLength}`,
+    );
   }
   if (correlationLength === 0) return 0;
   return Math.exp(-(zProgenitor - zDescendant) / correlationLength);
@@ -97,7 +102,9 @@ export function progenitorDeviates(opts: ProgenitorDeviatesOptions): GalaxyDevia
   const { descendantDeviates: d, descendant, params, seed } = opts;
   const nDesc = d.star.length;
   if (d.sfr.length !== nDesc || d.xray.length !== nDesc) {
-    throw new RangeError(`progenitorDeviates: descendantDeviates star/sfr/xray must have one length, got ${nDesc}/${d.sfr.length}/${d.xray.length}`);
+    throw new RangeError(
+      `progenitorDeviates: descendantDeviates star/sfr/xray must have one length, got ${nDesc}/${d.sfr.length}/${d.xray.length}`,
+    );
   }
   const rho = [
     scatterCorrelation(opts.zProgenitor, opts.zDescendant, params.CORR_STAR),

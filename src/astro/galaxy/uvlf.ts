@@ -48,7 +48,8 @@ function checkEdges(edges: ArrayLike<number>, what: string): Float64Array {
   const e = Float64Array.from(edges);
   for (let i = 0; i < e.length; i++) {
     if (!Number.isFinite(e[i]!)) throw new RangeError(`${what}: edges[${i}] must be finite, got ${e[i]}`);
-    if (i > 0 && !(e[i]! > e[i - 1]!)) throw new RangeError(`${what}: edges must increase strictly, got ${e[i - 1]} then ${e[i]} at ${i}`);
+    if (i > 0 && !(e[i]! > e[i - 1]!))
+      throw new RangeError(`${what}: edges must increase strictly, got ${e[i - 1]} then ${e[i]} at ${i}`);
   }
   return e;
 }
@@ -84,8 +85,10 @@ export function uvLuminosityFunction(
   opts: { boxSize: number; h: number; edges: ArrayLike<number> },
 ): UvLuminosityFunction {
   const e = checkEdges(opts.edges, 'uvLuminosityFunction');
-  if (!(Number.isFinite(opts.boxSize) && opts.boxSize > 0)) throw new RangeError(`uvLuminosityFunction: boxSize must be > 0 [Mpc/h], got ${opts.boxSize}`);
-  if (!(Number.isFinite(opts.h) && opts.h > 0)) throw new RangeError(`uvLuminosityFunction: h must be > 0, got ${opts.h}`);
+  if (!(Number.isFinite(opts.boxSize) && opts.boxSize > 0))
+    throw new RangeError(`uvLuminosityFunction: boxSize must be > 0 [Mpc/h], got ${opts.boxSize}`);
+  if (!(Number.isFinite(opts.h) && opts.h > 0))
+    throw new RangeError(`uvLuminosityFunction: h must be > 0, got ${opts.h}`);
   const side = opts.boxSize / opts.h;
   const volume = side * side * side;
   const nb = e.length - 1;
@@ -162,12 +165,17 @@ export function analyticUvLuminosityFunction(opts: AnalyticUvLfOptions): Analyti
   const mMin = opts.haloMassMinMsun;
   const mMax = opts.haloMassMaxMsun;
   if (!(Number.isFinite(mMin) && mMin > 0 && Number.isFinite(mMax) && mMax > mMin)) {
-    throw new RangeError(`analyticUvLuminosityFunction: need 0 < haloMassMinMsun < haloMassMaxMsun, got ${mMin} and ${mMax}`);
+    throw new RangeError(
+      `analyticUvLuminosityFunction: need 0 < haloMassMinMsun < haloMassMaxMsun, got ${mMin} and ${mMax}`,
+    );
   }
   const perDex = opts.pointsPerDex ?? 100;
   const gStep = opts.deviateStep ?? 0.1;
   const gMax = opts.deviateMax ?? 8;
-  if (!(perDex >= 2) || !(gStep > 0) || !(gMax > 0)) throw new RangeError('analyticUvLuminosityFunction: pointsPerDex >= 2, deviateStep > 0 and deviateMax > 0 required');
+  if (!(perDex >= 2) || !(gStep > 0) || !(gMax > 0))
+    throw new RangeError(
+      'analyticUvLuminosityFunction: pointsPerDex >= 2, deviateStep > 0 and deviateMax > 0 required',
+    );
   const c = galaxyConstants(opts.z, cosmo, params);
   const mTurn = opts.mTurnMsun ?? c.mTurn;
   const mTurnMcg = opts.mTurnMcgMsun ?? c.mTurnMcg;
@@ -206,7 +214,8 @@ export function analyticUvLuminosityFunction(opts: AnalyticUvLfOptions): Analyti
     countIntegrand[i] = dn;
     for (let j = 0; j < nG; j++) {
       const g = gNodes[j]!;
-      const ms = stellarMassFromDeviate(m, mTurn, g, c) + (c.miniHalos ? stellarMassMiniFromDeviate(m, mTurnMcg, g, c) : 0);
+      const ms =
+        stellarMassFromDeviate(m, mTurn, g, c) + (c.miniHalos ? stellarMassMiniFromDeviate(m, mTurnMcg, g, c) : 0);
       if (!(ms > 0)) continue; // no stars (exp(-M_turn/M) underflows): no UV
       const sLn = sigmaSfrDex(ms, c) * LN10;
       // ln SFR ~ N(ln μ_SFR − shift, σ_ln); M_UV = zeroPoint − (2.5/ln10) ln SFR.

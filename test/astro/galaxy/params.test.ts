@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../reference-dir.js';
 import {
   ASTRO_DEFAULTS,
   ASTRO_FIELDS,
+  ASTRO_FLAGS,
   ASTRO_FLAG_KEYS,
   ASTRO_NUMBER_KEYS,
   ASTRO_PAPER_TABLE1,
@@ -54,7 +58,8 @@ const CODE: Record<string, number | boolean> = {
 test('defaults are the 21cmFAST code defaults, with its derived minihalo fields', () => {
   for (const [k, v] of Object.entries(CODE)) {
     const got = (ASTRO_DEFAULTS as unknown as Record<string, number | boolean>)[k];
-    if (typeof v === 'number') assert.ok(Math.abs((got as number) - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${k}: ${got} vs ${v}`);
+    if (typeof v === 'number')
+      assert.ok(Math.abs((got as number) - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${k}: ${got} vs ${v}`);
     else assert.equal(got, v, k);
   }
   // inputs.py: F_STAR7_MINI = F_STAR10 - 3 ALPHA_STAR, ALPHA_STAR_MINI = ALPHA_STAR, L_X_MINI = L_X.
@@ -64,7 +69,10 @@ test('defaults are the 21cmFAST code defaults, with its derived minihalo fields'
   // scaling_relations.c switches the L_X metallicity dependence with USE_UPPER_STELLAR_TURNOVER.
   assert.equal(ASTRO_DEFAULTS.USE_LX_METALLICITY, true);
   assert.equal(makeAstroParams({ USE_UPPER_STELLAR_TURNOVER: false }).USE_LX_METALLICITY, false);
-  assert.equal(makeAstroParams({ USE_UPPER_STELLAR_TURNOVER: false, USE_LX_METALLICITY: true }).USE_LX_METALLICITY, true);
+  assert.equal(
+    makeAstroParams({ USE_UPPER_STELLAR_TURNOVER: false, USE_LX_METALLICITY: true }).USE_LX_METALLICITY,
+    true,
+  );
   assert.ok(Object.isFrozen(ASTRO_DEFAULTS));
   assert.deepEqual(Object.keys(ASTRO_DEFAULTS), [...ASTRO_NUMBER_KEYS, ...ASTRO_FLAG_KEYS]);
 });
@@ -92,9 +100,14 @@ test('Table 1 values of Davies et al. (2025) are exposed next to the code defaul
   // Where the table lists nothing, the code's value stands.
   assert.equal(t.M_TURN, 8.7);
   // Every field that differs between the two is one the spec marks as different.
-  const differing = ASTRO_FIELDS.filter((s) => s.paper !== null && s.code !== null && Math.abs(s.paper - s.code) > 1e-3).map((s) => s.key);
+  const differing = ASTRO_FIELDS.filter(
+    (s) => s.paper !== null && s.code !== null && Math.abs(s.paper - s.code) > 1e-3,
+  ).map((s) => s.key);
   // F_STAR10: the code's -1.3 is f_*,10 = 0.0501, the table's 0.05 is -1.30103.
-  assert.deepEqual(differing.sort(), ['CORR_LX', 'CORR_SFR', 'F_STAR10', 'SIGMA_STAR', 'UPPER_STELLAR_TURNOVER_INDEX'].sort());
+  assert.deepEqual(
+    differing.sort(),
+    ['CORR_LX', 'CORR_SFR', 'F_STAR10', 'SIGMA_STAR', 'UPPER_STELLAR_TURNOVER_INDEX'].sort(),
+  );
 });
 
 test('bad values give one-line errors naming the field, the expected range and the value', () => {
@@ -110,7 +123,10 @@ test('bad values give one-line errors naming the field, the expected range and t
     [{ NU_X_THRESH: 2500 }, /field "NU_X_THRESH" must be below NU_X_BAND_MAX = 2000 eV, got 2500/],
     [{ USE_MINI_HALOS: 1 }, /field "USE_MINI_HALOS" must be true or false, got 1/],
     [{ F_STAR_10: -1 }, /unknown field "F_STAR_10"/],
-    [{ USE_MINI_HALOS: true, F_STAR10: -0.2, ALPHA_STAR: -0.5 }, /field "F_STAR7_MINI" \(derived, not set\) must be in \[-5, 0\]/],
+    [
+      { USE_MINI_HALOS: true, F_STAR10: -0.2, ALPHA_STAR: -0.5 },
+      /field "F_STAR7_MINI" \(derived, not set\) must be in \[-5, 0\]/,
+    ],
   ];
   for (const [input, re] of cases) {
     assert.throws(
@@ -157,4 +173,32 @@ test('astroParamsToJSON round-trips through JSON and makeAstroParams', () => {
   const back = makeAstroParams(json, 'saved.json');
   assert.deepEqual(astroParamsToJSON(back), astroParamsToJSON(p));
   assert.equal(back.HALO_SCALING_RELATIONS_MEDIAN, true);
+});
+
+test('docs/astro-galaxies.md lists every field with its code and paper defaults, and every switch', () => {
+  const doc = readFileSync(join(repoRoot(), 'docs', 'astro-galaxies.md'), 'utf8');
+  const rows = new Map<string, string[]>();
+  for (const line of doc.split('\n')) {
+    const m = /^\| `([A-Za-z_0-9]+)` \|/.exec(line);
+    if (m)
+      rows.set(
+        m[1]!,
+        line.split('|').map((c) => c.trim()),
+      );
+  }
+  for (const s of ASTRO_FIELDS) {
+    const cells = rows.get(s.key);
+    assert.ok(cells, `${s.key} has a row`);
+    // cells: '', field, symbol, unit, code, paper, range, Eq., meaning
+    assert.equal(cells[3], s.unit, `${s.key} unit`);
+    if (s.code !== null) assert.ok(cells[4]!.startsWith(String(s.code)), `${s.key} code default: ${cells[4]}`);
+    if (s.paper !== null)
+      assert.ok(cells[5]!.startsWith(String(+s.paper.toPrecision(6))), `${s.key} paper value: ${cells[5]}`);
+    else assert.equal(cells[5], '—', `${s.key}: no Table 1 value`);
+  }
+  for (const f of ASTRO_FLAGS) {
+    const cells = rows.get(f.key);
+    assert.ok(cells, `${f.key} has a row`);
+    if (f.code !== null) assert.equal(cells[2], String(f.code), `${f.key} default`);
+  }
 });

@@ -50,7 +50,10 @@ const TOL = 1e-10;
 
 test('closed form of the code test: SHMR, SSFR and L_X/SFR at z = 10 match the analytic formulas', () => {
   const z = 10;
-  const p = makeAstroParams({ USE_UPPER_STELLAR_TURNOVER: false, M_TURN: 5, F_STAR10: -1, ALPHA_STAR: 0, t_STAR: 0.1, L_X: 40 }, 'test');
+  const p = makeAstroParams(
+    { USE_UPPER_STELLAR_TURNOVER: false, M_TURN: 5, F_STAR10: -1, ALPHA_STAR: 0, t_STAR: 0.1, L_X: 40 },
+    'test',
+  );
   const { mass, g } = grid();
   const out = galaxyProperties({ haloMassMsun: mass, z, cosmo, params: p, deviates: { star: g, sfr: g, xray: g } });
   const sStar = 0.25 * LN10;
@@ -82,7 +85,10 @@ test('closed form of the code test: SHMR, SSFR and L_X/SFR at z = 10 match the a
 
 test('closed form: metallicity (FMR), f_esc, ionising photons and M_UV', () => {
   const z = 10;
-  const p = makeAstroParams({ USE_UPPER_STELLAR_TURNOVER: false, M_TURN: 5, F_STAR10: -1, ALPHA_STAR: 0, t_STAR: 0.1, L_X: 40 }, 'test');
+  const p = makeAstroParams(
+    { USE_UPPER_STELLAR_TURNOVER: false, M_TURN: 5, F_STAR10: -1, ALPHA_STAR: 0, t_STAR: 0.1, L_X: 40 },
+    'test',
+  );
   const { mass, g } = grid();
   const out = galaxyProperties({ haloMassMsun: mass, z, cosmo, params: p, deviates: { star: g, sfr: g, xray: g } });
   for (let i = 0; i < mass.length; i++) {
@@ -106,7 +112,13 @@ test('closed form: metallicity (FMR), f_esc, ionising photons and M_UV', () => {
     assert.equal(out.sfrMini[i], 0);
   }
   // f_* = 0.1 e^(gσ - σ²/2) stays below 1 on this grid; with f_*,10 = 1 it is capped at 1 (as in the code).
-  const capped = galaxyProperties({ haloMassMsun: [1e12], z, cosmo, params: makeAstroParams({ ...{ USE_UPPER_STELLAR_TURNOVER: false, ALPHA_STAR: 0 }, F_STAR10: 0, M_TURN: 5 }), deviates: { star: [3], sfr: [0], xray: [0] } });
+  const capped = galaxyProperties({
+    haloMassMsun: [1e12],
+    z,
+    cosmo,
+    params: makeAstroParams({ ...{ USE_UPPER_STELLAR_TURNOVER: false, ALPHA_STAR: 0 }, F_STAR10: 0, M_TURN: 5 }),
+    deviates: { star: [3], sfr: [0], xray: [0] },
+  });
   assert.ok(relErr(capped.stellarMass[0]!, (1e12 * cosmo.Omega_b) / cosmo.Omega_m) < 1e-14);
 });
 
@@ -119,12 +131,17 @@ test('closed form with the code defaults: double power-law SHMR and metallicity-
   const sX = 0.5 * LN10;
   const pivot = 10 ** 11.447;
   for (const [k, v] of Object.entries(out)) {
-    if (v instanceof Float64Array) assert.ok(v.every((x) => !Number.isNaN(x)), `no NaN in ${k} (zero stellar mass is handled)`);
+    if (v instanceof Float64Array)
+      assert.ok(
+        v.every((x) => !Number.isNaN(x)),
+        `no NaN in ${k} (zero stellar mass is handled)`,
+      );
   }
   for (let i = 0; i < mass.length; i++) {
     const M = mass[i]!;
     const gi = g[i]!;
-    const mu = (10 ** -1.3 * ((pivot / 1e10) ** 0.5 + (pivot / 1e10) ** -0.6)) / ((M / pivot) ** -0.5 + (M / pivot) ** 0.6);
+    const mu =
+      (10 ** -1.3 * ((pivot / 1e10) ** 0.5 + (pivot / 1e10) ** -0.6)) / ((M / pivot) ** -0.5 + (M / pivot) ** 0.6);
     const f = Math.min(mu * Math.exp(-(10 ** 8.7) / M + gi * sStar - sStar ** 2 / 2), 1);
     const ms = (f * M * cosmo.Omega_b) / cosmo.Omega_m;
     assert.ok(relErr(out.stellarMass[i]!, ms) < TOL, `M* at M=${M} g=${gi}`);
@@ -138,7 +155,7 @@ test('closed form with the code defaults: double power-law SHMR and metallicity-
       continue;
     }
     const Z = 1.23 * (1 + (ms / (10 ** 10.11 * sfr ** 0.56)) ** -2.1) ** -0.148 * 10 ** (-0.056 * z + 0.064);
-    const lx = ((10 ** 40.5 / (1 + (Z / 0.05) ** 0.64)) * sfr) * Math.exp(gi * sX - sX ** 2 / 2);
+    const lx = (10 ** 40.5 / (1 + (Z / 0.05) ** 0.64)) * sfr * Math.exp(gi * sX - sX ** 2 / 2);
     assert.ok(relErr(out.lx[i]!, lx) < TOL, `L_X at M=${M} g=${gi}`);
   }
 });
@@ -154,14 +171,25 @@ test('median relations are the mean relations times 10^(σ_dex² ln10 / 2)', () 
   const zero = new Float64Array(3);
   const dev = { star: zero, sfr: zero, xray: zero };
   const mean = galaxyProperties({ haloMassMsun: mass, z, cosmo, params: ASTRO_DEFAULTS, deviates: dev });
-  const median = galaxyProperties({ haloMassMsun: mass, z, cosmo, params: makeAstroParams({ HALO_SCALING_RELATIONS_MEDIAN: true }), deviates: dev });
+  const median = galaxyProperties({
+    haloMassMsun: mass,
+    z,
+    cosmo,
+    params: makeAstroParams({ HALO_SCALING_RELATIONS_MEDIAN: true }),
+    deviates: dev,
+  });
   for (let i = 0; i < 3; i++) {
     assert.ok(relErr(median.stellarMass[i]! / mean.stellarMass[i]!, 10 ** ((0.25 ** 2 * LN10) / 2)) < TOL);
     // SFR/M_*: the mean relation carries exp(-σ_SFR²/2) at the galaxy's own σ_SFR (Eq. 12), the median none.
     const ratio = median.sfr[i]! / median.stellarMass[i]! / (mean.sfr[i]! / mean.stellarMass[i]!);
     const sSfrMean = Math.max(0.19, 0.19 - 0.12 * Math.log10(mean.stellarMass[i]! / 1e10)) * LN10;
     assert.ok(relErr(ratio, Math.exp(sSfrMean ** 2 / 2)) < TOL, `SSFR ratio at ${mass[i]}`);
-    assert.ok(relErr(median.lx[i]! / median.sfr[i]!, (mean.lx[i]! / mean.sfr[i]!) * 10 ** ((0.5 ** 2 * LN10) / 2) * (lxZ(median, i) / lxZ(mean, i))) < TOL);
+    assert.ok(
+      relErr(
+        median.lx[i]! / median.sfr[i]!,
+        (mean.lx[i]! / mean.sfr[i]!) * 10 ** ((0.5 ** 2 * LN10) / 2) * (lxZ(median, i) / lxZ(mean, i)),
+      ) < TOL,
+    );
   }
 });
 
@@ -188,7 +216,7 @@ test('molecular-cooling galaxies (Eq. 19): closed form of M_*,mcg, SFR_mcg and t
     // Both components share the SFR deviate and the σ_SFR of the total stellar mass.
     const total = out.stellarMass[i]! + msMini;
     const s = Math.max(0.19, 0.19 - 0.12 * Math.log10(total / 1e10)) * LN10;
-    const sfrMini = ((msMini * hubblePerYr(z)) / 0.5) * Math.exp(gi * s - s * s / 2);
+    const sfrMini = ((msMini * hubblePerYr(z)) / 0.5) * Math.exp(gi * s - (s * s) / 2);
     assert.ok(relErr(out.sfrMini[i]!, sfrMini) < TOL, `SFR_mcg at ${M}`);
     const fesc = Math.min(0.1 * (M / 1e10) ** -0.5, 1);
     const fescMini = Math.min(0.01 * (M / 1e7) ** -0.5, 1);
@@ -214,14 +242,36 @@ test('bad inputs give one-line errors naming the argument', () => {
   const base = { z: 8, cosmo, params: ASTRO_DEFAULTS };
   const m = Float64Array.from([1e9, 1e10]);
   const cases: [() => unknown, RegExp][] = [
-    [() => galaxyProperties({ ...base, haloMassMsun: Float64Array.from([1e9, -1]), seed: 1 }), /haloMassMsun\[1\] must be a finite mass > 0 \[Msun\], got -1/],
+    [
+      () => galaxyProperties({ ...base, haloMassMsun: Float64Array.from([1e9, -1]), seed: 1 }),
+      /haloMassMsun\[1\] must be a finite mass > 0 \[Msun\], got -1/,
+    ],
     [() => galaxyProperties({ ...base, haloMassMsun: m }), /exactly one of deviates .* or seed/],
-    [() => galaxyProperties({ ...base, haloMassMsun: m, seed: 1, deviates: { star: [0, 0], sfr: [0, 0], xray: [0, 0] } }), /exactly one/],
-    [() => galaxyProperties({ ...base, haloMassMsun: m, deviates: { star: [0], sfr: [0, 0], xray: [0, 0] } }), /deviates\.star must have one value per halo \(2\), got length 1/],
-    [() => galaxyProperties({ ...base, haloMassMsun: m, deviates: { star: [0, NaN], sfr: [0, 0], xray: [0, 0] } }), /deviates\.star\[1\] must be finite/],
-    [() => galaxyProperties({ ...base, haloMassMsun: m, seed: 1, mTurnMsun: [1e8] }), /mTurnMsun must have one value per halo/],
-    [() => galaxyProperties({ ...base, haloMassMsun: m, seed: 1, mTurnMsun: -5 }), /mTurnMsun must be a finite number >= 0/],
-    [() => galaxyProperties({ ...base, z: -1, haloMassMsun: m, seed: 1 }), /redshift z must be a finite number >= 0, got -1/],
+    [
+      () =>
+        galaxyProperties({ ...base, haloMassMsun: m, seed: 1, deviates: { star: [0, 0], sfr: [0, 0], xray: [0, 0] } }),
+      /exactly one/,
+    ],
+    [
+      () => galaxyProperties({ ...base, haloMassMsun: m, deviates: { star: [0], sfr: [0, 0], xray: [0, 0] } }),
+      /deviates\.star must have one value per halo \(2\), got length 1/,
+    ],
+    [
+      () => galaxyProperties({ ...base, haloMassMsun: m, deviates: { star: [0, NaN], sfr: [0, 0], xray: [0, 0] } }),
+      /deviates\.star\[1\] must be finite/,
+    ],
+    [
+      () => galaxyProperties({ ...base, haloMassMsun: m, seed: 1, mTurnMsun: [1e8] }),
+      /mTurnMsun must have one value per halo/,
+    ],
+    [
+      () => galaxyProperties({ ...base, haloMassMsun: m, seed: 1, mTurnMsun: -5 }),
+      /mTurnMsun must be a finite number >= 0/,
+    ],
+    [
+      () => galaxyProperties({ ...base, z: -1, haloMassMsun: m, seed: 1 }),
+      /redshift z must be a finite number >= 0, got -1/,
+    ],
   ];
   for (const [fn, re] of cases) {
     assert.throws(fn, (err: unknown) => {
@@ -236,7 +286,14 @@ test('bad inputs give one-line errors naming the argument', () => {
 test('per-halo turnover masses replace M_TURN halo by halo', () => {
   const mass = Float64Array.from([1e9, 1e9]);
   const zero = new Float64Array(2);
-  const out = galaxyProperties({ haloMassMsun: mass, z: 8, cosmo, params: ASTRO_DEFAULTS, deviates: { star: zero, sfr: zero, xray: zero }, mTurnMsun: [1e8, 1e9] });
+  const out = galaxyProperties({
+    haloMassMsun: mass,
+    z: 8,
+    cosmo,
+    params: ASTRO_DEFAULTS,
+    deviates: { star: zero, sfr: zero, xray: zero },
+    mTurnMsun: [1e8, 1e9],
+  });
   // Same halo mass, turnovers 1e8 and 1e9: M_* ratio exp(-0.1)/exp(-1).
   assert.ok(relErr(out.stellarMass[0]! / out.stellarMass[1]!, Math.exp(0.9)) < TOL);
 });

@@ -45,7 +45,8 @@ function corr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** The SHMR of Eq. 10 with the code defaults, written out: f_*(M) exp(-M_turn/M) M Ω_b/Ω_m [Msun]. */
 function shmrRelation(M: number): number {
   const pivot = 10 ** 11.447;
-  const f = (10 ** -1.3 * ((pivot / 1e10) ** 0.5 + (pivot / 1e10) ** -0.6)) / ((M / pivot) ** -0.5 + (M / pivot) ** 0.6);
+  const f =
+    (10 ** -1.3 * ((pivot / 1e10) ** 0.5 + (pivot / 1e10) ** -0.6)) / ((M / pivot) ** -0.5 + (M / pivot) ** 0.6);
   return f * Math.exp(-(10 ** 8.7) / M) * M * (cosmo.Omega_b / cosmo.Omega_m);
 }
 
@@ -61,7 +62,7 @@ test('mean-normalised SHMR: the sample mean of M_* equals the relation within th
   assert.ok(Math.abs(mean(out.stellarMass) - rel) < 4 * se, `mean ${mean(out.stellarMass)} vs ${rel} (SE ${se})`);
   // The median sits a factor 10^(−σ_dex² ln10/2) below: far outside the error, so the check can fail.
   const med = median(out.stellarMass);
-  assert.ok(Math.abs(Math.log(med / rel) + (sigma * sigma) / 2) < 4 * 1.2533 * sigma / Math.sqrt(N));
+  assert.ok(Math.abs(Math.log(med / rel) + (sigma * sigma) / 2) < (4 * 1.2533 * sigma) / Math.sqrt(N));
   assert.ok(Math.abs(mean(out.stellarMass) - rel * Math.exp(-(sigma * sigma) / 2)) > 50 * se);
 });
 
@@ -72,7 +73,10 @@ test('median SHMR: the sample median of M_* equals the relation (the mean is 10^
   const sigma = 0.25 * Math.LN10;
   // SE of the median of a log-normal, in ln: sqrt(π/2) σ / sqrt(N).
   const seLn = (1.2533 * sigma) / Math.sqrt(N);
-  assert.ok(Math.abs(Math.log(median(out.stellarMass) / rel)) < 4 * seLn, `median ${median(out.stellarMass)} vs ${rel}`);
+  assert.ok(
+    Math.abs(Math.log(median(out.stellarMass) / rel)) < 4 * seLn,
+    `median ${median(out.stellarMass)} vs ${rel}`,
+  );
   const se = std(out.stellarMass) / Math.sqrt(N);
   assert.ok(Math.abs(mean(out.stellarMass) - rel * Math.exp((sigma * sigma) / 2)) < 4 * se);
 });
@@ -80,16 +84,31 @@ test('median SHMR: the sample median of M_* equals the relation (the mean is 10^
 test('mean-normalised SFMS and L_X: at fixed M_* (and SFR) the sample means equal Eq. 11 and Eq. 13', () => {
   const zero = new Float64Array(N);
   const d = drawDeviates(N, 13);
-  const out = galaxyProperties({ haloMassMsun: masses, z: Z, cosmo, params: ASTRO_DEFAULTS, deviates: { star: zero, sfr: d.sfr, xray: d.xray } });
+  const out = galaxyProperties({
+    haloMassMsun: masses,
+    z: Z,
+    cosmo,
+    params: ASTRO_DEFAULTS,
+    deviates: { star: zero, sfr: d.sfr, xray: d.xray },
+  });
   const ms = out.stellarMass[0]!;
-  assert.ok(out.stellarMass.every((x) => x === ms), 'fixed M_*');
+  assert.ok(
+    out.stellarMass.every((x) => x === ms),
+    'fixed M_*',
+  );
   const E = Math.sqrt(cosmo.Omega_m * (1 + Z) ** 3 + 1 - cosmo.Omega_m);
   const hubblePerYr = ((100 * cosmo.h * E) / 3.085677581491367e19) * 31556925.9747;
   const sfrRel = (ms * hubblePerYr) / 0.5;
   const seSfr = std(out.sfr) / Math.sqrt(N);
   assert.ok(Math.abs(mean(out.sfr) - sfrRel) < 4 * seSfr, `SFR ${mean(out.sfr)} vs ${sfrRel}`);
   // L_X at fixed M_* and SFR: deviates sfr = 0 too.
-  const out2 = galaxyProperties({ haloMassMsun: masses, z: Z, cosmo, params: ASTRO_DEFAULTS, deviates: { star: zero, sfr: zero, xray: d.xray } });
+  const out2 = galaxyProperties({
+    haloMassMsun: masses,
+    z: Z,
+    cosmo,
+    params: ASTRO_DEFAULTS,
+    deviates: { star: zero, sfr: zero, xray: d.xray },
+  });
   const sfr = out2.sfr[0]!;
   const zMet = out2.metallicity[0]!;
   const lxRel = (10 ** 40.5 / (1 + (zMet / 0.05) ** 0.64)) * sfr;
@@ -114,7 +133,14 @@ test('progenitor deviates have the configured correlation with their descendants
   for (let i = 0; i < N; i++) index[i] = rng.uniform() < 0.1 ? -1 : rng.int(nDesc);
   const zP = 8.3;
   const zD = 8.0;
-  const prog = progenitorDeviates({ descendantDeviates: desc, descendant: index, zProgenitor: zP, zDescendant: zD, params: ASTRO_DEFAULTS, seed: 23 });
+  const prog = progenitorDeviates({
+    descendantDeviates: desc,
+    descendant: index,
+    zProgenitor: zP,
+    zDescendant: zD,
+    params: ASTRO_DEFAULTS,
+    seed: 23,
+  });
   const linked = [...index.keys()].filter((i) => index[i]! >= 0);
   const n = linked.length;
   const cases = [
@@ -131,8 +157,14 @@ test('progenitor deviates have the configured correlation with their descendants
     assert.ok(Math.abs(r - rho) < 4 * se, `${key}: r = ${r} vs ρ = ${rho} (SE ${se})`);
     assert.ok(Math.abs(std(prog[key]) - 1) < 4 / Math.sqrt(2 * N), `${key}: unit variance`);
     assert.ok(Math.abs(mean(prog[key])) < 4 / Math.sqrt(N), `${key}: zero mean`);
-    const orphans = Float64Array.from([...index.keys()].filter((i) => index[i] === -1), (i) => prog[key][i]!);
-    const rOrphan = corr(orphans, Float64Array.from(orphans, (_, j) => desc[key][j]!));
+    const orphans = Float64Array.from(
+      [...index.keys()].filter((i) => index[i] === -1),
+      (i) => prog[key][i]!,
+    );
+    const rOrphan = corr(
+      orphans,
+      Float64Array.from(orphans, (_, j) => desc[key][j]!),
+    );
     assert.ok(Math.abs(rOrphan) < 4 / Math.sqrt(orphans.length), `${key}: no descendant, no correlation`);
   }
   // Eq. 9 at the property level: log10 M_* of progenitor and descendant (same halo mass, σ_p = σ_d)
@@ -159,14 +191,27 @@ test('progenitor deviates have the configured correlation with their descendants
 test('progenitorDeviates: same seed, same draws; bad indices and lengths throw', () => {
   const desc = drawDeviates(5, 1);
   const idx = Int32Array.from([0, 4, -1]);
-  const opts = { descendantDeviates: desc, descendant: idx, zProgenitor: 9, zDescendant: 8.5, params: ASTRO_DEFAULTS, seed: 3 };
+  const opts = {
+    descendantDeviates: desc,
+    descendant: idx,
+    zProgenitor: 9,
+    zDescendant: 8.5,
+    params: ASTRO_DEFAULTS,
+    seed: 3,
+  };
   assert.deepEqual(progenitorDeviates(opts), progenitorDeviates(opts));
   assert.deepEqual(drawDeviates(3, 3).star, drawDeviates(3, 3).star);
   // C = 0: the deviates are independent draws (the fresh ones).
   const off = makeAstroParams({ CORR_STAR: 0, CORR_SFR: 0, CORR_LX: 0 });
   assert.deepEqual(progenitorDeviates({ ...opts, params: off }), drawDeviates(3, 3));
-  assert.throws(() => progenitorDeviates({ ...opts, descendant: [0, 5] }), /descendant\[1\] must be -1 or an index in \[0, 5\), got 5/);
+  assert.throws(
+    () => progenitorDeviates({ ...opts, descendant: [0, 5] }),
+    /descendant\[1\] must be -1 or an index in \[0, 5\), got 5/,
+  );
   assert.throws(() => progenitorDeviates({ ...opts, descendant: [-2] }), /descendant\[0\] must be -1 or an index/);
-  assert.throws(() => progenitorDeviates({ ...opts, descendantDeviates: { star: [0], sfr: [0, 1], xray: [0] } }), /must have one length/);
+  assert.throws(
+    () => progenitorDeviates({ ...opts, descendantDeviates: { star: [0], sfr: [0, 1], xray: [0] } }),
+    /must have one length/,
+  );
   assert.throws(() => drawDeviates(-1, 1), /count must be an integer >= 0/);
 });

@@ -63,7 +63,15 @@ test('a Monte-Carlo galaxy sample from the mass function reproduces the analytic
   const masses = sampleHalos(volume, 5);
   const gal = galaxyProperties({ haloMassMsun: masses, z: Z, cosmo, params: ASTRO_DEFAULTS, seed: 6 });
   const lf = uvLuminosityFunction(gal.muv, { boxSize, h, edges: EDGES });
-  const an = analyticUvLuminosityFunction({ edges: EDGES, z: Z, cosmo, params: ASTRO_DEFAULTS, sigma, haloMassMinMsun: M_MIN, haloMassMaxMsun: M_MAX });
+  const an = analyticUvLuminosityFunction({
+    edges: EDGES,
+    z: Z,
+    cosmo,
+    params: ASTRO_DEFAULTS,
+    sigma,
+    haloMassMinMsun: M_MIN,
+    haloMassMaxMsun: M_MAX,
+  });
   assert.ok(Math.abs(masses.length / (an.haloNumberDensity * volume) - 1) < 4 / Math.sqrt(masses.length), 'halo count');
   let chi2 = 0;
   let dof = 0;
@@ -80,11 +88,20 @@ test('a Monte-Carlo galaxy sample from the mass function reproduces the analytic
   assert.ok(dof >= 8, `enough populated bins (${dof})`);
   // χ² of dof independent bins: mean dof, sd sqrt(2 dof).
   assert.ok(chi2 < dof + 4 * Math.sqrt(2 * dof), `chi2 ${chi2.toFixed(1)} for ${dof} bins`);
-  if (process.env.LODI_VERBOSE) console.log(`MC vs analytic UV LF: chi2 ${chi2.toFixed(2)} for ${dof} bins, ${masses.length} halos`);
+  if (process.env.LODI_VERBOSE)
+    console.log(`MC vs analytic UV LF: chi2 ${chi2.toFixed(2)} for ${dof} bins, ${masses.length} halos`);
 });
 
 test('the analytic φ(M_UV) agrees with an independent float64 integration (midpoint rules, formulas written out)', () => {
-  const an = analyticUvLuminosityFunction({ edges: EDGES, z: Z, cosmo, params: ASTRO_DEFAULTS, sigma, haloMassMinMsun: M_MIN, haloMassMaxMsun: M_MAX });
+  const an = analyticUvLuminosityFunction({
+    edges: EDGES,
+    z: Z,
+    cosmo,
+    params: ASTRO_DEFAULTS,
+    sigma,
+    haloMassMinMsun: M_MIN,
+    haloMassMaxMsun: M_MAX,
+  });
   const LN10 = Math.log(10);
   const sStar = 0.25 * LN10;
   const pivot = 10 ** 11.447;
@@ -96,20 +113,22 @@ test('the analytic φ(M_UV) agrees with an independent float64 integration (midp
   const dg = 0.1;
   const phi = new Float64Array(EDGES.length - 1);
   let gNorm = 0;
-  for (let g = -8 + dg / 2; g < 8; g += dg) gNorm += Math.exp(-g * g / 2);
+  for (let g = -8 + dg / 2; g < 8; g += dg) gNorm += Math.exp((-g * g) / 2);
   for (let i = 0; i < nM; i++) {
     const M = Math.exp(Math.log(M_MIN) + (i + 0.5) * dl);
     const w = dn(M) * dl;
-    const mu = (10 ** -1.3 * ((pivot / 1e10) ** 0.5 + (pivot / 1e10) ** -0.6)) / ((M / pivot) ** -0.5 + (M / pivot) ** 0.6);
+    const mu =
+      (10 ** -1.3 * ((pivot / 1e10) ** 0.5 + (pivot / 1e10) ** -0.6)) / ((M / pivot) ** -0.5 + (M / pivot) ** 0.6);
     for (let g = -8 + dg / 2; g < 8; g += dg) {
-      const f = Math.min(mu * Math.exp(-(10 ** 8.7) / M + g * sStar - sStar * sStar / 2), 1);
+      const f = Math.min(mu * Math.exp(-(10 ** 8.7) / M + g * sStar - (sStar * sStar) / 2), 1);
       const ms = (f * M * cosmo.Omega_b) / cosmo.Omega_m;
       const s = Math.max(0.19, 0.19 - 0.12 * Math.log10(ms / 1e10)) * LN10;
-      const medianSfr = ((ms * hubblePerYr) / 0.5) * Math.exp(-s * s / 2);
+      const medianSfr = ((ms * hubblePerYr) / 0.5) * Math.exp((-s * s) / 2);
       const m0 = 51.63 - 2.5 * Math.log10(medianSfr / 1.15e-28);
       const sd = (2.5 / LN10) * s;
-      const wg = (w * Math.exp(-g * g / 2)) / gNorm;
-      for (let k = 0; k < phi.length; k++) phi[k]! += wg * (Phi((EDGES[k + 1]! - m0) / sd) - Phi((EDGES[k]! - m0) / sd));
+      const wg = (w * Math.exp((-g * g) / 2)) / gNorm;
+      for (let k = 0; k < phi.length; k++)
+        phi[k]! += wg * (Phi((EDGES[k + 1]! - m0) / sd) - Phi((EDGES[k]! - m0) / sd));
     }
   }
   let worst = 0;
@@ -119,16 +138,32 @@ test('the analytic φ(M_UV) agrees with an independent float64 integration (midp
     assert.ok(rel < 1e-4, `bin ${an.centres[k]}: ${an.phi[k]} vs ${phi[k]}`);
     worst = Math.max(worst, rel);
   }
-  if (process.env.LODI_VERBOSE) console.log(`analytic UV LF vs independent integration: worst ${worst.toExponential(2)}`);
+  if (process.env.LODI_VERBOSE)
+    console.log(`analytic UV LF vs independent integration: worst ${worst.toExponential(2)}`);
 });
 
 test('without scatter the binned φ equals ∫ dn/dlnM over the halo masses that map into each bin', () => {
   const p = makeAstroParams({ SIGMA_STAR: 0, SIGMA_SFR_LIM: 0, SIGMA_LX: 0 }, 'test');
   const edges = [-21, -20, -19, -18, -17, -16, -15, -14, -13];
-  const an = analyticUvLuminosityFunction({ edges, z: Z, cosmo, params: p, sigma, haloMassMinMsun: M_MIN, haloMassMaxMsun: M_MAX, pointsPerDex: 2000 });
+  const an = analyticUvLuminosityFunction({
+    edges,
+    z: Z,
+    cosmo,
+    params: p,
+    sigma,
+    haloMassMinMsun: M_MIN,
+    haloMassMaxMsun: M_MAX,
+    pointsPerDex: 2000,
+  });
   // M_UV(M) of the median galaxy, from galaxyProperties with zero deviates; monotonic in M here.
   const muvOf = (lnM: number): number =>
-    galaxyProperties({ haloMassMsun: [Math.exp(lnM)], z: Z, cosmo, params: p, deviates: { star: [0], sfr: [0], xray: [0] } }).muv[0]!;
+    galaxyProperties({
+      haloMassMsun: [Math.exp(lnM)],
+      z: Z,
+      cosmo,
+      params: p,
+      deviates: { star: [0], sfr: [0], xray: [0] },
+    }).muv[0]!;
   let worst = 0;
   const lnEdge = edges.map((e) => bisect((x) => muvOf(x) - e, Math.log(M_MIN), Math.log(M_MAX), 1e-10));
   for (let k = 0; k < edges.length - 1; k++) {
@@ -142,7 +177,8 @@ test('without scatter the binned φ equals ∫ dn/dlnM over the halo masses that
     assert.ok(Math.abs(an.phi[k]! / want - 1) < 5e-3, `bin ${an.centres[k]}: ${an.phi[k]} vs ${want}`);
     worst = Math.max(worst, Math.abs(an.phi[k]! / want - 1));
   }
-  if (process.env.LODI_VERBOSE) console.log(`zero-scatter UV LF vs mass-interval integral: worst ${worst.toExponential(2)}`);
+  if (process.env.LODI_VERBOSE)
+    console.log(`zero-scatter UV LF vs mass-interval integral: worst ${worst.toExponential(2)}`);
 });
 
 test('uvLuminosityFunction: counts per bin, volume in Mpc from Mpc/h, non-finite magnitudes ignored', () => {
@@ -152,14 +188,38 @@ test('uvLuminosityFunction: counts per bin, volume in Mpc from Mpc/h, non-finite
   assert.deepEqual(Array.from(lf.counts), [2, 2]);
   assert.deepEqual(Array.from(lf.phi), [2 / 200 ** 3, 2 / 200 ** 3]);
   assert.deepEqual(Array.from(lf.centres), [-20.5, -19.5]);
-  assert.throws(() => uvLuminosityFunction(muv, { boxSize: 100, h: 0.5, edges: [-21, -21] }), /edges must increase strictly/);
-  assert.throws(() => uvLuminosityFunction(muv, { boxSize: 0, h: 0.5, edges: [-21, -20] }), /boxSize must be > 0 \[Mpc\/h\], got 0/);
   assert.throws(
-    () => analyticUvLuminosityFunction({ edges: EDGES, z: Z, cosmo: makeCosmology({ ...cosmo, h: 0.7 }), params: ASTRO_DEFAULTS, sigma, haloMassMinMsun: M_MIN, haloMassMaxMsun: M_MAX }),
+    () => uvLuminosityFunction(muv, { boxSize: 100, h: 0.5, edges: [-21, -21] }),
+    /edges must increase strictly/,
+  );
+  assert.throws(
+    () => uvLuminosityFunction(muv, { boxSize: 0, h: 0.5, edges: [-21, -20] }),
+    /boxSize must be > 0 \[Mpc\/h\], got 0/,
+  );
+  assert.throws(
+    () =>
+      analyticUvLuminosityFunction({
+        edges: EDGES,
+        z: Z,
+        cosmo: makeCosmology({ ...cosmo, h: 0.7 }),
+        params: ASTRO_DEFAULTS,
+        sigma,
+        haloMassMinMsun: M_MIN,
+        haloMassMaxMsun: M_MAX,
+      }),
     /cosmo must be the cosmology of the sigma table/,
   );
   assert.throws(
-    () => analyticUvLuminosityFunction({ edges: EDGES, z: Z, cosmo, params: ASTRO_DEFAULTS, sigma, haloMassMinMsun: 1e10, haloMassMaxMsun: 1e9 }),
+    () =>
+      analyticUvLuminosityFunction({
+        edges: EDGES,
+        z: Z,
+        cosmo,
+        params: ASTRO_DEFAULTS,
+        sigma,
+        haloMassMinMsun: 1e10,
+        haloMassMaxMsun: 1e9,
+      }),
     /need 0 < haloMassMinMsun < haloMassMaxMsun, got 10000000000 and 1000000000/,
   );
 });
