@@ -44,7 +44,7 @@ export interface ReioniseResult {
   /** Volume-weighted ⟨x_HI⟩ and ⟨δT_b⟩ [mK] per redshift. */
   meanXHI: Float64Array;
   meanBrightnessTemp: Float64Array;
-  /** Redshift at which each cell was first fully ionised (−1 if never). */
+  /** Redshift at which each cell was first flagged ionised by Eq. 23 (−1 if never), as the code's z_reion. */
   zReion: Float32Array;
   /** Cumulative recombinations per baryon after the last step (null without recombinations). */
   nRec: Float32Array | null;
@@ -110,7 +110,7 @@ export function reionise(inp: ReioniseInput): ReioniseResult {
       params: p,
       fourier,
     });
-    for (let c = 0; c < n3; c++) if (zReion[c]! < 0 && step.xHI[c]! === 0) zReion[c] = z;
+    for (let c = 0; c < n3; c++) if (zReion[c]! < 0 && step.flagged[c]) zReion[c] = z;
     if (nRec && table) {
       // The first step has no previous box: the code takes dz = (1+z)(ZPRIME_STEP_FACTOR − 1).
       const dz = zPrev < 0 ? (1 + z) * (p.zPrimeStepFactor - 1) : zPrev - z;

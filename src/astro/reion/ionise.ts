@@ -49,6 +49,8 @@ export interface IonisationStep {
   xHI: Float32Array;
   /** Background photoionisation rate Γ12 [1e-12 /s] of cells first ionised at this step, else 0 [N^3]. */
   gamma12: Float32Array;
+  /** 1 where the cell passed Eq. 23 at some radius (flagged ionised), 0 otherwise (incl. partial ionisation) [N^3]. */
+  flagged: Uint8Array;
   /** Volume-weighted mean ⟨x_HI⟩. */
   meanXHI: number;
   /** Filter radii used, descending [Mpc/h] (empty when the box was left neutral). */
@@ -82,6 +84,7 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
   const rhoB = s.cosmology.Omega_b * RHO_CRIT0_H2;
   const xHI = new Float32Array(n3).fill(1);
   const gamma12 = new Float32Array(n3);
+  const flagged = new Uint8Array(n3);
 
   let mean = 0;
   for (let i = 0; i < n3; i++) {
@@ -92,7 +95,7 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
   mean /= n3 * rhoB;
   if (mean < p.minMeanIonisingRatio) {
     // Too few photons to ionise anything: the code leaves the box neutral without filtering.
-    return { xHI, gamma12, meanXHI: 1, radii: new Float64Array(0) };
+    return { xHI, gamma12, flagged, meanXHI: 1, radii: new Float64Array(0) };
   }
 
   const radii = filterRadii(p, s.boxSize, n, s.cosmology.h).reverse();
@@ -138,6 +141,7 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
         if (f > 1 + rec) {
           if (qR && xHI[i]! > FRACT_FLOAT_ERR) gamma12[i] = (R * gPre * qR[i]!) / onePlus;
           xHI[i] = 0;
+          flagged[i] = 1;
         } else if (cellStep && xHI[i]! > TINY) {
           xHI[i] = Math.min(Math.max(1 - f, 0), 1);
         }
@@ -150,5 +154,5 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
   }
   let m = 0;
   for (let i = 0; i < n3; i++) m += xHI[i]!;
-  return { xHI, gamma12, meanXHI: m / n3, radii };
+  return { xHI, gamma12, flagged, meanXHI: m / n3, radii };
 }

@@ -54,11 +54,16 @@ test('x_HI(z) decreases monotonically (mean and per cell) for a growing emissivi
   // inside-out: dense cells ionise first, so the mass-weighted neutral fraction is the smaller one
   const mid = 2;
   assert.ok(massWeightedXHI(r.xHI[mid]!, delta) < r.meanXHI[mid]!);
-  // z_reion: first redshift at which each cell is fully ionised
+  // z_reion: the first redshift at which a cell is flagged ionised; x_HI is 0 there and stays 0
   for (let i = 0; i < n ** 3; i++) {
-    const first = r.xHI.findIndex((x) => x[i] === 0);
-    assert.equal(r.zReion[i], first < 0 ? -1 : Math.fround(r.redshifts[first]!));
+    const k0 = r.redshifts.findIndex((z) => Math.fround(z) === r.zReion[i]);
+    if (r.zReion[i] === -1) continue;
+    assert.ok(k0 >= 0, `cell ${i}: z_reion ${r.zReion[i]} is one of the redshifts`);
+    for (let k = k0; k < r.redshifts.length; k++) assert.equal(r.xHI[k]![i], 0);
   }
+  const counts = new Map<number, number>();
+  for (const z of r.zReion) counts.set(z, (counts.get(z) ?? 0) + 1);
+  assert.ok(counts.size >= 2 && (counts.get(-1) ?? 0) < n ** 3, `some cells are flagged ionised: ${JSON.stringify([...counts])}`);
   // the driver's δT_b is Eq. 25 on its x_HI, and its mean is tabulated
   const tb = brightnessTemperature21({ xHI: r.xHI[mid]!, delta, z: 8, cosmology: c, boxSize: L, grid: n });
   for (let i = 0; i < tb.length; i++) assert.equal(r.brightnessTemp[mid]![i], tb[i]);
