@@ -1,0 +1,158 @@
+/**
+ * One redshift step of the excursion-set ionisation field of the discrete-source model
+ * (Davies et al. 2025, Eq. 23–24), following 21cmFAST's IonisationBox.c for halo source grids.
+ *
+ * For filter radii R from the largest down to the cell scale (filterRadii), a cell is flagged ionised
+ * when the ionising photons reaching it exceed its baryons plus recombinations:
+ *
+ *   f_R = [W_ion * n_ion]_R / (ρ̄_b (1 + δ_R)) > 1 + N_rec / (1 + δ_R),
+ *
+ * with n_ion the gridded cumulative ionising emissivity (Eq. 18, N_γ f_esc M_* per volume, in
+ * (Msun/h)/(Mpc/h)^3, i.e. ionising photons × m_p per volume), W_ion the source filter (exponential
+ * mean-free-path window, Eq. 24, or top-hat), δ_R the top-hat filtered density, and N_rec the cell's
+ * cumulative recombinations per baryon (code CELL_RECOMB). The smallest radius is not filtered: the
+ * cell's own values are used, and a cell still not ionised there keeps x_HI = 1 − f (clipped to
+ * [0, 1]), the code's partial ionisation. A cell first ionised at radius R gets the background
+ * Γ12 = R × Γ-prefactor × [W_ion * ṅ_ion]_R / (ρ̄_b (1 + δ_R)) used by the recombinations.
+ */
+import { RHO_CRIT0_H2, type Cosmology } from '../../cosmo/params.js';
+import { FourierGrid, expMfpWindow, tophatWindow } from './filters.js';
+import { filterRadii, type ReionParams } from './params.js';
+import { gammaPrefactor } from './recombinations.js';
+
+const FRACT_FLOAT_ERR = 1e-7;
+const TINY = 1e-30;
+
+export interface IonisationStepInput {
+  /** Redshift of the step. */
+  z: number;
+  /** Box side L [Mpc/h]. */
+  boxSize: number;
+  /** Cells per side N. */
+  grid: number;
+  /** Density contrast δ [N^3] at z (Eulerian; clipped to ≥ −1). */
+  delta: ArrayLike<number>;
+  /** Gridded cumulative ionising emissivity n_ion [N^3], (Msun/h)/(Mpc/h)^3 (Eq. 18 summed per volume). */
+  nIon: ArrayLike<number>;
+  /** Gridded ionising photon rate ṅ_ion [N^3], (Msun/h)/s/(Mpc/h)^3; needed for Γ12 when recombinations are on. */
+  nIonRate?: ArrayLike<number>;
+  /** Cumulative recombinations per baryon before this step [N^3]; absent = none. */
+  nRec?: ArrayLike<number>;
+  cosmology: Cosmology;
+  params: ReionParams;
+  /** A FourierGrid of this N and L to reuse across steps. */
+  fourier?: FourierGrid;
+}
+
+export interface IonisationStep {
+  /** Neutral fraction x_HI [N^3]. */
+  xHI: Float32Array;
+  /** Background photoionisation rate Γ12 [1e-12 /s] of cells first ionised at this step, else 0 [N^3]. */
+  gamma12: Float32Array;
+  /** 1 where the cell passed Eq. 23 at some radius (flagged ionised), 0 otherwise (incl. partial ionisation) [N^3]. */
+  flagged: Uint8Array;
+  /** Volume-weighted mean ⟨x_HI⟩. */
+  meanXHI: number;
+  /** Filter radii used, descending [Mpc/h] (empty when the box was left neutral). */
+  radii: Float64Array;
+}
+
+function checkGrid(name: string, a: ArrayLike<number> | undefined, n3: number): void {
+  if (a === undefined) return;
+  if (a.length !== n3) throw new Error(`ionisationStep: ${name} has ${a.length} values, expected N^3 = ${n3}`);
+}
+
+/**
+ * Runs the excursion set at one redshift.
+ *
+ * @throws Error when a grid has the wrong size, recombinations are on without `nIonRate`, or the
+ * inputs are not finite.
+ */
+export function ionisationStep(s: IonisationStepInput): IonisationStep {
+  const n = s.grid;
+  const n3 = n * n * n;
+  const p = s.params;
+  checkGrid('delta', s.delta, n3);
+  checkGrid('nIon', s.nIon, n3);
+  checkGrid('nIonRate', s.nIonRate, n3);
+  checkGrid('nRec', s.nRec, n3);
+  if (!(s.z >= 0) || !Number.isFinite(s.z)) throw new Error(`ionisationStep: z must be a finite redshift >= 0, got ${s.z}`);
+  const withRec = p.recombinations && s.nRec !== undefined;
+  if (p.recombinations && !s.nIonRate) {
+    throw new Error('ionisationStep: nIonRate (ionising photon rate density) is required when params.recombinations is true');
+  }
+  const rhoB = s.cosmology.Omega_b * RHO_CRIT0_H2;
+  const xHI = new Float32Array(n3).fill(1);
+  const gamma12 = new Float32Array(n3);
+  const flagged = new Uint8Array(n3);
+
+  let mean = 0;
+  for (let i = 0; i < n3; i++) {
+    const v = s.nIon[i]!;
+    if (!Number.isFinite(v) || !Number.isFinite(s.delta[i]!)) throw new Error(`ionisationStep: nIon or delta is not finite in cell ${i}`);
+    mean += v;
+  }
+  mean /= n3 * rhoB;
+  if (mean < p.minMeanIonisingRatio) {
+    // Too few photons to ionise anything: the code leaves the box neutral without filtering.
+    return { xHI, gamma12, flagged, meanXHI: 1, radii: new Float64Array(0) };
+  }
+
+  const radii = filterRadii(p, s.boxSize, n, s.cosmology.h).reverse();
+  const fg = s.fourier ?? new FourierGrid(n, s.boxSize);
+  if (fg.n !== n || fg.boxSize !== s.boxSize) throw new Error(`ionisationStep: fourier grid is ${fg.n}^3 over ${fg.boxSize} Mpc/h, expected ${n}^3 over ${s.boxSize}`);
+  const gPre = p.recombinations ? gammaPrefactor(s.cosmology, s.z, p.alphaUvb, p.yHe) / rhoB : 0;
+
+  const deltaK = fg.forward(s.delta, -1, 1e6);
+  const srcK = fg.forward(s.nIon, 0);
+  const rateK = p.recombinations ? fg.forward(s.nIonRate!, 0) : null;
+  try {
+    const last = radii.length - 1;
+    for (let r = 0; r <= last; r++) {
+      const R = radii[r]!;
+      const cellStep = r === last;
+      let dR: ArrayLike<number>;
+      let sR: ArrayLike<number>;
+      let qR: ArrayLike<number> | null = null;
+      if (cellStep) {
+        // The cell-scale step uses the cell's own values, unfiltered.
+        dR = s.delta;
+        sR = Float64Array.from(s.nIon, (v) => Math.max(v, 0));
+        if (rateK) qR = Float64Array.from(s.nIonRate!, (v) => Math.max(v, 0));
+      } else {
+        const wDen = fg.window((k) => tophatWindow(k * R));
+        const wSrc = p.filter === 'exponential' ? fg.window((k) => expMfpWindow(k, R, p.mfp)) : wDen;
+        const d = fg.apply(deltaK, wDen);
+        for (let i = 0; i < n3; i++) if (d[i]! < -1 + FRACT_FLOAT_ERR) d[i] = -1 + FRACT_FLOAT_ERR;
+        const src = fg.apply(srcK, wSrc);
+        for (let i = 0; i < n3; i++) if (src[i]! < 0) src[i] = 0;
+        dR = d;
+        sR = src;
+        if (rateK) {
+          const q = fg.apply(rateK, wSrc);
+          for (let i = 0; i < n3; i++) if (q[i]! < 0) q[i] = 0;
+          qR = q;
+        }
+      }
+      for (let i = 0; i < n3; i++) {
+        const onePlus = 1 + dR[i]!;
+        const f = sR[i]! / (rhoB * onePlus);
+        const rec = withRec ? s.nRec![i]! / onePlus : 0;
+        if (f > 1 + rec) {
+          if (qR && xHI[i]! > FRACT_FLOAT_ERR) gamma12[i] = (R * gPre * qR[i]!) / onePlus;
+          xHI[i] = 0;
+          flagged[i] = 1;
+        } else if (cellStep && xHI[i]! > TINY) {
+          xHI[i] = Math.min(Math.max(1 - f, 0), 1);
+        }
+      }
+    }
+  } finally {
+    deltaK.dispose();
+    srcK.dispose();
+    rateK?.dispose();
+  }
+  let m = 0;
+  for (let i = 0; i < n3; i++) m += xHI[i]!;
+  return { xHI, gamma12, flagged, meanXHI: m / n3, radii };
+}
