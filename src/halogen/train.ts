@@ -176,7 +176,7 @@ function buildState(cfg: HalogenConfig, seeds: Seeds, data: RunData, run: RunDir
 }
 
 /** Writes the weights (and with `withState` the optimiser and generator states) and `meta`, atomically. */
-export function saveHalogen(path: string, s: TrainState, meta: HalogenMeta, withState: boolean): void {
+function saveHalogen(path: string, s: TrainState, meta: HalogenMeta, withState: boolean): void {
   tidy(() => {
     const groups: Record<string, Map<string, Tensor>> = { model: s.model.stateDict() };
     if (withState) {
