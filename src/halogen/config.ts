@@ -16,6 +16,7 @@
  */
 
 import type { MassUnit } from '../io/units.js';
+import type { Activation } from '../nets/activation.js';
 
 export interface HalogenModelConfig {
   /** Input channels (1: the DM density). */
@@ -34,7 +35,8 @@ export interface HalogenModelConfig {
   kernel: number;
   /** Attention heads per stream at the bottleneck. */
   headsPerStream: number;
-  activation: 'silu' | 'gelu' | 'leaky_relu' | 'relu';
+  /** Nonlinearity of the ResNet blocks and the head (src/nets/activation.ts). */
+  activation: Activation;
   /**
    * Run a grouped conv as one dense conv with a block-diagonal weight when its input channels per
    * group reach this number (same result; faster on CPU libtorch for wider groups). 0 = always,

@@ -10,7 +10,7 @@
 import { F, Tensor, noGrad, tidy } from '@lodi/torch';
 import { extractSubvolume } from '../field/ops.js';
 import { logDm } from './dataset.js';
-import type { HalogenMeta } from './train.js';
+import type { HalogenMeta } from './checkpoint.js';
 import type { HalogenNet } from './model.js';
 
 /** Maps a batch of standardised input windows [B,1,c,c,c] to predictions [B,C,c,c,c]. */

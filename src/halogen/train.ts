@@ -1,6 +1,7 @@
 /**
  * HALOgen training (LODI paper, Sec. 2.3.1): RMSprop, constant LR for the first epochs, then
  * cosine annealing with warm restarts; keeps the checkpoint with the lowest validation loss.
+ * Built on src/train: checkpoint files, the run-directory policy, LR schedules and CSV logs.
  *
  * Files in the run directory:
  *   checkpoint.safetensors  last epoch: model + optimizer state + data RNG state + JSON metadata
@@ -8,68 +9,35 @@
  *   best.safetensors        model with the lowest validation loss so far (+ the same metadata)
  *   train.log               progress lines;  history.csv  per-epoch losses
  *   (loss.png, the loss curves, is drawn by pipeline/train-halogen.ts through the onEpoch hook)
+ * Nothing is written before the worlds have loaded; a run that fails before its first checkpoint
+ * removes the directory it created.
  *
  * The validation loss is the data part of Eq. 5 (without the λ_w Σ|θ| term, which does not depend on
  * the data); the training loss reported is the full Eq. 5 averaged over the epoch's batches.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import {
-  ConstantWarmup,
-  CosineAnnealingWarmRestarts,
-  Generator,
-  RMSprop,
-  SequentialSchedule,
-  Tensor,
-  loadSafetensors,
-  noGrad,
-  saveSafetensors,
-  tidy,
-  type LrSchedule,
-} from '@lodi/torch';
-import { writeFileAtomic } from '../util/atomic.js';
+import { resolve, join } from 'node:path';
+import { Generator, RMSprop, Tensor, noGrad, tidy } from '@lodi/torch';
+import { writeCheckpoint, type ReadCheckpoint } from '../train/checkpoint.js';
+import { writeCsv, type Row } from '../train/log.js';
+import { RunDir } from '../train/run-dir.js';
+import { constantLr, cosineWarmRestarts, sequentialLr, type LrSchedule } from '../train/schedule.js';
 import { Progress, formatDuration } from '../util/progress.js';
-import { validateConfig, type HalogenConfig } from './config.js';
-import { HalogenDataset, chunks, loadHalogenWorld, splitSubVolumes, type Normalisation, type Split } from './dataset.js';
 import { WORLD_MEMBERS, type WorldGrids } from '../io/world.js';
+import { HALOGEN_KIND, modelWeights, type EpochRecord, type HalogenMeta } from './checkpoint.js';
+import { validateConfig, type HalogenConfig } from './config.js';
+import { HalogenDataset, chunks, loadHalogenWorld, splitSubVolumes, type Split } from './dataset.js';
 import { channelThresholds, halogenLoss, weightedMask } from './loss.js';
 import { HalogenNet } from './model.js';
 
-export const CHECKPOINT = 'checkpoint.safetensors';
-export const BEST = 'best.safetensors';
+export { BEST, CHECKPOINT, loadHalogen, readHalogenCheckpoint, type EpochRecord, type HalogenMeta } from './checkpoint.js';
 
-export interface EpochRecord {
-  epoch: number;
-  lr: number;
-  trainLoss: number;
-  valLoss: number;
-  /** Per-channel validation masked MSE and pinball terms. */
-  valMse: number[];
-  valPinball: number[];
-  seconds: number;
-}
+/** Files of a run besides the checkpoints (removed when --force starts it over). */
+const RUN_FILES = ['train.log', 'history.csv', 'loss.png'];
 
-export interface HalogenMeta {
-  format: 'lodi-halogen';
-  version: 1;
-  config: HalogenConfig;
-  seeds: { base: number; model: number; split: number; data: number };
-  worlds: { dir: string; n: number; boxSize: number; seed?: number; haloUnit?: string; dmUnit?: string; channels?: string[] }[];
-  split: Split;
-  normalisation: Normalisation;
-  epochsDone: number;
-  optimizer: { step: number; lr: number };
-  bestVal: number | null;
-  bestEpoch: number | null;
-  history: EpochRecord[];
-  description: { parameters: number; flopsPerCrop: number; crop: number };
-  command?: string;
-}
-
-/** The learning-rate schedule of a config: lrInitial for warmEpochs, then SGDR lrMax → lrMin. */
+/** The learning-rate schedule of a config, by epoch: lrInitial for warmEpochs, then SGDR lrMax → lrMin. */
 export function lrSchedule(c: HalogenConfig): LrSchedule {
   const t = c.train;
-  return new SequentialSchedule(new ConstantWarmup(t.lrInitial), t.warmEpochs, new CosineAnnealingWarmRestarts(t.lrMax, t.cycle, t.lrMin));
+  return sequentialLr(constantLr(t.lrInitial), t.warmEpochs, cosineWarmRestarts(t.lrMax, t.cycle, t.lrMin));
 }
 
 export interface TrainOptions {
@@ -94,70 +62,157 @@ export interface TrainResult {
   out: string;
 }
 
+type Seeds = HalogenMeta['seeds'];
+type Resumed = ReadCheckpoint<HalogenMeta> | null;
+
+/** The config of a run: the given one, or the resumed run's with the given epoch count (--epochs extends a run). */
+function runConfig(given: HalogenConfig, resumed: Resumed): HalogenConfig {
+  if (!resumed) return given;
+  const cfg = resumed.meta.config;
+  cfg.train.epochs = Math.max(given.train.epochs, 0) || cfg.train.epochs;
+  return cfg;
+}
+
+/** Seeds derived from the run seed: weights, split, augmentation (a resumed run keeps its own). */
+function runSeeds(seed: number, resumed: Resumed): Seeds {
+  return resumed?.meta.seeds ?? { base: seed, model: seed, split: seed + 1, data: seed + 2 };
+}
+
+interface RunData {
+  worlds: WorldGrids[];
+  split: Split;
+  ds: HalogenDataset;
+}
+
+/**
+ * Loads the worlds, splits their sub-volumes (or takes the resumed split) and sets the
+ * normalisation (computed from the training sub-volumes, or the resumed one). Throws when there are
+ * fewer than 2 sub-volumes or a resumed run was trained on other worlds.
+ */
+function loadData(o: TrainOptions, cfg: HalogenConfig, seeds: Seeds, resumed: Resumed): RunData {
+  const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadHalogenWorld(w) : w));
+  const nSub = worlds.reduce((a, w) => a + Math.floor(w.grid / cfg.data.crop) ** 3, 0);
+  const split = resumed?.meta.split ?? splitSubVolumes(nSub, cfg.data.trainFraction, seeds.split);
+  if (split.val.length === 0) throw new Error(`only ${nSub} sub-volume(s) of ${cfg.data.crop}^3: need at least 2 for a train/validation split`);
+  const ds = new HalogenDataset(worlds, cfg.data, split);
+  if (ds.subs.length !== nSub) throw new Error('internal: sub-volume count mismatch');
+  if (resumed) {
+    const dirs = resumed.meta.worlds.map((w) => resolve(w.dir)).join('|');
+    const now = worlds.map((w) => resolve(w.dir ?? '')).join('|');
+    if (dirs !== now) throw new Error(`--resume: the checkpoint was trained on [${resumed.meta.worlds.map((w) => w.dir).join(', ')}], not these worlds`);
+    ds.norm = resumed.meta.normalisation;
+  } else ds.computeNormalisation(cfg.loss.thresholdPercentile, channelThresholds);
+  return { worlds, split, ds };
+}
+
 function worldSeed(w: WorldGrids): number | undefined {
   const s = w.provenance.seed;
   return typeof s === 'number' ? s : undefined;
 }
 
-/** Saves the model (and optionally the optimizer and RNG state) with JSON metadata, atomically. */
-export function saveCheckpoint(path: string, model: HalogenNet, meta: HalogenMeta, extra?: { opt: RMSprop; dataGen: Generator }): void {
-  tidy(() => {
-    const tensors = new Map<string, Tensor>();
-    for (const [k, t] of model.stateDict()) tensors.set(`model.${k}`, t);
-    if (extra) {
-      const st = extra.opt.stateTensors();
-      for (const [k, t] of st.tensors) tensors.set(`optim.${k}`, t);
-      tensors.set('rng.data', extra.dataGen.getState());
+/** Metadata of a new run (no epoch done yet). */
+function newMeta(cfg: HalogenConfig, seeds: Seeds, data: RunData, model: HalogenNet, command: string | undefined): HalogenMeta {
+  const desc = model.describe(cfg.data.crop);
+  return {
+    format: 'lodi-halogen',
+    version: 1,
+    config: cfg,
+    seeds,
+    worlds: data.worlds.map((w) => ({
+      dir: w.dir ?? '',
+      n: w.grid,
+      boxSize: w.boxSize,
+      seed: worldSeed(w),
+      dmUnit: WORLD_MEMBERS.dm.unit,
+      haloUnit: WORLD_MEMBERS.halos.unit,
+      channels: w.channels,
+    })),
+    split: data.split,
+    normalisation: data.ds.norm!,
+    epochsDone: 0,
+    optimizer: { step: 0, lr: cfg.train.lrInitial },
+    bestVal: null,
+    bestEpoch: null,
+    history: [],
+    description: { parameters: desc.parameters, flopsPerCrop: desc.flopsPerCrop, crop: desc.crop },
+    command,
+  };
+}
+
+/** What training changes: weights, optimiser state and the augmentation generator. */
+interface TrainState {
+  model: HalogenNet;
+  opt: RMSprop;
+  dataGen: Generator;
+}
+
+/**
+ * Builds the model, optimiser and augmentation generator: fresh (output affine map from the
+ * training targets) or restored from the resumed checkpoint, whose tensors it then releases.
+ */
+function buildState(cfg: HalogenConfig, seeds: Seeds, data: RunData, run: RunDir<HalogenMeta>): TrainState {
+  const model = new HalogenNet(cfg.model, seeds.model);
+  const opt = new RMSprop(model.parameters(), { lr: cfg.train.lrInitial, alpha: cfg.train.rmspropAlpha, eps: cfg.train.rmspropEps });
+  const dataGen = new Generator(seeds.data);
+  const resumed = run.resumed;
+  try {
+    if (resumed) {
+      model.loadStateDict(modelWeights(resumed, run.checkpoint));
+      opt.loadStateTensors(resumed.groups.get('optim') ?? new Map(), resumed.meta.optimizer);
+      const rng = resumed.groups.get('rng')?.get('data');
+      if (rng) dataGen.setState(rng);
+    } else {
+      const norm = data.ds.norm!;
+      model.setOutputStats(norm.haloMean, norm.haloStd);
     }
-    saveSafetensors(path, tensors, { halogen: JSON.stringify(meta) });
+  } catch (err) {
+    opt.dispose();
+    model.dispose();
+    throw err;
+  } finally {
+    run.disposeResumed();
+  }
+  return { model, opt, dataGen };
+}
+
+/** Writes the weights (and with `withState` the optimiser and generator states) and `meta`, atomically. */
+function saveHalogen(path: string, s: TrainState, meta: HalogenMeta, withState: boolean): void {
+  tidy(() => {
+    const groups: Record<string, Map<string, Tensor>> = { model: s.model.stateDict() };
+    if (withState) {
+      groups.optim = s.opt.stateTensors().tensors;
+      groups.rng = new Map([['data', s.dataGen.getState()]]);
+    }
+    writeCheckpoint(path, HALOGEN_KIND, groups, meta);
   });
 }
 
-export interface LoadedCheckpoint {
-  meta: HalogenMeta;
-  model: Map<string, Tensor>;
-  optim: Map<string, Tensor>;
-  rng: Tensor | null;
-}
-
-export function readCheckpoint(path: string): LoadedCheckpoint {
-  const f = loadSafetensors(path);
-  const raw = f.metadata.halogen;
-  if (!raw) throw new Error(`${path}: not a HALOgen checkpoint (no 'halogen' metadata)`);
-  const meta = JSON.parse(raw) as HalogenMeta;
-  const model = new Map<string, Tensor>();
-  const optim = new Map<string, Tensor>();
-  let rng: Tensor | null = null;
-  for (const [k, t] of f.tensors) {
-    if (k.startsWith('model.')) model.set(k.slice(6), t);
-    else if (k.startsWith('optim.')) optim.set(k.slice(6), t);
-    else if (k === 'rng.data') rng = t;
-    else t.dispose();
+/**
+ * One epoch of optimiser steps over the epoch's augmented samples (drawn from the state's
+ * generator); returns the mean training loss (Eq. 5). Throws when the loss is not finite.
+ */
+function trainEpoch(s: TrainState, ds: HalogenDataset, cfg: HalogenConfig, epoch: number, onStep: (lossSoFar: number) => void): number {
+  const norm = ds.norm!;
+  const samples = ds.epochSamples(s.dataGen);
+  let sum = 0;
+  let count = 0;
+  for (const b of chunks(samples, cfg.data.batchSize)) {
+    const v = tidy(() => {
+      const { x, y } = ds.batch(b);
+      const mask = weightedMask(y, norm.thresholds);
+      const pred = s.model.forward(x);
+      const terms = halogenLoss(pred, y, mask, cfg.loss, s.model.l1());
+      s.opt.zeroGrad();
+      terms.total.backward();
+      s.opt.step();
+      return terms.total.item();
+    });
+    if (!Number.isFinite(v)) throw new Error(`epoch ${epoch + 1}: loss became ${v}; lower the learning rate`);
+    sum += v * b.length;
+    count += b.length;
+    onStep(sum / count);
   }
-  return { meta, model, optim, rng };
-}
-
-/** Loads a trained model from a run directory (best.safetensors, else checkpoint) or a file. */
-export function loadHalogen(path: string): { model: HalogenNet; meta: HalogenMeta; file: string } {
-  let file = path;
-  if (existsSync(path) && statSync(path).isDirectory()) {
-    file = [join(path, BEST), join(path, CHECKPOINT)].find((p) => existsSync(p)) ?? '';
-    if (!file) throw new Error(`${path}: no ${BEST} or ${CHECKPOINT} in this directory`);
-  } else if (!existsSync(path)) throw new Error(`${path}: model not found`);
-  const ck = readCheckpoint(file);
-  const model = new HalogenNet(ck.meta.config.model, ck.meta.seeds.model);
-  model.loadStateDict(ck.model);
-  for (const t of [...ck.model.values(), ...ck.optim.values()]) t.dispose();
-  ck.rng?.dispose();
-  model.eval();
-  return { model, meta: ck.meta, file };
-}
-
-function historyCsv(h: EpochRecord[]): string {
-  const rows = h.map((r) => [r.epoch, r.lr, r.trainLoss, r.valLoss, ...r.valMse, ...r.valPinball, r.seconds.toFixed(2)].join(','));
-  const C = h[0]?.valMse.length ?? 4;
-  const head = ['epoch', 'lr', 'train_loss', 'val_loss', ...Array.from({ length: C }, (_, i) => `val_mse${i + 1}`), ...Array.from({ length: C }, (_, i) => `val_pinball${i + 1}`), 'seconds'];
-  return [head.join(','), ...rows].join('\n') + '\n';
+  return sum / count;
 }
 
 /** Evaluates the data loss over the validation sub-volumes (no gradient). */
@@ -185,151 +240,86 @@ export function evaluate(model: HalogenNet, ds: HalogenDataset, cfg: HalogenConf
   return { loss, mse, pinball: pin };
 }
 
-/** Trains (or resumes) a HALOgen model; returns the final metadata. */
+/** history.csv rows: epoch, lr, losses, per-channel validation terms, seconds. */
+export function historyRows(h: EpochRecord[]): Row[] {
+  return h.map((r) => {
+    const row: Row = { epoch: r.epoch, lr: r.lr, train_loss: r.trainLoss, val_loss: r.valLoss };
+    r.valMse.forEach((v, i) => (row[`val_mse${i + 1}`] = v));
+    r.valPinball.forEach((v, i) => (row[`val_pinball${i + 1}`] = v));
+    row.seconds = r.seconds;
+    return row;
+  });
+}
+
+/**
+ * Trains (or resumes) a HALOgen model; returns the final metadata. Throws (one line) on a bad
+ * config, an existing run without `resume`/`force`, unreadable worlds or a diverging loss; a run
+ * that fails before its first checkpoint leaves no directory behind that it created.
+ */
 export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
-  const out = resolve(o.out);
-  const ckPath = join(out, CHECKPOINT);
-  const bestPath = join(out, BEST);
-  const logFile = join(out, 'train.log');
-  let cfg = o.config;
-  validateConfig(cfg);
-  let resumed: LoadedCheckpoint | null = null;
-  if (existsSync(ckPath)) {
-    if (o.resume) {
-      resumed = readCheckpoint(ckPath);
-      const want = cfg.train.epochs;
-      cfg = resumed.meta.config;
-      cfg.train.epochs = Math.max(want, 0) || cfg.train.epochs; // --epochs may extend a run
-    } else if (o.force) {
-      for (const f of [CHECKPOINT, BEST, 'train.log', 'history.csv', 'loss.png']) rmSync(join(out, f), { force: true });
-    } else throw new Error(`${ckPath} exists; pass --resume to continue or --force to start over`);
-  } else if (o.resume && !o.quiet) process.stderr.write(`no checkpoint in ${out}; starting a new run\n`);
-  mkdirSync(out, { recursive: true });
-
-  const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadHalogenWorld(w) : w));
-  const seeds = resumed?.meta.seeds ?? { base: o.seed, model: o.seed, split: o.seed + 1, data: o.seed + 2 };
-  const nSub = worlds.reduce((a, w) => a + Math.floor(w.grid / cfg.data.crop) ** 3, 0);
-  const split = resumed?.meta.split ?? splitSubVolumes(nSub, cfg.data.trainFraction, seeds.split);
-  if (split.val.length === 0) throw new Error(`only ${nSub} sub-volume(s) of ${cfg.data.crop}^3: need at least 2 for a train/validation split`);
-  const ds = new HalogenDataset(worlds, cfg.data, split);
-  if (ds.subs.length !== nSub) throw new Error('internal: sub-volume count mismatch');
-  if (resumed) {
-    const dirs = resumed.meta.worlds.map((w) => resolve(w.dir)).join('|');
-    const now = worlds.map((w) => resolve(w.dir ?? '')).join('|');
-    if (dirs !== now) throw new Error(`--resume: the checkpoint was trained on [${resumed.meta.worlds.map((w) => w.dir).join(', ')}], not these worlds`);
-    ds.norm = resumed.meta.normalisation;
-  } else ds.computeNormalisation(cfg.loss.thresholdPercentile, channelThresholds);
-  const norm = ds.norm!;
-
-  const model = new HalogenNet(cfg.model, seeds.model);
-  const opt = new RMSprop(model.parameters(), { lr: cfg.train.lrInitial, alpha: cfg.train.rmspropAlpha, eps: cfg.train.rmspropEps });
-  const dataGen = new Generator(seeds.data);
-  const desc = model.describe(cfg.data.crop);
-  let meta: HalogenMeta;
-  if (resumed) {
-    model.loadStateDict(resumed.model);
-    opt.loadStateTensors(resumed.optim, resumed.meta.optimizer);
-    if (resumed.rng) dataGen.setState(resumed.rng);
-    for (const t of [...resumed.model.values(), ...resumed.optim.values()]) t.dispose();
-    resumed.rng?.dispose();
-    meta = { ...resumed.meta, config: cfg };
-  } else {
-    model.setOutputStats(norm.haloMean, norm.haloStd);
-    meta = {
-      format: 'lodi-halogen',
-      version: 1,
-      config: cfg,
-      seeds,
-      worlds: worlds.map((w) => ({
-        dir: w.dir ?? '',
-        n: w.grid,
-        boxSize: w.boxSize,
-        seed: worldSeed(w),
-        dmUnit: WORLD_MEMBERS.dm.unit,
-        haloUnit: WORLD_MEMBERS.halos.unit,
-        channels: w.channels,
-      })),
-      split,
-      normalisation: norm,
-      epochsDone: 0,
-      optimizer: { step: 0, lr: cfg.train.lrInitial },
-      bestVal: null,
-      bestEpoch: null,
-      history: [],
-      description: { parameters: desc.parameters, flopsPerCrop: desc.flopsPerCrop, crop: desc.crop },
-      command: o.command,
-    };
+  validateConfig(o.config);
+  const run = new RunDir<HalogenMeta>(o.out, HALOGEN_KIND, { resume: o.resume, force: o.force, missingCheckpoint: 'start', files: RUN_FILES });
+  let s: TrainState | null = null;
+  try {
+    const resumed = run.resumed;
+    const cfg = runConfig(o.config, resumed);
+    const seeds = runSeeds(o.seed, resumed);
+    const data = loadData(o, cfg, seeds, resumed);
+    const resumedMeta: HalogenMeta | null = resumed ? { ...resumed.meta, config: cfg } : null;
+    run.create();
+    s = buildState(cfg, seeds, data, run);
+    const meta = resumedMeta ?? newMeta(cfg, seeds, data, s.model, o.command);
+    return await epochLoop(o, cfg, data, s, meta, run);
+  } catch (err) {
+    run.abandon();
+    throw err;
+  } finally {
+    s?.opt.dispose();
+    s?.model.dispose();
   }
+}
+
+/** Runs the epochs from `meta.epochsDone` to the configured count, saving after each. */
+async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: TrainState, meta: HalogenMeta, run: RunDir<HalogenMeta>): Promise<TrainResult> {
+  const { ds, split, worlds } = data;
   const sched = lrSchedule(cfg);
   const E = cfg.train.epochs;
   const start = meta.epochsDone;
   const stepsPerEpoch = Math.ceil((split.train.length * cfg.data.symmetriesPerEpoch) / cfg.data.batchSize);
-  const progress = new Progress('halogen', Math.max(1, (E - start) * stepsPerEpoch), { logFile, quiet: o.quiet });
+  const progress = new Progress('halogen', Math.max(1, (E - start) * stepsPerEpoch), { logFile: join(run.out, 'train.log'), quiet: o.quiet });
+  if (run.notice) progress.log(run.notice);
   progress.log(
-    `${resumed ? `resuming at epoch ${start + 1}` : 'training'}: ${desc.text}; ${worlds.length} world(s), ` +
+    `${start > 0 ? `resuming at epoch ${start + 1}` : 'training'}: ${s.model.describe(cfg.data.crop).text}; ${worlds.length} world(s), ` +
       `${split.train.length} train / ${split.val.length} validation sub-volumes of ${cfg.data.crop}^3, ${stepsPerEpoch} steps/epoch, ${E} epochs; ${sched.describe()}`,
   );
-  let stopped = false;
   let step = 0;
-  model.train();
-  try {
-    for (let epoch = start; epoch < E; epoch++) {
-      const t0 = Date.now();
-      opt.lr = sched.lrAt(epoch);
-      const samples = ds.epochSamples(dataGen);
-      let sum = 0;
-      let count = 0;
-      for (const b of chunks(samples, cfg.data.batchSize)) {
-        const v = tidy(() => {
-          const { x, y } = ds.batch(b);
-          const mask = weightedMask(y, norm.thresholds);
-          const pred = model.forward(x);
-          const terms = halogenLoss(pred, y, mask, cfg.loss, model.l1());
-          opt.zeroGrad();
-          terms.total.backward();
-          opt.step();
-          return terms.total.item();
-        });
-        if (!Number.isFinite(v)) throw new Error(`epoch ${epoch + 1}: loss became ${v}; lower the learning rate`);
-        sum += v * b.length;
-        count += b.length;
-        step++;
-        progress.update(step, `epoch ${epoch + 1}/${E} loss ${(sum / count).toPrecision(4)} lr ${opt.lr.toExponential(2)}`);
-      }
-      const val = evaluate(model, ds, cfg);
-      const rec: EpochRecord = {
-        epoch,
-        lr: opt.lr,
-        trainLoss: sum / count,
-        valLoss: val.loss,
-        valMse: val.mse,
-        valPinball: val.pinball,
-        seconds: (Date.now() - t0) / 1000,
-      };
-      meta.history.push(rec);
-      meta.epochsDone = epoch + 1;
-      meta.optimizer = { step: opt.step_, lr: opt.lr };
-      const improved = meta.bestVal === null || val.loss < meta.bestVal;
-      if (improved) {
-        meta.bestVal = val.loss;
-        meta.bestEpoch = epoch;
-      }
-      if (improved) saveCheckpoint(bestPath, model, meta);
-      saveCheckpoint(ckPath, model, meta, { opt, dataGen });
-      writeFileAtomic(join(out, 'history.csv'), historyCsv(meta.history));
-      progress.log(
-        `epoch ${epoch + 1}/${E}: loss ${rec.trainLoss.toPrecision(5)} val ${rec.valLoss.toPrecision(5)}${improved ? ' (best)' : ''} ` +
-          `lr ${rec.lr.toExponential(2)} ${formatDuration(rec.seconds)}`,
-      );
-      await o.onEpoch?.(rec, meta);
-      if (o.stopAfterEpoch !== undefined && epoch + 1 >= o.stopAfterEpoch && epoch + 1 < E) {
-        stopped = true;
-        break;
-      }
+  s.model.train();
+  for (let epoch = start; epoch < E; epoch++) {
+    const t0 = Date.now();
+    s.opt.lr = sched.lrAt(epoch);
+    const trainLoss = trainEpoch(s, ds, cfg, epoch, (loss) => {
+      step++;
+      progress.update(step, `epoch ${epoch + 1}/${E} loss ${loss.toPrecision(4)} lr ${s.opt.lr.toExponential(2)}`);
+    });
+    const val = evaluate(s.model, ds, cfg);
+    const rec: EpochRecord = { epoch, lr: s.opt.lr, trainLoss, valLoss: val.loss, valMse: val.mse, valPinball: val.pinball, seconds: (Date.now() - t0) / 1000 };
+    meta.history.push(rec);
+    meta.epochsDone = epoch + 1;
+    meta.optimizer = { step: s.opt.step_, lr: s.opt.lr };
+    const improved = meta.bestVal === null || val.loss < meta.bestVal;
+    if (improved) {
+      meta.bestVal = val.loss;
+      meta.bestEpoch = epoch;
+      saveHalogen(run.best, s, meta, false);
     }
-  } finally {
-    opt.dispose();
-    model.dispose();
+    saveHalogen(run.checkpoint, s, meta, true);
+    writeCsv(join(run.out, 'history.csv'), historyRows(meta.history));
+    progress.log(
+      `epoch ${epoch + 1}/${E}: loss ${rec.trainLoss.toPrecision(5)} val ${rec.valLoss.toPrecision(5)}${improved ? ' (best)' : ''} ` +
+        `lr ${rec.lr.toExponential(2)} ${formatDuration(rec.seconds)}`,
+    );
+    await o.onEpoch?.(rec, meta);
+    if (o.stopAfterEpoch !== undefined && epoch + 1 >= o.stopAfterEpoch && epoch + 1 < E) return { meta, stopped: true, out: run.out };
   }
-  return { meta, stopped, out };
+  return { meta, stopped: false, out: run.out };
 }

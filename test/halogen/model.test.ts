@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, Generator, noGrad, tidy } from '@lodi/torch';
-import { HalogenNet, catStreams, upsamplePeriodic } from '../../src/halogen/model.js';
+import { HalogenNet } from '../../src/halogen/model.js';
 import { preset } from '../../src/halogen/config.js';
 
 function groupIndependence(blockMin: number): void {
@@ -71,15 +71,4 @@ test('fully convolutional and periodic: any multiple of 8, translation equivaria
   const d = net.describe(64);
   assert.ok(d.parameters > 0 && d.flopsPerCrop > 0);
   net.dispose();
-});
-
-test('catStreams interleaves per stream; periodic upsampling of a constant is constant', () => {
-  tidy(() => {
-    const a = F.tensor(Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), [1, 8, 1, 1, 1]);
-    const b = F.tensor(Float32Array.from([10, 11, 12, 13]), [1, 4, 1, 1, 1]);
-    assert.deepEqual(Array.from(catStreams(a, b, 4).toFloat32Array()), [0, 1, 10, 2, 3, 11, 4, 5, 12, 6, 7, 13]);
-    const u = upsamplePeriodic(F.full([1, 2, 4, 4, 4], 3));
-    assert.deepEqual(u.shape, [1, 2, 8, 8, 8]);
-    assert.ok(u.sub(3).abs().max().item() < 1e-6);
-  });
 });

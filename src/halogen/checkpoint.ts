@@ -1,0 +1,80 @@
+/**
+ * HALOgen model files: metadata (config, seeds, worlds, split, normalisation, history) and loading a
+ * trained model for inference. Files are src/train checkpoints of kind `halogen` (the safetensors
+ * metadata key holding the JSON below): `model.*` the weights (the state-dict names of HalogenNet,
+ * unchanged since the first files), and in checkpoint.safetensors also `optim.*` (RMSprop state by
+ * parameter index) and `rng.data` (the augmentation generator). Files written before HALOgen moved
+ * onto src/train have the same tensors and key and lack only the `format` entry; they load as they are.
+ */
+import type { Tensor } from '@lodi/torch';
+import { BEST_FILE, CHECKPOINT_FILE, disposeGroups, readCheckpoint, resolveModelFile, type ReadCheckpoint } from '../train/checkpoint.js';
+import type { HalogenConfig } from './config.js';
+import type { Normalisation, Split } from './dataset.js';
+import { HalogenNet } from './model.js';
+
+/** Checkpoint kind: the safetensors metadata key of the JSON metadata. */
+export const HALOGEN_KIND = 'halogen';
+export const CHECKPOINT = CHECKPOINT_FILE;
+export const BEST = BEST_FILE;
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  valLoss: number;
+  /** Per-channel validation masked MSE and pinball terms. */
+  valMse: number[];
+  valPinball: number[];
+  seconds: number;
+}
+
+export interface HalogenMeta {
+  format: 'lodi-halogen';
+  version: 1;
+  config: HalogenConfig;
+  seeds: { base: number; model: number; split: number; data: number };
+  worlds: { dir: string; n: number; boxSize: number; seed?: number; haloUnit?: string; dmUnit?: string; channels?: string[] }[];
+  split: Split;
+  normalisation: Normalisation;
+  epochsDone: number;
+  optimizer: { step: number; lr: number };
+  bestVal: number | null;
+  bestEpoch: number | null;
+  history: EpochRecord[];
+  description: { parameters: number; flopsPerCrop: number; crop: number };
+  command?: string;
+}
+
+/** Reads a HALOgen checkpoint (groups `model`, `optim`, `rng`; the caller disposes them). Throws naming the file otherwise. */
+export function readHalogenCheckpoint(path: string): ReadCheckpoint<HalogenMeta> {
+  return readCheckpoint<HalogenMeta>(path, HALOGEN_KIND);
+}
+
+/** The weights of a checkpoint; throws naming the file when it holds none. */
+export function modelWeights(ck: ReadCheckpoint<HalogenMeta>, file: string): Map<string, Tensor> {
+  const w = ck.groups.get('model');
+  if (!w) throw new Error(`${file}: holds no model weights (no 'model.*' tensors)`);
+  return w;
+}
+
+/**
+ * Loads a trained model (run directory: best.safetensors, else checkpoint.safetensors; or a file)
+ * in eval mode, with strict name and shape checks. Throws one line naming the file on failure.
+ */
+export function loadHalogen(path: string): { model: HalogenNet; meta: HalogenMeta; file: string } {
+  const file = resolveModelFile(path);
+  const ck = readHalogenCheckpoint(file);
+  try {
+    const model = new HalogenNet(ck.meta.config.model, ck.meta.seeds.model);
+    try {
+      model.loadStateDict(modelWeights(ck, file));
+    } catch (err) {
+      model.dispose();
+      throw new Error(`${file}: ${(err as Error).message}`);
+    }
+    model.eval();
+    return { model, meta: ck.meta, file };
+  } finally {
+    disposeGroups(ck.groups);
+  }
+}
