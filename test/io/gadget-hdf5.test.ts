@@ -87,7 +87,7 @@ test('writer round-trip, single and multi-file (found from any piece or the base
     writeFileSync(join(dir, 'snap_002.1.hdf5.bak'), readFileSync(names[1]!));
     const { rmSync } = await import('node:fs');
     rmSync(names[1]!);
-    await assert.rejects(readGadgetHdf5Header(names[0]!), /snap_002\.0\.hdf5: snapshot has NumFilesPerSnapshot=3 but 1 piece\(s\) are missing/);
+    await assert.rejects(readGadgetHdf5Header(names[0]!), /^LodiIOError: snap_002\.0\.hdf5: piece snap_002\.1\.hdf5 missing: expected all 3 pieces \(Header\/NumFilesPerSnapshot = 3\)$/);
     const part = await readGadgetHdf5Header(names[0]!, { allowPartial: true });
     assert.deepEqual(part.missingPieces, [1]);
   } finally {
