@@ -18,7 +18,10 @@ export function withRemedy(err: unknown, flags: RemedyFlags): unknown {
 }
 
 /** Wraps a command action so that reader errors name the command's own flags. */
-export function remedyAction<A extends unknown[]>(flags: RemedyFlags, action: (...args: A) => unknown): (...args: A) => Promise<void> {
+export function remedyAction<A extends unknown[]>(
+  flags: RemedyFlags,
+  action: (...args: A) => unknown,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await action(...args);

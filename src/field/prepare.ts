@@ -13,13 +13,12 @@ import { brightnessTemperatureFactor, DEFAULT_T_CMB, type Cosmology } from '../c
 import { massBinEdgesMsunH, type MassBins } from '../io/units.js';
 import { paint, type MassAssignment } from './mas.js';
 import { gaussianSmooth } from './fourier.js';
-import { PAPER_MASS_BINS_MSUN } from './mass-bins.js';
 
 /** Hydrogen mass fraction X used in M_HI = m_g x_HI X. */
 export const HYDROGEN_FRACTION = 0.76;
 
 /** The paper's halo mass-bin edges, in Msun (no h). */
-export { PAPER_MASS_BINS_MSUN };
+export const PAPER_MASS_BINS_MSUN: readonly number[] = [3e10, 1e11, 5e11, 1e12, Infinity];
 
 export type Stream<T> = T | Iterable<T> | AsyncIterable<T>;
 

@@ -14,10 +14,17 @@ import { withH5, getGroup, attrNumber, datasetRows, getDataset, readFloat32, rea
 import { LodiIOError, assertPositionsInBox } from './errors.js';
 import { listPieces, describeMissing } from './pieces.js';
 import { resolveHdf5Input } from './resolve.js';
-import { MASS_DEFINITIONS, type MassDefinition } from './fof-defs.js';
 import { resolveLengthUnit, massToMsunH, type HeaderCosmology, type LengthConversion, type LengthUnit } from './units.js';
 
-export { MASS_DEFINITIONS, type MassDefinition };
+/** Mass definitions and their dataset names. */
+export const MASS_DEFINITIONS = {
+  fof: 'GroupMass',
+  crit200: 'Group_M_Crit200',
+  crit500: 'Group_M_Crit500',
+  mean200: 'Group_M_Mean200',
+  tophat200: 'Group_M_TopHat200',
+} as const;
+export type MassDefinition = keyof typeof MASS_DEFINITIONS;
 
 export interface FofOptions {
   /** Group mass definition (default 'fof'). Groups without a solution have mass 0 (kept). */

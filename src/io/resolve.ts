@@ -30,7 +30,8 @@ export interface ResolvedInput extends PieceRef {
 /** Detects the format of an existing file from its first bytes; throws a LodiIOError otherwise. */
 export function detectFormat(file: string): { format: SimulationFormat; littleEndian?: boolean } {
   const size = statSync(file).size;
-  if (size === 0) throw new LodiIOError(file, 'empty file (0 bytes), expected an HDF5 or Gadget binary snapshot/catalogue');
+  if (size === 0)
+    throw new LodiIOError(file, 'empty file (0 bytes), expected an HDF5 or Gadget binary snapshot/catalogue');
   if (hdf5Superblock(file)) return { format: 'hdf5' };
   const bin = sniffGadgetBinary(headBytes(file, 8));
   if (bin) return { format: bin.format === 1 ? 'gadget1' : 'gadget2', littleEndian: bin.littleEndian };
@@ -52,12 +53,17 @@ export function resolveSimulationInput(path: string, what = 'snapshot'): Resolve
   let file: string | undefined;
   if (isFile(path)) file = path;
   else if (existsSync(path)) {
-    throw new LodiIOError(path, `is a folder, expected a ${what} file, a numbered piece or a base name (e.g. snapdir_004/snap_004)`);
+    throw new LodiIOError(
+      path,
+      `is a folder, expected a ${what} file, a numbered piece or a base name (e.g. snapdir_004/snap_004)`,
+    );
   } else {
     file = baseNameCandidates(path).find(isFile);
   }
   if (!file) {
-    const tried = baseNameCandidates(path).map((c) => c.split('/').pop()).join(', ');
+    const tried = baseNameCandidates(path)
+      .map((c) => c.split('/').pop())
+      .join(', ');
     throw new LodiIOError(path, `${what} not found: no such file, and no ${tried} beside it`);
   }
   const f = detectFormat(file);
@@ -67,6 +73,7 @@ export function resolveSimulationInput(path: string, what = 'snapshot'): Resolve
 /** As resolveSimulationInput, and requires the HDF5 format (group catalogues, HDF5-only readers). */
 export function resolveHdf5Input(path: string, what = 'snapshot'): ResolvedInput {
   const r = resolveSimulationInput(path, what);
-  if (r.format !== 'hdf5') throw new LodiIOError(r.first, `is a ${FORMAT_NAMES[r.format]} file, expected an HDF5 ${what}`);
+  if (r.format !== 'hdf5')
+    throw new LodiIOError(r.first, `is a ${FORMAT_NAMES[r.format]} file, expected an HDF5 ${what}`);
   return r;
 }

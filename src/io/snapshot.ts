@@ -5,8 +5,21 @@
  * masses in Msun/h, streamed in chunks so large snapshots never sit in memory at once.
  */
 import { LodiIOError } from './errors.js';
-import { iterateGadgetHdf5, missingGadgetHdf5Fields, readGadgetHdf5Header, type GadgetField, type GadgetHdf5Header, type ParticleData } from './gadget-hdf5.js';
-import { gadgetBinaryLabels, iterateGadgetBinary, readGadgetBinaryInfo, type GadgetBinaryInfo, type GadgetBinaryType } from './gadget-binary.js';
+import {
+  iterateGadgetHdf5,
+  missingGadgetHdf5Fields,
+  readGadgetHdf5Header,
+  type GadgetField,
+  type GadgetHdf5Header,
+  type ParticleData,
+} from './gadget-hdf5.js';
+import {
+  gadgetBinaryLabels,
+  iterateGadgetBinary,
+  readGadgetBinaryInfo,
+  type GadgetBinaryInfo,
+  type GadgetBinaryType,
+} from './gadget-binary.js';
 import { resolveSimulationInput, FORMAT_NAMES, type SimulationFormat } from './resolve.js';
 import type { HeaderCosmology, LengthConversion, LengthUnit } from './units.js';
 
@@ -78,7 +91,12 @@ export async function openSnapshot(path: string, opts: SnapshotOptions = {}): Pr
 
 function hdf5Snapshot(path: string, h: GadgetHdf5Header, opts: SnapshotOptions): Snapshot {
   if (opts.boxSize !== undefined && Math.abs(opts.boxSize - h.boxSize) > 1e-6 * h.boxSize) {
-    throw new LodiIOError(h.files[0] ?? path, `BoxSize is ${h.boxSize} Mpc/h (${h.lengthUnit.note}), expected the ${opts.boxSize} Mpc/h given`, 'Header', 'length-unit');
+    throw new LodiIOError(
+      h.files[0] ?? path,
+      `BoxSize is ${h.boxSize} Mpc/h (${h.lengthUnit.note}), expected the ${opts.boxSize} Mpc/h given`,
+      'Header',
+      'length-unit',
+    );
   }
   return {
     info: {
@@ -94,7 +112,13 @@ function hdf5Snapshot(path: string, h: GadgetHdf5Header, opts: SnapshotOptions):
     },
     missingFields: async (t, fields) => missingGadgetHdf5Fields(h, t, fields),
     chunks: async function* (t, fields, chunkSize) {
-      for await (const c of iterateGadgetHdf5(path, { partType: t, fields, chunkSize, ...(opts.lengthUnit ? { lengthUnit: opts.lengthUnit } : {}) })) yield c;
+      for await (const c of iterateGadgetHdf5(path, {
+        partType: t,
+        fields,
+        chunkSize,
+        ...(opts.lengthUnit ? { lengthUnit: opts.lengthUnit } : {}),
+      }))
+        yield c;
     },
   };
 }
@@ -118,13 +142,26 @@ function binarySnapshot(path: string, format: SimulationFormat, b: GadgetBinaryI
       if ((b.npartTotal[t] ?? 0) === 0) return out;
       const wanted = fields.filter((f) => !BINARY_ALWAYS.includes(f));
       if (wanted.length === 0) return out;
-      if (t !== 0) return wanted.map((field) => ({ field, dataset: BINARY_BLOCK[field], file: b.files[0]!, reason: 'gas-only block' }));
+      if (t !== 0)
+        return wanted.map((field) => ({
+          field,
+          dataset: BINARY_BLOCK[field],
+          file: b.files[0]!,
+          reason: 'gas-only block',
+        }));
       for (const file of b.files) {
         const labels = gadgetBinaryLabels(file);
         for (const field of wanted) {
           if (out.some((o) => o.field === field)) continue;
-          if (labels === null) out.push({ field, dataset: BINARY_BLOCK[field], file, reason: `${FORMAT_NAMES.gadget1} files have no labelled gas-physics blocks` });
-          else if (!labels.includes(BINARY_BLOCK[field]) || field === 'density') out.push({ field, dataset: BINARY_BLOCK[field], file });
+          if (labels === null)
+            out.push({
+              field,
+              dataset: BINARY_BLOCK[field],
+              file,
+              reason: `${FORMAT_NAMES.gadget1} files have no labelled gas-physics blocks`,
+            });
+          else if (!labels.includes(BINARY_BLOCK[field]) || field === 'density')
+            out.push({ field, dataset: BINARY_BLOCK[field], file });
         }
       }
       return out;
@@ -136,8 +173,24 @@ function binarySnapshot(path: string, format: SimulationFormat, b: GadgetBinaryI
         const p: GadgetBinaryType | undefined = piece.snapshot.particles[t];
         if (!p) continue;
         for (const field of fields) {
-          const have = field === 'positions' || field === 'masses' ? true : field === 'neutralHydrogen' ? !!p.neutralHydrogen : field === 'sfr' ? !!p.sfr : field === 'velocities' ? !!p.velocities : field === 'ids' ? !!p.ids : false;
-          if (!have) throw new LodiIOError(piece.file, `block missing, expected ${p.count} values for particle type ${t}`, BINARY_BLOCK[field]);
+          const have =
+            field === 'positions' || field === 'masses'
+              ? true
+              : field === 'neutralHydrogen'
+                ? !!p.neutralHydrogen
+                : field === 'sfr'
+                  ? !!p.sfr
+                  : field === 'velocities'
+                    ? !!p.velocities
+                    : field === 'ids'
+                      ? !!p.ids
+                      : false;
+          if (!have)
+            throw new LodiIOError(
+              piece.file,
+              `block missing, expected ${p.count} values for particle type ${t}`,
+              BINARY_BLOCK[field],
+            );
         }
         for (let a = 0; a < p.count; a += size) {
           const e = Math.min(p.count, a + size);

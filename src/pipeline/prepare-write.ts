@@ -44,9 +44,25 @@ export async function writePrepared(
       snapshotFormat: info.format,
       lengthUnit: {
         snapshot: { factorToMpcH: info.lengthUnit.factor, source: info.lengthUnit.source, note: info.lengthUnit.note },
-        ...(inp.cat ? { catalogue: { factorToMpcH: inp.cat.lengthUnit.factor, source: inp.cat.lengthUnit.source, note: inp.cat.lengthUnit.note } } : {}),
+        ...(inp.cat
+          ? {
+              catalogue: {
+                factorToMpcH: inp.cat.lengthUnit.factor,
+                source: inp.cat.lengthUnit.source,
+                note: inp.cat.lengthUnit.note,
+              },
+            }
+          : {}),
       },
-      ...(inp.cat ? { catalogue: { [haloSource]: haloCount, ngroupsTotal: inp.cat.ngroupsTotal, nsubhalosTotal: inp.cat.nsubhalosTotal } } : {}),
+      ...(inp.cat
+        ? {
+            catalogue: {
+              [haloSource]: haloCount,
+              ngroupsTotal: inp.cat.ngroupsTotal,
+              nsubhalosTotal: inp.cat.nsubhalosTotal,
+            },
+          }
+        : {}),
       ...(inp.skipped.length ? { skipped: inp.skipped } : {}),
       smoothingR: m.smoothingR,
       mas: m.mas,
@@ -56,7 +72,10 @@ export async function writePrepared(
     hi: grids.hi,
     tb: grids.tb,
   };
-  const written = writeWorld(o.out, world, { force, summary: { painted: { totals: m.totals, counts: m.counts } } }).filter((p) => p.endsWith('.npy'));
+  const written = writeWorld(o.out, world, {
+    force,
+    summary: { painted: { totals: m.totals, counts: m.counts } },
+  }).filter((p) => p.endsWith('.npy'));
   const nc = m.massBinsMsunH.length - 1;
 
   const images: ReportImage[] = [];
@@ -65,13 +84,27 @@ export async function writePrepared(
     const slice = (name: string, data: Float32Array | undefined, label: string, title: string): void => {
       if (!data) return;
       const path = join(o.out, `${name}.png`);
-      sliceImage(data, shape, { axis: 2, index: 'project', log: true, boxSize: m.boxSize, colorbarLabel: label, title, colormap: name === 'tb' ? 'magma' : 'viridis' }, path);
+      sliceImage(
+        data,
+        shape,
+        {
+          axis: 2,
+          index: 'project',
+          log: true,
+          boxSize: m.boxSize,
+          colorbarLabel: label,
+          title,
+          colormap: name === 'tb' ? 'magma' : 'viridis',
+        },
+        path,
+      );
       images.push({ path, caption: `${title}, projected along z` });
     };
     slice('dm', grids.dm, memberLabel('dm'), 'dark-matter density');
     if (grids.halos && (haloCount ?? 0) > 0) {
       const total = new Float32Array(n * n * n);
-      for (let c = 0; c < nc; c++) for (let i = 0; i < total.length; i++) total[i]! += grids.halos[c * total.length + i]!;
+      for (let c = 0; c < nc; c++)
+        for (let i = 0; i < total.length; i++) total[i]! += grids.halos[c * total.length + i]!;
       slice('halos', total, memberLabel('halos'), 'halo mass density (all bins)');
     }
     slice('tb', grids.tb, memberLabel('tb'), '21 cm brightness temperature');
@@ -84,23 +117,46 @@ export async function writePrepared(
     }
     if (series.length) {
       const path = join(o.out, 'pk.png');
-      await linePlot({ series, xLabel: 'k [h/Mpc]', yLabel: 'P(k) [(Mpc/h)^3]', logX: true, logY: true, title: `power spectra (smoothing R = ${m.smoothingR} Mpc/h)` }, path);
+      await linePlot(
+        {
+          series,
+          xLabel: 'k [h/Mpc]',
+          yLabel: 'P(k) [(Mpc/h)^3]',
+          logX: true,
+          logY: true,
+          title: `power spectra (smoothing R = ${m.smoothingR} Mpc/h)`,
+        },
+        path,
+      );
       images.push({ path, caption: 'P(k), CIC-deconvolved, Pylians binning' });
     }
   }
   const cv = m.cellVolume;
-  const rows: (string | number)[][] = [['dark matter', String(m.counts.dm), m.totals.dm, grids.dm ? sum(grids.dm) * cv : 0]];
+  const rows: (string | number)[][] = [
+    ['dark matter', String(m.counts.dm), m.totals.dm, grids.dm ? sum(grids.dm) * cv : 0],
+  ];
   if (grids.halos) {
-    m.channels.forEach((c, i) => rows.push([c, String(m.counts.halos[i]!), m.totals.halos[i]!, sum(grids.halos!.subarray(i * n ** 3, (i + 1) * n ** 3)) * cv]));
+    m.channels.forEach((c, i) =>
+      rows.push([
+        c,
+        String(m.counts.halos[i]!),
+        m.totals.halos[i]!,
+        sum(grids.halos!.subarray(i * n ** 3, (i + 1) * n ** 3)) * cv,
+      ]),
+    );
   }
-  if (grids.hi) rows.push(['HI (M_HI = m x_HI 0.76, x_HI := 1 if SFR > 0)', String(m.counts.gas), m.totals.hi, sum(grids.hi) * cv]);
+  if (grids.hi)
+    rows.push(['HI (M_HI = m x_HI 0.76, x_HI := 1 if SFR > 0)', String(m.counts.gas), m.totals.hi, sum(grids.hi) * cv]);
   const captions: string[] = [];
   if (grids.halos) captions.push(`${m.counts.halosBelowFirstEdge} halos below the first mass edge were dropped.`);
   if (grids.hi) captions.push(`${m.counts.starForming} star-forming gas particles.`);
   const catalogueLine = inp.cat
     ? `Catalogue: ${inp.cat.groups.count} groups${inp.cat.subhalos ? `, ${inp.cat.subhalos.count} subhalos` : ''} (halo channels from ${haloSource}; Ngroups_Total = ${inp.cat.ngroupsTotal}).`
     : 'Catalogue: none given (--groups), so no halo channels.';
-  const unitLines = [`Snapshot length unit: ${info.lengthUnit.note}.`, ...(inp.cat ? [`Catalogue length unit: ${inp.cat.lengthUnit.note}.`] : [])];
+  const unitLines = [
+    `Snapshot length unit: ${info.lengthUnit.note}.`,
+    ...(inp.cat ? [`Catalogue length unit: ${inp.cat.lengthUnit.note}.`] : []),
+  ];
   writeReport(
     {
       title: 'lodi prepare',

@@ -26,10 +26,16 @@ import {
   type Snapshot,
 } from '../io/index.js';
 import { assertWritable } from '../util/atomic.js';
-import type { DmParticles, GasParticles, PreparedGrids } from '../field/prepare.js';
-import { PAPER_MASS_BINS_MSUN } from '../field/mass-bins.js';
+import { Progress } from '../util/progress.js';
+import {
+  prepareGrids,
+  PAPER_MASS_BINS_MSUN,
+  type DmParticles,
+  type GasParticles,
+  type PreparedGrids,
+} from '../field/prepare.js';
 import { withOutputGuard } from './outputs.js';
-
+import { writePrepared } from './prepare-write.js';
 
 export interface PrepareOptions {
   snapshot: string;
@@ -100,18 +106,37 @@ function checkCosmology(
   if (!stated) {
     if (!given) {
       const what = !(head.h > 0) ? `HubbleParam is ${head.h}` : `Omega0 is ${head.omegaM}`;
-      throw new LodiIOError(file, `${what} (not set in the file), expected h = H0/(100 km/s/Mpc) > 0 and Omega0 > 0 from the caller`, headerName, 'cosmology');
+      throw new LodiIOError(
+        file,
+        `${what} (not set in the file), expected h = H0/(100 km/s/Mpc) > 0 and Omega0 > 0 from the caller`,
+        headerName,
+        'cosmology',
+      );
     }
     return given;
   }
-  if (!(head.h < 10)) throw new LodiIOError(file, `HubbleParam is ${head.h}, expected h = H0/(100 km/s/Mpc) in (0, 10)`, headerName);
-  if (!(head.omegaM <= 1)) throw new LodiIOError(file, `Omega0 is ${head.omegaM}, expected a matter density in (0, 1]`, headerName);
+  if (!(head.h < 10))
+    throw new LodiIOError(file, `HubbleParam is ${head.h}, expected h = H0/(100 km/s/Mpc) in (0, 10)`, headerName);
+  if (!(head.omegaM <= 1))
+    throw new LodiIOError(file, `Omega0 is ${head.omegaM}, expected a matter density in (0, 1]`, headerName);
   if (given) {
-    for (const [k, a, b] of [['HubbleParam', head.h, given.h], ['Omega0', head.omegaM, given.Omega_m]] as const) {
-      if (Math.abs(a - b) > 1e-4 * Math.abs(b)) throw new LodiIOError(file, `${k} is ${a}, expected ${b} as the cosmology given`, headerName, 'cosmology');
+    for (const [k, a, b] of [
+      ['HubbleParam', head.h, given.h],
+      ['Omega0', head.omegaM, given.Omega_m],
+    ] as const) {
+      if (Math.abs(a - b) > 1e-4 * Math.abs(b))
+        throw new LodiIOError(file, `${k} is ${a}, expected ${b} as the cosmology given`, headerName, 'cosmology');
     }
   }
-  return { Omega_m: head.omegaM, h: head.h, ...(head.omegaB !== undefined ? { Omega_b: head.omegaB } : given?.Omega_b !== undefined ? { Omega_b: given.Omega_b } : {}) };
+  return {
+    Omega_m: head.omegaM,
+    h: head.h,
+    ...(head.omegaB !== undefined
+      ? { Omega_b: head.omegaB }
+      : given?.Omega_b !== undefined
+        ? { Omega_b: given.Omega_b }
+        : {}),
+  };
 }
 
 /** Opens the snapshot and the catalogue and decides what can be made; throws on anything fatal. */
@@ -122,17 +147,28 @@ async function openInputs(o: PrepareOptions): Promise<Inputs> {
   const first = info.files[0] ?? o.snapshot;
   const headerName = info.format === 'hdf5' ? 'Header' : 'HEAD';
   const nDm = info.numPartTotal[1] ?? 0;
-  if (nDm === 0) throw new LodiIOError(first, 'no dark-matter particles: NumPart_Total[1] = 0, expected PartType1 particles to paint', headerName);
+  if (nDm === 0)
+    throw new LodiIOError(
+      first,
+      'no dark-matter particles: NumPart_Total[1] = 0, expected PartType1 particles to paint',
+      headerName,
+    );
   const cosmology = checkCosmology(info.cosmology, o.cosmology, first, headerName);
-  if (!(info.redshift > -1e-6) || !Number.isFinite(info.redshift)) throw new LodiIOError(first, `Redshift is ${info.redshift}, expected z >= 0`, headerName);
+  if (!(info.redshift > -1e-6) || !Number.isFinite(info.redshift))
+    throw new LodiIOError(first, `Redshift is ${info.redshift}, expected z >= 0`, headerName);
   const missingDm = await snap.missingFields(1, ['positions', 'masses']);
   if (missingDm.length > 0) {
     const m = missingDm[0]!;
-    throw new LodiIOError(m.file, `dataset missing, expected it for the ${nDm} dark-matter particles${m.reason ? ` (${m.reason})` : ''}`, m.dataset);
+    throw new LodiIOError(
+      m.file,
+      `dataset missing, expected it for the ${nDm} dark-matter particles${m.reason ? ` (${m.reason})` : ''}`,
+      m.dataset,
+    );
   }
   const skipped: string[] = [];
   const notes: string[] = [];
-  if (info.lengthUnit.source === 'box-size guess') notes.push(`${fileName(first)}: length unit ${info.lengthUnit.note}; set it with --length-unit if wrong`);
+  if (info.lengthUnit.source === 'box-size guess')
+    notes.push(`${fileName(first)}: length unit ${info.lengthUnit.note}; set it with --length-unit if wrong`);
   const nGas = info.numPartTotal[0] ?? 0;
   let gas = false;
   if (nGas === 0) {
@@ -142,21 +178,38 @@ async function openInputs(o: PrepareOptions): Promise<Inputs> {
     if (missing.length > 0) {
       const reasons = [...new Set(missing.map((m) => m.reason).filter((r): r is string => r !== undefined))];
       const what = `${missing.map((m) => m.dataset).join(', ')}${reasons.length ? ` (${reasons.join('; ')})` : ''}`;
-      skipped.push(`hi.npy and tb.npy: ${fileName(missing[0]!.file)} lacks ${what} for its ${nGas} gas particles; expected n_HI/n_H and the star-formation rate to paint HI`);
+      skipped.push(
+        `hi.npy and tb.npy: ${fileName(missing[0]!.file)} lacks ${what} for its ${nGas} gas particles; expected n_HI/n_H and the star-formation rate to paint HI`,
+      );
     } else gas = true;
   }
   let cat: FofCatalogue | undefined;
   let halos: Inputs['halos'];
   if (o.groups !== undefined) {
-    cat = await readFofCatalogue(o.groups, { massDefinition: o.massDefinition, subhalos: o.halos === 'subhalos', requireComplete: true, ...unit });
+    cat = await readFofCatalogue(o.groups, {
+      massDefinition: o.massDefinition,
+      subhalos: o.halos === 'subhalos',
+      requireComplete: true,
+      ...unit,
+    });
     const cfile = cat.files[0] ?? o.groups;
     if (Math.abs(cat.boxSize - info.boxSize) > 1e-6 * info.boxSize) {
-      throw new LodiIOError(cfile, `BoxSize is ${cat.boxSize} Mpc/h (${cat.lengthUnit.note}), expected ${info.boxSize} Mpc/h as the snapshot ${fileName(first)}`, 'Header', 'length-unit');
+      throw new LodiIOError(
+        cfile,
+        `BoxSize is ${cat.boxSize} Mpc/h (${cat.lengthUnit.note}), expected ${info.boxSize} Mpc/h as the snapshot ${fileName(first)}`,
+        'Header',
+        'length-unit',
+      );
     }
     if (Math.abs(cat.redshift - info.redshift) > 1e-4 * (1 + info.redshift)) {
-      throw new LodiIOError(cfile, `Redshift is ${cat.redshift}, expected ${info.redshift} as the snapshot ${fileName(first)} (catalogue of another output?)`, 'Header');
+      throw new LodiIOError(
+        cfile,
+        `Redshift is ${cat.redshift}, expected ${info.redshift} as the snapshot ${fileName(first)} (catalogue of another output?)`,
+        'Header',
+      );
     }
-    if (cat.lengthUnit.source === 'box-size guess') notes.push(`${fileName(cfile)}: length unit ${cat.lengthUnit.note}; set it with --length-unit if wrong`);
+    if (cat.lengthUnit.source === 'box-size guess')
+      notes.push(`${fileName(cfile)}: length unit ${cat.lengthUnit.note}; set it with --length-unit if wrong`);
     const src = o.halos === 'subhalos' ? cat.subhalos! : cat.groups;
     halos = { positions: src.positions, masses: src.masses };
   }
@@ -196,17 +249,16 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
 }
 
 async function paintAndWrite(o: PrepareOptions, inp: Inputs): Promise<PrepareResult> {
-  // The painter and the plots load the numeric engine; only needed once the inputs are known good.
-  const [{ prepareGrids }, { Progress }, { writePrepared }] = await Promise.all([
-    import('../field/prepare.js'),
-    import('../util/progress.js'),
-    import('./prepare-write.js'),
-  ]);
   const info = inp.snap.info;
   const nDm = info.numPartTotal[1] ?? 0;
   const bar = new Progress('prepare: painting', nDm, { logFile: join(o.out, 'prepare.log'), quiet: o.quiet });
-  bar.log(`lodi prepare: ${o.snapshot} (${info.format}, ${info.files.length} file(s)), box ${info.boxSize} Mpc/h, z ${info.redshift}, length unit: ${info.lengthUnit.note}`);
-  if (inp.cat) bar.log(`catalogue ${o.groups}: ${inp.cat.groups.count} groups${inp.cat.subhalos ? `, ${inp.cat.subhalos.count} subhalos` : ''}, length unit: ${inp.cat.lengthUnit.note}`);
+  bar.log(
+    `lodi prepare: ${o.snapshot} (${info.format}, ${info.files.length} file(s)), box ${info.boxSize} Mpc/h, z ${info.redshift}, length unit: ${info.lengthUnit.note}`,
+  );
+  if (inp.cat)
+    bar.log(
+      `catalogue ${o.groups}: ${inp.cat.groups.count} groups${inp.cat.subhalos ? `, ${inp.cat.subhalos.count} subhalos` : ''}, length unit: ${inp.cat.lengthUnit.note}`,
+    );
   for (const s of inp.skipped) bar.log(`skipped ${s}`);
   let done = 0;
   const bins: MassBins = { edges: o.massBins ?? [...PAPER_MASS_BINS_MSUN], unit: o.massUnit };
@@ -225,7 +277,13 @@ async function paintAndWrite(o: PrepareOptions, inp: Inputs): Promise<PrepareRes
   bar.update(nDm, 'done');
   await writePrepared(o, inp, grids, cosmology);
   const haloCount = inp.cat ? (o.halos === 'subhalos' ? inp.cat.subhalos!.count : inp.cat.groups.count) : undefined;
-  return { dir: o.out, grids, skipped: inp.skipped, notes: inp.notes, ...(haloCount !== undefined ? { haloCount } : {}) };
+  return {
+    dir: o.out,
+    grids,
+    skipped: inp.skipped,
+    notes: inp.notes,
+    ...(haloCount !== undefined ? { haloCount } : {}),
+  };
 }
 
 export type { Inputs as PrepareInputs };
