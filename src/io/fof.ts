@@ -70,7 +70,7 @@ export interface FofCatalogue {
   /** Pieces read (piece numbers). */
   piecesRead: number[];
   missingPieces: number[];
-  /** True when fewer groups were read than Ngroups_Total. */
+  /** True when pieces of the catalogue were not read (missing, or `singlePiece`). */
   partial: boolean;
   /** Mpc/h. */
   boxSize: number;
@@ -256,7 +256,7 @@ export async function readFofCatalogue(path: string, opts: FofOptions = {}): Pro
     numFiles: head.numFiles,
     piecesRead,
     missingPieces: missing,
-    partial: groups.count < head.ngroupsTotal || missing.length > 0,
+    partial: missing.length > 0,
     boxSize: ctx.boxSize,
     redshift: head.redshift,
     time: head.time,
