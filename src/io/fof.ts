@@ -231,7 +231,7 @@ export async function readFofCatalogue(path: string, opts: FofOptions = {}): Pro
     piecesRead = Array.from({ length: set.numFiles }, (_, i) => i).filter((i) => !missing.includes(i));
   }
   if (opts.requireComplete && missing.length > 0) {
-    throw new LodiIOError(ref.first, `${describeMissing(ref, missing)} missing: expected all ${head.numFiles} pieces (Header/NumFiles = ${head.numFiles})`);
+    throw new LodiIOError(ref.first, `${describeMissing(ref, missing)} missing: expected all ${head.numFiles} pieces (Header/NumFiles = ${head.numFiles})`, 'Header/NumFiles');
   }
   const gparts: FofGroups[] = [];
   const sparts: FofSubhalos[] = [];

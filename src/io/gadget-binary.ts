@@ -407,7 +407,7 @@ export function readGadgetBinaryInfo(path: string, opts: GadgetBinaryOptions = {
   const h0 = readGadgetBinaryHeader(ref.first);
   const set = listPieces(ref, h0.numFiles === 0 ? 1 : h0.numFiles);
   if (set.missing.length > 0) {
-    throw new LodiIOError(ref.first, `${describeMissing(ref, set.missing)} missing: expected all ${set.numFiles} pieces (header num_files = ${set.numFiles})`);
+    throw new LodiIOError(ref.first, `${describeMissing(ref, set.missing)} missing: expected all ${set.numFiles} pieces (header num_files = ${set.numFiles})`, 'HEAD');
   }
   const sums = [0, 0, 0, 0, 0, 0];
   for (const file of set.files) {

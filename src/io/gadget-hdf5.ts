@@ -168,6 +168,7 @@ export async function readGadgetHdf5Header(path: string, opts: GadgetHdf5Options
     throw new LodiIOError(
       ref.first,
       `${describeMissing(ref, set.missing)} missing: expected all ${set.numFiles} pieces (Header/NumFilesPerSnapshot = ${set.numFiles})`,
+      'Header/NumFilesPerSnapshot',
     );
   }
   const numPartThisFile: number[][] = [];

@@ -81,7 +81,7 @@ export function validateGrid(grid: Grid, file: string, opts: { allowNonFinite?: 
           idx.unshift(r % (s[k] as number));
           r = Math.floor(r / (s[k] as number));
         }
-        throw new LodiIOError(file, `non-finite value ${d[i]} at index ${fmtShape(idx)} (flat ${i}), expected finite values`);
+        throw new LodiIOError(file, `non-finite value ${d[i]} at index ${fmtShape(idx)} (flat ${i}), expected finite values`, 'data');
       }
     }
   }
@@ -107,7 +107,7 @@ function readSidecar(path: string): (GridMeta & { shape?: number[] }) | undefine
   try {
     j = JSON.parse(readFileSync(side, 'utf8'));
   } catch (err) {
-    throw new LodiIOError(side, `invalid JSON: ${(err as Error).message}`);
+    throw new LodiIOError(side, `invalid JSON (${(err as Error).message}), expected a JSON object with boxSize`, 'sidecar');
   }
   const o = j as Record<string, unknown>;
   if (typeof o !== 'object' || o === null || typeof o.boxSize !== 'number') {
@@ -124,7 +124,7 @@ export function loadGrid(path: string, opts: LoadGridOptions = {}): Grid {
     throw new LodiIOError(path, `no sidecar ${basename(sidecarPath(path))}, expected one giving the box size (Mpc/h) or the box size from the caller`, 'boxSize', 'box-size');
   }
   if (side && opts.boxSize !== undefined && Math.abs(side.boxSize - opts.boxSize) > 1e-6 * Math.max(side.boxSize, opts.boxSize)) {
-    throw new LodiIOError(path, `box size mismatch: sidecar ${basename(sidecarPath(path))} says ${side.boxSize} Mpc/h, expected ${opts.boxSize} Mpc/h as given`, 'boxSize', 'box-size');
+    throw new LodiIOError(path, `box size mismatch: sidecar ${basename(sidecarPath(path))} says ${side.boxSize} Mpc/h, expected ${opts.boxSize} Mpc/h as given`, 'boxSize');
   }
   if (side?.shape && fmtShape(side.shape) !== fmtShape(arr.shape)) {
     throw new LodiIOError(path, `shape mismatch: sidecar ${basename(sidecarPath(path))} says ${fmtShape(side.shape)}, expected the .npy's ${fmtShape(arr.shape)}`, 'shape');

@@ -28,13 +28,13 @@ export { hdf5Superblock, hasHdf5Signature } from './sniff.js';
 /** Opens an HDF5 file for reading, or throws a LodiIOError naming the file and the reason. */
 export async function openH5(path: string): Promise<H5File> {
   const h5 = await h5ready();
-  if (!existsSync(path)) throw new LodiIOError(path, 'file not found');
-  if (statSync(path).isDirectory()) throw new LodiIOError(path, 'is a directory, expected an HDF5 file');
+  if (!existsSync(path)) throw new LodiIOError(path, 'file not found, expected an HDF5 file');
+  if (statSync(path).isDirectory()) throw new LodiIOError(path, 'is a folder, expected an HDF5 file');
   const sb = hdf5Superblock(path);
-  if (!sb) throw new LodiIOError(path, 'not an HDF5 file: expected the HDF5 signature at the start of the file (or after a user block)');
+  if (!sb) throw new LodiIOError(path, `not an HDF5 file${statSync(path).size === 0 ? ' (0 bytes)' : ''}: expected the HDF5 signature at the start of the file (or after a user block)`, 'signature');
   const size = statSync(path).size;
   if (sb.eofAddress !== undefined && sb.offset + sb.eofAddress > size) {
-    throw new LodiIOError(path, `truncated HDF5 file: the superblock records ${sb.offset + sb.eofAddress} bytes, the file has ${size}; expected the whole file`);
+    throw new LodiIOError(path, `truncated HDF5 file: the superblock records ${sb.offset + sb.eofAddress} bytes, the file has ${size}; expected the whole file`, 'size');
   }
   let f: H5File;
   try {

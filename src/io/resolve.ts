@@ -31,7 +31,7 @@ export interface ResolvedInput extends PieceRef {
 export function detectFormat(file: string): { format: SimulationFormat; littleEndian?: boolean } {
   const size = statSync(file).size;
   if (size === 0)
-    throw new LodiIOError(file, 'empty file (0 bytes), expected an HDF5 or Gadget binary snapshot/catalogue');
+    throw new LodiIOError(file, 'empty file (0 bytes), expected an HDF5 or Gadget binary snapshot/catalogue', 'size');
   if (hdf5Superblock(file)) return { format: 'hdf5' };
   const bin = sniffGadgetBinary(headBytes(file, 8));
   if (bin) return { format: bin.format === 1 ? 'gadget1' : 'gadget2', littleEndian: bin.littleEndian };
@@ -40,6 +40,7 @@ export function detectFormat(file: string): { format: SimulationFormat; littleEn
   throw new LodiIOError(
     file,
     `not an HDF5 file nor a Gadget binary one: first bytes ${shown}, expected the HDF5 signature or a Gadget header record (marker 256, or 8 + "HEAD")`,
+    'signature',
   );
 }
 
@@ -74,6 +75,6 @@ export function resolveSimulationInput(path: string, what = 'snapshot'): Resolve
 export function resolveHdf5Input(path: string, what = 'snapshot'): ResolvedInput {
   const r = resolveSimulationInput(path, what);
   if (r.format !== 'hdf5')
-    throw new LodiIOError(r.first, `is a ${FORMAT_NAMES[r.format]} file, expected an HDF5 ${what}`);
+    throw new LodiIOError(r.first, `is a ${FORMAT_NAMES[r.format]} file, expected an HDF5 ${what}`, 'signature');
   return r;
 }

@@ -88,7 +88,7 @@ test('writer round-trip, single and multi-file (found from any piece or the base
     writeFileSync(join(dir, 'snap_002.1.hdf5.bak'), readFileSync(names[1]!));
     const { rmSync } = await import('node:fs');
     rmSync(names[1]!);
-    await assert.rejects(readGadgetHdf5Header(names[0]!), /^LodiIOError: snap_002\.0\.hdf5: piece snap_002\.1\.hdf5 missing: expected all 3 pieces \(Header\/NumFilesPerSnapshot = 3\)$/);
+    await assert.rejects(readGadgetHdf5Header(names[0]!), /^LodiIOError: snap_002\.0\.hdf5: Header\/NumFilesPerSnapshot: piece snap_002\.1\.hdf5 missing: expected all 3 pieces \(Header\/NumFilesPerSnapshot = 3\)$/);
     const part = await readGadgetHdf5Header(names[0]!, { allowPartial: true });
     assert.deepEqual(part.missingPieces, [1]);
   } finally {
@@ -140,9 +140,9 @@ test('failure modes: missing dataset, wrong shape, non-finite, truncated file', 
     const trunc = join(dir, 'trunc.hdf5');
     const full = readFileSync(join(HYDRO, 'snapshot_002.hdf5'));
     writeFileSync(trunc, full.subarray(0, Math.floor(full.length / 2)));
-    await assert.rejects(readGadgetHdf5(trunc, { fields: ['positions', 'masses', 'velocities'] }), (e: unknown) => e instanceof LodiIOError && /trunc\.hdf5: truncated HDF5 file: the superblock records \d+ bytes, the file has \d+/.test(e.message));
+    await assert.rejects(readGadgetHdf5(trunc, { fields: ['positions', 'masses', 'velocities'] }), (e: unknown) => e instanceof LodiIOError && /trunc\.hdf5: size: truncated HDF5 file: the superblock records \d+ bytes, the file has \d+/.test(e.message));
     writeFileSync(trunc, Buffer.from('not hdf5 at all'));
-    await assert.rejects(readGadgetHdf5(trunc), /trunc\.hdf5: not an HDF5 file/);
+    await assert.rejects(readGadgetHdf5(trunc), /trunc\.hdf5: signature: not an HDF5 file/);
   } finally {
     cleanup();
   }

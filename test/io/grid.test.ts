@@ -71,7 +71,7 @@ test('loadGrid rejects NaN/Inf naming the file and first bad index', () => {
     g.data[1 * 16 + 2 * 4 + 3] = NaN;
     g.data[40] = Infinity;
     saveGrid(p, g);
-    assert.throws(() => loadGrid(p), /bad\.npy: non-finite value NaN at index \[1,2,3\]/);
+    assert.throws(() => loadGrid(p), /bad\.npy: data: non-finite value NaN at index \[1,2,3\]/);
     assert.equal(loadGrid(p, { allowNonFinite: true }).shape.length, 3);
   } finally {
     cleanup();

@@ -45,11 +45,11 @@ test('resolver: a file, a numbered piece or a base name, the format from the fir
     // what is not there, an empty file, a folder, an unknown format
     assert.throws(() => resolveSimulationInput(join(dir, 'snap_099')), /^LodiIOError: snap_099: snapshot not found: no such file, and no snap_099\.hdf5, snap_099\.0\.hdf5, snap_099\.0 beside it$/);
     writeFileSync(join(dir, 'empty.hdf5'), '');
-    assert.throws(() => resolveSimulationInput(join(dir, 'empty.hdf5')), /empty\.hdf5: empty file \(0 bytes\), expected an HDF5 or Gadget binary/);
+    assert.throws(() => resolveSimulationInput(join(dir, 'empty.hdf5')), /empty\.hdf5: size: empty file \(0 bytes\), expected an HDF5 or Gadget binary/);
     mkdirSync(join(dir, 'snapdir_004'));
     assert.throws(() => resolveSimulationInput(join(dir, 'snapdir_004')), /snapdir_004: is a folder, expected a snapshot file/);
     writeFileSync(join(dir, 'notes.txt'), 'hello world');
-    assert.throws(() => resolveSimulationInput(join(dir, 'notes.txt')), /notes\.txt: not an HDF5 file nor a Gadget binary one: first bytes 68 65 6c 6c, expected/);
+    assert.throws(() => resolveSimulationInput(join(dir, 'notes.txt')), /notes\.txt: signature: not an HDF5 file nor a Gadget binary one: first bytes 68 65 6c 6c, expected/);
   } finally {
     cleanup();
   }
