@@ -216,12 +216,17 @@ export async function missingGadgetHdf5Fields(
   header: GadgetHdf5Header,
   partType: number,
   fields: readonly GadgetField[],
-): Promise<{ field: GadgetField; dataset: string; file: string }[]> {
-  const out: { field: GadgetField; dataset: string; file: string }[] = [];
+): Promise<{ field: GadgetField; dataset: string; file: string; reason?: string }[]> {
+  const out: { field: GadgetField; dataset: string; file: string; reason?: string }[] = [];
   for (let p = 0; p < header.files.length; p++) {
     if ((header.numPartThisFile[p]?.[partType] ?? 0) === 0) continue;
     const file = header.files[p] as string;
     await withH5(file, (f) => {
+      if (!getGroup(f, `PartType${partType}`)) {
+        // the header promises particles of this type: their whole group is missing
+        if (fields.length > 0 && out.length === 0) out.push({ field: fields[0]!, dataset: `PartType${partType}`, file, reason: 'group missing' });
+        return;
+      }
       for (const field of fields) {
         if (out.some((o) => o.field === field)) continue;
         const ds = `PartType${partType}/${DATASET[field]}`;

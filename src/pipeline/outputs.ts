@@ -5,7 +5,7 @@
  * rerun therefore never needs `--force` because of a failed run. Files that existed and were
  * overwritten (only with `--force`) are not restored.
  */
-import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** How deep inside an existing output folder new entries are looked for (outputs live at depth <= 2, e.g. plots/x.png). */
@@ -13,7 +13,7 @@ const MAX_DEPTH = 3;
 
 interface Watched {
   path: string;
-  /** Topmost folder on the way to `path` that did not exist (removed whole on failure). */
+  /** Topmost folder on the way to `path` that did not exist (removed on failure when empty). */
   createdRoot?: string;
   /** Entries under an existing folder before the run. */
   before?: Set<string>;
@@ -64,9 +64,16 @@ export class OutputGuard {
     const removed: string[] = [];
     for (const w of this.watched) {
       if (w.createdRoot !== undefined) {
-        if (existsSync(w.createdRoot)) {
-          rmSync(w.createdRoot, { recursive: true, force: true });
-          removed.push(w.createdRoot);
+        if (existsSync(w.path)) {
+          rmSync(w.path, { recursive: true, force: true });
+          removed.push(w.path);
+        }
+        // Folders made on the way go only when empty: another run may be writing beside this one.
+        for (let d = dirname(w.path); w.path !== w.createdRoot && d.length >= w.createdRoot.length; d = dirname(d)) {
+          if (!existsSync(d) || readdirSync(d).length > 0) break;
+          rmdirSync(d);
+          removed.push(d);
+          if (d === w.createdRoot) break;
         }
         continue;
       }

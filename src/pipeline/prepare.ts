@@ -161,7 +161,7 @@ async function openInputs(o: PrepareOptions): Promise<Inputs> {
     const m = missingDm[0]!;
     throw new LodiIOError(
       m.file,
-      `dataset missing, expected it for the ${nDm} dark-matter particles${m.reason ? ` (${m.reason})` : ''}`,
+      `${m.reason ?? 'dataset missing'}; expected it for the ${nDm} dark-matter particles (NumPart_Total[1] = ${nDm})`,
       m.dataset,
     );
   }

@@ -39,7 +39,7 @@ test('OutputGuard removes only what appeared: new files, new folders, folders ma
     mkdirSync(deep, { recursive: true });
     writeFileSync(join(deep, 'f'), 'x');
     const removed = g.rollback();
-    assert.equal(removed.length, 4); // new.npy, plots/new.png, sub/ (whole), a/ (made on the way to a/b/c)
+    assert.equal(removed.length, 6); // new.npy, plots/new.png, sub/ (whole), a/b/c (whole), then the empty a/b and a/
     assert.deepEqual(readdirSync(existing), ['plots']);
     assert.deepEqual(readdirSync(join(existing, 'plots')), ['old.png']);
     assert.equal(existsSync(join(dir, 'a')), false);
