@@ -136,10 +136,15 @@ async function buildCorpus(dir: string): Promise<Case[]> {
   await writeSnapshot(p('nogroup'), { ...good(), omit: ['PartType1'] });
   prepare('header promises particles the file lacks', p('nogroup'), 'nogroup', { file: 'nogroup.hdf5', field: 'PartType1', expected: /group missing; expected it for the 300 dark-matter particles/ });
 
+  // coordinates in kpc/h in a file whose header says Mpc/h
   const kpc = good();
-  kpc.pieces[0]!.dm.forEach((_, i, a) => (a[i] = a[i]! * 1e6));
-  await writeSnapshot(p('units'), { ...kpc, unitLengthCm: MPC / 1000, box: box * 1000 });
-  prepare('positions outside the box (wrong length unit)', p('units'), 'units', { file: 'units.hdf5', field: 'PartType1/Coordinates', expected: /expected positions inside it/ });
+  kpc.pieces[0]!.dm.forEach((_, i, a) => (a[i] = a[i]! * 1000));
+  await writeSnapshot(p('units'), kpc);
+  prepare('positions outside the box (wrong length unit)', p('units'), 'units', {
+    file: 'units.hdf5',
+    field: 'PartType1/Coordinates',
+    expected: /is outside the box \[0, 20\) Mpc\/h; expected positions inside it \(wrong length unit or box size\?\); check --length-unit/,
+  });
 
   // --- group catalogues -----------------------------------------------------------------------
   await writeSnapshot(p('snap'), good());
