@@ -86,7 +86,7 @@ export interface FofCatalogue {
   subhalos?: FofSubhalos;
 }
 
-function firstAttr(groups: (Group | null)[], names: string[]): number | undefined {
+function firstAttr(groups: (Group | null)[], names: readonly string[]): number | undefined {
   for (const n of names) for (const g of groups) {
     const v = attrNumber(g, n);
     if (v !== undefined) return v;
@@ -206,8 +206,8 @@ export async function readFofCatalogue(path: string, opts: FofOptions = {}): Pro
       redshift: attrNumber(h, 'Redshift') ?? NaN,
       time: attrNumber(h, 'Time') ?? NaN,
       numFiles: attrNumber(h, 'NumFiles') ?? attrNumber(h, 'NumFilesPerSnapshot') ?? 1,
-      ngroupsTotal: firstAttr([h], ['Ngroups_Total']) ?? objectsInFile(f, ref.first, 'groups'),
-      nsubsTotal: firstAttr([h], ['Nsubhalos_Total', 'Nsubgroups_Total']) ?? (opts.subhalos ? objectsInFile(f, ref.first, 'subhalos') : 0),
+      ngroupsTotal: firstAttr([h], COUNTS.groups.total) ?? objectsInFile(f, ref.first, 'groups'),
+      nsubsTotal: firstAttr([h], COUNTS.subhalos.total) ?? (opts.subhalos ? objectsInFile(f, ref.first, 'subhalos') : 0),
       unitLength: firstAttr([h, p], ['UnitLength_in_cm']),
       unitMass: firstAttr([h, p], ['UnitMass_in_g']),
       cosmology,

@@ -41,11 +41,12 @@ export interface GadgetBinaryHeaderRaw {
 }
 
 export interface GadgetBinaryOptions {
-  /** Box size in Mpc/h; required when the header's BoxSize is 0. */
+  /** Box size in Mpc/h; required when the header's BoxSize is 0, and must agree with a non-zero one. */
   boxSize?: number;
   /**
-   * Length unit of the stored positions. Default: from the header BoxSize (> 5000 → kpc/h), or when
-   * BoxSize is 0, from the data: a largest coordinate above 1.5 × the `boxSize` override → kpc/h.
+   * Length unit of the stored positions. Default: guessed, and reported in `lengthUnit`, from the
+   * header BoxSize (> 5000 → kpc/h), or when BoxSize is 0, from the data: a largest coordinate
+   * above 1.5 × the `boxSize` override → kpc/h.
    */
   lengthUnit?: LengthUnit;
   /** Code mass unit in Msun/h (default 1e10). */
