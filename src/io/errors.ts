@@ -1,6 +1,13 @@
 import { basename } from 'node:path';
 
 /**
+ * What the caller can supply to get past an error: the box size in Mpc/h, the length unit of a
+ * file without unit attributes, or the cosmology of a file whose header does not state it. Commands map each to their own flag (e.g. `--box`, `--length-unit`);
+ * the library itself names no option.
+ */
+export type IoRemedy = 'box-size' | 'length-unit' | 'cosmology';
+
+/**
  * The one error type raised by every reader and writer in `src/io`. The message always starts with
  * the file (and dataset/block, when there is one) and says what was expected and what was found.
  */
@@ -9,6 +16,8 @@ export class LodiIOError extends Error {
     public readonly file: string,
     detail: string,
     public readonly dataset?: string,
+    /** What the caller could supply to fix it, when anything (see IoRemedy). */
+    public readonly remedy?: IoRemedy,
   ) {
     super(`${basename(file)}${dataset ? `: ${dataset}` : ''}: ${detail}`);
     this.name = 'LodiIOError';
@@ -34,7 +43,7 @@ export function assertFinite(
     const v = data[i] as number;
     if (!Number.isFinite(v)) {
       const where = width > 1 ? `row ${Math.floor(i / width)}, column ${i % width}` : `index ${i}`;
-      throw new LodiIOError(file, `non-finite value ${v} at ${where} (flat index ${i})`, dataset);
+      throw new LodiIOError(file, `non-finite value ${v} at ${where} (flat index ${i}), expected finite numbers`, dataset);
     }
   }
 }
@@ -51,8 +60,9 @@ export function assertPositionsInBox(pos: ArrayLike<number>, boxSize: number, fi
     if (!(v >= lo && v <= hi)) {
       throw new LodiIOError(
         file,
-        `position ${v} Mpc/h at row ${Math.floor(i / 3)} is outside the box [0, ${boxSize}) Mpc/h (wrong length unit or box size?)`,
+        `position ${v} Mpc/h at row ${Math.floor(i / 3)} is outside the box [0, ${boxSize}) Mpc/h; expected positions inside it (wrong length unit or box size?)`,
         dataset,
+        'length-unit',
       );
     }
   }

@@ -3,12 +3,18 @@
  * single or multi-piece (`fof_subhalo_tab_264.19.hdf5` is piece 19). Positions in Mpc/h, masses in
  * Msun/h. When pieces are missing the result says so (`partial`, `missingPieces`) instead of failing,
  * unless `requireComplete` is set.
+ *
+ * The header's counts decide what a file holds: GADGET-4, AREPO and TNG write `Group/` and
+ * `Subhalo/` only when the file holds objects, so a file with Ngroups_ThisFile = 0 and no `Group/`
+ * is an empty piece (or, with Ngroups_Total = 0, an empty catalogue written before the first halo
+ * formed), not a corrupt one. Only a file whose header promises objects it lacks is an error.
  */
 import type { H5File, Group } from './hdf5.js';
 import { withH5, getGroup, attrNumber, datasetRows, getDataset, readFloat32, readFloat64 } from './hdf5.js';
 import { LodiIOError, assertPositionsInBox } from './errors.js';
-import { locateHdf5, listPieces } from './pieces.js';
-import { lengthToMpcH, massToMsunH, type HeaderCosmology, type LengthUnit } from './units.js';
+import { listPieces, describeMissing } from './pieces.js';
+import { resolveHdf5Input } from './resolve.js';
+import { resolveLengthUnit, massToMsunH, type HeaderCosmology, type LengthConversion, type LengthUnit } from './units.js';
 
 /** Mass definitions and their dataset names. */
 export const MASS_DEFINITIONS = {
@@ -64,7 +70,7 @@ export interface FofCatalogue {
   /** Pieces read (piece numbers). */
   piecesRead: number[];
   missingPieces: number[];
-  /** True when fewer groups were read than Ngroups_Total. */
+  /** True when pieces of the catalogue were not read (missing, or `singlePiece`). */
   partial: boolean;
   /** Mpc/h. */
   boxSize: number;
@@ -73,12 +79,14 @@ export interface FofCatalogue {
   cosmology?: HeaderCosmology;
   ngroupsTotal: number;
   nsubhalosTotal: number;
+  /** How the length unit was decided (file attribute, override, or a guess from the box size). */
+  lengthUnit: LengthConversion;
   massDefinition: MassDefinition;
   groups: FofGroups;
   subhalos?: FofSubhalos;
 }
 
-function firstAttr(groups: (Group | null)[], names: string[]): number | undefined {
+function firstAttr(groups: (Group | null)[], names: readonly string[]): number | undefined {
   for (const n of names) for (const g of groups) {
     const v = attrNumber(g, n);
     if (v !== undefined) return v;
@@ -92,9 +100,35 @@ interface Ctx {
   boxSize: number;
 }
 
-function readGroups(f: H5File, file: string, ctx: Ctx, def: MassDefinition): FofGroups {
+/** Header names of the per-file and total counts of each object kind (GADGET-4 first, then AREPO/TNG/Gadget-3). */
+const COUNTS = {
+  groups: { thisFile: ['Ngroups_ThisFile'], total: ['Ngroups_Total'], group: 'Group', pos: 'Group/GroupPos' },
+  subhalos: { thisFile: ['Nsubhalos_ThisFile', 'Nsubgroups_ThisFile'], total: ['Nsubhalos_Total', 'Nsubgroups_Total'], group: 'Subhalo', pos: 'Subhalo/SubhaloPos' },
+} as const;
+
+/**
+ * Number of objects of one kind in this file, from the header; without the header count, from the
+ * positions dataset. A count > 0 without its group is an error; no count and no group cannot be told.
+ */
+function objectsInFile(f: H5File, file: string, kind: keyof typeof COUNTS): number {
+  const c = COUNTS[kind];
   const h = getGroup(f, 'Header');
-  const n = firstAttr([h], ['Ngroups_ThisFile', 'Ngroups_ThisFile']) ?? datasetRows(f, 'Group/GroupPos') ?? 0;
+  const attr = c.thisFile.find((n) => attrNumber(h, n) !== undefined);
+  const hasGroup = getGroup(f, c.group) !== null;
+  if (attr === undefined) {
+    const rows = datasetRows(f, c.pos);
+    if (rows !== undefined) return rows;
+    if (hasGroup) return 0;
+    throw new LodiIOError(file, `attribute ${c.thisFile.join('/')} missing and no ${c.group}/ group; expected one of them (is this a FoF/Subfind catalogue?)`, 'Header');
+  }
+  const n = attrNumber(h, attr) as number;
+  if (!Number.isInteger(n) || n < 0) throw new LodiIOError(file, `attribute ${attr} is ${n}, expected a count >= 0`, 'Header');
+  if (n > 0 && !hasGroup) throw new LodiIOError(file, `group missing; expected ${n} objects (Header/${attr} = ${n})`, c.group);
+  return n;
+}
+
+function readGroups(f: H5File, file: string, ctx: Ctx, def: MassDefinition): FofGroups {
+  const n = objectsInFile(f, file, 'groups');
   if (n === 0) return { count: 0, positions: new Float32Array(0), masses: new Float64Array(0) };
   const opt = (name: string) => (getDataset(f, `Group/${name}`) ? `Group/${name}` : undefined);
   const positions = readFloat32(f, file, 'Group/GroupPos', { width: 3, rows: n }, ctx.lf);
@@ -113,13 +147,13 @@ function readGroups(f: H5File, file: string, ctx: Ctx, def: MassDefinition): Fof
 }
 
 function readSubhalos(f: H5File, file: string, ctx: Ctx, mostBound: boolean): FofSubhalos {
-  const n = attrNumber(getGroup(f, 'Header'), 'Nsubhalos_ThisFile') ?? attrNumber(getGroup(f, 'Header'), 'Nsubgroups_ThisFile') ?? datasetRows(f, 'Subhalo/SubhaloPos') ?? 0;
+  const n = objectsInFile(f, file, 'subhalos');
   if (n === 0) return { count: 0, positions: new Float32Array(0), masses: new Float64Array(0), groupNr: new Float64Array(0) };
   const positions = readFloat32(f, file, 'Subhalo/SubhaloPos', { width: 3, rows: n }, ctx.lf);
   assertPositionsInBox(positions, ctx.boxSize, file, 'Subhalo/SubhaloPos');
   const masses = readFloat64(f, file, 'Subhalo/SubhaloMass', { rows: n, kind: 'float' }, ctx.mf);
   const grName = getDataset(f, 'Subhalo/SubhaloGroupNr') ? 'Subhalo/SubhaloGroupNr' : 'Subhalo/SubhaloGrNr';
-  if (!getDataset(f, grName)) throw new LodiIOError(file, 'dataset missing (neither SubhaloGroupNr nor SubhaloGrNr)', 'Subhalo/SubhaloGroupNr');
+  if (!getDataset(f, grName)) throw new LodiIOError(file, `dataset missing, expected SubhaloGroupNr or SubhaloGrNr with ${n} rows`, 'Subhalo/SubhaloGroupNr');
   const out: FofSubhalos = { count: n, positions, masses, groupNr: readFloat64(f, file, grName, { rows: n, kind: 'int' }) };
   if (getDataset(f, 'Subhalo/SubhaloLen')) out.len = readFloat64(f, file, 'Subhalo/SubhaloLen', { rows: n, kind: 'int' });
   if (mostBound) out.mostBoundIds = readFloat64(f, file, 'Subhalo/SubhaloIDMostbound', { rows: n, kind: 'int' });
@@ -145,18 +179,22 @@ function catF64(a: Float64Array[]): Float64Array {
   return out;
 }
 
-/** Reads a group catalogue (all available pieces by default). */
+/**
+ * Reads a group catalogue (all available pieces by default; a file, a piece or a base name, see
+ * resolve.ts). Empty pieces are skipped; a catalogue with Ngroups_Total = 0 gives zero groups.
+ * Throws LodiIOError when a file's header promises objects it lacks, when counts disagree with
+ * Ngroups_Total, or (with `requireComplete`) when pieces are missing.
+ */
 export async function readFofCatalogue(path: string, opts: FofOptions = {}): Promise<FofCatalogue> {
-  const ref = locateHdf5(path);
+  const ref = resolveHdf5Input(path, 'group catalogue');
   const def = opts.massDefinition ?? 'fof';
-  if (!(def in MASS_DEFINITIONS)) throw new LodiIOError(path, `unknown mass definition '${def}' (use ${Object.keys(MASS_DEFINITIONS).join(', ')})`);
+  if (!(def in MASS_DEFINITIONS)) throw new LodiIOError(path, `unknown mass definition '${def}', expected one of ${Object.keys(MASS_DEFINITIONS).join(', ')}`);
   const head = await withH5(ref.first, (f) => {
     const h = getGroup(f, 'Header');
-    if (!h) throw new LodiIOError(ref.first, 'group missing (not a group catalogue?)', 'Header');
-    if (!getGroup(f, 'Group')) throw new LodiIOError(ref.first, 'group missing (not a FoF catalogue?)', 'Group');
+    if (!h) throw new LodiIOError(ref.first, 'group missing, expected a FoF/Subfind catalogue Header (is this a group catalogue?)', 'Header');
     const p = getGroup(f, 'Parameters');
     const box = attrNumber(h, 'BoxSize') ?? attrNumber(p, 'BoxSize');
-    if (box === undefined || !(box > 0)) throw new LodiIOError(ref.first, 'missing or non-positive attribute BoxSize', 'Header');
+    if (box === undefined || !(box > 0)) throw new LodiIOError(ref.first, `attribute BoxSize is ${box ?? 'missing'}, expected a positive box size`, 'Header');
     const om = firstAttr([h, p], ['Omega0']);
     const ol = firstAttr([h, p], ['OmegaLambda']);
     const hh = firstAttr([h, p], ['HubbleParam']);
@@ -168,15 +206,16 @@ export async function readFofCatalogue(path: string, opts: FofOptions = {}): Pro
       redshift: attrNumber(h, 'Redshift') ?? NaN,
       time: attrNumber(h, 'Time') ?? NaN,
       numFiles: attrNumber(h, 'NumFiles') ?? attrNumber(h, 'NumFilesPerSnapshot') ?? 1,
-      ngroupsTotal: firstAttr([h], ['Ngroups_Total', 'Ngroups_ThisFile']) ?? 0,
-      nsubsTotal: firstAttr([h], ['Nsubhalos_Total', 'Nsubgroups_Total']) ?? 0,
+      ngroupsTotal: firstAttr([h], COUNTS.groups.total) ?? objectsInFile(f, ref.first, 'groups'),
+      nsubsTotal: firstAttr([h], COUNTS.subhalos.total) ?? (opts.subhalos ? objectsInFile(f, ref.first, 'subhalos') : 0),
       unitLength: firstAttr([h, p], ['UnitLength_in_cm']),
       unitMass: firstAttr([h, p], ['UnitMass_in_g']),
       cosmology,
     };
   });
-  if (!Number.isFinite(head.redshift)) throw new LodiIOError(ref.first, 'missing attribute Redshift', 'Header');
-  const lf = lengthToMpcH(head.unitLength, head.box, opts.lengthUnit);
+  if (!Number.isFinite(head.redshift)) throw new LodiIOError(ref.first, 'attribute Redshift missing, expected the catalogue redshift', 'Header');
+  const lu = resolveLengthUnit(head.unitLength, head.box, opts.lengthUnit);
+  const lf = lu.factor;
   const ctx: Ctx = { lf, mf: massToMsunH(head.unitMass), boxSize: head.box * lf };
   let files: string[];
   let piecesRead: number[];
@@ -192,7 +231,7 @@ export async function readFofCatalogue(path: string, opts: FofOptions = {}): Pro
     piecesRead = Array.from({ length: set.numFiles }, (_, i) => i).filter((i) => !missing.includes(i));
   }
   if (opts.requireComplete && missing.length > 0) {
-    throw new LodiIOError(ref.first, `catalogue has NumFiles=${head.numFiles} but ${missing.length} piece(s) are missing or not read (pieces ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''})`);
+    throw new LodiIOError(ref.first, `${describeMissing(ref, missing)} missing: expected all ${head.numFiles} pieces (Header/NumFiles = ${head.numFiles})`, 'Header/NumFiles');
   }
   const gparts: FofGroups[] = [];
   const sparts: FofSubhalos[] = [];
@@ -217,18 +256,19 @@ export async function readFofCatalogue(path: string, opts: FofOptions = {}): Pro
     numFiles: head.numFiles,
     piecesRead,
     missingPieces: missing,
-    partial: groups.count < head.ngroupsTotal || missing.length > 0,
+    partial: missing.length > 0,
     boxSize: ctx.boxSize,
     redshift: head.redshift,
     time: head.time,
     ...(head.cosmology ? { cosmology: head.cosmology } : {}),
     ngroupsTotal: head.ngroupsTotal,
     nsubhalosTotal: head.nsubsTotal,
+    lengthUnit: lu,
     massDefinition: def,
     groups,
   };
   if (!result.partial && groups.count !== head.ngroupsTotal) {
-    throw new LodiIOError(ref.first, `Ngroups_Total=${head.ngroupsTotal} but the pieces hold ${groups.count} groups`, 'Header');
+    throw new LodiIOError(ref.first, `Ngroups_Total = ${head.ngroupsTotal}, but the pieces hold ${groups.count} groups; expected equal counts`, 'Header');
   }
   if (opts.subhalos) {
     result.subhalos = {
@@ -239,6 +279,9 @@ export async function readFofCatalogue(path: string, opts: FofOptions = {}): Pro
       ...(sparts.every((s) => s.count === 0 || s.len) ? { len: catF64(sparts.map((s) => s.len ?? new Float64Array(0))) } : {}),
       ...(opts.mostBoundIds ? { mostBoundIds: catF64(sparts.map((s) => s.mostBoundIds ?? new Float64Array(0))) } : {}),
     };
+    if (!result.partial && result.subhalos.count !== head.nsubsTotal) {
+      throw new LodiIOError(ref.first, `Nsubhalos_Total = ${head.nsubsTotal}, but the pieces hold ${result.subhalos.count} subhalos; expected equal counts`, 'Header');
+    }
   }
   return result;
 }

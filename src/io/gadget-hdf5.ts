@@ -4,10 +4,11 @@
  * (the code's velocity variable in km/s: peculiar velocity = v * sqrt(a) for Gadget conventions).
  */
 import type { H5File, Group } from './hdf5.js';
-import { withH5, getGroup, attrNumber, attrNumbers, datasetRows, getDataset, readFloat32, readFloat64 } from './hdf5.js';
+import { withH5, getGroup, attrNumber, attrNumbers, getDataset, readFloat32, readFloat64 } from './hdf5.js';
 import { LodiIOError, assertPositionsInBox } from './errors.js';
-import { locateHdf5, listPieces } from './pieces.js';
-import { lengthToMpcH, massToMsunH, type HeaderCosmology, type LengthUnit } from './units.js';
+import { listPieces, describeMissing } from './pieces.js';
+import { resolveHdf5Input } from './resolve.js';
+import { resolveLengthUnit, massToMsunH, type HeaderCosmology, type LengthConversion, type LengthUnit } from './units.js';
 
 export interface GadgetHdf5Header {
   /** All pieces that were found (in piece order). */
@@ -31,6 +32,8 @@ export interface GadgetHdf5Header {
   /** Factors applied: code length → Mpc/h, code mass → Msun/h. */
   lengthToMpcH: number;
   massToMsunH: number;
+  /** How the length unit was decided (file attribute, override, or a guess from the box size). */
+  lengthUnit: LengthConversion;
   /** Where the cosmology was found: `Header` (Gadget-2/3, AREPO) or `Parameters` (GADGET-4). */
   cosmologySource: 'Header' | 'Parameters';
 }
@@ -86,7 +89,7 @@ const DEFAULT_FIELDS: GadgetField[] = ['positions', 'masses'];
 function requireNumber(g: Group | null, gname: string, name: string, file: string, fallback?: Group | null): number {
   const v = attrNumber(g, name) ?? attrNumber(fallback ?? null, name);
   if (v === undefined || !Number.isFinite(v)) {
-    throw new LodiIOError(file, `missing or non-finite attribute ${name}`, gname);
+    throw new LodiIOError(file, `attribute ${name} is ${v === undefined ? 'missing' : v}, expected a finite number`, gname);
   }
   return v;
 }
@@ -119,7 +122,7 @@ interface PieceHeader {
 
 function readPieceHeader(f: H5File, file: string): PieceHeader {
   const h = getGroup(f, 'Header');
-  if (!h) throw new LodiIOError(file, 'group missing (not a Gadget HDF5 snapshot?)', 'Header');
+  if (!h) throw new LodiIOError(file, 'group missing, expected a Gadget/AREPO snapshot Header (is this a snapshot?)', 'Header');
   const p = getGroup(f, 'Parameters');
   const inHeader = attrNumber(h, 'Omega0') !== undefined;
   const cosmoGroup = inHeader ? h : p;
@@ -134,7 +137,7 @@ function readPieceHeader(f: H5File, file: string): PieceHeader {
   const low = sixInts(h, 'NumPart_Total', file, true);
   const high = sixInts(h, 'NumPart_Total_HighWord', file, false);
   const massTable = attrNumbers(h, 'MassTable');
-  if (!massTable) throw new LodiIOError(file, 'missing attribute MassTable', 'Header');
+  if (!massTable) throw new LodiIOError(file, 'attribute MassTable missing, expected 6 particle masses', 'Header');
   const unitLength = attrNumber(h, 'UnitLength_in_cm') ?? attrNumber(p, 'UnitLength_in_cm');
   const unitMass = attrNumber(h, 'UnitMass_in_g') ?? attrNumber(p, 'UnitMass_in_g');
   return {
@@ -152,16 +155,20 @@ function readPieceHeader(f: H5File, file: string): PieceHeader {
   };
 }
 
-/** Reads the header of a snapshot and finds all its pieces (given any piece or the base name). */
+/**
+ * Reads the header of a snapshot and finds all its pieces (given any piece, a file or the base
+ * name; see resolve.ts). Throws LodiIOError when pieces are missing (unless `allowPartial`), when
+ * the pieces' NumPart_ThisFile do not add up to NumPart_Total, or when BoxSize is not positive.
+ */
 export async function readGadgetHdf5Header(path: string, opts: GadgetHdf5Options = {}): Promise<GadgetHdf5Header> {
-  const ref = locateHdf5(path);
+  const ref = resolveHdf5Input(path, 'snapshot');
   const first = await withH5(ref.first, (f) => readPieceHeader(f, ref.first));
   const set = listPieces(ref, first.numFiles);
   if (set.missing.length > 0 && !opts.allowPartial) {
-    const name = ref.pieceName ? ref.pieceName(set.missing[0] as number) : `piece ${set.missing[0]}`;
     throw new LodiIOError(
       ref.first,
-      `snapshot has NumFilesPerSnapshot=${set.numFiles} but ${set.missing.length} piece(s) are missing, e.g. ${name} (pass allowPartial to read the rest)`,
+      `${describeMissing(ref, set.missing)} missing: expected all ${set.numFiles} pieces (Header/NumFilesPerSnapshot = ${set.numFiles})`,
+      'Header/NumFilesPerSnapshot',
     );
   }
   const numPartThisFile: number[][] = [];
@@ -172,15 +179,16 @@ export async function readGadgetHdf5Header(path: string, opts: GadgetHdf5Options
     for (let t = 0; t < 6; t++) {
       const sum = numPartThisFile.reduce((a, n) => a + (n[t] ?? 0), 0);
       if (sum !== first.numTotal[t]) {
-        throw new LodiIOError(ref.first, `NumPart_Total[${t}]=${first.numTotal[t]} but the pieces hold ${sum} particles of type ${t}`, 'Header');
+        throw new LodiIOError(ref.first, `NumPart_Total[${t}] = ${first.numTotal[t]}, but the pieces' NumPart_ThisFile[${t}] add up to ${sum}; expected equal counts`, 'Header');
       }
     }
   }
-  const lf = lengthToMpcH(first.unitLength, first.boxCode, opts.lengthUnit);
+  const lu = resolveLengthUnit(first.unitLength, first.boxCode, opts.lengthUnit);
+  const lf = lu.factor;
   const mf = massToMsunH(first.unitMass);
   const boxSize = first.boxCode * lf;
   if (!(boxSize > 0)) {
-    throw new LodiIOError(ref.first, `BoxSize is ${first.boxCode}; a positive box size is required`, 'Header');
+    throw new LodiIOError(ref.first, `BoxSize is ${first.boxCode}, expected a positive box size`, 'Header');
   }
   return {
     files: set.files,
@@ -195,8 +203,40 @@ export async function readGadgetHdf5Header(path: string, opts: GadgetHdf5Options
     numPartThisFile,
     lengthToMpcH: lf,
     massToMsunH: mf,
+    lengthUnit: lu,
     cosmologySource: first.cosmologySource,
   };
+}
+
+/**
+ * Fields of particle type `partType` that some piece holding particles of that type lacks, with
+ * the first such piece; empty when every piece has them all (types with no particles lack nothing).
+ */
+export async function missingGadgetHdf5Fields(
+  header: GadgetHdf5Header,
+  partType: number,
+  fields: readonly GadgetField[],
+): Promise<{ field: GadgetField; dataset: string; file: string; reason?: string }[]> {
+  const out: { field: GadgetField; dataset: string; file: string; reason?: string }[] = [];
+  for (let p = 0; p < header.files.length; p++) {
+    if ((header.numPartThisFile[p]?.[partType] ?? 0) === 0) continue;
+    const file = header.files[p] as string;
+    await withH5(file, (f) => {
+      if (!getGroup(f, `PartType${partType}`)) {
+        // the header promises particles of this type: their whole group is missing
+        if (fields.length > 0 && out.length === 0) out.push({ field: fields[0]!, dataset: `PartType${partType}`, file, reason: 'group missing' });
+        return;
+      }
+      for (const field of fields) {
+        if (out.some((o) => o.field === field)) continue;
+        const ds = `PartType${partType}/${DATASET[field]}`;
+        if (getDataset(f, ds)) continue;
+        if (field === 'masses' && (header.massTable[partType] ?? 0) > 0) continue;
+        out.push({ field, dataset: ds, file });
+      }
+    });
+  }
+  return out;
 }
 
 function readChunkFields(
@@ -216,6 +256,9 @@ function readChunkFields(
   for (const field of fields) {
     const ds = `${g}/${DATASET[field]}`;
     const base = { rows, range, kind: 'number' as const };
+    if (field !== 'masses' && !getDataset(f, ds)) {
+      throw new LodiIOError(file, `dataset missing; expected ${rows} rows (Header/NumPart_ThisFile[${partType}] = ${rows})`, ds);
+    }
     switch (field) {
       case 'positions':
         out.positions = readFloat32(f, file, ds, { ...base, width: 3 }, lf);
@@ -230,7 +273,7 @@ function readChunkFields(
         } else {
           const m = header.massTable[partType] ?? 0;
           if (!(m > 0) && count > 0) {
-            throw new LodiIOError(file, `dataset missing and Header/MassTable[${partType}] is 0, so PartType${partType} has no mass`, ds);
+            throw new LodiIOError(file, `dataset missing and Header/MassTable[${partType}] is 0; expected one of them to give the mass of the ${count} particles`, ds);
           }
           out.masses = new Float32Array(count).fill(m);
         }
@@ -274,9 +317,9 @@ export async function* iterateGadgetHdf5(path: string, opts: IterateOptions): As
     if (n === 0) continue;
     const chunk = Math.max(1, Math.floor(opts.chunkSize ?? n));
     const chunks: ParticleChunk[] = await withH5(file, (f) => {
-      const rows = datasetRows(f, `PartType${t}/Coordinates`);
-      if (rows === undefined && fields.includes('positions')) {
-        throw new LodiIOError(file, `dataset missing (Header says ${n} particles of type ${t})`, `PartType${t}/Coordinates`);
+      // A type with NumPart_ThisFile = 0 has no group (skipped above); one with particles must have it.
+      if (!getGroup(f, `PartType${t}`)) {
+        throw new LodiIOError(file, `group missing; expected ${n} particles (Header/NumPart_ThisFile[${t}] = ${n})`, `PartType${t}`);
       }
       const res: ParticleChunk[] = [];
       for (let a = 0; a < n; a += chunk) {

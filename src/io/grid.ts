@@ -4,6 +4,7 @@
  * and provenance.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 import { LodiIOError, fmtShape } from './errors.js';
 import { readNpy, writeNpy } from './npy.js';
@@ -62,12 +63,13 @@ export function gridN(shape: readonly number[]): number {
 export function validateGrid(grid: Grid, file: string, opts: { allowNonFinite?: boolean } = {}): void {
   const s = grid.shape;
   const cubic = (s.length === 3 || s.length === 4) && s[s.length - 1] === s[s.length - 2] && s[s.length - 2] === s[s.length - 3];
-  if (!cubic) throw new LodiIOError(file, `expected a cubic grid of shape [N,N,N] or [C,N,N,N], got ${fmtShape(s)}`);
+  if (!cubic) throw new LodiIOError(file, `expected a cubic grid of shape [N,N,N] or [C,N,N,N], got ${fmtShape(s)}`, 'shape');
+  if (s.some((d) => d === 0)) throw new LodiIOError(file, `empty grid of shape ${fmtShape(s)}, expected N >= 1 cells per side${s.length === 4 ? ' and C >= 1 channels' : ''}`, 'shape');
   const count = s.reduce((a, b) => a * b, 1);
-  if (grid.data.length !== count) throw new LodiIOError(file, `grid data has ${grid.data.length} values, shape ${fmtShape(s)} needs ${count}`);
-  if (!(grid.meta.boxSize > 0) || !Number.isFinite(grid.meta.boxSize)) throw new LodiIOError(file, `box size must be a positive number of Mpc/h, got ${grid.meta.boxSize}`);
+  if (grid.data.length !== count) throw new LodiIOError(file, `grid data has ${grid.data.length} values, expected ${count} for shape ${fmtShape(s)}`, 'shape');
+  if (!(grid.meta.boxSize > 0) || !Number.isFinite(grid.meta.boxSize)) throw new LodiIOError(file, `box size is ${grid.meta.boxSize}, expected a positive number of Mpc/h`, 'boxSize');
   if (grid.meta.channels && s.length === 4 && grid.meta.channels.length !== s[0]) {
-    throw new LodiIOError(file, `metadata lists ${grid.meta.channels.length} channels but the grid has ${s[0]}`);
+    throw new LodiIOError(file, `metadata lists ${grid.meta.channels.length} channels, expected ${s[0]} as the grid has`, 'channels');
   }
   if (!opts.allowNonFinite) {
     const d = grid.data;
@@ -79,7 +81,7 @@ export function validateGrid(grid: Grid, file: string, opts: { allowNonFinite?: 
           idx.unshift(r % (s[k] as number));
           r = Math.floor(r / (s[k] as number));
         }
-        throw new LodiIOError(file, `non-finite value ${d[i]} at index ${fmtShape(idx)} (flat ${i})`);
+        throw new LodiIOError(file, `non-finite value ${d[i]} at index ${fmtShape(idx)} (flat ${i}), expected finite values`, 'data');
       }
     }
   }
@@ -105,11 +107,11 @@ function readSidecar(path: string): (GridMeta & { shape?: number[] }) | undefine
   try {
     j = JSON.parse(readFileSync(side, 'utf8'));
   } catch (err) {
-    throw new LodiIOError(side, `invalid JSON: ${(err as Error).message}`);
+    throw new LodiIOError(side, `invalid JSON (${(err as Error).message}), expected a JSON object with boxSize`, 'sidecar');
   }
   const o = j as Record<string, unknown>;
   if (typeof o !== 'object' || o === null || typeof o.boxSize !== 'number') {
-    throw new LodiIOError(side, 'sidecar must be a JSON object with a numeric boxSize (Mpc/h)');
+    throw new LodiIOError(side, `expected a JSON object with a numeric boxSize (Mpc/h), got ${JSON.stringify(o)?.slice(0, 60)}`, 'boxSize');
   }
   return o as unknown as GridMeta & { shape?: number[] };
 }
@@ -119,13 +121,13 @@ export function loadGrid(path: string, opts: LoadGridOptions = {}): Grid {
   const arr = readNpy(path, { expectDtypes: ['float32', 'float64'] });
   const side = readSidecar(path);
   if (!side && opts.boxSize === undefined) {
-    throw new LodiIOError(path, `no sidecar ${sidecarPath(path)}; pass the box size (Mpc/h) explicitly`);
+    throw new LodiIOError(path, `no sidecar ${basename(sidecarPath(path))}, expected one giving the box size (Mpc/h) or the box size from the caller`, 'boxSize', 'box-size');
   }
   if (side && opts.boxSize !== undefined && Math.abs(side.boxSize - opts.boxSize) > 1e-6 * Math.max(side.boxSize, opts.boxSize)) {
-    throw new LodiIOError(path, `box size mismatch: sidecar says ${side.boxSize} Mpc/h, expected ${opts.boxSize} Mpc/h`);
+    throw new LodiIOError(path, `box size mismatch: sidecar ${basename(sidecarPath(path))} says ${side.boxSize} Mpc/h, expected ${opts.boxSize} Mpc/h as given`, 'boxSize');
   }
   if (side?.shape && fmtShape(side.shape) !== fmtShape(arr.shape)) {
-    throw new LodiIOError(path, `shape mismatch: sidecar says ${fmtShape(side.shape)}, the .npy holds ${fmtShape(arr.shape)}`);
+    throw new LodiIOError(path, `shape mismatch: sidecar ${basename(sidecarPath(path))} says ${fmtShape(side.shape)}, expected the .npy's ${fmtShape(arr.shape)}`, 'shape');
   }
   const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array);
   const { shape: _s, ...rest } = side ?? ({} as Partial<GridMeta> & { shape?: number[] });
@@ -140,11 +142,11 @@ export function loadGrid(path: string, opts: LoadGridOptions = {}): Grid {
   validateGrid(grid, path, opts);
   const n = gridN(arr.shape);
   if (opts.expectN !== undefined && n !== opts.expectN) {
-    throw new LodiIOError(path, `box/grid mismatch: expected N=${opts.expectN}, got ${fmtShape(arr.shape)}`);
+    throw new LodiIOError(path, `box/grid mismatch: expected N=${opts.expectN}, got ${fmtShape(arr.shape)}`, 'shape');
   }
   const channels = arr.shape.length === 4 ? (arr.shape[0] as number) : 0;
   if (opts.expectChannels !== undefined && channels !== opts.expectChannels) {
-    throw new LodiIOError(path, `expected ${opts.expectChannels} channels, got shape ${fmtShape(arr.shape)}`);
+    throw new LodiIOError(path, `expected ${opts.expectChannels} channels, got shape ${fmtShape(arr.shape)}`, 'shape');
   }
   return grid;
 }

@@ -3,7 +3,7 @@
  * clear error for missing/non-HDF5/corrupt files, typed dataset and attribute reads with shape and
  * dtype checks, and 48-bit integers decoded by hand.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import { LodiIOError, assertFinite, fmtShape } from './errors.js';
@@ -22,59 +22,19 @@ export async function h5ready(): Promise<typeof h5wasm> {
   return h5wasm;
 }
 
-const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/**
- * Finds the HDF5 superblock (offset 0, 512, 1024, ... after a user block) and returns its offset and
- * the end-of-file address it records (relative to the superblock base), or null without a signature.
- */
-export function hdf5Superblock(path: string): { offset: number; eofAddress?: number } | null {
-  const size = statSync(path).size;
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(64);
-    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
-      buf.fill(0);
-      readSync(fd, buf, 0, 64, off);
-      if (SIGNATURE.every((b, i) => buf[i] === b)) {
-        const version = buf[8] as number;
-        let eofAt: number | undefined;
-        let offsetSize: number | undefined;
-        if (version === 0 || version === 1) {
-          offsetSize = buf[13];
-          eofAt = 24 + (version === 1 ? 4 : 0) + 2 * (offsetSize ?? 8);
-        } else if (version === 2 || version === 3) {
-          offsetSize = buf[9];
-          eofAt = 12 + 2 * (offsetSize ?? 8);
-        }
-        if (eofAt !== undefined && offsetSize === 8 && eofAt + 8 <= 64) {
-          const eof = Number(buf.readBigUInt64LE(eofAt));
-          return { offset: off, eofAddress: eof };
-        }
-        return { offset: off };
-      }
-      if (off > 1 << 20) break;
-    }
-    return null;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** True when the file carries the HDF5 signature. */
-export function hasHdf5Signature(path: string): boolean {
-  return hdf5Superblock(path) !== null;
-}
+import { hdf5Superblock } from './sniff.js';
+export { hdf5Superblock, hasHdf5Signature } from './sniff.js';
 
 /** Opens an HDF5 file for reading, or throws a LodiIOError naming the file and the reason. */
 export async function openH5(path: string): Promise<H5File> {
   const h5 = await h5ready();
-  if (!existsSync(path)) throw new LodiIOError(path, 'file not found');
+  if (!existsSync(path)) throw new LodiIOError(path, 'file not found, expected an HDF5 file');
+  if (statSync(path).isDirectory()) throw new LodiIOError(path, 'is a folder, expected an HDF5 file');
   const sb = hdf5Superblock(path);
-  if (!sb) throw new LodiIOError(path, 'not an HDF5 file (no HDF5 signature)');
+  if (!sb) throw new LodiIOError(path, `not an HDF5 file${statSync(path).size === 0 ? ' (0 bytes)' : ''}: expected the HDF5 signature at the start of the file (or after a user block)`, 'signature');
   const size = statSync(path).size;
   if (sb.eofAddress !== undefined && sb.offset + sb.eofAddress > size) {
-    throw new LodiIOError(path, `truncated HDF5 file: the superblock records ${sb.offset + sb.eofAddress} bytes, the file has ${size}`);
+    throw new LodiIOError(path, `truncated HDF5 file: the superblock records ${sb.offset + sb.eofAddress} bytes, the file has ${size}; expected the whole file`, 'size');
   }
   let f: H5File;
   try {
@@ -227,16 +187,16 @@ export function readNumeric(
   expect: DatasetExpect = {},
 ): Float32Array | Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array {
   const d = getDataset(f, name);
-  if (!d) throw new LodiIOError(file, 'dataset missing', name);
-  const info = datasetInfo(d);
   const width = expect.width ?? 1;
+  const wantKind = expect.kind ?? 'number';
+  const want = `${wantKind === 'number' ? 'numeric' : wantKind} ${width === 1 ? '[n]' : `[n,${width}]`}`;
+  if (!d) throw new LodiIOError(file, `dataset missing, expected ${want}${expect.rows !== undefined ? ` with ${expect.rows} rows` : ''}`, name);
+  const info = datasetInfo(d);
   const shapeOk =
     (width === 1 && (info.shape.length === 1 || (info.shape.length === 2 && info.shape[1] === 1))) ||
     (width > 1 && info.shape.length === 2 && info.shape[1] === width);
-  const wantKind = expect.kind ?? 'number';
   const kindOk = info.kind !== 'other' && (wantKind === 'number' || wantKind === info.kind);
   if (!shapeOk || !kindOk) {
-    const want = `${wantKind === 'number' ? 'numeric' : wantKind} ${width === 1 ? '[n]' : `[n,${width}]`}`;
     throw new LodiIOError(file, `expected ${want}, got ${describe(info)}`, name);
   }
   const rows = info.shape[0] ?? 0;
@@ -259,7 +219,7 @@ export function readNumeric(
   let out: Float32Array | Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
   if (raw === null || raw === undefined) {
     out = info.kind === 'float' && info.size === 4 ? new Float32Array(0) : new Float64Array(0);
-    if (count !== 0) throw new LodiIOError(file, 'dataset returned no data', name);
+    if (count !== 0) throw new LodiIOError(file, `dataset returned no data, expected ${count} values (truncated or corrupt file?)`, name);
     return out;
   }
   if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) {

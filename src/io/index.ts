@@ -11,3 +11,6 @@ export * from './gadget-binary.js';
 export * from './fof.js';
 export * from './fof-writer.js';
 export * from './world.js';
+export * from './sniff.js';
+export * from './resolve.js';
+export * from './snapshot.js';

@@ -93,7 +93,7 @@ function parseHeader(file: string, text: string): { descr: string; fortranOrder:
   const fo = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fo === undefined || shapeText === undefined) {
-    throw new LodiIOError(file, `corrupt .npy header (expected descr, fortran_order and shape): ${JSON.stringify(text.trim())}`);
+    throw new LodiIOError(file, `corrupt .npy header (expected descr, fortran_order and shape): ${JSON.stringify(text.trim())}`, 'header');
   }
   const shape = shapeText
     .split(',')
@@ -101,7 +101,7 @@ function parseHeader(file: string, text: string): { descr: string; fortranOrder:
     .filter((s) => s.length > 0)
     .map((s) => {
       const n = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(n) || n < 0) throw new LodiIOError(file, `corrupt .npy header: bad shape entry '${s}'`);
+      if (!Number.isInteger(n) || n < 0) throw new LodiIOError(file, `corrupt .npy header: bad shape entry '${s}', expected integers >= 0`, 'shape');
       return n;
     });
   return { descr, fortranOrder: fo === 'True', shape };
@@ -151,7 +151,7 @@ export function fortranToC<T extends NpyData>(src: T, shape: readonly number[]):
 /** Decodes .npy bytes; `file` is only used in error messages. */
 export function decodeNpy(bytes: Uint8Array, file: string, opts: ReadNpyOptions = {}): NpyArray {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) {
-    throw new LodiIOError(file, 'not a NumPy .npy file (missing \\x93NUMPY magic)');
+    throw new LodiIOError(file, 'not a NumPy .npy file: expected the \\x93NUMPY magic at the start', 'header');
   }
   const major = bytes[6] as number;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -161,42 +161,42 @@ export function decodeNpy(bytes: Uint8Array, file: string, opts: ReadNpyOptions 
     headerLen = view.getUint16(8, true);
     headerStart = 10;
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new LodiIOError(file, 'truncated .npy header');
+    if (bytes.length < 12) throw new LodiIOError(file, `truncated .npy header: ${bytes.length} bytes, expected at least 12`, 'header');
     headerLen = view.getUint32(8, true);
     headerStart = 12;
   } else {
-    throw new LodiIOError(file, `unsupported .npy format version ${major}.${bytes[7]} (expected 1.0, 2.0 or 3.0)`);
+    throw new LodiIOError(file, `unsupported .npy format version ${major}.${bytes[7]}, expected 1.0, 2.0 or 3.0`, 'header');
   }
   const dataStart = headerStart + headerLen;
   if (dataStart > bytes.length) {
-    throw new LodiIOError(file, `truncated .npy file: header declares ${headerLen} bytes but the file has ${bytes.length} bytes`);
+    throw new LodiIOError(file, `truncated .npy file: header declares ${headerLen} bytes but the file has ${bytes.length} bytes; expected the whole header`, 'header');
   }
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
   const { descr, fortranOrder, shape } = parseHeader(file, text);
   const m = /^([<>|=])([a-z])(\d+)$/.exec(descr);
   const info = m ? KINDS[`${m[2]}${m[3]}`] : undefined;
   if (!m || !info) {
-    throw new LodiIOError(file, `unsupported .npy dtype '${descr}' (supported: f4, f8, i1..i8, u1..u8, with < > | byte order)`);
+    throw new LodiIOError(file, `unsupported .npy dtype '${descr}', expected f4, f8, i1..i8 or u1..u8 with < > | byte order`, 'dtype');
   }
   if (opts.expectDtypes && !opts.expectDtypes.includes(info.dtype)) {
     const what = opts.expectShape ? ` of shape ${fmtPattern(opts.expectShape)}` : '';
-    throw new LodiIOError(file, `expected a ${opts.expectDtypes.join('/')} array${what}, got ${info.dtype} ${fmtShape(shape)}`);
+    throw new LodiIOError(file, `expected a ${opts.expectDtypes.join('/')} array${what}, got ${info.dtype} ${fmtShape(shape)}`, 'dtype');
   }
   if (opts.expectShape) {
     const why = shapeMismatch(shape, opts.expectShape);
     if (why) {
       const dt = opts.expectDtypes ? `${opts.expectDtypes.join('/')} ` : '';
-      throw new LodiIOError(file, `expected a ${dt}array of shape ${fmtPattern(opts.expectShape)}, got ${info.dtype} ${fmtShape(shape)} (${why})`);
+      throw new LodiIOError(file, `expected ${dt ? `a ${dt}` : 'an '}array of shape ${fmtPattern(opts.expectShape)}, got ${info.dtype} ${fmtShape(shape)} (${why})`, 'shape');
     }
   }
   const count = shape.reduce((a, b) => a * b, 1);
   const nbytes = count * info.size;
   const have = bytes.length - dataStart;
   if (have < nbytes) {
-    throw new LodiIOError(file, `truncated .npy file: shape ${fmtShape(shape)} ${info.dtype} needs ${nbytes} data bytes, found ${have}`);
+    throw new LodiIOError(file, `truncated .npy file: shape ${fmtShape(shape)} ${info.dtype} needs ${nbytes} data bytes, found ${have}; expected the whole array`, 'data');
   }
   if (have > nbytes) {
-    throw new LodiIOError(file, `corrupt .npy file: ${have - nbytes} unexpected bytes after the data of shape ${fmtShape(shape)} ${info.dtype}`);
+    throw new LodiIOError(file, `corrupt .npy file: ${have - nbytes} unexpected bytes after the data of shape ${fmtShape(shape)} ${info.dtype}; expected ${nbytes} data bytes`, 'data');
   }
   const raw = new Uint8Array(bytes.subarray(dataStart, dataStart + nbytes)); // copy: aligned, owned (Buffer.slice would share)
   const bigEndian = m[1] === '>';

@@ -1,10 +1,9 @@
 /**
  * Multi-file ("piece") naming shared by Gadget snapshots and group catalogues:
  * `snap_033.hdf5` (one file) or `snap_033.0.hdf5`, `snap_033.1.hdf5`, ... (HDF5), and
- * `snap_033` or `snap_033.0`, `snap_033.1`, ... (format-1 binary).
+ * `snap_033` or `snap_033.0`, `snap_033.1`, ... (binary).
  */
-import { existsSync } from 'node:fs';
-import { LodiIOError } from './errors.js';
+import { existsSync, statSync } from 'node:fs';
 
 export interface PieceRef {
   /** The file to open first (the one given, or piece 0 when a base name was given). */
@@ -15,34 +14,45 @@ export interface PieceRef {
   pieceName?: (i: number) => string;
 }
 
-/** Finds the first file to open for an HDF5 snapshot/catalogue given a piece, a file or a base name. */
-export function locateHdf5(path: string): PieceRef {
-  const m = /^(.*)\.(\d+)\.hdf5$/.exec(path);
-  if (m && existsSync(path)) {
-    const base = m[1] as string;
-    return { first: path, index: Number(m[2]), pieceName: (i) => `${base}.${i}.hdf5` };
+/** True when `path` names an existing regular file (not a folder). */
+export function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
-  if (path.endsWith('.hdf5') && existsSync(path)) {
-    const base = path.slice(0, -'.hdf5'.length);
-    return { first: path, pieceName: (i) => `${base}.${i}.hdf5` };
-  }
-  const base = path.endsWith('.hdf5') ? path.slice(0, -'.hdf5'.length) : path;
-  for (const c of [`${base}.hdf5`, `${base}.0.hdf5`]) {
-    if (existsSync(c)) return locateHdf5(c);
-  }
-  throw new LodiIOError(path, `file not found (also tried ${base}.hdf5 and ${base}.0.hdf5)`);
 }
 
-/** Finds the first file of a format-1 binary snapshot given a piece, a file or a base name. */
-export function locateBinary(path: string): PieceRef {
-  const m = /^(.*)\.(\d+)$/.exec(path);
-  if (m && existsSync(path)) {
-    const base = m[1] as string;
-    return { first: path, index: Number(m[2]), pieceName: (i) => `${base}.${i}` };
+/**
+ * The piece naming of an existing file: `x.N.hdf5` (or `.h5`) and `x.N` are piece N of a numbered
+ * set; `x.hdf5` names pieces `x.i.hdf5`; any other name `x` names pieces `x.i`.
+ */
+export function pieceRefOf(file: string): PieceRef {
+  const h = /^(.*)\.(\d+)(\.hdf5|\.h5)$/.exec(file);
+  if (h) {
+    const [, base, idx, ext] = h as unknown as [string, string, string, string];
+    return { first: file, index: Number(idx), pieceName: (i) => `${base}.${i}${ext}` };
   }
-  if (existsSync(path)) return { first: path, pieceName: (i) => `${path}.${i}` };
-  if (existsSync(`${path}.0`)) return locateBinary(`${path}.0`);
-  throw new LodiIOError(path, `file not found (also tried ${path}.0)`);
+  const b = /^(.*)\.(\d+)$/.exec(file);
+  if (b) {
+    const [, base, idx] = b as unknown as [string, string, string];
+    return { first: file, index: Number(idx), pieceName: (i) => `${base}.${i}` };
+  }
+  const e = /^(.*)(\.hdf5|\.h5)$/.exec(file);
+  if (e) {
+    const [, base, ext] = e as unknown as [string, string, string];
+    return { first: file, pieceName: (i) => `${base}.${i}${ext}` };
+  }
+  return { first: file, pieceName: (i) => `${file}.${i}` };
+}
+
+/**
+ * Files tried, in order, for a name that is not itself a file: `x.hdf5`, `x.0.hdf5`, `x.0`
+ * (a name ending in `.hdf5` is first stripped of it), as Pylians' readers accept base names.
+ */
+export function baseNameCandidates(path: string): string[] {
+  const base = path.endsWith('.hdf5') ? path.slice(0, -'.hdf5'.length) : path;
+  return [`${base}.hdf5`, `${base}.0.hdf5`, `${base}.0`].filter((c) => c !== path);
 }
 
 export interface PieceSet {
@@ -67,4 +77,12 @@ export function listPieces(ref: PieceRef, numFiles: number): PieceSet {
     else missing.push(i);
   }
   return { files, missing, numFiles: n };
+}
+
+/** "piece snap.2.hdf5" or "pieces snap.2.hdf5, snap.5.hdf5 and 3 more", for messages. */
+export function describeMissing(ref: PieceRef, missing: readonly number[]): string {
+  const names = missing.map((i) => (ref.pieceName ? ref.pieceName(i).split('/').pop()! : `#${i}`));
+  if (names.length === 1) return `piece ${names[0]}`;
+  const shown = names.slice(0, 2).join(', ');
+  return `pieces ${shown}${names.length > 2 ? ` and ${names.length - 2} more` : ''}`;
 }

@@ -12,16 +12,46 @@ export type LengthUnit = 'kpc/h' | 'Mpc/h';
 /**
  * Box sizes above this value (in code units) are taken to be in kpc/h when a file does not state
  * UnitLength_in_cm: cosmological boxes in Mpc/h are well below 5000, and boxes in kpc/h are larger
- * than 5000 unless they are under 5 Mpc/h across (pass `lengthUnit` explicitly for those).
+ * than 5000 unless they are under 5 Mpc/h across (give the length unit explicitly for those).
  */
 export const KPC_BOX_THRESHOLD = 5000;
 
+/** How the length unit of a file was decided. */
+export type LengthUnitSource = 'file' | 'override' | 'box-size guess';
+
+/** Length conversion of a file: the factor, where it came from and, when guessed, the reason. */
+export interface LengthConversion {
+  /** Code length → Mpc/h. */
+  factor: number;
+  source: LengthUnitSource;
+  /** One line for logs and provenance, e.g. "kpc/h guessed from BoxSize 25000 > 5000 (no UnitLength_in_cm)". */
+  note: string;
+}
+
+/**
+ * Decides the length unit of a Gadget-family file: an override wins, then the file's
+ * UnitLength_in_cm, and only without either a guess from the box size (code units above
+ * KPC_BOX_THRESHOLD → kpc/h, else Mpc/h). The guess is reported in `source`/`note` so callers can
+ * record it instead of applying it silently.
+ */
+export function resolveLengthUnit(unitLengthInCm: number | undefined, boxSizeCode: number | undefined, override?: LengthUnit): LengthConversion {
+  if (override) {
+    if (override !== 'kpc/h' && override !== 'Mpc/h') throw new Error(`length unit must be 'kpc/h' or 'Mpc/h', got '${String(override)}'`);
+    return { factor: override === 'kpc/h' ? 1e-3 : 1, source: 'override', note: `${override} as given` };
+  }
+  if (unitLengthInCm !== undefined && unitLengthInCm > 0) {
+    return { factor: unitLengthInCm / MPC_IN_CM, source: 'file', note: `UnitLength_in_cm = ${unitLengthInCm}` };
+  }
+  if (boxSizeCode !== undefined && boxSizeCode > KPC_BOX_THRESHOLD) {
+    return { factor: 1e-3, source: 'box-size guess', note: `kpc/h guessed from BoxSize ${boxSizeCode} > ${KPC_BOX_THRESHOLD} (the file has no UnitLength_in_cm)` };
+  }
+  const why = boxSizeCode !== undefined && boxSizeCode > 0 ? `BoxSize ${boxSizeCode} <= ${KPC_BOX_THRESHOLD}` : 'no BoxSize';
+  return { factor: 1, source: 'box-size guess', note: `Mpc/h guessed from ${why} (the file has no UnitLength_in_cm)` };
+}
+
 /** Factor from code length to Mpc/h: from UnitLength_in_cm when given, else from the box size. */
 export function lengthToMpcH(unitLengthInCm: number | undefined, boxSizeCode: number | undefined, override?: LengthUnit): number {
-  if (override) return override === 'kpc/h' ? 1e-3 : 1;
-  if (unitLengthInCm !== undefined && unitLengthInCm > 0) return unitLengthInCm / MPC_IN_CM;
-  if (boxSizeCode !== undefined && boxSizeCode > KPC_BOX_THRESHOLD) return 1e-3;
-  return 1;
+  return resolveLengthUnit(unitLengthInCm, boxSizeCode, override).factor;
 }
 
 /** Factor from code mass to Msun/h (code unit 1e10 Msun/h unless UnitMass_in_g says otherwise). */

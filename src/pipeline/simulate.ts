@@ -11,13 +11,14 @@
  *   plots/*.png      slices and P(k) of every field, halo mass function
  *   report.md, simulate.log
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAMELS_CV, LinearPower, dndlog10M, SigmaM, omegaLambda, halofitPower, growthFactor, type Cosmology } from '../cosmo/index.js';
 import { prepareGrids, powerSpectrum, haloMassFunction, mean, overdensity } from '../field/index.js';
-import { memberLabel, updateWorldSummary, writeNpy, writeGadgetHdf5, writeFofCatalogue, writeWorld, WORLD_JSON, type WorldGrids, type WorldProvenance } from '../io/index.js';
+import { memberLabel, updateWorldSummary, writeNpy, writeGadgetHdf5, writeFofCatalogue, writeWorld, WORLD_JSON, WORLD_MEMBERS, WORLD_MEMBER_NAMES, type WorldGrids, type WorldProvenance } from '../io/index.js';
 import { linePlot, sliceImage, writeReport, type ReportSection } from '../report/index.js';
-import { OutputExistsError } from '../util/atomic.js';
+import { assertWritable } from '../util/atomic.js';
+import { withOutputGuard } from './outputs.js';
 import { Progress } from '../util/progress.js';
 import { initialConditions, gadgetVelocityFactor, type ParticleState } from '../nbody/ic.js';
 import { runPM } from '../nbody/pm.js';
@@ -71,6 +72,15 @@ export interface Simulation {
 
 const VERSION = '0.1.0';
 
+/** Files of a simulated world directory (besides plots/ and the log), checked before a run starts. */
+const SIMULATION_FILES: readonly string[] = [
+  'particles.hdf5',
+  'fof.hdf5',
+  'hi_particles.npy',
+  WORLD_JSON,
+  ...WORLD_MEMBER_NAMES.flatMap((m) => [WORLD_MEMBERS[m].file, WORLD_MEMBERS[m].file.replace(/\.npy$/, '.json')]),
+];
+
 /** Builds one world; writes it to `o.out` when given. */
 export async function simulateWorld(o: SimulateOptions): Promise<Simulation> {
   const boxSize = o.boxSize ?? 25;
@@ -89,83 +99,87 @@ export async function simulateWorld(o: SimulateOptions): Promise<Simulation> {
   if (!(zInit > z)) throw new Error(`--z-init (${zInit}) must be above --z (${z})`);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${seed}`);
   const out = o.out;
-  if (out) {
-    if (existsSync(join(out, WORLD_JSON)) && !o.force) throw new OutputExistsError(join(out, WORLD_JSON));
-    mkdirSync(out, { recursive: true });
-  }
-  const logFile = out ? join(out, 'simulate.log') : undefined;
-  const prog = new Progress('simulate', steps + 5, { logFile, quiet: o.quiet });
-  let done = 0;
-  const timings: Record<string, number> = {};
-  const stage = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const r = await fn();
-    timings[name] = (performance.now() - t0) / 1000;
-    return r;
-  };
-  prog.log(`lodi simulate: box ${boxSize} Mpc/h, ${np1}^3 particles, grid ${grid}, z ${z}, seed ${seed}, ${steps} steps from z ${zInit}`);
-  const power = new LinearPower(cosmo);
-  const state = await stage('ic', () => initialConditions({ boxSize, n: np1, zInit, seed, cosmo, power, order: 2 }));
-  prog.update(++done, 'initial conditions (2LPT)');
-  await stage('pm', () =>
-    runPM(state, {
-      cosmo,
-      steps,
-      outputs: [z],
-      pmFactor,
-      onStep: (s, total, a) => prog.update(done + s, `PM step ${s}/${total} z=${(1 / a - 1).toFixed(2)}`),
-    }),
-  );
-  done += steps;
-  const vfac = gadgetVelocityFactor(state.a);
-  const velocities = new Float32Array(state.momenta.length);
-  for (let i = 0; i < velocities.length; i++) velocities[i] = state.momenta[i]! * vfac;
-  const halos = await stage('fof', () => findHalos(state.positions, boxSize, { particleMass: state.particleMass, velocities }));
-  prog.update(++done, `FoF: ${halos.len.length} halos`);
-  const hi = await stage('hi', () => paintHI({ positions: halos.positions, masses: halos.masses }, { ...(o.hi ?? {}), boxSize, redshift: z, seed, cosmo }));
-  prog.update(++done, `HI painted: ${hi.masses.length} HI particles`);
-  const prepared = await stage('prepare', () =>
-    prepareGrids({
-      boxSize,
-      redshift: z,
+  if (!out) return build();
+  // Every file this command writes is checked before the first is made; a failed run removes what it made.
+  for (const f of SIMULATION_FILES) assertWritable(join(out, f), o.force === true);
+  return withOutputGuard([out], build);
+
+  async function build(): Promise<Simulation> {
+    if (out) mkdirSync(out, { recursive: true });
+    const logFile = out ? join(out, 'simulate.log') : undefined;
+    const prog = new Progress('simulate', steps + 5, { logFile, quiet: o.quiet });
+    let done = 0;
+    const timings: Record<string, number> = {};
+    const stage = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      const r = await fn();
+      timings[name] = (performance.now() - t0) / 1000;
+      return r;
+    };
+    prog.log(`lodi simulate: box ${boxSize} Mpc/h, ${np1}^3 particles, grid ${grid}, z ${z}, seed ${seed}, ${steps} steps from z ${zInit}`);
+    const power = new LinearPower(cosmo);
+    const state = await stage('ic', () => initialConditions({ boxSize, n: np1, zInit, seed, cosmo, power, order: 2 }));
+    prog.update(++done, 'initial conditions (2LPT)');
+    await stage('pm', () =>
+      runPM(state, {
+        cosmo,
+        steps,
+        outputs: [z],
+        pmFactor,
+        onStep: (s, total, a) => prog.update(done + s, `PM step ${s}/${total} z=${(1 / a - 1).toFixed(2)}`),
+      }),
+    );
+    done += steps;
+    const vfac = gadgetVelocityFactor(state.a);
+    const velocities = new Float32Array(state.momenta.length);
+    for (let i = 0; i < velocities.length; i++) velocities[i] = state.momenta[i]! * vfac;
+    const halos = await stage('fof', () => findHalos(state.positions, boxSize, { particleMass: state.particleMass, velocities }));
+    prog.update(++done, `FoF: ${halos.len.length} halos`);
+    const hi = await stage('hi', () => paintHI({ positions: halos.positions, masses: halos.masses }, { ...(o.hi ?? {}), boxSize, redshift: z, seed, cosmo }));
+    prog.update(++done, `HI painted: ${hi.masses.length} HI particles`);
+    const prepared = await stage('prepare', () =>
+      prepareGrids({
+        boxSize,
+        redshift: z,
+        grid,
+        cosmology: cosmo,
+        dm: { positions: state.positions, particleMass: state.particleMass },
+        halos: { positions: halos.positions, masses: halos.masses },
+        hiParticles: { positions: hi.positions, mHI: hi.masses },
+        smoothingR: o.smoothingR,
+      }),
+    );
+    prog.update(++done, 'grids prepared');
+    const options = { boxSize, particles: np1, grid, redshift: z, seed, steps, zInit, pmFactor, smoothingR: prepared.meta.smoothingR };
+    const m = prepared.meta;
+    const provenance: WorldProvenance = { command: o.command, version: VERSION, generator: 'lodi simulate', ...options };
+    const grids = {
       grid,
+      boxSize,
+      redshift: m.redshift,
       cosmology: cosmo,
-      dm: { positions: state.positions, particleMass: state.particleMass },
-      halos: { positions: halos.positions, masses: halos.masses },
-      hiParticles: { positions: hi.positions, mHI: hi.masses },
-      smoothingR: o.smoothingR,
-    }),
-  );
-  prog.update(++done, 'grids prepared');
-  const options = { boxSize, particles: np1, grid, redshift: z, seed, steps, zInit, pmFactor, smoothingR: prepared.meta.smoothingR };
-  const m = prepared.meta;
-  const provenance: WorldProvenance = { command: o.command, version: VERSION, generator: 'lodi simulate', ...options };
-  const grids = {
-    grid,
-    boxSize,
-    redshift: m.redshift,
-    cosmology: cosmo,
-    massBins: m.massBins,
-    channels: m.channels,
-    smoothingR: m.smoothingR,
-    mas: m.mas,
-    tbFactor: m.tbFactor,
-    provenance,
-    dm: prepared.dm!,
-    halos: prepared.halos!,
-    hi: prepared.hi!,
-    tb: prepared.tb!,
-  };
-  const sim: Simulation = { options, cosmo, particles: state, halos, hi, grids, timings };
-  if (out) {
-    await stage('write', () => writeSimulation(sim, out, { force: o.force, velocities, summary: { ...simulationSummary(sim, o.command), painted: { totals: m.totals, counts: m.counts } } }));
-    if (!o.noPlots) await stage('plots', () => plotSimulation(sim, out, power));
-    prog.update(++done, 'files written');
-    updateWorldSummary(out, { timings });
-    prog.log(`world written to ${out} (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ')})`);
+      massBins: m.massBins,
+      channels: m.channels,
+      smoothingR: m.smoothingR,
+      mas: m.mas,
+      tbFactor: m.tbFactor,
+      provenance,
+      dm: prepared.dm!,
+      halos: prepared.halos!,
+      hi: prepared.hi!,
+      tb: prepared.tb!,
+    };
+    const sim: Simulation = { options, cosmo, particles: state, halos, hi, grids, timings };
+    if (out) {
+      await stage('write', () => writeSimulation(sim, out, { force: o.force, velocities, summary: { ...simulationSummary(sim, o.command), painted: { totals: m.totals, counts: m.counts } } }));
+      if (!o.noPlots) await stage('plots', () => plotSimulation(sim, out, power));
+      prog.update(++done, 'files written');
+      updateWorldSummary(out, { timings });
+      prog.log(`world written to ${out} (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ')})`);
+    }
+    prog.update(steps + 5, 'done');
+    return sim;
   }
-  prog.update(steps + 5, 'done');
-  return sim;
 }
 
 /** The simulation's fields of world.json (besides the world's own facts written by writeWorld). */

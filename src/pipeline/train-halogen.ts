@@ -2,20 +2,41 @@
  * `lodi train halogen`: HALOgen training (src/halogen/train.ts) plus its loss-curve plot, drawn after
  * every epoch into <out>/loss.png. The CLI runs `trainHalogenRun` in a worker thread.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { trainHalogen, type EpochRecord, type TrainOptions, type TrainResult } from '../halogen/train.js';
+import { loadHalogenWorld } from '../halogen/dataset.js';
+import { trainHalogen, CHECKPOINT, type EpochRecord, type TrainOptions, type TrainResult } from '../halogen/train.js';
 import { linePlot } from '../report/index.js';
+import { OutputGuard } from './outputs.js';
 
 export interface HalogenRunOptions extends Omit<TrainOptions, 'onEpoch'> {
   /** Write loss.png after each epoch (default true). */
   plot?: boolean;
 }
 
-/** Trains (or resumes) HALOgen and keeps <out>/loss.png up to date. */
+/**
+ * Trains (or resumes) HALOgen and keeps <out>/loss.png up to date. The worlds are read and checked
+ * before the run directory is made. When training fails, what this run created is removed, unless
+ * it saved a checkpoint, which is kept (with a note in the error) so that `--resume` can continue.
+ */
 export async function trainHalogenRun(o: HalogenRunOptions): Promise<TrainResult> {
   const { plot, ...train } = o;
-  const png = join(resolve(o.out), 'loss.png');
-  return trainHalogen({ ...train, onEpoch: plot === false ? undefined : (_r, meta) => plotLoss(meta.history, png) });
+  const out = resolve(o.out);
+  const png = join(out, 'loss.png');
+  const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadHalogenWorld(w) : w));
+  const ck = join(out, CHECKPOINT);
+  const hadCheckpoint = existsSync(ck);
+  const guard = new OutputGuard([out]);
+  try {
+    return await trainHalogen({ ...train, worlds, onEpoch: plot === false ? undefined : (_r, meta) => plotLoss(meta.history, png) });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!hadCheckpoint && existsSync(ck)) {
+      throw new Error(`${message} (the checkpoint of the last finished epoch is kept in ${o.out}; --resume continues from it)`);
+    }
+    guard.rollback();
+    throw err;
+  }
 }
 
 /** Writes the loss-curve PNG (train and validation loss against epoch). */

@@ -6,6 +6,7 @@ import { readFofCatalogue } from '../../src/io/fof.js';
 import { writeFofCatalogue } from '../../src/io/fof-writer.js';
 import { LodiIOError } from '../../src/io/errors.js';
 import { REF, tempDir, rel } from './helpers.js';
+import { uniformPositions, writeCatalogue } from '../corpus/fixtures.js';
 
 const PIECE = join(REF, 'fof_subhalo_tab_264.19.hdf5');
 
@@ -27,7 +28,7 @@ test('GADGET-4 catalogue piece 19 of 20 reads and reports that it is partial', a
   assert.ok(c.groups.positions.every((x) => x >= 0 && x < 500));
   assert.equal(c.subhalos!.count, 2131);
   assert.equal(c.subhalos!.groupNr[0]! >= 35970, true);
-  await assert.rejects(readFofCatalogue(PIECE, { requireComplete: true }), /fof_subhalo_tab_264\.19\.hdf5: catalogue has NumFiles=20 but 19 piece\(s\) are missing/);
+  await assert.rejects(readFofCatalogue(PIECE, { requireComplete: true }), /fof_subhalo_tab_264\.19\.hdf5: Header\/NumFiles: pieces fof_subhalo_tab_264\.0\.hdf5, fof_subhalo_tab_264\.1\.hdf5 and 17 more missing: expected all 20 pieces \(Header\/NumFiles = 20\)/);
 });
 
 test('48-bit SubhaloIDMostbound is skipped by default and decoded on request', async () => {
@@ -97,6 +98,43 @@ test('catalogue with a wrong-shape GroupPos is rejected', async () => {
     g.create_dataset({ name: 'GroupMass', data: new Float32Array(2), shape: [2], dtype: '<f' });
     f.close();
     await assert.rejects(readFofCatalogue(p), /bad\.hdf5: Group\/GroupPos: expected numeric \[n,3\], got float32 \[6\]/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('absent objects: the header counts decide, an empty catalogue has zero groups, empty pieces are skipped', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // GADGET-4 before the first halo: Ngroups_Total = 0 and no Group/ at all
+    const [empty] = await writeCatalogue(join(dir, 'fof_subhalo_tab_000'), { box: 25000, pieces: [{}] });
+    const e = await readFofCatalogue(empty!, { subhalos: true });
+    assert.equal(e.groups.count, 0);
+    assert.equal(e.ngroupsTotal, 0);
+    assert.equal(e.subhalos!.count, 0);
+    assert.equal(e.partial, false);
+    assert.equal(e.boxSize, 25);
+    // three pieces, the middle one empty (no Group/): read from the base name, counts add up
+    const pos = (n: number, seed: number) => uniformPositions(n, 25000, seed);
+    const mass = (n: number) => Float32Array.from({ length: n }, (_, i) => 10 + i);
+    await writeCatalogue(join(dir, 'fof_subhalo_tab_001'), {
+      box: 25000,
+      unitLengthCm: 3.085678e21,
+      pieces: [{ groups: { positions: pos(3, 1), masses: mass(3) } }, {}, { groups: { positions: pos(2, 2), masses: mass(2) } }],
+    });
+    const m = await readFofCatalogue(join(dir, 'fof_subhalo_tab_001'));
+    assert.equal(m.groups.count, 5);
+    assert.deepEqual(m.piecesRead, [0, 1, 2]);
+    assert.equal(m.lengthUnit.source, 'file');
+    assert.deepEqual(Array.from(m.groups.masses), [10, 11, 12, 10, 11].map((x) => x * 1e10));
+    // Group/ written although empty (lodi's own writer does that) is the same
+    await writeCatalogue(join(dir, 'fof_tab_002'), { box: 25, pieces: [{ emptyGroup: true }] });
+    assert.equal((await readFofCatalogue(join(dir, 'fof_tab_002.hdf5'))).groups.count, 0);
+    // only a header that promises groups the file lacks is an error
+    await writeCatalogue(join(dir, 'fof_tab_003'), { box: 25, pieces: [{ ngroupsThis: 4 }], ngroupsTotal: 4 });
+    await assert.rejects(readFofCatalogue(join(dir, 'fof_tab_003')), /^LodiIOError: fof_tab_003\.hdf5: Group: group missing; expected 4 objects \(Header\/Ngroups_ThisFile = 4\)$/);
+    await writeCatalogue(join(dir, 'fof_tab_004'), { box: 25, pieces: [{ groups: { positions: pos(2, 3).map((x) => x / 1000), masses: mass(2) } }], ngroupsTotal: 3 });
+    await assert.rejects(readFofCatalogue(join(dir, 'fof_tab_004')), /fof_tab_004\.hdf5: Header: Ngroups_Total = 3, but the pieces hold 2 groups; expected equal counts/);
   } finally {
     cleanup();
   }

@@ -7,6 +7,7 @@ import { readGadgetHdf5, readGadgetHdf5Header, iterateGadgetHdf5 } from '../../s
 import { writeGadgetHdf5 } from '../../src/io/gadget-hdf5-writer.js';
 import { LodiIOError } from '../../src/io/errors.js';
 import { REF, tempDir, rel } from './helpers.js';
+import { gasPiece, uniformPositions, writeSnapshot } from '../corpus/fixtures.js';
 
 const HYDRO = join(REF, 'gadget4-hydro32');
 
@@ -87,7 +88,7 @@ test('writer round-trip, single and multi-file (found from any piece or the base
     writeFileSync(join(dir, 'snap_002.1.hdf5.bak'), readFileSync(names[1]!));
     const { rmSync } = await import('node:fs');
     rmSync(names[1]!);
-    await assert.rejects(readGadgetHdf5Header(names[0]!), /snap_002\.0\.hdf5: snapshot has NumFilesPerSnapshot=3 but 1 piece\(s\) are missing/);
+    await assert.rejects(readGadgetHdf5Header(names[0]!), /^LodiIOError: snap_002\.0\.hdf5: Header\/NumFilesPerSnapshot: piece snap_002\.1\.hdf5 missing: expected all 3 pieces \(Header\/NumFilesPerSnapshot = 3\)$/);
     const part = await readGadgetHdf5Header(names[0]!, { allowPartial: true });
     assert.deepEqual(part.missingPieces, [1]);
   } finally {
@@ -139,9 +140,36 @@ test('failure modes: missing dataset, wrong shape, non-finite, truncated file', 
     const trunc = join(dir, 'trunc.hdf5');
     const full = readFileSync(join(HYDRO, 'snapshot_002.hdf5'));
     writeFileSync(trunc, full.subarray(0, Math.floor(full.length / 2)));
-    await assert.rejects(readGadgetHdf5(trunc, { fields: ['positions', 'masses', 'velocities'] }), (e: unknown) => e instanceof LodiIOError && /trunc\.hdf5: truncated HDF5 file: the superblock records \d+ bytes, the file has \d+/.test(e.message));
+    await assert.rejects(readGadgetHdf5(trunc, { fields: ['positions', 'masses', 'velocities'] }), (e: unknown) => e instanceof LodiIOError && /trunc\.hdf5: size: truncated HDF5 file: the superblock records \d+ bytes, the file has \d+/.test(e.message));
     writeFileSync(trunc, Buffer.from('not hdf5 at all'));
-    await assert.rejects(readGadgetHdf5(trunc), /trunc\.hdf5: not an HDF5 file/);
+    await assert.rejects(readGadgetHdf5(trunc), /trunc\.hdf5: signature: not an HDF5 file/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('absent particle types: a piece with NumPart_ThisFile = 0 needs no group; one that promises particles does', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const box = 25000;
+    const pieces = [
+      { dm: uniformPositions(10, box, 1), gas: gasPiece(6, box, 2) },
+      { dm: uniformPositions(8, box, 3) }, // no gas here: no PartType0 group
+      { dm: new Float32Array(0), gas: gasPiece(4, box, 4) }, // no DM here: no PartType1 group
+    ];
+    await writeSnapshot(join(dir, 'snap_007'), { box, pieces });
+    const s = await readGadgetHdf5(join(dir, 'snap_007'), { fields: ['positions', 'masses', 'neutralHydrogen', 'sfr'] });
+    assert.equal(s.header.files.length, 3);
+    assert.equal(s.particles[1]!.count, 18);
+    assert.equal(s.particles[0]!.count, 10);
+    assert.equal(s.particles[0]!.neutralHydrogen!.length, 10);
+    // the guess from the box size is reported, not silent
+    assert.equal(s.header.lengthUnit.source, 'box-size guess');
+    assert.match(s.header.lengthUnit.note, /^kpc\/h guessed from BoxSize 25000 > 5000/);
+    assert.equal((await readGadgetHdf5Header(join(HYDRO, 'snapshot_002.hdf5'))).lengthUnit.source, 'file');
+    // the header promises gas that the file lacks
+    await writeSnapshot(join(dir, 'snap_008'), { box, pieces: [{ dm: uniformPositions(4, box, 5), gas: gasPiece(3, box, 6) }], omit: ['PartType0'] });
+    await assert.rejects(readGadgetHdf5(join(dir, 'snap_008')), /^LodiIOError: snap_008\.hdf5: PartType0: group missing; expected 3 particles \(Header\/NumPart_ThisFile\[0\] = 3\)$/);
   } finally {
     cleanup();
   }

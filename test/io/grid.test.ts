@@ -54,7 +54,7 @@ test('loadGrid without sidecar needs the box size', () => {
   try {
     const p = join(dir, 'raw.npy');
     writeNpy(p, new Float64Array(27).fill(1), [3, 3, 3]);
-    assert.throws(() => loadGrid(p), (e: unknown) => e instanceof LodiIOError && /raw\.npy: no sidecar .*pass the box size/.test(e.message));
+    assert.throws(() => loadGrid(p), (e: unknown) => e instanceof LodiIOError && /raw\.npy: boxSize: no sidecar raw\.json, expected one giving the box size/.test(e.message));
     const g = loadGrid(p, { boxSize: 10 });
     assert.equal(g.meta.boxSize, 10);
     assert.ok(g.data instanceof Float32Array);
@@ -71,7 +71,7 @@ test('loadGrid rejects NaN/Inf naming the file and first bad index', () => {
     g.data[1 * 16 + 2 * 4 + 3] = NaN;
     g.data[40] = Infinity;
     saveGrid(p, g);
-    assert.throws(() => loadGrid(p), /bad\.npy: non-finite value NaN at index \[1,2,3\]/);
+    assert.throws(() => loadGrid(p), /bad\.npy: data: non-finite value NaN at index \[1,2,3\]/);
     assert.equal(loadGrid(p, { allowNonFinite: true }).shape.length, 3);
   } finally {
     cleanup();
@@ -83,22 +83,22 @@ test('box/grid mismatches and non-cubic shapes are errors', () => {
   try {
     const p = join(dir, 'g.npy');
     saveGrid(p, cube(4));
-    assert.throws(() => loadGrid(p, { boxSize: 50 }), /g\.npy: box size mismatch: sidecar says 25 Mpc\/h, expected 50/);
-    assert.throws(() => loadGrid(p, { expectN: 8 }), /g\.npy: box\/grid mismatch: expected N=8, got \[4,4,4\]/);
+    assert.throws(() => loadGrid(p, { boxSize: 50 }), /g\.npy: boxSize: box size mismatch: sidecar g\.json says 25 Mpc\/h, expected 50/);
+    assert.throws(() => loadGrid(p, { expectN: 8 }), /g\.npy: shape: box\/grid mismatch: expected N=8, got \[4,4,4\]/);
     assert.throws(() => loadGrid(p, { expectChannels: 4 }), /expected 4 channels/);
     // sidecar shape disagrees with the array
     const side = JSON.parse(readFileSync(join(dir, 'g.json'), 'utf8'));
     side.shape = [8, 8, 8];
     writeFileSync(join(dir, 'g.json'), JSON.stringify(side));
-    assert.throws(() => loadGrid(p), /shape mismatch: sidecar says \[8,8,8\]/);
+    assert.throws(() => loadGrid(p), /shape: shape mismatch: sidecar \w+\.json says \[8,8,8\]/);
     const q = join(dir, 'flat.npy');
     writeNpy(q, new Float32Array(4 * 4 * 5), [4, 4, 5]);
-    assert.throws(() => loadGrid(q, { boxSize: 1 }), /flat\.npy: expected a cubic grid .* got \[4,4,5\]/);
+    assert.throws(() => loadGrid(q, { boxSize: 1 }), /flat\.npy: shape: expected a cubic grid .* got \[4,4,5\]/);
     const r = join(dir, 'int.npy');
     writeNpy(r, new Float32Array(8), [2, 2, 2]);
     const buf = readFileSync(r);
     writeFileSync(r, Buffer.from(buf.toString('latin1').replace("'<f4'", "'<i4'"), 'latin1'));
-    assert.throws(() => loadGrid(r, { boxSize: 1 }), /int\.npy: expected a float32\/float64 array, got int32 \[2,2,2\]/);
+    assert.throws(() => loadGrid(r, { boxSize: 1 }), /int\.npy: dtype: expected a float32\/float64 array, got int32 \[2,2,2\]/);
     rmSync(join(dir, 'g.json'));
     assert.throws(() => loadGrid(p), /no sidecar/);
   } finally {

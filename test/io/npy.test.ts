@@ -102,10 +102,10 @@ test('shape and dtype expectations give a clear message', () => {
   const bytes = craft('<i8', [3, 4], new Uint8Array(96));
   assert.throws(
     () => decodeNpy(bytes, 'dm.npy', { expectShape: ['N', 'N', 'N'], expectDtypes: ['float32', 'float64'] }),
-    (e: unknown) => e instanceof LodiIOError && /^dm\.npy: expected a float32\/float64 array of shape \[N,N,N\], got int64 \[3,4\]/.test(e.message),
+    (e: unknown) => e instanceof LodiIOError && /^dm\.npy: dtype: expected a float32\/float64 array of shape \[N,N,N\], got int64 \[3,4\]/.test(e.message),
   );
   const cube = craft('<f4', [4, 4, 5], new Uint8Array(320));
-  assert.throws(() => decodeNpy(cube, 'c.npy', { expectShape: ['N', 'N', 'N'] }), /c\.npy: expected a array of shape \[N,N,N\], got float32 \[4,4,5\]|c\.npy: expected .*\[N,N,N\].*\[4,4,5\]/);
+  assert.throws(() => decodeNpy(cube, 'c.npy', { expectShape: ['N', 'N', 'N'] }), /^LodiIOError: c\.npy: shape: expected an array of shape \[N,N,N\], got float32 \[4,4,5\] \(axis 2 is 5 but N was 4\)$/);
 });
 
 test('truncated and corrupt .npy files are detected', () => {
@@ -115,11 +115,11 @@ test('truncated and corrupt .npy files are detected', () => {
     writeNpy(p, new Float32Array(1000), [10, 10, 10]);
     const full = readFileSync(p);
     writeFileSync(p, full.subarray(0, full.length - 7));
-    assert.throws(() => readNpy(p), (e: unknown) => e instanceof LodiIOError && /x\.npy: truncated \.npy file.*needs 4000 data bytes, found 3993/.test(e.message));
+    assert.throws(() => readNpy(p), (e: unknown) => e instanceof LodiIOError && /x\.npy: data: truncated \.npy file.*needs 4000 data bytes, found 3993/.test(e.message));
     writeFileSync(p, full.subarray(0, 40));
-    assert.throws(() => readNpy(p), /x\.npy: truncated \.npy file/);
+    assert.throws(() => readNpy(p), /x\.npy: (data|header): truncated \.npy file/);
     writeFileSync(p, Buffer.from('hello world, not npy'));
-    assert.throws(() => readNpy(p), /x\.npy: not a NumPy \.npy file/);
+    assert.throws(() => readNpy(p), /x\.npy: header: not a NumPy \.npy file/);
     assert.throws(() => readNpy(join(dir, 'nope.npy')), /nope\.npy: file not found/);
   } finally {
     cleanup();

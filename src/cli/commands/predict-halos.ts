@@ -1,10 +1,18 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { loadGrid, saveGrid } from '../../io/grid.js';
+import { loadGrid, saveGrid, sidecarPath } from '../../io/grid.js';
 import { assertWritable } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { predictHalos } from '../../halogen/infer.js';
 import { loadHalogen } from '../../halogen/train.js';
+import { withOutputGuard } from '../../pipeline/outputs.js';
+import { remedyAction } from '../remedy.js';
+
+function parseBox(v: string): number {
+  const x = Number(v);
+  if (!(x > 0) || !Number.isFinite(x))
+    throw new InvalidArgumentError(`box size must be a positive number of Mpc/h, got "${v}"`);
+  return x;
+}
 
 function parsePositive(value: string): number {
   const x = Number(value);
@@ -20,7 +28,8 @@ export function register(program: Command): void {
         '(sliding window, overlaps averaged, log10 rho_h below the floor set to 0)',
     )
     .requiredOption('--model <path>', 'run directory (uses best.safetensors) or a .safetensors file')
-    .requiredOption('--dm <file.npy>', 'DM density grid [N,N,N] (with its JSON sidecar)')
+    .requiredOption('--dm <file.npy>', 'DM density grid [N,N,N] (box size from its JSON sidecar, or --box)')
+    .option('--box <Mpc/h>', 'box size in Mpc/h (required without a sidecar; must agree with it)', parseBox)
     .requiredOption('--out <file.npy>', 'output halo grid [4,N,N,N]')
     .option('--stride <n>', 'window stride in voxels (default: the model config, 16)', parsePositive)
     .option('--batch <n>', 'windows per forward pass', parsePositive)
@@ -28,55 +37,70 @@ export function register(program: Command): void {
     .option('--log', 'write log10 rho_h (averaged, not floored) instead of rho_h')
     .option('--quiet', 'no progress bar')
     .option('--force', 'overwrite an existing output')
-    .action((o) => {
-      if (!existsSync(o.dm)) throw new Error(`${o.dm}: not found`);
-      assertWritable(o.out, o.force === true);
-      const dm = loadGrid(o.dm);
-      if (dm.shape.length !== 3) throw new Error(`${o.dm}: expected a [N,N,N] grid, got [${dm.shape}]`);
-      const { model, meta, file } = loadHalogen(o.model);
-      const n = dm.shape[0]!;
-      const trainBox = meta.worlds[0];
-      if (trainBox) {
-        const res = trainBox.boxSize / trainBox.n;
-        const here = dm.meta.boxSize / n;
-        if (Math.abs(here - res) > 0.01 * res)
-          process.stderr.write(`warning: voxel size ${here.toFixed(4)} Mpc/h differs from the training worlds' ${res.toFixed(4)} Mpc/h\n`);
-      }
-      let progress: Progress | null = null;
-      const t0 = Date.now();
-      const p = predictHalos(model, meta, dm.data, n, {
-        stride: o.stride,
-        batch: o.batch,
-        floorLog: o.floor,
-        onProgress: (done, total) => {
-          progress ??= new Progress('predict-halos windows', total, { quiet: o.quiet === true });
-          progress.update(done);
-        },
-      });
-      model.dispose();
-      const cfg = meta.config;
-      saveGrid(
-        o.out,
-        {
-          data: o.log ? p.log : p.density,
-          shape: [cfg.model.outChannels, n, n, n],
-          meta: {
-            boxSize: dm.meta.boxSize,
-            redshift: dm.meta.redshift,
-            quantity: o.log ? 'log10_halo_mass_density' : 'halo_mass_density',
-            unit: o.log ? 'log10 of ' + (trainBox?.haloUnit ?? 'training unit') : trainBox?.haloUnit ?? 'training unit',
-            channels: meta.worlds[0]?.channels ?? cfg.data.massBins.slice(0, -1).map((m, i) => `M in [${m}, ${cfg.data.massBins[i + 1]}) ${cfg.data.massBinsUnit ?? 'Msun'}`),
-            provenance: {
-              command: ['lodi', ...process.argv.slice(2)].join(' '),
-              inputs: [o.dm, file],
-              model: file,
-              stride: o.stride ?? cfg.infer.stride,
-              floorLog: o.floor ?? cfg.infer.floorLog,
-            },
+    .action(
+      remedyAction({ 'box-size': 'pass --box <Mpc/h>' }, async (o) => {
+        assertWritable(o.out, o.force === true);
+        assertWritable(sidecarPath(o.out), o.force === true);
+        const dm = loadGrid(o.dm, o.box !== undefined ? { boxSize: o.box } : {});
+        if (dm.shape.length !== 3) throw new Error(`${o.dm}: shape: expected a [N,N,N] grid, got [${dm.shape}]`);
+        const { model, meta, file } = loadHalogen(o.model);
+        const n = dm.shape[0]!;
+        const trainBox = meta.worlds[0];
+        if (trainBox) {
+          const res = trainBox.boxSize / trainBox.n;
+          const here = dm.meta.boxSize / n;
+          if (Math.abs(here - res) > 0.01 * res)
+            process.stderr.write(
+              `warning: voxel size ${here.toFixed(4)} Mpc/h differs from the training worlds' ${res.toFixed(4)} Mpc/h\n`,
+            );
+        }
+        let progress: Progress | null = null;
+        const t0 = Date.now();
+        const p = predictHalos(model, meta, dm.data, n, {
+          stride: o.stride,
+          batch: o.batch,
+          floorLog: o.floor,
+          onProgress: (done, total) => {
+            progress ??= new Progress('predict-halos windows', total, { quiet: o.quiet === true });
+            progress.update(done);
           },
-        },
-        { force: o.force === true },
-      );
-      process.stdout.write(`${o.out}: [${cfg.model.outChannels},${n},${n},${n}] in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    });
+        });
+        model.dispose();
+        const cfg = meta.config;
+        await withOutputGuard([o.out, sidecarPath(o.out)], () =>
+          saveGrid(
+            o.out,
+            {
+              data: o.log ? p.log : p.density,
+              shape: [cfg.model.outChannels, n, n, n],
+              meta: {
+                boxSize: dm.meta.boxSize,
+                redshift: dm.meta.redshift,
+                quantity: o.log ? 'log10_halo_mass_density' : 'halo_mass_density',
+                unit: o.log
+                  ? 'log10 of ' + (trainBox?.haloUnit ?? 'training unit')
+                  : (trainBox?.haloUnit ?? 'training unit'),
+                channels:
+                  meta.worlds[0]?.channels ??
+                  cfg.data.massBins
+                    .slice(0, -1)
+                    .map((m, i) => `M in [${m}, ${cfg.data.massBins[i + 1]}) ${cfg.data.massBinsUnit ?? 'Msun'}`),
+                provenance: {
+                  command: ['lodi', ...process.argv.slice(2)].join(' '),
+                  inputs: [o.dm, file],
+                  ...(o.box !== undefined ? { boxSize: o.box } : {}),
+                  model: file,
+                  stride: o.stride ?? cfg.infer.stride,
+                  floorLog: o.floor ?? cfg.infer.floorLog,
+                },
+              },
+            },
+            { force: o.force === true },
+          ),
+        );
+        process.stdout.write(
+          `${o.out}: [${cfg.model.outChannels},${n},${n},${n}] in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+        );
+      }),
+    );
 }
