@@ -39,6 +39,9 @@ export interface CellSamplingInput {
   onPlane?: (done: number) => void;
 }
 
+/** 2^-32: a 32-bit draw in [0, 1) (positions inside a cell need no more than 32 random bits). */
+const INV_2_32 = 1 / 4294967296;
+
 /** Samples every cell; returns the number of halos appended. */
 export function sampleCells(o: CellSamplingInput): number {
   const { table, delta, grid, boxSize, cellMass, overlap, minMass, rng, out } = o;
@@ -57,7 +60,7 @@ export function sampleCells(o: CellSamplingInput): number {
         if (!(keep > 0)) continue;
         if (d >= o.deltaCollapsed) {
           const m = keep * cellMass;
-          if (m >= minMass) out.push(m, wrapCoord((i + rng.uniform() - 0.5) * cell, boxSize), wrapCoord((j + rng.uniform() - 0.5) * cell, boxSize), wrapCoord((k + rng.uniform() - 0.5) * cell, boxSize), idx);
+          if (m >= minMass) out.push(m, wrapCoord((i + rng.nextU32() * INV_2_32 - 0.5) * cell, boxSize), wrapCoord((j + rng.nextU32() * INV_2_32 - 0.5) * cell, boxSize), wrapCoord((k + rng.nextU32() * INV_2_32 - 0.5) * cell, boxSize), idx);
           continue;
         }
         table.locate(d);
@@ -66,11 +69,29 @@ export function sampleCells(o: CellSamplingInput): number {
           // 1 - uniform is in (0, 1], so ln p is finite
           const m = cellMass * Math.exp(table.drawLnRatio(Math.log(1 - rng.uniform())));
           if (m < minMass) continue;
-          out.push(m, wrapCoord((i + rng.uniform() - 0.5) * cell, boxSize), wrapCoord((j + rng.uniform() - 0.5) * cell, boxSize), wrapCoord((k + rng.uniform() - 0.5) * cell, boxSize), idx);
+          out.push(m, wrapCoord((i + rng.nextU32() * INV_2_32 - 0.5) * cell, boxSize), wrapCoord((j + rng.nextU32() * INV_2_32 - 0.5) * cell, boxSize), wrapCoord((k + rng.nextU32() * INV_2_32 - 0.5) * cell, boxSize), idx);
         }
       }
     }
     o.onPlane?.(i + 1);
   }
   return out.count - start;
+}
+
+/** Expected number of halos over all cells (for sizing the output): sum of (1 - f) N_exp, one per collapsed cell. */
+export function expectedCellHalos(o: Pick<CellSamplingInput, 'table' | 'delta' | 'overlap' | 'deltaMin' | 'deltaCollapsed'>): number {
+  let s = 0;
+  for (let idx = 0; idx < o.delta.length; idx++) {
+    const d = o.delta[idx]!;
+    if (d <= o.deltaMin) continue;
+    const keep = o.overlap ? 1 - o.overlap[idx]! : 1;
+    if (!(keep > 0)) continue;
+    if (d >= o.deltaCollapsed) {
+      s += 1;
+      continue;
+    }
+    o.table.locate(d);
+    s += keep * o.table.expectedN();
+  }
+  return s;
 }

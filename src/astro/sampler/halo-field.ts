@@ -13,7 +13,7 @@ import { linearDensityK } from '../../nbody/ic.js';
 import { Rng } from '../../util/rng.js';
 import { HaloBuffer } from './buffer.js';
 import type { HaloCatalogue, MergerHistory } from './catalogue.js';
-import { sampleCells } from './cells.js';
+import { expectedCellHalos, sampleCells } from './cells.js';
 import { SigmaLookup } from './chmf.js';
 import { findLagrangianHalos, overlapFraction } from './dexm.js';
 import { displacementField, eulerianPositions, type DisplacementField } from './displace.js';
@@ -154,14 +154,15 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
   // Lowest redshift: finder halos first, then the cells (Poisson thinning makes a table floor of minMass
   // equivalent to the code's minMass / bufferFactor with the small draws discarded).
   const z0 = redshifts[0]!;
-  const buf = new HaloBuffer(Math.max(1024, dexmHalos.mass.length * 2));
-  for (let i = 0; i < dexmHalos.mass.length; i++) {
-    buf.push(dexmHalos.mass[i]!, dexmHalos.pos[3 * i]!, dexmHalos.pos[3 * i + 1]!, dexmHalos.pos[3 * i + 2]!, -1);
-  }
   const table0 = cellTable(sl, z0, cellMass, params.minMass, params);
   const D0 = growthFactor(cosmo, z0);
   const delta = new Float32Array(delta0.length);
   for (let i = 0; i < delta.length; i++) delta[i] = delta0[i]! * D0;
+  const nExpected = expectedCellHalos({ table: table0, delta, overlap, deltaMin: params.deltaMin, deltaCollapsed: table0.x1 });
+  const buf = new HaloBuffer(dexmHalos.mass.length + 1.02 * nExpected + 4 * Math.sqrt(nExpected) + 1024);
+  for (let i = 0; i < dexmHalos.mass.length; i++) {
+    buf.push(dexmHalos.mass[i]!, dexmHalos.pos[3 * i]!, dexmHalos.pos[3 * i + 1]!, dexmHalos.pos[3 * i + 2]!, -1);
+  }
   sampleCells({
     table: table0,
     delta,
@@ -185,7 +186,7 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
     const zProg = redshifts[s]!;
     const prev = catalogues[s - 1]!;
     const rng = base.fork(s);
-    const out = new HaloBuffer(Math.max(1024, prev.count));
+    const out = new HaloBuffer(1.1 * prev.count + 1024);
     progress('progenitors', s - 1, redshifts.length - 1, zProg);
     if (prev.count > 0) {
       if (params.progenitorMethod === 'mass-limited' || params.progenitorMethod === 'number-limited') {

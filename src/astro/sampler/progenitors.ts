@@ -81,12 +81,15 @@ export function fixMassSample(masses: Float64Array, n: number, total: number, ex
   return { n, total };
 }
 
-/** Uniform point in a ball of radius r around (cx, cy, cz), by rejection from the cube. */
+/** 2^-31: maps a 32-bit draw to [-1, 1) (positions need no more than 32 random bits). */
+const INV_2_31 = 1 / 2147483648;
+
+/** Uniform offset in a ball of radius r, by rejection from the cube. */
 function pointInBall(rng: Rng, r: number, out: Float64Array): void {
   for (;;) {
-    const x = 2 * rng.uniform() - 1;
-    const y = 2 * rng.uniform() - 1;
-    const z = 2 * rng.uniform() - 1;
+    const x = rng.nextU32() * INV_2_31 - 1;
+    const y = rng.nextU32() * INV_2_31 - 1;
+    const z = rng.nextU32() * INV_2_31 - 1;
     if (x * x + y * y + z * z <= 1) {
       out[0] = x * r;
       out[1] = y * r;
@@ -94,6 +97,51 @@ function pointInBall(rng: Rng, r: number, out: Float64Array): void {
       return;
     }
   }
+}
+
+/**
+ * Descendant masses where the two special cases start, for zDesc -> zProg: the condition has collapsed
+ * (delta_cond >= maxDeltaCFrac delta_crit) for ln M_desc <= lnMassCollapsed, since delta_cond / delta_crit
+ * falls with mass; the descendant is rare (rareSigma sigma(M_desc, zProg) < delta_crit) for ln M_desc >=
+ * lnMassRare, since rareSigma sigma - B(sigma^2) rises with sigma. Found by bisection on the exact conditions
+ * over [ln massLo, ln massHi]; -Infinity / +Infinity when a case does not occur in that range.
+ */
+export function descendantThresholds(
+  sl: SigmaLookup,
+  fc: FirstCrossing,
+  Dd: number,
+  Dp: number,
+  maxDeltaCFrac: number,
+  rareSigma: number,
+  massLo: number,
+  massHi: number,
+): { lnMassCollapsed: number; lnMassRare: number } {
+  const collapsed = (lnM: number): boolean => {
+    const c = descendantCondition(sl, fc, lnM, Dd, Dp);
+    return c.delta >= maxDeltaCFrac * c.deltaCrit;
+  };
+  const rare = (lnM: number): boolean => {
+    const c = descendantCondition(sl, fc, lnM, Dd, Dp);
+    return rareSigma * Math.sqrt(c.Sc) < c.deltaCrit;
+  };
+  const a = Math.log(massLo);
+  const b = Math.log(massHi);
+  // boundary between a predicate true at the low (collapsed) or high (rare) end and false at the other
+  const edge = (pred: (x: number) => boolean, trueAtLow: boolean): number => {
+    const atLo = pred(a);
+    const atHi = pred(b);
+    if (trueAtLow ? !atLo : !atHi) return trueAtLow ? -Infinity : Infinity;
+    if (trueAtLow ? atHi : atLo) return trueAtLow ? Infinity : -Infinity;
+    let lo = a;
+    let hi = b;
+    for (let i = 0; i < 60; i++) {
+      const mid = 0.5 * (lo + hi);
+      if (pred(mid) === trueAtLow) lo = mid;
+      else hi = mid;
+    }
+    return trueAtLow ? lo : hi;
+  };
+  return { lnMassCollapsed: edge(collapsed, true), lnMassRare: edge(rare, false) };
 }
 
 /** Draws the progenitors of every descendant; returns the number appended. */
@@ -107,17 +155,23 @@ export function sampleProgenitors(o: ProgenitorInput, record?: ProgenitorRecord)
   const Dd = growthFactor(cosmo, o.zDesc);
   const Dp = growthFactor(cosmo, o.zProg);
   const radiusFactor = 3 / (4 * Math.PI * sigma.sig.rhoM);
+  let massLo = Infinity;
+  let massHi = 0;
+  for (let d = 0; d < n; d++) {
+    massLo = Math.min(massLo, mass[d]!);
+    massHi = Math.max(massHi, mass[d]!);
+  }
+  const th = n > 0 ? descendantThresholds(sigma, fc, Dd, Dp, maxDeltaCFrac, rareSigma, massLo, massHi) : { lnMassCollapsed: -Infinity, lnMassRare: Infinity };
   let buf = new Float64Array(256);
   const off = new Float64Array(3);
   const start = out.count;
   for (let d = 0; d < n; d++) {
     const Md = mass[d]!;
     const lnMd = Math.log(Md);
-    const cond = descendantCondition(sigma, fc, lnMd, Dd, Dp);
     let nb = 0;
     let target: number;
     let drawn = 0;
-    if (cond.delta >= maxDeltaCFrac * cond.deltaCrit) {
+    if (lnMd <= th.lnMassCollapsed) {
       // already collapsed at z_prog: the halo is its own progenitor
       buf[nb++] = Md;
       target = Md;
@@ -135,7 +189,7 @@ export function sampleProgenitors(o: ProgenitorInput, record?: ProgenitorRecord)
         }
       } else {
         target = table.expectedM() * haloMassCorrection;
-        if (rareSigma * Math.sqrt(cond.Sc) < cond.deltaCrit) {
+        if (lnMd >= th.lnMassRare) {
           buf[nb++] = target;
           drawn = target;
         } else {

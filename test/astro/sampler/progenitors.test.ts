@@ -4,8 +4,10 @@ import { progenitorCondition } from '../../../src/cosmo/conditional.js';
 import { HaloBuffer } from '../../../src/astro/sampler/buffer.js';
 import { massHistogram } from '../../../src/astro/sampler/catalogue.js';
 import { SigmaLookup } from '../../../src/astro/sampler/chmf.js';
-import { fixMassSample, sampleProgenitors, type ProgenitorRecord } from '../../../src/astro/sampler/progenitors.js';
-import { descendantTable, firstCrossingOf } from '../../../src/astro/sampler/tables.js';
+import { descendantThresholds, fixMassSample, sampleProgenitors, type ProgenitorRecord } from '../../../src/astro/sampler/progenitors.js';
+import { descendantCondition, descendantTable, firstCrossingOf } from '../../../src/astro/sampler/tables.js';
+import { growthFactor } from '../../../src/cosmo/background.js';
+import { CAMELS_CV } from '../../../src/cosmo/params.js';
 import type { SamplerParams } from '../../../src/astro/sampler/params.js';
 import { Rng } from '../../../src/util/rng.js';
 import { H, directIntegral, optsOf, sigmaCamels, testParams } from './helpers.js';
@@ -125,5 +127,33 @@ test('fixMassSample: the outcome distribution of the two rules (enumerated by ha
     const sd = Math.sqrt(trials * pr * (1 - pr));
     // binomial counts within 4 sigma
     assert.ok(Math.abs(c - trials * pr) < 4 * sd, `total ${v}: ${c} of ${trials}, expected ${(trials * pr).toFixed(0)}`);
+  }
+});
+
+test('collapsed and rare descendants: mass thresholds agree with the per-descendant conditions', () => {
+  const sl = new SigmaLookup(sig, 1e3, 1e17, 5e-3);
+  for (const [zD, p] of [
+    [7, testParams()],
+    [0.5, testParams()],
+    [7, testParams({ model: 'eps' })],
+  ] as const) {
+    const fc = firstCrossingOf(p);
+    const zP = (1 + zD) * p.zStepFactor - 1;
+    const Dd = growthFactor(CAMELS_CV, zD);
+    const Dp = growthFactor(CAMELS_CV, zP);
+    const lo = 1e4;
+    const hi = 1e16;
+    const th = descendantThresholds(sl, fc, Dd, Dp, p.maxDeltaCFrac, p.rareSigma, lo, hi);
+    for (let i = 0; i <= 200; i++) {
+      const lnM = Math.log(lo) + (i / 200) * Math.log(hi / lo);
+      const c = descendantCondition(sl, fc, lnM, Dd, Dp);
+      const collapsed = c.delta >= p.maxDeltaCFrac * c.deltaCrit;
+      const rare = p.rareSigma * Math.sqrt(c.Sc) < c.deltaCrit;
+      // away from the threshold itself (bisection to 1e-15 in ln M), the threshold decides like the condition
+      if (Math.abs(lnM - th.lnMassCollapsed) > 1e-9) assert.equal(lnM <= th.lnMassCollapsed, collapsed, `z=${zD} ${p.model} M=${Math.exp(lnM)}: collapsed`);
+      if (Math.abs(lnM - th.lnMassRare) > 1e-9) assert.equal(lnM >= th.lnMassRare, rare, `z=${zD} ${p.model} M=${Math.exp(lnM)}: rare`);
+    }
+    // at z = 7 the rare-halo cut lies inside [1e4, 1e16] Msun/h (7 sigma peaks at ~1e12 - 1e13)
+    if (zD === 7) assert.ok(Number.isFinite(th.lnMassRare), 'a rare-halo threshold exists at z = 7');
   }
 });
