@@ -39,9 +39,16 @@ export class HaloBuffer {
     this.parent[i] = parent;
   }
 
-  /** Trimmed copies of the arrays. */
+  /**
+   * The arrays trimmed to `count`: views of the buffer when it is at most 25% larger than needed (no copy
+   * of millions of halos), copies otherwise. The buffer must not be pushed to afterwards.
+   */
   arrays(): { mass: Float64Array; pos: Float32Array; parent: Int32Array } {
-    return { mass: this.mass.slice(0, this.count), pos: this.pos.slice(0, 3 * this.count), parent: this.parent.slice(0, this.count) };
+    const n = this.count;
+    const view = this.mass.length <= 1.25 * n;
+    return view
+      ? { mass: this.mass.subarray(0, n), pos: this.pos.subarray(0, 3 * n), parent: this.parent.subarray(0, n) }
+      : { mass: this.mass.slice(0, n), pos: this.pos.slice(0, 3 * n), parent: this.parent.slice(0, n) };
   }
 }
 

@@ -2,12 +2,12 @@
  * Lagrangian -> Eulerian halo positions with the LPT displacements of the initial conditions (Davies et al.
  * 2025, Sec. 2.2: halos move with the matter field by 2LPT, Scoccimarro 1998): x = q + D(z) Psi1(q) +
  * D2(z) Psi2(q), the convention of src/nbody/ic.ts, with each displacement component read out at q from the
- * fine grid by cloud-in-cell interpolation (src/field/mas.ts `readout`).
+ * fine grid by cloud-in-cell interpolation (the kernel of src/field/mas.ts `readout`, fused over the six
+ * components).
  */
 import type { Tensor } from '@lodi/torch';
 import { growthFactor, growthFactor2 } from '../../cosmo/background.js';
 import type { Cosmology } from '../../cosmo/params.js';
-import { readout } from '../../field/mas.js';
 import { lptDisplacements } from '../../nbody/ic.js';
 import { wrapCoord } from './buffer.js';
 
@@ -39,6 +39,58 @@ export function displacementField(dk: Tensor, n: number, boxSize: number, order:
   return out;
 }
 
+/**
+ * Cloud-in-cell read-out of several grids at once (weights computed once per point), with the convention of
+ * src/field/mas.ts `readout`: nodes at i L / n, periodic. out[g][p] = CIC(grids[g], position p).
+ */
+export function readoutCicMany(grids: Float32Array[], n: number, boxSize: number, positions: Float32Array): Float32Array[] {
+  const np = positions.length / 3;
+  const out = grids.map(() => new Float32Array(np));
+  const inv = n / boxSize;
+  const n2 = n * n;
+  const wrap = (v: number): number => {
+    let w = v - Math.floor(v / n) * n;
+    if (w >= n) w -= n;
+    return w;
+  };
+  const ng = grids.length;
+  for (let p = 0; p < np; p++) {
+    const dx = wrap(positions[3 * p]! * inv);
+    const dy = wrap(positions[3 * p + 1]! * inv);
+    const dz = wrap(positions[3 * p + 2]! * inv);
+    const ix = dx | 0;
+    const iy = dy | 0;
+    const iz = dz | 0;
+    const ux = dx - ix;
+    const uy = dy - iy;
+    const uz = dz - iz;
+    const x0 = ix * n2;
+    const x1 = (ix + 1 === n ? 0 : ix + 1) * n2;
+    const y0 = iy * n;
+    const y1 = (iy + 1 === n ? 0 : iy + 1) * n;
+    const z0 = iz;
+    const z1 = iz + 1 === n ? 0 : iz + 1;
+    const vx = 1 - ux;
+    const vy = 1 - uy;
+    const vz = 1 - uz;
+    const w000 = vx * vy * vz;
+    const w001 = vx * vy * uz;
+    const w010 = vx * uy * vz;
+    const w011 = vx * uy * uz;
+    const w100 = ux * vy * vz;
+    const w101 = ux * vy * uz;
+    const w110 = ux * uy * vz;
+    const w111 = ux * uy * uz;
+    for (let g = 0; g < ng; g++) {
+      const a = grids[g]!;
+      out[g]![p] =
+        w000 * a[x0 + y0 + z0]! + w001 * a[x0 + y0 + z1]! + w010 * a[x0 + y1 + z0]! + w011 * a[x0 + y1 + z1]! +
+        w100 * a[x1 + y0 + z0]! + w101 * a[x1 + y0 + z1]! + w110 * a[x1 + y1 + z0]! + w111 * a[x1 + y1 + z1]!;
+    }
+  }
+  return out;
+}
+
 /** Eulerian positions [Mpc/h] at redshift z of halos at Lagrangian positions `lag` [count * 3], in [0, L). */
 export function eulerianPositions(lag: Float32Array, z: number, cosmo: Cosmology, disp: DisplacementField): Float32Array {
   const { n, boxSize } = disp;
@@ -46,9 +98,10 @@ export function eulerianPositions(lag: Float32Array, z: number, cosmo: Cosmology
   const D2 = disp.psi2 ? growthFactor2(cosmo, z) : 0;
   const out = new Float32Array(lag.length);
   const count = lag.length / 3;
+  const s = readoutCicMany(disp.psi2 ? [...disp.psi1, ...disp.psi2] : [...disp.psi1], n, boxSize, lag);
   for (let c = 0; c < 3; c++) {
-    const s1 = readout(disp.psi1[c]!, n, boxSize, lag, 'CIC');
-    const s2 = disp.psi2 ? readout(disp.psi2[c]!, n, boxSize, lag, 'CIC') : null;
+    const s1 = s[c]!;
+    const s2 = disp.psi2 ? s[3 + c]! : null;
     for (let i = 0; i < count; i++) {
       const x = lag[3 * i + c]! + D1 * s1[i]! + (s2 ? D2 * s2[i]! : 0);
       out[3 * i + c] = wrapCoord(x, boxSize);

@@ -61,6 +61,15 @@ export interface SamplerProgress {
   z: number;
 }
 
+export interface StageTimes {
+  initialConditions: number;
+  finder: number;
+  tables: number;
+  cells: number;
+  progenitors: number;
+  positions: number;
+}
+
 export interface SampledHaloField extends MergerHistory {
   /** The parameters used (defaults filled). */
   params: SamplerParams;
@@ -72,6 +81,10 @@ export interface SampledHaloField extends MergerHistory {
   /** Fine grid per side. */
   fineGrid: number;
   seed: number;
+  /** Wall-clock seconds per stage (tables: all CHMF tables; cells and progenitors: the draws alone). */
+  timings: StageTimes;
+  /** CPU seconds (user + system, all threads) per stage: robust to other load on the machine. */
+  cpuTimings: StageTimes;
 }
 
 function check(ok: boolean, name: string, value: unknown, expected: string): void {
@@ -105,6 +118,24 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
   check(params.minMass < cellMass, 'minMass', params.minMass, `a mass below the cell mass ${cellMass.toExponential(3)} Msun/h`);
   const progress = (stage: SamplerProgress['stage'], done: number, total: number, z: number): void => o.onProgress?.({ stage, done, total, z });
 
+  const timings: StageTimes = { initialConditions: 0, finder: 0, tables: 0, cells: 0, progenitors: 0, positions: 0 };
+  const cpuTimings: StageTimes = { ...timings };
+  const cpuNow = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  let clock = performance.now();
+  let cpuClock = cpuNow();
+  /** Adds the time since the last call to `stage`. */
+  const lap = (stage: keyof StageTimes): void => {
+    const now = performance.now();
+    const cpu = cpuNow();
+    timings[stage] += (now - clock) / 1000;
+    cpuTimings[stage] += cpu - cpuClock;
+    clock = now;
+    cpuClock = cpu;
+  };
+
   // Initial conditions: everything that needs the Fourier field, then it is freed.
   progress('initial conditions', 0, 1, o.zLowest);
   let dk: Tensor | null = null;
@@ -116,6 +147,7 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
     dk = o.linearDensity ? densityK(o.linearDensity, n) : linearDensityK({ boxSize: o.boxSize, n, seed: o.seed, power });
     delta0 = cellDensity(dk, n, o.boxSize, o.grid);
     progress('initial conditions', 1, 1, o.zLowest);
+    lap('initialConditions');
     if (dexmParams.enabled) {
       progress('halo finder', 0, 1, o.zLowest);
       const res = findLagrangianHalos({
@@ -132,8 +164,10 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
       dexmHalos = res;
       if (res.mass.length > 0) overlap = overlapFraction(res.inHalo, n, o.boxSize, o.grid);
       progress('halo finder', 1, 1, o.zLowest);
+      lap('finder');
     }
     if (lptOrder > 0) disp = displacementField(dk, n, o.boxSize, lptOrder as 1 | 2);
+    lap('initialConditions');
   } finally {
     if (dk) dispose(dk);
   }
@@ -147,6 +181,7 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
   const finish = (z: number, mass: Float64Array, lag: Float32Array, descendant: Int32Array): HaloCatalogue => {
     progress('positions', 0, 1, z);
     const pos = disp ? eulerianPositions(lag, z, cosmo, disp) : lag.slice();
+    lap('positions');
     progress('positions', 1, 1, z);
     return { z, boxSize: o.boxSize, count: mass.length, mass, pos, descendant, lagrangianPos: lag };
   };
@@ -154,7 +189,9 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
   // Lowest redshift: finder halos first, then the cells (Poisson thinning makes a table floor of minMass
   // equivalent to the code's minMass / bufferFactor with the small draws discarded).
   const z0 = redshifts[0]!;
+  lap('tables');
   const table0 = cellTable(sl, z0, cellMass, params.minMass, params);
+  lap('tables');
   const D0 = growthFactor(cosmo, z0);
   const delta = new Float32Array(delta0.length);
   for (let i = 0; i < delta.length; i++) delta[i] = delta0[i]! * D0;
@@ -178,6 +215,7 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
     onPlane: (d) => progress('cells', d, o.grid, z0),
   });
   let arr = buf.arrays();
+  lap('cells');
   catalogues.push(finish(z0, arr.mass, arr.pos, new Int32Array(arr.mass.length).fill(-1)));
 
   // Backward in time.
@@ -192,7 +230,9 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
       if (params.progenitorMethod === 'mass-limited' || params.progenitorMethod === 'number-limited') {
         let maxMass = params.minMass;
         for (let i = 0; i < prev.count; i++) maxMass = Math.max(maxMass, prev.mass[i]!);
+        lap('progenitors');
         const table = descendantTable(sl, zDesc, zProg, params.minMass, maxMass, params.minMass / params.bufferFactor, params);
+        lap('tables');
         sampleProgenitors({
           table,
           sigma: sl,
@@ -212,6 +252,7 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
       }
     }
     arr = out.arrays();
+    lap('progenitors');
     catalogues.push(finish(zProg, arr.mass, arr.pos, arr.parent));
     progress('progenitors', s, redshifts.length - 1, zProg);
   }
@@ -224,5 +265,7 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
     dexmCount: dexmHalos.mass.length,
     fineGrid: n,
     seed: o.seed,
+    timings,
+    cpuTimings,
   };
 }

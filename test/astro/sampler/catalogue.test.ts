@@ -48,6 +48,17 @@ test('merger history: HDF5 round trip, bit for bit', async () => {
     }
     validateMergerHistory(r);
     await assert.rejects(writeMergerHistory(path, h), /exists/i);
+    // arrays that are views into larger buffers (as the sampler returns them) are written as views
+    const big = new Float64Array(80).fill(7);
+    big.set(h.catalogues[0]!.mass, 10);
+    const posBig = new Float32Array(300).fill(9);
+    posBig.set(h.catalogues[0]!.pos, 30);
+    const viewed: MergerHistory = { redshifts: [6], catalogues: [{ ...h.catalogues[0]!, mass: big.subarray(10, 60), pos: posBig.subarray(30, 180) }] };
+    const vpath = join(dir, 'views.h5');
+    await writeMergerHistory(vpath, viewed);
+    const rv = await readMergerHistory(vpath);
+    assert.deepEqual(rv.catalogues[0]!.mass, h.catalogues[0]!.mass);
+    assert.deepEqual(rv.catalogues[0]!.pos, h.catalogues[0]!.pos);
     await writeMergerHistory(path, h, { force: true });
   } finally {
     rmSync(dir, { recursive: true, force: true });

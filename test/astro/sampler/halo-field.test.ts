@@ -5,7 +5,8 @@ import { growthFactor } from '../../../src/cosmo/background.js';
 import { dndlnM } from '../../../src/cosmo/massfunction.js';
 import { CAMELS_CV } from '../../../src/cosmo/params.js';
 import { massHistogram, validateMergerHistory } from '../../../src/astro/sampler/catalogue.js';
-import { displacementField, eulerianPositions } from '../../../src/astro/sampler/displace.js';
+import { displacementField, eulerianPositions, readoutCicMany } from '../../../src/astro/sampler/displace.js';
+import { readout } from '../../../src/field/mas.js';
 import { sampleHaloField, type SampledHaloField } from '../../../src/astro/sampler/halo-field.js';
 import { densityK } from '../../../src/astro/sampler/linear-field.js';
 import { ST_HMF_21CMFAST } from '../../../src/astro/sampler/params.js';
@@ -31,6 +32,12 @@ test('2LPT positions: a plane wave moves halos by -D (A/k) sin(k q) along its ax
   const z = 3;
   const D = growthFactor(CAMELS_CV, z);
   const pos = eulerianPositions(lag, z, CAMELS_CV, disp);
+  // the fused read-out is src/field/mas.ts readout (CIC) component by component
+  const fused = readoutCicMany(disp.psi1, n, L, lag);
+  for (let c = 0; c < 3; c++) {
+    const ref = readout(disp.psi1[c]!, n, L, lag, 'CIC');
+    for (let i = 0; i < m; i++) assert.ok(Math.abs(fused[c]![i]! - ref[i]!) <= 1e-6 * (Math.abs(ref[i]!) + 1e-3));
+  }
   for (let i = 0; i < m; i++) {
     const q = lag[3 * i]!;
     // 1D: Psi1 = -(A/k) sin(kq) (Zel'dovich), Psi2 = 0 (no tidal term for a plane wave)
