@@ -34,6 +34,32 @@ export class FirstCrossing {
     return this.st ? this.sa + this.coef * Math.pow(S, this.alpha) : this.deltaC;
   }
 
+  /**
+   * The barrier's Taylor series about S evaluated at S_c, B(S) + sum_{n=1}^{5} (S_c - S)^n / n! B^(n)(S), the
+   * T of Eq. 4 plus delta_cond (delta_c for EPS).
+   */
+  taylorBarrier(S: number, Sc: number): number {
+    if (!this.st) return this.deltaC;
+    const alpha = this.alpha;
+    const Sa = Math.pow(S, alpha);
+    let T = this.sa + this.coef * Sa;
+    let fall = 1;
+    let term = 1;
+    let q = Sa;
+    for (let n = 1; n <= 5; n++) {
+      fall *= alpha - n + 1;
+      term *= (Sc - S) / n;
+      q /= S;
+      T += term * this.coef * fall * q;
+    }
+    return T;
+  }
+
+  /** True for the ellipsoidal (Sheth-Tormen) barrier. */
+  get isST(): boolean {
+    return this.st;
+  }
+
   /** f(S | S_c, delta_cond): 0 where S <= S_c or the region has collapsed. */
   f(S: number, Sc: number, delta: number): number {
     const dS = S - Sc;
@@ -112,6 +138,42 @@ export class SigmaLookup {
     const S = s * s;
     out[0] = S;
     out[1] = 2 * S * Math.abs(sl);
+  }
+
+  /**
+   * ln M [Msun/h] of sigma(M, z = 0) = sigma0 (sigma falls with mass): bisection on the grid, then linear
+   * interpolation of ln sigma; beyond the grid, the end segment extended.
+   */
+  lnMassOfSigma0(sigma0: number): number {
+    const y = Math.log(sigma0);
+    const a = this.lnSigma;
+    const dlnM = 1 / this.inv;
+    let lo = 0;
+    let hi = this.n - 1;
+    if (y >= a[0]!) {
+      hi = 1;
+    } else if (y <= a[hi]!) {
+      lo = hi - 1;
+    } else {
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (a[mid]! > y) lo = mid;
+        else hi = mid;
+      }
+    }
+    const w = (y - a[lo]!) / (a[lo + 1]! - a[lo]!);
+    return this.lnM0 + (lo + w) * dlnM;
+  }
+
+  /** d ln sigma / d ln M at ln M (negative). */
+  slopeAt(lnM: number): number {
+    const g = (lnM - this.lnM0) * this.inv;
+    if (g >= 0 && g < this.n - 1) {
+      const i = g | 0;
+      const w = g - i;
+      return (1 - w) * this.slope[i]! + w * this.slope[i + 1]!;
+    }
+    return this.sig.dlnSigmadlnM(Math.exp(lnM));
   }
 
   /** sigma(M, z = 0). */

@@ -20,7 +20,7 @@ import { displacementField, eulerianPositions, type DisplacementField } from './
 import { cellDensity, densityK } from './linear-field.js';
 import { resolveDexmParams, resolveSamplerParams, samplerRedshifts, type DexmParams, type SamplerParams } from './params.js';
 import { sampleProgenitors } from './progenitors.js';
-import { cellTable, descendantTable, firstCrossingOf } from './tables.js';
+import { cellTable, descendantTable, firstCrossingOf, type ChmfTable } from './tables.js';
 
 export interface SampleHaloFieldOptions {
   cosmology: Cosmology;
@@ -227,29 +227,29 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
     const out = new HaloBuffer(1.1 * prev.count + 1024);
     progress('progenitors', s - 1, redshifts.length - 1, zProg);
     if (prev.count > 0) {
-      if (params.progenitorMethod === 'mass-limited' || params.progenitorMethod === 'number-limited') {
+      const tabulated = params.progenitorMethod === 'mass-limited' || params.progenitorMethod === 'number-limited';
+      let table: ChmfTable | undefined;
+      if (tabulated) {
         let maxMass = params.minMass;
         for (let i = 0; i < prev.count; i++) maxMass = Math.max(maxMass, prev.mass[i]!);
         lap('progenitors');
-        const table = descendantTable(sl, zDesc, zProg, params.minMass, maxMass, params.minMass / params.bufferFactor, params);
+        table = descendantTable(sl, zDesc, zProg, params.minMass, maxMass, params.minMass / params.bufferFactor, params);
         lap('tables');
-        sampleProgenitors({
-          table,
-          sigma: sl,
-          firstCrossing: fc,
-          mass: prev.mass,
-          pos: prev.lagrangianPos!,
-          zDesc,
-          zProg,
-          boxSize: o.boxSize,
-          params,
-          method: params.progenitorMethod,
-          rng,
-          out,
-        });
-      } else {
-        throw new Error(`sampleHaloField: progenitorMethod = ${params.progenitorMethod}: not available yet`);
       }
+      sampleProgenitors({
+        table,
+        sigma: sl,
+        firstCrossing: fc,
+        mass: prev.mass,
+        pos: prev.lagrangianPos!,
+        zDesc,
+        zProg,
+        boxSize: o.boxSize,
+        params,
+        method: params.progenitorMethod,
+        rng,
+        out,
+      });
     }
     arr = out.arrays();
     lap('progenitors');

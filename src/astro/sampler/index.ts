@@ -6,6 +6,7 @@ export * from './tables.js';
 export * from './buffer.js';
 export * from './cells.js';
 export * from './progenitors.js';
+export * from './alternatives.js';
 export * from './linear-field.js';
 export * from './dexm.js';
 export * from './displace.js';

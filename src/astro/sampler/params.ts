@@ -131,6 +131,8 @@ export function resolveSamplerParams(h: number, p: Partial<SamplerParams> = {}):
   need(r.rareSigma > 0, 'rareSigma', r.rareSigma, 'a positive number of sigma');
   need((PROGENITOR_METHODS as readonly string[]).includes(r.progenitorMethod), 'progenitorMethod', r.progenitorMethod, PROGENITOR_METHODS.join(', '));
   need(r.parkinsonG0 > 0, 'parkinsonG0', r.parkinsonG0, 'a positive factor');
+  need(r.parkinsonGamma1 < 1 && Number.isFinite(r.parkinsonGamma1), 'parkinsonGamma1', r.parkinsonGamma1, 'a number below 1');
+  need(Number.isFinite(r.parkinsonGamma2), 'parkinsonGamma2', r.parkinsonGamma2, 'a finite number');
   return r;
 }
 

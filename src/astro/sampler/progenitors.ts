@@ -10,7 +10,8 @@
  * back if that is closer (Appendix B). A descendant whose condition has collapsed at z_prog
  * (delta_cond >= maxDeltaCFrac delta_crit) keeps one progenitor of its own mass; one with
  * rareSigma sigma(M_desc, z_prog) < delta_crit gets one progenitor of the target mass (rare-halo truncation).
- * Number-limited: N ~ Poisson(N_exp) draws, as for cells.
+ * Number-limited: N ~ Poisson(N_exp) draws, as for cells. Partition and binary split: see alternatives.ts
+ * (Appendix B); the collapsed-descendant rule applies to every method, the rare-halo rule to mass-limited only.
  *
  * Progenitors below minMass are discarded. Each progenitor is placed at a uniform random point of the sphere
  * of radius R(M_desc) - R(M_prog) around its descendant's Lagrangian position (R the Lagrangian radius), so
@@ -19,13 +20,14 @@
 import { growthFactor } from '../../cosmo/background.js';
 import type { Rng } from '../../util/rng.js';
 import { wrapCoord, type HaloBuffer } from './buffer.js';
+import { binarySplitDraws, partitionDraws, type PartitionContext, type SplitContext } from './alternatives.js';
 import type { FirstCrossing, SigmaLookup } from './chmf.js';
-import type { SamplerParams } from './params.js';
+import type { ProgenitorMethod, SamplerParams } from './params.js';
 import { descendantCondition, type ChmfTable } from './tables.js';
 
 export interface ProgenitorInput {
-  /** Descendant table for zDesc -> zProg covering the descendants' masses (from `descendantTable`). */
-  table: ChmfTable;
+  /** Descendant table for zDesc -> zProg covering the descendants' masses (from `descendantTable`); needed by the mass- and number-limited methods. */
+  table?: ChmfTable;
   sigma: SigmaLookup;
   firstCrossing: FirstCrossing;
   /** Descendant masses [Msun/h], [n]. */
@@ -35,8 +37,8 @@ export interface ProgenitorInput {
   zDesc: number;
   zProg: number;
   boxSize: number;
-  params: Pick<SamplerParams, 'minMass' | 'haloMassCorrection' | 'maxDeltaCFrac' | 'rareSigma'>;
-  method: 'mass-limited' | 'number-limited';
+  params: Pick<SamplerParams, 'minMass' | 'bufferFactor' | 'haloMassCorrection' | 'maxDeltaCFrac' | 'rareSigma' | 'deltaC' | 'parkinsonG0' | 'parkinsonGamma1' | 'parkinsonGamma2'>;
+  method: ProgenitorMethod;
   rng: Rng;
   /** Progenitors are appended here (parent = descendant index). */
   out: HaloBuffer;
@@ -146,8 +148,11 @@ export function descendantThresholds(
 
 /** Draws the progenitors of every descendant; returns the number appended. */
 export function sampleProgenitors(o: ProgenitorInput, record?: ProgenitorRecord): number {
-  const { table, sigma, firstCrossing: fc, mass, pos, boxSize, rng, out } = o;
+  const { sigma, firstCrossing: fc, mass, pos, boxSize, rng, out } = o;
   const { minMass, haloMassCorrection, maxDeltaCFrac, rareSigma } = o.params;
+  const tabulated = o.method === 'mass-limited' || o.method === 'number-limited';
+  if (tabulated && !o.table) throw new Error(`sampleProgenitors: method ${o.method} needs a descendant table`);
+  const table = o.table!;
   const n = mass.length;
   if (pos.length !== 3 * n) throw new Error(`sampleProgenitors: pos has ${pos.length} entries, expected 3 x ${n}`);
   if (!(o.zProg > o.zDesc)) throw new Error(`sampleProgenitors: zProg = ${o.zProg}: expected a redshift above zDesc = ${o.zDesc}`);
@@ -162,6 +167,19 @@ export function sampleProgenitors(o: ProgenitorInput, record?: ProgenitorRecord)
     massHi = Math.max(massHi, mass[d]!);
   }
   const th = n > 0 ? descendantThresholds(sigma, fc, Dd, Dp, maxDeltaCFrac, rareSigma, massLo, massHi) : { lnMassCollapsed: -Infinity, lnMassRare: Infinity };
+  const massFloor = minMass / o.params.bufferFactor;
+  const partition: PartitionContext = { sl: sigma, fc, Dp, minMass, massFloor, nuFactor: haloMassCorrection };
+  const split: SplitContext = {
+    sl: sigma,
+    deltaC: o.params.deltaC,
+    Dd,
+    Dp,
+    massFloor,
+    G0: o.params.parkinsonG0,
+    gamma1: o.params.parkinsonGamma1,
+    gamma2: o.params.parkinsonGamma2,
+  };
+  const draws: number[] = [];
   let buf = new Float64Array(256);
   const off = new Float64Array(3);
   const start = out.count;
@@ -176,6 +194,16 @@ export function sampleProgenitors(o: ProgenitorInput, record?: ProgenitorRecord)
       buf[nb++] = Md;
       target = Md;
       drawn = Md;
+    } else if (!tabulated) {
+      draws.length = 0;
+      if (o.method === 'partition') partitionDraws(Md, descendantCondition(sigma, fc, lnMd, Dd, Dp).delta, partition, rng, draws);
+      else binarySplitDraws(Md, split, rng, draws);
+      if (draws.length > buf.length) buf = new Float64Array(2 * draws.length);
+      for (const m of draws) {
+        buf[nb++] = m;
+        drawn += m;
+      }
+      target = Md;
     } else {
       table.locate(lnMd);
       if (o.method === 'number-limited') {
