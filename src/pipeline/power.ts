@@ -15,10 +15,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { meanForDivision, overdensity } from '../field/ops.js';
-import { crossPowerSpectrum, powerSpectrum, type MasCorrection } from '../field/power.js';
+import { crossPowerSpectrum, powerSpectrum, type CrossPowerSpectrum, type MasCorrection } from '../field/power.js';
 import { loadGrid, sidecarPath, type Grid } from '../io/grid.js';
 import { MASS_DENSITY_UNIT, WORLD_FORMAT, WORLD_JSON } from '../io/world.js';
-import { linePlot, multiPanel, type LinePlotOptions, type Series } from '../report/index.js';
+import { linePlot, multiPanel, type LinePlotOptions, type MultiPanelOptions, type Series } from '../report/index.js';
 import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 
 export interface PowerRunOptions {
@@ -48,6 +48,8 @@ export interface PowerRunResult {
   rows: number;
   /** One line per grid saying what was transformed (and why), for the user. */
   notes: string[];
+  /** What was drawn with `plot`: one panel for P(k), two (P(k) over r(k)) for a cross spectrum. */
+  figure?: MultiPanelOptions;
 }
 
 /** One loaded input: the cube, where it came from and what was done to it. */
@@ -190,7 +192,7 @@ export async function runPower(file: string, o: PowerRunOptions): Promise<PowerR
   const opts = { boxSize: L, mas: o.mas, axis: o.axis, multipoles: o.multipoles };
   const kNyq = (Math.PI * n) / L;
   const lines: string[] = [];
-  let plot: () => Promise<void>;
+  let figure: MultiPanelOptions;
   if (o.cross) {
     const B = prepareInput(o.cross, '--cross-channel', o.crossChannel, o, o.box ?? L);
     notes.push(B.note);
@@ -204,26 +206,20 @@ export async function runPower(file: string, o: PowerRunOptions): Promise<PowerR
       const row = [x.k[i]!, x.p11[i]!, x.p22[i]!, x.p12[i]!, x.r[i]!, ...(quad ? quad.map((q) => q[i]!) : [])];
       lines.push(row.map(fmt).join(',') + `,${x.nmodes[i]}`);
     }
-    plot = () =>
-      plotCross(o.plot!, a, b, kNyq, {
-        k: x.k,
-        p11: x.p11,
-        p22: x.p22,
-        p12: x.p12,
-        r: x.r,
-        quad,
-      });
+    figure = crossFigure(a, b, kNyq, x);
   } else {
     const p = powerSpectrum(a.field, n, opts);
     lines.push(p.pk2 ? 'k,Pk,P2,Nmodes' : 'k,Pk,Nmodes');
     for (let i = 0; i < p.k.length; i++) {
       lines.push((p.pk2 ? [p.k[i]!, p.pk[i]!, p.pk2[i]!] : [p.k[i]!, p.pk[i]!]).map(fmt).join(',') + `,${p.nmodes[i]}`);
     }
-    plot = () => plotAuto(o.plot!, a, kNyq, p.k, p.pk, p.pk2);
+    figure = autoFigure(a, kNyq, p.k, p.pk, p.pk2);
   }
   writeFileAtomic(out, lines.join('\n') + '\n', { force: o.force === true });
-  if (o.plot) await plot();
-  return { csv: out, rows: lines.length - 1, notes };
+  if (!o.plot) return { csv: out, rows: lines.length - 1, notes };
+  if (figure.panels.length === 1) await linePlot({ ...figure.panels[0]!, title: figure.title }, o.plot);
+  else await multiPanel(figure, o.plot);
+  return { csv: out, rows: lines.length - 1, notes, figure };
 }
 
 /** Points with k ≤ k_N and y > 0 (log axes); y ≤ 0 become gaps. */
@@ -262,32 +258,18 @@ function xRange(k: Float64Array, kNyq: number): [number, number] {
   return [k[0]! / 1.1, kNyq * 1.15];
 }
 
-async function plotAuto(png: string, a: Input, kNyq: number, k: Float64Array, pk: Float64Array, pk2?: Float64Array): Promise<void> {
+function autoFigure(a: Input, kNyq: number, k: Float64Array, pk: Float64Array, pk2?: Float64Array): MultiPanelOptions {
   const series: Series[] = [upToNyquist(a.mode === 'delta' ? 'P(k) of δ' : 'P(k)', k, pk, kNyq)];
   if (pk2) series.push(upToNyquist('|P2(k)|', k, pk2.map(Math.abs), kNyq, { dashed: true }));
   series.push(...shotSeries(a, k, kNyq, ''));
   series.push(...nyquistMarker(kNyq, series));
-  await linePlot(
-    {
-      series,
-      xLabel: 'k [h/Mpc]',
-      yLabel: `P(k) [${pkUnit(a)}]`,
-      logX: true,
-      logY: true,
-      xDomain: xRange(k, kNyq),
-      title: `power spectrum of ${a.label}`,
-    },
-    png,
-  );
+  return {
+    panels: [{ series, xLabel: 'k [h/Mpc]', yLabel: `P(k) [${pkUnit(a)}]`, logX: true, logY: true, xDomain: xRange(k, kNyq) }],
+    title: `power spectrum of ${a.label}`,
+  };
 }
 
-async function plotCross(
-  png: string,
-  a: Input,
-  b: Input,
-  kNyq: number,
-  x: { k: Float64Array; p11: Float64Array; p22: Float64Array; p12: Float64Array; r: Float64Array; quad?: Float64Array[] },
-): Promise<void> {
+function crossFigure(a: Input, b: Input, kNyq: number, x: CrossPowerSpectrum): MultiPanelOptions {
   const name = (i: Input): string => (i.mode === 'delta' ? `δ(${i.label})` : i.label);
   const series: Series[] = [
     upToNyquist(`P11: ${name(a)}`, x.k, x.p11, kNyq),
@@ -308,7 +290,7 @@ async function plotCross(
     yDomain: [Math.min(-0.05, ...finiteValues(x.r, x.k, kNyq)), 1.05],
     refLine: [{ y: 1 }, { y: 0 }, { x: kNyq }],
   };
-  await multiPanel({ panels: [top, rPanel], title: `cross power: 1 = ${a.label}, 2 = ${b.label}` }, png);
+  return { panels: [top, rPanel], title: `cross power: 1 = ${a.label}, 2 = ${b.label}` };
 }
 
 /** As upToNyquist, keeping negative values (r(k) may be < 0). */
