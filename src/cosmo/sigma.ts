@@ -30,6 +30,9 @@ export class SigmaM {
   private readonly slope: CubicSpline;
   /** ln k_lo and ln k_hi [h/Mpc] reached by the integral at each tabulated mass (only with a table). */
   private readonly lnReach?: { lo: Float64Array; hi: Float64Array };
+  /** Smallest and largest tabulated masses asked for so far (the reach is monotonic in M). */
+  private askedLo = Infinity;
+  private askedHi = 0;
 
   constructor(
     readonly power: LinearPower,
@@ -76,10 +79,6 @@ export class SigmaM {
     const l = Math.log10(M);
     return l >= this.log10Mmin - 1e-12 && l <= this.log10Mmax + 1e-12;
   }
-
-  /** Smallest and largest tabulated masses asked for so far (the reach is monotonic in M). */
-  private askedLo = Infinity;
-  private askedHi = 0;
 
   /**
    * Records the reach of the integral at a tabulated mass M (linear interpolation of ln k in log10 M between

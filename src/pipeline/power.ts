@@ -147,7 +147,7 @@ function prepareInput(path: string, flag: string, channel: number | undefined, o
     field = overdensity(data, mean);
     note = o.overdensity
       ? `${label}: P(k) of δ = x/x̄ − 1 (--overdensity; mean ${mean.toPrecision(4)} ${grid.meta.unit})`
-      : `${label}: the sidecar says ${grid.meta.quantity} [${grid.meta.unit}]: P(k) of the overdensity δ = ρ/ρ̄ − 1 (ρ̄ = ${mean.toPrecision(4)}); pass --raw for ρ itself`;
+      : `${label}: the sidecar says ${grid.meta.quantity} [${grid.meta.unit}]: P(k) of the overdensity δ = ρ/ρ̄ − 1 (ρ̄ = ${mean.toPrecision(4)} ${grid.meta.unit}); pass --raw for ρ itself`;
   } else {
     let s = 0;
     for (let i = 0; i < data.length; i++) s += data[i]!;
