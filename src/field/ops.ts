@@ -1,7 +1,7 @@
 /**
  * Real-space operations on periodic grids (float32, C order [x][y][z], or [C][x][y][z] for
- * multi-channel grids): overdensity and mean normalisation, block-average downsampling, periodic
- * sub-volume extraction with wrap-around.
+ * multi-channel grids): the guard on dividing by a mean, overdensity and mean normalisation,
+ * block-average downsampling, periodic sub-volume extraction with wrap-around.
  */
 import { cubeSize, wrapIndex } from './kgrid.js';
 
@@ -19,20 +19,76 @@ export function sum(data: ArrayLike<number>): number {
   return s;
 }
 
-/** Overdensity δ = ρ/ρ̄ − 1 (dimensionless); ρ̄ is the field's own mean unless given. */
-export function overdensity(rho: Float32Array, rhoMean?: number): Float32Array {
-  const m = rhoMean ?? mean(rho);
-  if (!(m !== 0) || !Number.isFinite(m)) throw new Error(`overdensity: mean density is ${m}; cannot normalise`);
+/** A mean is ~0 when |mean| ≤ MEAN_ZERO_TOLERANCE · rms (and the values have both signs). */
+export const MEAN_ZERO_TOLERANCE = 1e-3;
+
+export interface MeanGuardOptions {
+  /** Name of the quantity in the message, e.g. "T_b" (default: none). */
+  symbol?: string;
+  /** Unit appended to the numbers, e.g. "mK" (default: none). */
+  unit?: string;
+  /** What to do instead, appended to the message after "; ". */
+  advice?: string;
+}
+
+/**
+ * The mean of a field that is about to be divided by it (δ = ρ/ρ̄ − 1, T_b/⟨T_b⟩, a channel normalised
+ * by its mean), accumulated in float64. Throws a one-line error starting with `what` when it cannot serve:
+ * - a value is not finite;
+ * - every value is 0;
+ * - |mean| ≤ {@link MEAN_ZERO_TOLERANCE} · rms while the values have both signs: the mean is a
+ *   cancellation (the field already is an overdensity, or was mean-subtracted), and dividing by it would
+ *   multiply the field by ~1/mean (P(k) ~ 1e17 for a mean of 1e-9 of the rms).
+ * A field of one sign (a density, a count) always has a usable mean, however sparse: a halo channel with
+ * one occupied cell in 128^3 has |mean| = 7e-4 rms.
+ */
+export function meanForDivision(data: ArrayLike<number>, what: string, o: MeanGuardOptions = {}): number {
+  let s = 0;
+  let s2 = 0;
+  let neg = 0;
+  let pos = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    s += v;
+    s2 += v * v;
+    if (v < 0) neg++;
+    else if (v > 0) pos++;
+  }
+  const n = data.length;
+  const m = s / n;
+  const rms = Math.sqrt(s2 / n);
+  const sym = o.symbol ? `${o.symbol} ` : '';
+  const u = o.unit ? ` ${o.unit}` : '';
+  const tail = o.advice ? `; ${o.advice}` : '';
+  if (n === 0) throw new Error(`${what}: the field is empty, so it has no mean ${sym}to divide by${tail}`);
+  if (!Number.isFinite(m) || !Number.isFinite(rms)) throw new Error(`${what}: the mean ${sym}is ${m}, expected a finite number (the field holds NaN or Inf)${tail}`);
+  if (pos === 0 && neg === 0) throw new Error(`${what}: every value is 0, so the mean ${sym}is ~0 and cannot normalise the field${tail}`);
+  if (pos > 0 && neg > 0 && !(Math.abs(m) > MEAN_ZERO_TOLERANCE * rms)) {
+    throw new Error(
+      `${what}: mean ${sym}${m.toPrecision(3)}${u} is ~0 relative to its rms ${rms.toPrecision(3)}${u} (|mean| <= ${MEAN_ZERO_TOLERANCE} rms, values of both signs): ` +
+        `the grid looks like an overdensity (or a mean-subtracted field) already, and dividing by its mean would multiply it by ${(1 / Math.abs(m)).toPrecision(2)}${tail}`,
+    );
+  }
+  return m;
+}
+
+/**
+ * Overdensity δ = ρ/ρ̄ − 1 (dimensionless). ρ̄ is the field's own mean, checked by {@link meanForDivision}
+ * (errors start with `what`, default "overdensity"), unless given; a given ρ̄ must be finite and non-zero.
+ */
+export function overdensity(rho: Float32Array, rhoMean?: number, what = 'overdensity'): Float32Array {
+  const m = rhoMean ?? meanForDivision(rho, what, { symbol: 'density', advice: 'use the field as it is' });
+  if (!(m !== 0) || !Number.isFinite(m)) throw new Error(`${what}: mean density is ${m}; cannot normalise`);
   const out = new Float32Array(rho.length);
   const inv = 1 / m;
   for (let i = 0; i < rho.length; i++) out[i] = rho[i]! * inv - 1;
   return out;
 }
 
-/** Field divided by its mean (e.g. T_b / <T_b>, dimensionless). */
-export function normalizeByMean(x: Float32Array, xMean?: number): Float32Array {
-  const m = xMean ?? mean(x);
-  if (!(m !== 0) || !Number.isFinite(m)) throw new Error(`normalizeByMean: mean is ${m}; cannot normalise`);
+/** Field divided by its mean (e.g. T_b / <T_b>, dimensionless); the mean is checked as in {@link overdensity}. */
+export function normalizeByMean(x: Float32Array, xMean?: number, what = 'normalizeByMean'): Float32Array {
+  const m = xMean ?? meanForDivision(x, what);
+  if (!(m !== 0) || !Number.isFinite(m)) throw new Error(`${what}: mean is ${m}; cannot normalise`);
   const out = new Float32Array(x.length);
   const inv = 1 / m;
   for (let i = 0; i < x.length; i++) out[i] = x[i]! * inv;

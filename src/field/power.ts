@@ -13,7 +13,8 @@
  * - mass-assignment window deconvolved per axis: δ_k *= Π_i (x_i / sin x_i)^p, x_i = π n_i / N,
  *   p = 1 (NGP), 2 (CIC), 3 (TSC), none: no correction;
  * - multipoles ℓ = 0, 2 with respect to a line-of-sight axis: P_ℓ = (2ℓ+1) <|δ_k|^2 L_ℓ(μ)>,
- *   μ = k_par / |k|; 2D P(k_perp, k_par) with k_par = |n_axis|, k_perp = floor(sqrt(rest)) bins.
+ *   μ = k_par / |k|, and for a cross spectrum the same weighting of Re(δ_A δ_B*) (Pylians' XPk);
+ *   2D P(k_perp, k_par) with k_par = |n_axis|, k_perp = floor(sqrt(rest)) bins.
  * Bins that hold no mode (possible only on tiny grids) are left out. Sums are accumulated in float64.
  */
 import { rfft3, complexToInterleaved } from './fourier.js';
@@ -52,8 +53,12 @@ export interface CrossPowerSpectrum {
   p11: Float64Array;
   p22: Float64Array;
   p12: Float64Array;
-  /** r(k) = P12 / sqrt(P11 P22). */
+  /** r(k) = P12 / sqrt(P11 P22); NaN in a bin where P11 or P22 is 0 (possible only for special fields). */
   r: Float64Array;
+  /** Quadrupoles P_2 of both autos and of the cross spectrum [(Mpc/h)^3], when multipoles were asked for. */
+  p11_2?: Float64Array;
+  p22_2?: Float64Array;
+  p12_2?: Float64Array;
   nmodes: Float64Array;
   boxSize: number;
   grid: number;
@@ -77,6 +82,8 @@ interface BinResult {
   s22?: Float64Array;
   s12?: Float64Array;
   q11?: Float64Array;
+  q22?: Float64Array;
+  q12?: Float64Array;
   twoD?: { kPerSum: Float64Array; kParSum: Float64Array; s: Float64Array; nm: Float64Array; nPar: number; nPerp: number };
 }
 
@@ -106,6 +113,10 @@ function binModes(a: Float32Array, b: Float32Array | null, n: number, corr: Floa
     res.s12 = new Float64Array(nb);
   }
   if (quad) res.q11 = new Float64Array(nb);
+  if (quad && b) {
+    res.q22 = new Float64Array(nb);
+    res.q12 = new Float64Array(nb);
+  }
   const nPar = middle + 1;
   const nPerp = Math.floor(Math.sqrt(2 * middle * middle)) + 1;
   let perpOf: Int32Array | null = null;
@@ -126,7 +137,7 @@ function binModes(a: Float32Array, b: Float32Array | null, n: number, corr: Floa
       nPerp,
     };
   }
-  const { kSum, nm, s11, s22, s12, q11 } = res;
+  const { kSum, nm, s11, s22, s12, q11, q22, q12 } = res;
   for (let x = 0; x < n; x++) {
     const kx = waveIndex(x, n);
     const cx = corr[x]!;
@@ -152,17 +163,26 @@ function binModes(a: Float32Array, b: Float32Array | null, n: number, corr: Floa
         kSum[bin]! += kOf[q]!;
         nm[bin]! += 1;
         s11[bin]! += d11;
+        let d22 = 0;
+        let d12 = 0;
         if (b) {
           const re2 = b[o]!;
           const im2 = b[o + 1]!;
-          s22![bin]! += (re2 * re2 + im2 * im2) * c2;
-          s12![bin]! += (re * re2 + im * im2) * c2;
+          d22 = (re2 * re2 + im2 * im2) * c2;
+          d12 = (re * re2 + im * im2) * c2;
+          s22![bin]! += d22;
+          s12![bin]! += d12;
         }
         if (quad || twoD) {
           const kpar = axis === 0 ? kx : axis === 1 ? ky : z;
           if (quad) {
             const mu2 = q === 0 ? 0 : (kpar * kpar) / q;
-            q11![bin]! += d11 * 0.5 * (3 * mu2 - 1);
+            const l2 = 0.5 * (3 * mu2 - 1);
+            q11![bin]! += d11 * l2;
+            if (q22) {
+              q22[bin]! += d22 * l2;
+              q12![bin]! += d12 * l2;
+            }
           }
           if (twoD) {
             const ap = Math.abs(kpar);
@@ -227,7 +247,12 @@ export function powerSpectrum(field: Float32Array, n: number | undefined, opts: 
   return out;
 }
 
-/** Cross power spectrum of two N^3 fields with both autos and r(k) = P12/sqrt(P11 P22). */
+/**
+ * Cross power spectrum of two N^3 fields with both autos and r(k) = P12/sqrt(P11 P22) (with `multipoles`,
+ * also the quadrupoles of all three). Throws when either field has zero power at every k (a constant field,
+ * e.g. an all-zero halo channel): r(k) is then undefined everywhere; the message names the field as the
+ * first or second.
+ */
 export function crossPowerSpectrum(a: Float32Array, b: Float32Array, n: number | undefined, opts: PowerOptions): CrossPowerSpectrum {
   const N = prepare(a, n, opts.boxSize);
   if (b.length !== a.length) throw new Error(`box/grid mismatch: fields have ${a.length} and ${b.length} values`);
@@ -235,14 +260,19 @@ export function crossPowerSpectrum(a: Float32Array, b: Float32Array, n: number |
   const corr = masCorrection(N, mas);
   const ak = fftInterleaved(a, N);
   const bk = fftInterleaved(b, N);
-  const r = binModes(ak, bk, N, corr, opts.axis ?? 2, false, false);
+  const r = binModes(ak, bk, N, corr, opts.axis ?? 2, opts.multipoles ?? false, false);
   const kF = (2 * Math.PI) / opts.boxSize;
   const norm = Math.pow(opts.boxSize, 3) / Math.pow(N, 6);
   const idx = keptBins(r.nm);
   const p11 = Float64Array.from(idx, (i) => (r.s11[i]! / r.nm[i]!) * norm);
   const p22 = Float64Array.from(idx, (i) => (r.s22![i]! / r.nm[i]!) * norm);
   const p12 = Float64Array.from(idx, (i) => (r.s12![i]! / r.nm[i]!) * norm);
-  return {
+  for (const [name, p] of [['first', p11], ['second', p22]] as const) {
+    if (p.every((v) => v === 0)) {
+      throw new Error(`crossPowerSpectrum: the ${name} field has zero power at every k (a constant field, e.g. an all-zero channel), so r(k) = P12/sqrt(P11 P22) is undefined`);
+    }
+  }
+  const out: CrossPowerSpectrum = {
     k: Float64Array.from(idx, (i) => (r.kSum[i]! / r.nm[i]!) * kF),
     p11,
     p22,
@@ -253,6 +283,13 @@ export function crossPowerSpectrum(a: Float32Array, b: Float32Array, n: number |
     grid: N,
     mas,
   };
+  if (r.q11 && r.q22 && r.q12) {
+    const quad = (q: Float64Array): Float64Array => Float64Array.from(idx, (i) => ((5 * q[i]!) / r.nm[i]!) * norm);
+    out.p11_2 = quad(r.q11);
+    out.p22_2 = quad(r.q22);
+    out.p12_2 = quad(r.q12);
+  }
+  return out;
 }
 
 /** 2D power spectrum P(k_perp, k_par) [(Mpc/h)^3] for line-of-sight `axis`; empty bins hold NaN. */

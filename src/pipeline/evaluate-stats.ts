@@ -3,26 +3,17 @@
  * P(k) residual of several fields × realisations with a seeded hierarchical bootstrap, interpolation
  * in log k, and the per-channel halo metrics of issue 14's HALOgen target. Pure functions (no I/O).
  */
+import { meanForDivision } from '../field/ops.js';
 import { quantileSorted } from '../field/stats.js';
 import { Rng } from '../util/rng.js';
 
 /**
  * T̂_b = T_b / ⟨T_b⟩ (dimensionless; the LODI paper's Eq. 15). Throws a one-line error naming `what`
- * when the mean is ~0 relative to the rms (|⟨T_b⟩| ≤ 1e-3 · sqrt(⟨T_b²⟩), an all-zero map included):
- * such a map is not a brightness temperature (e.g. a mean-subtracted or standardised field).
+ * when the mean cannot normalise the map (field/ops.ts `meanForDivision`: an all-zero map, or a mean ~0
+ * relative to the rms with values of both signs, i.e. a mean-subtracted or standardised field).
  */
 export function tbHat(tb: Float32Array, what: string): Float32Array {
-  let s = 0;
-  let s2 = 0;
-  for (let i = 0; i < tb.length; i++) {
-    s += tb[i]!;
-    s2 += tb[i]! * tb[i]!;
-  }
-  const mean = s / tb.length;
-  const rms = Math.sqrt(s2 / tb.length);
-  if (!(Math.abs(mean) > 1e-3 * rms) || !Number.isFinite(mean)) {
-    throw new Error(`${what}: mean T_b ${mean.toPrecision(3)} mK is ~0 relative to its rms ${rms.toPrecision(3)} mK; T̂_b = T_b/<T_b> (paper Eq. 15) needs a brightness-temperature map, not a mean-subtracted one`);
-  }
+  const mean = meanForDivision(tb, what, { symbol: 'T_b', unit: 'mK', advice: 'T̂_b = T_b/<T_b> (paper Eq. 15) needs a brightness-temperature map, not a mean-subtracted one' });
   const out = new Float32Array(tb.length);
   const inv = 1 / mean;
   for (let i = 0; i < tb.length; i++) out[i] = tb[i]! * inv;

@@ -8,6 +8,7 @@ import { runHmf, register as registerHmf } from '../../src/cli/commands/hmf.js';
 import { runLinearPower, register as registerLinearPower } from '../../src/cli/commands/linear-power.js';
 import { CAMELS_CV } from '../../src/cosmo/params.js';
 import { LinearPower } from '../../src/cosmo/power.js';
+import { SigmaM } from '../../src/cosmo/sigma.js';
 
 function readCsv(path: string): { header: string; rows: number[][] } {
   const lines = readFileSync(path, 'utf8').trim().split('\n');
@@ -69,4 +70,25 @@ test('commands register with commander and parse options', async () => {
     process.stdout.write = write;
   }
   assert.equal(readCsv(out).rows.length, 7);
+});
+
+test('hmf / linear-power with a P(k) table: a warning naming the k range past it; exclusive options refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lodi-cli-'));
+  const full = new LinearPower(CAMELS_CV, { transfer: 'eh-nowiggle' });
+  const table = join(dir, 'camb.txt');
+  let text = '# k [h/Mpc]  P [(Mpc/h)^3]\n';
+  for (let i = 0; i <= 50; i++) text += `${(10 ** (-4 + i / 10)).toExponential(6)} ${full.P0(10 ** (-4 + i / 10)).toExponential(6)}\n`;
+  writeFileSync(table, text);
+  const low = runHmf({ z: 0, model: 'st', mmin: 1e6, mmax: 1e12, n: 13, out: join(dir, 'h.csv'), pkTable: table });
+  assert.match(low.warning ?? '', /sigma\(M\) uses the P\(k\) table .*camb\.txt up to k = \d+ h\/Mpc, past its k_max = 10\.0 h\/Mpc \(continued as P ∝ k\^/);
+  // the continued spectrum's sigma(1e6 Msun/h) is within 0.3% of the full one (test/cosmo/power-table.test.ts)
+  const row = readCsv(join(dir, 'h.csv')).rows[0]!;
+  const sFull = new SigmaM(full).sigma(1e6);
+  assert.ok(Math.abs(row[2]! / sFull - 1) < 3e-3, `${row[2]} vs ${sFull}`);
+  const high = runHmf({ z: 0, model: 'st', mmin: 1e11, mmax: 1e15, n: 5, out: join(dir, 'h2.csv'), pkTable: table });
+  assert.equal(high.warning, undefined);
+  assert.match(runLinearPower({ z: 0, kmin: 1, kmax: 100, n: 3, out: join(dir, 'l.csv'), pkTable: table }).warning ?? '', /up to k = 100 h\/Mpc/);
+  assert.equal(runLinearPower({ z: 0, kmin: 1e-3, kmax: 10, n: 3, out: join(dir, 'l2.csv'), pkTable: table }).warning, undefined);
+  assert.throws(() => runHmf({ z: 0, model: 'st', mmin: 1e8, mmax: 1e15, n: 5, out: join(dir, 'h3.csv'), pkTable: table, transfer: 'bbks' }), /--transfer bbks and --pk-table .* exclude each other/);
+  assert.throws(() => runLinearPower({ z: 0, kmin: 1e-3, kmax: 10, n: 3, out: join(dir, 'l3.csv'), pkRenormalize: true }), /--pk-renormalize rescales a --pk-table spectrum/);
 });

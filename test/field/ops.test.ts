@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, tidy } from '@lodi/torch';
 import { gaussianSmooth } from '../../src/field/fourier.js';
-import { overdensity, normalizeByMean, downsample, extractSubvolume, mean } from '../../src/field/ops.js';
+import { overdensity, normalizeByMean, downsample, extractSubvolume, mean, meanForDivision, MEAN_ZERO_TOLERANCE } from '../../src/field/ops.js';
 import { applySymmetry, applySymmetryTensor, composeSymmetries, NUM_SYMMETRIES } from '../../src/field/symmetry.js';
 import { powerSpectrum } from '../../src/field/power.js';
 import { randomNormal, sum64 } from './helpers.js';
@@ -114,4 +114,28 @@ test('tensor symmetries ([B,C,N,N,N]) match the array version', () => {
     }
   }
   assert.throws(() => applySymmetry(f.subarray(0, n ** 3), [n, n, n], 48), /0\.\.47/);
+});
+
+test('dividing by a mean: refused for a grid that already is an overdensity, all zeros or NaN; a sparse one-signed field passes', () => {
+  const n = 32;
+  const rho = randomNormal(n ** 3, 5).map((v) => Math.exp(0.5 * v)); // a log-normal density
+  const m = mean(rho);
+  const delta = overdensity(rho); // mean ~1e-8 of its rms (float32 rounding): an overdensity
+  assert.ok(Math.abs(mean(delta)) < 1e-6);
+  assert.throws(() => overdensity(delta, undefined, 'delta.npy'), /^Error: delta\.npy: mean density .* is ~0 relative to its rms .*looks like an overdensity .* already/);
+  assert.throws(() => normalizeByMean(delta), /looks like an overdensity/);
+  // just above the tolerance the mean is accepted: δ + 2e-3 rms
+  const rms = Math.sqrt(mean(delta.map((v) => v * v)));
+  const shifted = delta.map((v) => v + 2 * MEAN_ZERO_TOLERANCE * rms);
+  assert.ok(Math.abs(meanForDivision(shifted, 'x') / (2 * MEAN_ZERO_TOLERANCE * rms) - 1) < 1e-3);
+  assert.throws(() => meanForDivision(delta.map((v) => v + 0.5 * MEAN_ZERO_TOLERANCE * rms), 'x'), /~0 relative/);
+  assert.ok(Math.abs(meanForDivision(rho, 'rho') / m - 1) < 1e-12);
+  // one occupied cell in 2^21: |mean| = 7e-4 rms, but the field has one sign, so its mean is real
+  const sparse = new Float32Array(128 ** 3);
+  sparse[12345] = 2 ** 40; // 1.1e12, exact in float32
+  assert.ok(Math.abs(meanForDivision(sparse, 'halo channel') / (2 ** 40 / 128 ** 3) - 1) < 1e-12);
+  assert.equal(overdensity(sparse)[12345], 128 ** 3 - 1);
+  assert.throws(() => meanForDivision(new Float32Array(8), 'ch3', { advice: 'choose another channel' }), /^Error: ch3: every value is 0, so the mean is ~0 .*; choose another channel$/);
+  assert.throws(() => meanForDivision(Float32Array.from([1, NaN]), 'nan.npy'), /nan\.npy: the mean is NaN, expected a finite number/);
+  assert.throws(() => overdensity(Float32Array.from([1, 2]), 0), /mean density is 0/);
 });

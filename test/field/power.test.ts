@@ -179,3 +179,38 @@ test('box/grid mismatch errors', () => {
   assert.throws(() => crossPowerSpectrum(new Float32Array(64), new Float32Array(27), 4, { boxSize: 1 }), /box\/grid mismatch/);
   assert.throws(() => powerSpectrum(new Float32Array(64), 4, { boxSize: 1, mas: 'XYZ' as 'CIC' }), /unknown MAS/);
 });
+
+test('cross multipoles (Pylians XPk): P12_ℓ obeys the polarisation identity; identical fields give P12_2 = P11_2; a constant field is refused', () => {
+  // |δa + δb|² = |δa|² + |δb|² + 2 Re(δa δb*) mode by mode, so with the same Legendre weight
+  // P_2[a+b] = P11_2 + P22_2 + 2 P12_2 up to float32 rounding of the summed field.
+  const n = 16, L = 40;
+  const a = randomNormal(n ** 3, 11);
+  const b = randomNormal(n ** 3, 12);
+  // make b anisotropic and correlated with a: add a smoothed copy of a along the axis
+  for (let x = 0; x < n; x++) for (let y = 0; y < n; y++) for (let z = 0; z < n; z++) {
+    const i = (x * n + y) * n + z;
+    b[i] = b[i]! + 0.7 * (a[i]! + a[(x * n + y) * n + ((z + 1) % n)]!);
+  }
+  const sum = a.map((v, i) => v + b[i]!);
+  const opts = { boxSize: L, mas: 'CIC' as const, axis: 2 as const, multipoles: true };
+  const x = crossPowerSpectrum(a, b, n, opts);
+  const ps = powerSpectrum(sum, n, opts);
+  const pa = powerSpectrum(a, n, opts);
+  const pb = powerSpectrum(b, n, opts);
+  let scale = 0;
+  for (let i = 0; i < x.k.length; i++) scale = Math.max(scale, Math.abs(ps.pk2![i]!));
+  for (let i = 0; i < x.k.length; i++) {
+    assert.equal(x.p11_2![i], pa.pk2![i]);
+    assert.equal(x.p22_2![i], pb.pk2![i]);
+    const lhs = ps.pk2![i]!;
+    const rhs = x.p11_2![i]! + x.p22_2![i]! + 2 * x.p12_2![i]!;
+    assert.ok(Math.abs(lhs - rhs) < 1e-5 * scale, `bin ${i}: ${lhs} vs ${rhs}`); // float32 rounding of a + b
+  }
+  // the z-shift makes the correlation anisotropic: its quadrupole is clearly non-zero at low k
+  assert.ok(Math.abs(x.p12_2![0]!) > 0.05 * x.p12[0]!, `P12_2 ${x.p12_2![0]} vs P12 ${x.p12[0]}`);
+  const self = crossPowerSpectrum(a, a, n, opts);
+  for (let i = 0; i < self.k.length; i++) assert.ok(Math.abs(self.p12_2![i]! - self.p11_2![i]!) <= 1e-12 * Math.abs(self.p11[i]!));
+  assert.equal(crossPowerSpectrum(a, b, n, { boxSize: L }).p12_2, undefined);
+  assert.throws(() => crossPowerSpectrum(a, new Float32Array(n ** 3), n, { boxSize: L }), /second field has zero power at every k .* r\(k\) .* undefined/);
+  assert.throws(() => crossPowerSpectrum(new Float32Array(n ** 3).fill(3), b, n, { boxSize: L }), /first field has zero power/);
+});

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { refuseGiven } from '../option-checks.js';
 import { runDemo, runWorldDemo } from '../../pipeline/demo.js';
 import { parseInteger, parsePositive, parseRedshift, parseSeed } from './linear-power.js';
 
@@ -19,7 +20,9 @@ export function register(program: Command): void {
     .option('--world-only', 'only build a world and show its statistics (no models)')
     .option('--box <Mpc/h>', 'with --world-only: box side in Mpc/h', parsePositive, 25)
     .option('--z <z>', 'with --world-only: redshift', parseRedshift, 1)
-    .action(async (opts) => {
+    .action(async (opts, cmd: Command) => {
+      if (opts.worldOnly) refuseGiven(cmd, ['realizations', 'quiet'], 'with --world-only (no models run)');
+      else refuseGiven(cmd, ['box', 'z'], 'without --world-only (the models fix the voxel size and the redshift)');
       if (opts.worldOnly) {
         const out = await runWorldDemo({ out: opts.out, particles: opts.particles, box: opts.box, z: opts.z, seed: opts.seed });
         process.stdout.write(`demo: done. Open ${join(out, 'report.html')} (or report.md) for the plots and numbers.\n`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { refuseGiven } from '../option-checks.js';
 import { generateRun } from '../../pipeline/generate.js';
 import { parseInteger, parseSeed } from './linear-power.js';
 
@@ -25,8 +26,10 @@ export function register(program: Command): void {
     .option('--resume', 'keep realisations already written by the same model and seed')
     .option('--force', 'overwrite existing outputs')
     .option('--quiet', 'no progress bar')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       if (!['overlap', 'tiling', 'average', 'single'].includes(o.method)) throw new Error(`--method must be overlap, tiling, average or single, got '${o.method}'`);
+      if (o.method === 'single') refuseGiven(cmd, ['batch', 'resample', 'freshKnownNoise', 'periodic'], 'with --method single (the whole box in one pass: no sub-volumes, no overlap)');
+      else if (o.method !== 'overlap') refuseGiven(cmd, ['freshKnownNoise'], `with --method ${o.method} (only latent overlap has a known region)`);
       const r = await generateRun({
         halos: o.halos,
         model: o.model,

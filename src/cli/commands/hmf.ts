@@ -24,8 +24,11 @@ export interface HmfCommandOptions extends PowerSourceOptions {
   force?: boolean;
 }
 
-/** Computes dn/dlog10M on a log mass grid and writes `M,dndlog10M,sigma` CSV (Msun/h, (h/Mpc)^3). */
-export function runHmf(opts: HmfCommandOptions): { path: string; rows: number } {
+/**
+ * Computes dn/dlog10M on a log mass grid and writes `M,dndlog10M,sigma` CSV (Msun/h, (h/Mpc)^3). `warning`:
+ * set when sigma(M) at the masses asked for reaches past a `--pk-table` (LinearPower.extrapolationWarning).
+ */
+export function runHmf(opts: HmfCommandOptions): { path: string; rows: number; warning?: string } {
   checkRange(opts.mmin, opts.mmax, opts.n, 'hmf', ['--mmin', '--mmax']);
   if (!(opts.z > -1)) throw new Error(`hmf: redshift must be > -1, got ${opts.z}`);
   if (!(MASS_FUNCTION_MODELS as readonly string[]).includes(opts.model)) {
@@ -45,7 +48,7 @@ export function runHmf(opts: HmfCommandOptions): { path: string; rows: number } 
     lines.push(`${M.toExponential(9)},${n.toExponential(9)},${sig.sigma(M, opts.z).toExponential(9)}`);
   }
   writeFileAtomic(opts.out, lines.join('\n') + '\n', { force: opts.force === true });
-  return { path: opts.out, rows: Ms.length };
+  return { path: opts.out, rows: Ms.length, warning: lp.extrapolationWarning() };
 }
 
 function parseModel(value: string): MassFunctionModel {
@@ -70,6 +73,7 @@ export function register(program: Command): void {
     .option('--force', 'overwrite an existing output')
     .action((o: HmfCommandOptions) => {
       const res = runHmf(o);
+      if (res.warning) process.stderr.write(`hmf: warning: ${res.warning}\n`);
       process.stdout.write(`wrote ${res.rows} rows to ${res.path}\n`);
     });
 }

@@ -8,7 +8,7 @@ import { assertWritable, writeFileAtomic } from '../../util/atomic.js';
 export interface PowerSourceOptions {
   /** Cosmology JSON file (default: CAMELS CV set). */
   cosmo?: string;
-  /** Transfer function (default `eh`); ignored when `pkTable` is given. */
+  /** Transfer function (default `eh`); an error together with `pkTable`. */
   transfer?: TransferModel;
   /** Two-column z = 0 P(k) table [h/Mpc, (Mpc/h)^3] used instead of the transfer function. */
   pkTable?: string;
@@ -30,8 +30,17 @@ export function resolveCosmology(path?: string): Cosmology {
   return path ? loadCosmology(path) : CAMELS_CV;
 }
 
-/** Builds the linear power spectrum selected by the shared options. */
+/**
+ * Builds the linear power spectrum selected by the shared options. Throws when options that exclude each
+ * other are combined (`--transfer` with `--pk-table`, `--pk-renormalize` without it).
+ */
 export function buildLinearPower(cosmo: Cosmology, opts: PowerSourceOptions): LinearPower {
+  if (opts.pkTable && opts.transfer !== undefined) {
+    throw new Error(`--transfer ${opts.transfer} and --pk-table ${opts.pkTable} exclude each other: the table replaces the transfer function`);
+  }
+  if (opts.pkRenormalize && !opts.pkTable) {
+    throw new Error('--pk-renormalize rescales a --pk-table spectrum; without a table the spectrum is already normalised to the cosmology sigma8');
+  }
   if (opts.pkTable) {
     return new LinearPower(cosmo, { table: PowerSpectrumTable.load(opts.pkTable), renormalize: opts.pkRenormalize === true });
   }
@@ -51,8 +60,11 @@ export function checkRange(lo: number, hi: number, n: number, what: string, name
   if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: the number of points must be a positive integer, got ${n}`);
 }
 
-/** Computes the linear P(k, z) on a log k grid and writes `k,Pk` CSV (k in h/Mpc, P in (Mpc/h)^3). */
-export function runLinearPower(opts: LinearPowerCommandOptions): { path: string; rows: number } {
+/**
+ * Computes the linear P(k, z) on a log k grid and writes `k,Pk` CSV (k in h/Mpc, P in (Mpc/h)^3). `warning`:
+ * set when the values reach past a `--pk-table` (LinearPower.extrapolationWarning).
+ */
+export function runLinearPower(opts: LinearPowerCommandOptions): { path: string; rows: number; warning?: string } {
   checkRange(opts.kmin, opts.kmax, opts.n, 'linear-power', ['--kmin', '--kmax']);
   if (!(opts.z > -1)) throw new Error(`linear-power: redshift must be > -1, got ${opts.z}`);
   assertWritable(opts.out, opts.force === true);
@@ -61,7 +73,7 @@ export function runLinearPower(opts: LinearPowerCommandOptions): { path: string;
   const lines = ['k,Pk'];
   for (const k of ks) lines.push(`${k.toExponential(9)},${lp.P(k, opts.z).toExponential(9)}`);
   writeFileAtomic(opts.out, lines.join('\n') + '\n', { force: opts.force === true });
-  return { path: opts.out, rows: ks.length };
+  return { path: opts.out, rows: ks.length, warning: lp.extrapolationWarning() };
 }
 
 export function parseNumber(value: string): number {
@@ -115,8 +127,12 @@ export function parseTransfer(value: string): TransferModel {
 export function addPowerSourceOptions(cmd: Command): Command {
   return cmd
     .option('--cosmo <file>', 'cosmology JSON (Omega_m, Omega_b, h, n_s, sigma8[, T_cmb, Omega_r]); default CAMELS CV')
-    .option('--transfer <model>', `transfer function: ${TRANSFER_MODELS.join(', ')}`, parseTransfer, 'eh')
-    .option('--pk-table <file>', 'z = 0 linear P(k) table: columns k [h/Mpc], P [(Mpc/h)^3]; replaces the transfer function')
+    .option('--transfer <model>', `transfer function: ${TRANSFER_MODELS.join(', ')} (default eh; not with --pk-table)`, parseTransfer)
+    .option(
+      '--pk-table <file>',
+      'z = 0 linear P(k) table: columns k [h/Mpc], P [(Mpc/h)^3]; replaces the transfer function. Beyond its last row it is continued ' +
+        'as P ∝ k^b ln²(k/k_s) fitted to its last 0.2 dex, with a warning when a result reaches past it',
+    )
     .option('--pk-renormalize', 'rescale the --pk-table spectrum to the cosmology sigma8 (default: keep its amplitude)');
 }
 
@@ -133,6 +149,7 @@ export function register(program: Command): void {
     .option('--force', 'overwrite an existing output')
     .action((o: LinearPowerCommandOptions) => {
       const res = runLinearPower(o);
+      if (res.warning) process.stderr.write(`linear-power: warning: ${res.warning}\n`);
       process.stdout.write(`wrote ${res.rows} rows to ${res.path}\n`);
     });
 }

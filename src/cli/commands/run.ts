@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { refuseGiven } from '../option-checks.js';
 import { runPipeline } from '../../pipeline/run.js';
 import { parseInteger, parseSeed } from './linear-power.js';
 
@@ -25,8 +26,9 @@ export function register(program: Command): void {
     .option('--resume', 'continue a killed run (finished outputs are kept)')
     .option('--force', 'overwrite an existing run')
     .option('--quiet', 'no progress bar (run.log is still written)')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       if (!['overlap', 'tiling', 'average'].includes(o.method)) throw new Error(`--method must be overlap, tiling or average, got '${o.method}'`);
+      if (o.halos !== undefined) refuseGiven(cmd, ['halogen'], 'with --halos (the given halo channels replace HALOgen)');
       const r = await runPipeline({
         dm: o.dm,
         halos: o.halos,

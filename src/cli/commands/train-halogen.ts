@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { refuseGiven } from '../option-checks.js';
 import { preset, PRESETS } from '../../halogen/config.js';
 import type { TrainResult } from '../../halogen/train.js';
 import type { HalogenRunOptions } from '../../pipeline/train-halogen.js';
@@ -35,7 +36,8 @@ export function register(program: Command): void {
     .option('--force', 'discard an existing run in <out>')
     .option('--no-plot', 'skip the loss-curve PNG')
     .option('--quiet', 'no progress bar (the log file is still written)')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
+      if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --epochs extends it)');
       const cfg = preset(o.preset);
       if (o.epochs !== undefined) cfg.train.epochs = o.epochs;
       if (o.batch !== undefined) cfg.data.batchSize = o.batch;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { refuseGiven } from '../option-checks.js';
 import { lodiPreset } from '../../lodi/config.js';
 import { trainLodiRun } from '../../pipeline/train-lodi.js';
 import { trainCommand } from './train-halogen.js';
@@ -27,7 +28,8 @@ export function register(program: Command): void {
     .option('--force', 'discard an existing run in <out>')
     .option('--no-plot', 'skip the loss-curve PNG')
     .option('--quiet', 'no progress bar (the log file is still written)')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
+      if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --steps sets its new total)');
       const cfg = lodiPreset(o.preset);
       if (o.steps !== undefined) cfg.train.steps = o.steps;
       if (o.batch !== undefined) cfg.data.batchSize = o.batch;
