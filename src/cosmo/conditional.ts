@@ -12,8 +12,9 @@
  * In terms of S = sigma^2(M, z), S_c = sigma^2(M_cond, z), the first-crossing mass fraction per dS is
  *   EPS (Lacey & Cole 1993):  f = (dc - d0) / sqrt(2 pi) (S - S_c)^-3/2 exp[-(dc - d0)^2 / 2(S - S_c)]
  *   ST (Sheth & Tormen 2002): f = |T(S|S_c)| / sqrt(2 pi) (S - S_c)^-3/2 exp[-(B(S) - d0)^2 / 2(S - S_c)]
- * with the ellipsoidal-collapse barrier B(S) = sqrt(a) dc [1 + beta (a dc^2 / S)^-alpha] (Jenkins et al. 2001
- * values a = 0.7, alpha = 0.81, beta = 0.34, as in the 21cmFAST v4 paper) and
+ * with the ellipsoidal-collapse barrier B(S) = sqrt(a) dc [1 + beta (a dc^2 / S)^-alpha] (default: the Jenkins et
+ * al. 2001 values a = 0.7, alpha = 0.81, beta = 0.34 of the 21cmFAST v4 paper; the public 21cmFAST code uses
+ * a = 0.73, {@link ST_BARRIER_21CMFAST}) and
  *   T(S|S_c) = sum_{n=0}^{5} (S_c - S)^n / n! d^n [B(S) - d0] / dS^n.
  * Then dN/dln M = (M_cond / M) f(S) |dS / dln M|. EPS conserves mass exactly: ∫ M dN = M_cond over
  * M < M_cond; the ST form does so only approximately (the sampler in the paper renormalises).
@@ -34,8 +35,15 @@ export interface EllipsoidalBarrier {
   alpha: number;
   beta: number;
 }
-/** Jenkins et al. (2001) barrier parameters, as used in the 21cmFAST v4 paper. */
-export const ST_BARRIER_DEFAULT: EllipsoidalBarrier = Object.freeze({ a: 0.7, alpha: 0.81, beta: 0.34 });
+/** Jenkins et al. (2001) barrier parameters, as quoted in the 21cmFAST v4 paper (Davies et al. 2025, Eq. 2). */
+export const ST_BARRIER_JENKINS: EllipsoidalBarrier = Object.freeze({ a: 0.7, alpha: 0.81, beta: 0.34 });
+/**
+ * Barrier parameters of the public 21cmFAST code (`JENKINS_a/b/c` in hmf.c: a = 0.73, beta = 0.34,
+ * alpha = 0.81), which differ from the paper's a = 0.7; the default of the halo sampler (src/astro/sampler).
+ */
+export const ST_BARRIER_21CMFAST: EllipsoidalBarrier = Object.freeze({ a: 0.73, alpha: 0.81, beta: 0.34 });
+/** Default barrier of the functions of this module: the paper's Jenkins et al. (2001) values. */
+export const ST_BARRIER_DEFAULT: EllipsoidalBarrier = ST_BARRIER_JENKINS;
 
 export interface ConditionalOptions {
   model?: ConditionalModel;
@@ -131,6 +139,42 @@ export function epsCollapsedFraction(
   const s = sig.sigma(Mmin) * D;
   const sc = sig.sigma(Mcond) * D;
   return erfc((deltaC - deltaCond) / Math.sqrt(2 * (s * s - sc * sc)));
+}
+
+/**
+ * Collapse barrier at variance S = sigma^2(M, z): delta_c for `eps`, the ellipsoidal barrier
+ * B(S) = sqrt(a) delta_c [1 + beta (a delta_c^2 / S)^-alpha] for `st` (Davies et al. 2025, Eq. 2).
+ * A region of variance S whose linear overdensity (at z) reaches this value has collapsed.
+ */
+export function collapseBarrier(S: number, opts: ConditionalOptions = {}): number {
+  const dc = opts.deltaC ?? DELTA_C;
+  const model = opts.model ?? 'eps';
+  if (model === 'eps') return dc;
+  if (model === 'st') {
+    const { a, alpha, beta } = opts.barrier ?? ST_BARRIER_DEFAULT;
+    return Math.sqrt(a) * dc * (1 + beta * Math.pow((a * dc * dc) / S, -alpha));
+  }
+  throw new Error(`unknown conditional mass function "${String(model)}" (use ${CONDITIONAL_MODELS.join(', ')})`);
+}
+
+/**
+ * Condition for the progenitors at zProg of a halo of mass M_desc [Msun/h] at zDesc < zProg, for either
+ * model: the barrier crossed at zDesc, B(sigma^2(M_desc, zDesc)), evolved linearly to zProg, i.e. times
+ * D(zProg) / D(zDesc) (Davies et al. 2025, Sec. 2.2 and footnote 12). For `eps` this is
+ * {@link progenitorDeltaCond}.
+ */
+export function progenitorCondition(
+  sig: SigmaM,
+  Mdesc: number,
+  zDesc: number,
+  zProg: number,
+  opts: ConditionalOptions = {},
+): number {
+  if (!(zProg > zDesc)) throw new Error(`progenitorCondition: zProg must exceed zDesc, got zProg=${zProg}, zDesc=${zDesc}`);
+  const c = sig.power.cosmo;
+  const Dd = growthFactor(c, zDesc);
+  const s = sig.sigma(Mdesc) * Dd;
+  return (collapseBarrier(s * s, opts) * growthFactor(c, zProg)) / Dd;
 }
 
 /**

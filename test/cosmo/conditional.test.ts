@@ -2,8 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { growthFactor } from '../../src/cosmo/background.js';
 import {
+  ST_BARRIER_21CMFAST,
   ST_BARRIER_DEFAULT,
+  ST_BARRIER_JENKINS,
+  collapseBarrier,
   conditionalDndlnM,
+  progenitorCondition,
   conditionalNumberDensity,
   epsCollapsedFraction,
   erfc,
@@ -104,4 +108,46 @@ test('progenitor condition and edge cases', () => {
   assert.equal(epsCollapsedFraction(sig, 1e8, 1e12, 1.7, 0), 1);
   assert.ok(Math.abs(erfc(0.5) - 0.4795001221869535) < 1e-15);
   assert.ok(Math.abs(erfc(-1.3) - 1.9340079449406524) < 1e-14);
+});
+
+test('barrier parameter sets and the collapse barrier (Davies et al. 2025, Eq. 2)', () => {
+  // the paper quotes Jenkins et al. (2001): a = 0.7; the public 21cmFAST code uses a = 0.73
+  assert.deepEqual({ ...ST_BARRIER_JENKINS }, { a: 0.7, alpha: 0.81, beta: 0.34 });
+  assert.deepEqual({ ...ST_BARRIER_21CMFAST }, { a: 0.73, alpha: 0.81, beta: 0.34 });
+  assert.equal(ST_BARRIER_DEFAULT, ST_BARRIER_JENKINS);
+  assert.equal(collapseBarrier(0.5), DELTA_C);
+  for (const S of [0.1, 1, 10]) {
+    for (const barrier of [ST_BARRIER_JENKINS, ST_BARRIER_21CMFAST]) {
+      const { a, alpha, beta } = barrier;
+      // Eq. 2 written with sigma: sqrt(a) dc (1 + beta (a dc^2 / sigma^2)^-alpha)
+      const ref = Math.sqrt(a) * 1.686 * (1 + beta * Math.pow((a * 1.686 * 1.686) / S, -alpha));
+      assert.ok(Math.abs(collapseBarrier(S, { model: 'st', barrier, deltaC: 1.686 }) / ref - 1) < 1e-14);
+    }
+  }
+  // the larger a of the code raises the barrier at large mass (S -> 0) by sqrt(0.73 / 0.7)
+  const hi = collapseBarrier(1e-6, { model: 'st', barrier: ST_BARRIER_21CMFAST });
+  const lo = collapseBarrier(1e-6, { model: 'st', barrier: ST_BARRIER_JENKINS });
+  assert.ok(Math.abs(hi / lo - Math.sqrt(0.73 / 0.7)) < 1e-3);
+  // the conditional ST function takes the barrier it is given: the code's barrier makes fewer small halos
+  const Mc = 1e12;
+  assert.ok(conditionalDndlnM(sig, 1e9, Mc, 0, 6, { model: 'st', barrier: ST_BARRIER_21CMFAST }) < conditionalDndlnM(sig, 1e9, Mc, 0, 6, { model: 'st', barrier: ST_BARRIER_JENKINS }));
+  assert.throws(() => collapseBarrier(1, { model: 'ps' as ConditionalModel }), /unknown conditional mass function/);
+});
+
+test('progenitor condition: the descendant barrier evolved to z_prog (Davies et al. 2025, footnote 12)', () => {
+  const zD = 6;
+  const zP = 7 * 1.02 - 1;
+  const r = growthFactor(CAMELS_CV, zP) / growthFactor(CAMELS_CV, zD);
+  // EPS: delta_c D(z_prog) / D(z_desc), as progenitorDeltaCond
+  assert.ok(Math.abs(progenitorCondition(sig, 1e10, zD, zP) - progenitorDeltaCond(CAMELS_CV, zD, zP)) < 1e-12);
+  for (const M of [1e9, 1e12]) {
+    const S = (sig.sigma(M) * growthFactor(CAMELS_CV, zD)) ** 2;
+    const opts = { model: 'st' as const, barrier: ST_BARRIER_21CMFAST, deltaC: 1.686 };
+    const d = progenitorCondition(sig, M, zD, zP, opts);
+    assert.ok(Math.abs(d - collapseBarrier(S, opts) * r) < 1e-12);
+    // below the progenitor-redshift barrier at the same mass: the condition has not collapsed yet
+    const Sp = (sig.sigma(M) * growthFactor(CAMELS_CV, zP)) ** 2;
+    assert.ok(d < collapseBarrier(Sp, opts));
+  }
+  assert.throws(() => progenitorCondition(sig, 1e10, 6, 6), /zProg must exceed zDesc/);
 });
