@@ -6,7 +6,7 @@
  */
 import { dispose, type Tensor } from '@lodi/torch';
 import { growthFactor } from '../../cosmo/background.js';
-import type { Cosmology } from '../../cosmo/params.js';
+import { cosmologyKey, type Cosmology } from '../../cosmo/params.js';
 import { LinearPower } from '../../cosmo/power.js';
 import { SigmaM } from '../../cosmo/sigma.js';
 import { linearDensityK } from '../../nbody/ic.js';
@@ -111,6 +111,12 @@ export function sampleHaloField(o: SampleHaloFieldOptions): SampledHaloField {
     const f = o.hiresFactor ?? 3;
     check(Number.isInteger(f) && f >= 1, 'hiresFactor', f, 'a positive integer');
     n = o.grid * f;
+  }
+  for (const [name, given] of [
+    ['power', o.power?.cosmo],
+    ['sigma', o.sigma?.power.cosmo],
+  ] as const) {
+    check(!given || cosmologyKey(given) === cosmologyKey(cosmo), name, 'a table of another cosmology', 'one built for `cosmology`');
   }
   const power = o.power ?? o.sigma?.power ?? new LinearPower(cosmo);
   const sig = o.sigma ?? new SigmaM(power);

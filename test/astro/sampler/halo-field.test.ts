@@ -141,4 +141,5 @@ test('bad input names the parameter', () => {
   assert.throws(() => sampleHaloField({ ...base, minMass: 1e13 }), /minMass = 10000000000000/);
   assert.throws(() => sampleHaloField({ ...base, sampler: { zStepFactor: 0.9 } }), /zStepFactor = 0.9/);
   assert.throws(() => sampleHaloField({ ...base, linearDensity: new Float32Array(27) }), /linearDensity/);
+  assert.throws(() => sampleHaloField({ ...base, cosmology: { ...CAMELS_CV, sigma8: 0.9 } }), /sigma = a table of another cosmology/);
 });
