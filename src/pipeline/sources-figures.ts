@@ -191,11 +191,12 @@ export async function uvlfFigure(
 ): Promise<void> {
   const keep = Array.from(lf.counts, (n) => n > 0);
   const pick = (a: ArrayLike<number>): number[] => Array.from(a).filter((_, i) => keep[i]);
-  const aKeep = Array.from(analytic.phi, (p) => p > 0);
-  const aPick = (a: ArrayLike<number>): number[] => Array.from(a).filter((_, i) => aKeep[i]);
-  // the y range follows the sampled points: the lower Poisson bar of a single galaxy reaches zero
+  // the y range follows the sampled points (the lower Poisson bar of a single galaxy reaches zero); the analytic
+  // curve is drawn where it lies inside that range
   const shown = pick(lf.phi);
   const yDomain: [number, number] | undefined = shown.length > 0 ? [Math.min(...shown) / 5, Math.max(...shown) * 3] : undefined;
+  const aKeep = Array.from(analytic.phi, (p) => p > 0 && (!yDomain || p >= yDomain[0]));
+  const aPick = (a: ArrayLike<number>): number[] => Array.from(a).filter((_, i) => aKeep[i]);
   await linePlot(
     {
       series: [

@@ -149,7 +149,7 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
   const cosmo = src.cosmology;
   const h = cosmo.h;
   const { boxSize, grid } = src.summary;
-  const cats = src.history.catalogues;
+  const counts = src.history.catalogues.map((c) => c.count);
   const zs = src.history.redshifts;
   const nz = zs.length;
   mkdirSync(join(out, 'coeval'), { recursive: true });
@@ -195,6 +195,9 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
     }),
   );
 
+  // the catalogues are not needed any more: let them go before the grids of the excursion set are made
+  src.history.catalogues = [];
+
   // Evolved density from the stored linear field, kept per redshift for the mass-weighted history.
   const evolved = await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2));
   const density = new Map<number, Float32Array>();
@@ -227,7 +230,7 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
     dTb: res.meanBrightnessTemp[idx[k]!]!,
     xHIMass: massWeightedXHI(xHI[k]!, density.get(z)!),
     photonsPerBaryon: photonsPerBaryon[k]!,
-    halos: cats[k]!.count,
+    halos: counts[k]!,
   }));
   density.clear();
 

@@ -6,6 +6,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { CAMELS_CV } from '../../src/cosmo/params.js';
 import { growthFactor } from '../../src/cosmo/background.js';
 import { ASTRO_DEFAULTS, makeAstroParams } from '../../src/astro/params.js';
@@ -120,6 +122,24 @@ test('galaxies are drawn descendants first: progenitor deviates correlate with t
   // standard error of a correlation coefficient ≈ (1 − ρ²)/√n; 5 of them
   assert.ok(c1.count > 2000, `${c1.count} progenitors`);
   assert.ok(Math.abs(r - rho) < (5 * (1 - rho * rho)) / Math.sqrt(c1.count), `r = ${r}, expected ${rho}`);
+  // another seed, other deviates
+  const other: Float64Array[] = [];
+  forEachGalaxyCatalogue(h, { cosmo: CAMELS_CV, params: ASTRO_DEFAULTS, seed: 12 }, (_k, _c, gal) => other.push(gal.deviates.star));
+  assert.notDeepEqual(other[0], stars[0]);
+});
+
+test('lodi sample-halos through the CLI: flags in their units reach the files', () => {
+  const out = join(dir, 'cli');
+  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const r = spawnSync(process.execPath, [main, 'sample-halos', '--box', '16', '--grid', '8', '--hires', '2', '--z', '8', '--zmax', '8.2', '--min-mass', '3e9', '--seed', '5', '--no-plots', '--quiet', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(readFileSync(join(out, 'sources.json'), 'utf8'));
+  assert.equal(s.minMassMsun, 3e9);
+  assert.equal(s.minMass, 3e9 * CAMELS_CV.h); // Msun → Msun/h
+  assert.deepEqual([s.boxSize, s.grid, s.fineGrid, s.seed, s.zLowest], [16, 8, 16, 5, 8]);
+  assert.match(s.command, /^lodi sample-halos --box 16/);
+  assert.equal(existsSync(join(out, 'hmf.png')), false);
+  assert.match(r.stdout, /halos at z = 8/);
 });
 
 test('sample-halos writes the sources directory; it reads back as written', async () => {
@@ -195,10 +215,6 @@ test('the saved parameters and seed reproduce the run: identical x_HI grids', as
     const b = readNpy(join(out2, coevalNames(z).xHI)).data;
     assert.deepEqual(b, a, `x_HI at z = ${z}`);
   }
-  // another galaxy seed gives another field
-  const zLow = sampled.history.redshifts[0]!;
-  const other = await reionizeSources({ halos: SRC, out: join(dir, 'reion-seed'), astroFile: ASTRO_FILE, seed: 99, quiet: true });
-  assert.notDeepEqual(other.xHI[0], readNpy(join(OUT, coevalNames(zLow).xHI)).data);
 });
 
 test('failed runs leave nothing behind; bad inputs are refused before anything is written', async () => {
@@ -215,7 +231,7 @@ test('failed runs leave nothing behind; bad inputs are refused before anything i
   const keep = join(dir, 'existing');
   mkdirSync(keep);
   writeFileSync(join(keep, 'notes.txt'), 'mine');
-  await assert.rejects(reionizeSources({ halos: SRC, out: keep, quiet: true, onStage: stop('ps21') }), /stopped after ps21/);
+  await assert.rejects(reionizeSources({ halos: SRC, out: keep, quiet: true, onStage: stop('galaxies') }), /stopped after galaxies/);
   assert.deepEqual(readdirSync(keep), ['notes.txt']);
   // bad inputs
   const badAstro = join(dir, 'bad-astro.json');

@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--astro <file.json>', 'galaxy parameters (F_STAR10, ALPHA_STAR, F_ESC10, ...; docs/astro-galaxies.md, in the code\'s units); missing fields take the 21cmFAST defaults')
     .option('--reion <file.json>', 'reionisation parameters (filter, mfp [Mpc/h], rBubbleMaxMpc [Mpc], recombinations, ...; docs/astro-reionisation.md); default the 21cmFAST ones')
     .option('--seed <int>', 'seed of the galaxy scatter (default: the seed of the halos)', parseSeed)
-    .option('--lightcone-axis <axis>', 'line of sight of the lightcone and of the velocity-gradient term: x, y or z', parseAxis, 2)
+    .option('--lightcone-axis <axis>', 'line of sight of the lightcone and of the velocity-gradient term: x, y or z (default z)', parseAxis)
     .option('--quiet', 'no progress bar (the log file is still written)')
     .option('--force', 'overwrite the files of an existing output directory')
     .addHelpText(
@@ -41,7 +41,7 @@ Reproduce a run: lodi reionize --halos DIR --astro OUT/astro.json --reion OUT/re
         astroFile: opts.astro,
         reionFile: opts.reion,
         seed: opts.seed,
-        lightconeAxis: opts.lightconeAxis,
+        lightconeAxis: opts.lightconeAxis ?? 2,
         quiet: opts.quiet === true,
         force: opts.force === true,
         command: ['lodi', ...process.argv.slice(2)].join(' '),

@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--hires <n>', 'fine initial-condition grid per cell and side (the code\'s DIM/HII_DIM); fine grid = grid x hires', parseInteger, 3)
     .option('--z <z>', 'lowest redshift (where the cells are sampled; the history runs backwards from it)', parseRedshift, 5.5)
     .option('--zmax <z>', 'highest redshift of the merger history', parseRedshift, 20)
-    .option('--min-mass <Msun>', 'smallest halo mass kept, in Msun (no h; the code default is 1e8)', parsePositive, 1e9)
+    .option('--min-mass <Msun>', 'smallest halo mass kept, in Msun, no h (default 1e9; the public code uses 1e8)', parsePositive)
     .option('--seed <int>', 'seed of the initial conditions and of every sampler draw', parseSeed, 1)
     .option('--cosmo <file.json>', 'cosmology JSON (Omega_m, Omega_b, h, n_s, sigma8); default CAMELS CV')
     .option('--sampler <file.json>', 'sampler parameters other than the minimum mass (haloMassCorrection, zStepFactor, progenitorMethod, ...; docs/astro-sampler.md); default the public code\'s')
@@ -42,7 +42,7 @@ Example: lodi sample-halos --box 50 --grid 32 --z 6 --zmax 15 --min-mass 3e9 --s
         hiresFactor: opts.hires,
         zLowest: opts.z,
         zMax: opts.zmax,
-        minMassMsun: opts.minMass,
+        minMassMsun: opts.minMass ?? 1e9,
         seed: opts.seed,
         cosmo: resolveCosmology(opts.cosmo),
         sampler: opts.sampler ? loadSamplerParams(opts.sampler) : undefined,
