@@ -11,6 +11,8 @@ import { register as registerTrainLodi } from './train-lodi.js';
 import { register as registerGenerate } from './generate.js';
 import { register as registerEvaluate } from './evaluate.js';
 import { register as registerRun } from './run.js';
+import { register as registerSampleHalos } from './sample-halos.js';
+import { register as registerReionize } from './reionize.js';
 
 /** Each subcommand lives in its own module exporting `register(program)`; add one line per command here. */
 export function registerCommands(program: Command): void {
@@ -26,4 +28,6 @@ export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerEvaluate(program);
   registerRun(program);
+  registerSampleHalos(program);
+  registerReionize(program);
 }

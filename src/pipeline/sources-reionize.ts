@@ -1,0 +1,430 @@
+/**
+ * `lodi reionize`: galaxies on the sampled halos of a sources directory (`lodi sample-halos`), their ionising
+ * photons gridded, the evolved density rebuilt from the stored linear field, and the excursion-set reionisation
+ * with the saturated 21 cm signal (Davies et al. 2025, Sec. 3–4; src/astro/galaxy and src/astro/reion).
+ *
+ * Order of the galaxy draws. The merger history lists catalogues in ascending redshift, each progenitor pointing
+ * at its descendant in the next-lower redshift. Galaxies are drawn from the lowest redshift upwards: the lowest
+ * catalogue gets independent deviates, every later one `progenitorDeviates` of its descendants' (Eq. 8–9), so a
+ * descendant's deviates always exist before its progenitors'. Reionisation itself then runs from high to low z.
+ *
+ * Files written to the output directory:
+ *   coeval/xHI_z{z}.npy, coeval/dTb_z{z}.npy   x_HI and δT_b [mK] per redshift (+ .json sidecars)
+ *   history.csv                                 z, ⟨x_HI⟩, ⟨δT_b⟩ [mK], mass-weighted x_HI, photons per baryon, halos
+ *   history.png                                 the global history
+ *   lightcone_dTb.npy (+ .json), lightcone.png  δT_b lightcone [N, N, n_slices] and a slice through it
+ *   ps21_midpoint.csv, ps21.png                 Δ²_21(k) of the box with ⟨x_HI⟩ nearest 0.5
+ *   uvlf_z8.csv, uvlf.png                       UV LF of the catalogue nearest z = 8 (if in range), sampled vs analytic
+ *   astro.json, reion.json                      the frozen galaxy and reionisation parameters used
+ *   reionize.json                               seed, inputs, command, version, summary numbers, timings
+ *   report.md, report.html, reionize.log
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SigmaM } from '../cosmo/sigma.js';
+import { LinearPower } from '../cosmo/power.js';
+import { rhoCrit } from '../cosmo/background.js';
+import { ASTRO_DEFAULTS, astroParamsToJSON, makeAstroParams, type AstroParams } from '../astro/params.js';
+import { analyticUvLuminosityFunction, uvLuminosityFunction } from '../astro/galaxy/uvlf.js';
+import { makeReionParams, type ReionParams } from '../astro/reion/params.js';
+import { reionise } from '../astro/reion/driver.js';
+import { rectilinearLightcone } from '../astro/reion/lightcone.js';
+import { massWeightedXHI, powerSpectrum21 } from '../astro/reion/history.js';
+import { saveGrid } from '../io/grid.js';
+import { writeNpy } from '../io/npy.js';
+import { writeReport, type ReportSection } from '../report/report.js';
+import { assertWritable, writeFileAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+import { withOutputGuard } from './outputs.js';
+import { readSourcesDir, type SourcesDir } from './sources.js';
+import { forEachGalaxyCatalogue } from './sources-galaxies.js';
+import { EvolvedDensity, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
+import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, uvlfFigure } from './sources-figures.js';
+
+const CODE_VERSION = '0.1.0';
+const AXES = ['x', 'y', 'z'] as const;
+
+export interface ReionizeOptions {
+  /** Sources directory written by `lodi sample-halos`. */
+  halos: string;
+  out: string;
+  /** JSON file of astrophysical parameters (src/astro/params.ts names; missing fields take the code's defaults). */
+  astroFile?: string;
+  /** JSON file of reionisation parameters (src/astro/reion/params.ts names). */
+  reionFile?: string;
+  /** Seed of the galaxy deviates (default: the sampler's seed from sources.json). */
+  seed?: number;
+  /** Line-of-sight axis of the lightcone and of the velocity-gradient term (default 2 = z). */
+  lightconeAxis?: 0 | 1 | 2;
+  force?: boolean;
+  quiet?: boolean;
+  command?: string;
+  /** Called after each stage ('galaxies', 'reionisation', 'coeval', 'history', 'lightcone', 'ps21', 'uvlf', 'params', 'report'); throwing aborts the run. */
+  onStage?: (stage: string) => void;
+}
+
+/** One row of the global history (ascending redshift). */
+export interface HistoryRow {
+  z: number;
+  xHI: number;
+  dTb: number;
+  xHIMass: number;
+  /** Mean emitted ionising photons per baryon of the box (cumulative). */
+  photonsPerBaryon: number;
+  halos: number;
+}
+
+export interface ReionizeResult {
+  history: HistoryRow[];
+  /** x_HI [N^3] per redshift, ascending redshift (as `history`). */
+  xHI: Float32Array[];
+  astro: AstroParams;
+  reion: ReionParams;
+  seed: number;
+  /** Redshift and ⟨x_HI⟩ of the box used for Δ²_21. */
+  midpoint: { z: number; xHI: number };
+  /** First redshift (from high z) at which ⟨x_HI⟩ < 0.01, or null. */
+  zEnd: number | null;
+  summary: Record<string, unknown>;
+}
+
+/** Coeval file names of one redshift. */
+export function coevalNames(z: number): { xHI: string; dTb: string } {
+  const tag = z.toFixed(3);
+  return { xHI: join('coeval', `xHI_z${tag}.npy`), dTb: join('coeval', `dTb_z${tag}.npy`) };
+}
+
+function readJsonObject(path: string, what: string): Record<string, unknown> {
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: cannot read ${what} (${(err as Error).message.split('\n')[0]}), expected a JSON object`);
+  }
+  if (j === null || typeof j !== 'object' || Array.isArray(j)) throw new Error(`${path}: expected a JSON object of ${what}, got ${JSON.stringify(j)?.slice(0, 60)}`);
+  return j as Record<string, unknown>;
+}
+
+/** Parameters of a run: the files' (validated), else the code's defaults; the lightcone axis sets the line of sight. */
+function resolveParams(o: ReionizeOptions): { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2 } {
+  const astro = o.astroFile ? makeAstroParams(readJsonObject(o.astroFile, 'astrophysical parameters'), o.astroFile) : ASTRO_DEFAULTS;
+  const reionIn = o.reionFile ? readJsonObject(o.reionFile, 'reionisation parameters') : {};
+  const axis = o.lightconeAxis ?? (reionIn.losAxis as 0 | 1 | 2 | undefined) ?? 2;
+  if (reionIn.losAxis !== undefined && reionIn.losAxis !== axis) {
+    throw new Error(`${o.reionFile}: field "losAxis" = ${JSON.stringify(reionIn.losAxis)} differs from --lightcone-axis ${AXES[axis] ?? axis}; expected the same line of sight`);
+  }
+  let reion: ReionParams;
+  try {
+    reion = makeReionParams({ ...reionIn, losAxis: axis });
+  } catch (err) {
+    throw new Error(`${o.reionFile ?? '--lightcone-axis'}: ${(err as Error).message}`);
+  }
+  return { astro, reion, axis };
+}
+
+/** Runs galaxies → grids → reionisation → files; see the module comment. */
+export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResult> {
+  // inputs first: nothing is created when they are bad
+  const src = await readSourcesDir(o.halos);
+  const { astro, reion, axis } = resolveParams(o);
+  const seed = o.seed ?? src.summary.seed;
+  if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`--seed ${seed}: expected a non-negative integer`);
+  const out = o.out;
+  if (resolve(out) === resolve(o.halos)) throw new Error(`--out ${out}: expected a folder other than --halos (the sources directory)`);
+  const force = o.force === true;
+  const zs = src.history.redshifts;
+  const files = [
+    ...zs.flatMap((z) => Object.values(coevalNames(z)).flatMap((f) => [f, f.replace(/\.npy$/, '.json')])),
+    'history.csv', 'history.png', 'lightcone_dTb.npy', 'lightcone_dTb.json', 'lightcone.png', 'ps21_midpoint.csv', 'ps21.png',
+    'uvlf_z8.csv', 'uvlf.png', 'astro.json', 'reion.json', 'reionize.json', 'report.md', 'report.html',
+  ];
+  for (const f of files) assertWritable(join(out, f), force);
+  return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed }));
+}
+
+async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2; seed: number }): Promise<ReionizeResult> {
+  const out = o.out;
+  const force = o.force === true;
+  const { astro, reion, axis, seed } = p;
+  const cosmo = src.cosmology;
+  const h = cosmo.h;
+  const { boxSize, grid } = src.summary;
+  const counts = src.history.catalogues.map((c) => c.count);
+  const zs = src.history.redshifts;
+  const nz = zs.length;
+  mkdirSync(join(out, 'coeval'), { recursive: true });
+  const total = 2 * nz + 2;
+  const prog = new Progress('reionize', total, { logFile: join(out, 'reionize.log'), quiet: o.quiet });
+  prog.log(`lodi reionize: ${o.halos} (${boxSize} Mpc/h, ${grid}^3, ${nz} redshifts ${zs[0]!.toFixed(2)}–${zs[nz - 1]!.toFixed(2)}), galaxy seed ${seed}, line of sight ${AXES[axis]}`);
+  const wall: Record<string, number> = {};
+  const cpu: Record<string, number> = {};
+  const stage = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const r = await fn();
+    const c = process.cpuUsage(c0);
+    wall[name] = (wall[name] ?? 0) + (performance.now() - t0) / 1000;
+    cpu[name] = (cpu[name] ?? 0) + (c.user + c.system) / 1e6;
+    o.onStage?.(name);
+    return r;
+  };
+
+  // Galaxies, lowest z first (descendants before progenitors), and their gridded photons.
+  const rhoB = cosmo.Omega_b * rhoCrit(cosmo, 0);
+  const kUv = nz > 0 && zs[0]! <= 8.1 && zs[nz - 1]! >= 7.9 ? zs.reduce((a, z, i) => (Math.abs(z - 8) < Math.abs(zs[a]! - 8) ? i : a), 0) : -1;
+  let muvAt8: Float64Array | null = null;
+  const emissivity: Float32Array[] = [];
+  const rate: Float32Array[] = [];
+  const photonsPerBaryon: number[] = [];
+  const galaxyTotals: { stellarMass: number; sfr: number }[] = [];
+  await stage('galaxies', () =>
+    forEachGalaxyCatalogue(src.history, { cosmo, params: astro, seed }, (k, c, gal) => {
+      const g = gridIonisingSources(c.pos, gal, { grid, boxSize, h });
+      emissivity.push(g.emissivity);
+      rate.push(g.rate);
+      photonsPerBaryon.push(photonsToMassEquivalent(g.totalPhotons, h) / boxSize ** 3 / rhoB);
+      let ms = 0;
+      let sfr = 0;
+      for (let i = 0; i < c.count; i++) {
+        ms += gal.stellarMass[i]! + gal.stellarMassMini[i]!;
+        sfr += gal.sfr[i]! + gal.sfrMini[i]!;
+      }
+      galaxyTotals.push({ stellarMass: ms, sfr });
+      if (k === kUv) muvAt8 = gal.muv;
+      prog.update(k + 1, `galaxies z=${c.z.toFixed(2)} (${c.count} halos)`);
+    }),
+  );
+
+  // the catalogues are not needed any more: let them go before the grids of the excursion set are made
+  src.history.catalogues = [];
+
+  // Evolved density from the stored linear field, kept per redshift for the mass-weighted history.
+  const evolved = await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2));
+  const density = new Map<number, Float32Array>();
+  const res = await stage('reionisation', () =>
+    reionise({
+      cosmology: cosmo,
+      boxSize,
+      grid,
+      redshifts: zs,
+      density: (z) => {
+        const d = evolved.at(z);
+        density.set(z, d);
+        return d;
+      },
+      emissivity,
+      ionisingRate: rate,
+      params: reion,
+      onProgress: (s) => prog.update(nz + s.step, `reionisation z=${s.z.toFixed(2)} <x_HI>=${s.meanXHI.toFixed(3)}`),
+    }),
+  );
+  emissivity.length = 0;
+  rate.length = 0;
+  // reionise returns descending z; everything below is in ascending z, as the catalogues
+  const idx = zs.map((z) => Array.from(res.redshifts).indexOf(z));
+  const xHI = idx.map((i) => res.xHI[i]!);
+  const dTb = idx.map((i) => res.brightnessTemp[i]!);
+  const history: HistoryRow[] = zs.map((z, k) => ({
+    z,
+    xHI: res.meanXHI[idx[k]!]!,
+    dTb: res.meanBrightnessTemp[idx[k]!]!,
+    xHIMass: massWeightedXHI(xHI[k]!, density.get(z)!),
+    photonsPerBaryon: photonsPerBaryon[k]!,
+    halos: counts[k]!,
+  }));
+  density.clear();
+
+  const provenance = { generator: 'lodi reionize', command: o.command, version: CODE_VERSION, seed, inputs: [resolve(o.halos)] };
+  await stage('coeval', () => {
+    zs.forEach((z, k) => {
+      const n = coevalNames(z);
+      saveGrid(join(out, n.xHI), { data: xHI[k]!, shape: [grid, grid, grid], meta: { boxSize, redshift: z, quantity: 'neutral_fraction', unit: '1', provenance } }, { force });
+      saveGrid(join(out, n.dTb), { data: dTb[k]!, shape: [grid, grid, grid], meta: { boxSize, redshift: z, quantity: 'T_b', unit: 'mK', provenance: { ...provenance, losAxis: axis } } }, { force });
+    });
+  });
+  prog.update(2 * nz + 1, 'coeval boxes written');
+
+  const sections: ReportSection[] = [];
+  const title = `${boxSize} Mpc/h, ${grid}^3`;
+  await stage('history', async () => {
+    const lines = ['z,xHI_mean,dTb_mean_mK,xHI_mass_weighted,photons_per_baryon,halos'];
+    for (const r of history) lines.push(`${r.z.toFixed(5)},${r.xHI.toExponential(6)},${r.dTb.toExponential(6)},${r.xHIMass.toExponential(6)},${r.photonsPerBaryon.toExponential(6)},${r.halos}`);
+    writeFileAtomic(join(out, 'history.csv'), lines.join('\n') + '\n', { force });
+    await historyFigure(
+      { z: history.map((r) => r.z), xHI: history.map((r) => r.xHI), xHIMass: history.map((r) => r.xHIMass), dTb: history.map((r) => r.dTb) },
+      `Global reionisation history (${title})`,
+      join(out, 'history.png'),
+    );
+  });
+  const zEnd = endOfReionisation(history);
+  const mid = history.reduce((a, r, k) => (Math.abs(r.xHI - 0.5) < Math.abs(history[a]!.xHI - 0.5) ? k : a), 0);
+  sections.push({
+    title: 'Global history',
+    text:
+      `Volume-weighted ⟨x_HI⟩ and ⟨δT_b⟩ per redshift (history.csv; mass-weighted x_HI with the evolved density). ` +
+      (zEnd !== null ? `⟨x_HI⟩ falls below 0.01 at z = ${zEnd.toFixed(2)}.` : `⟨x_HI⟩ stays above 0.01 down to z = ${zs[0]!.toFixed(2)} (${history[0]!.xHI.toFixed(3)} there).`),
+    images: [{ path: join(out, 'history.png'), caption: 'x_HI(z) and ⟨δT_b⟩(z)' }],
+    tables: [historyTable(history)],
+  });
+
+  await stage('lightcone', () => {
+    if (nz < 2) {
+      sections.push({ title: 'Lightcone', text: 'Only one redshift: no lightcone.' });
+      return;
+    }
+    const lc = rectilinearLightcone({ boxes: dTb, redshifts: zs, cosmology: cosmo, boxSize, grid, axis });
+    writeNpy(join(out, 'lightcone_dTb.npy'), lc.field, [grid, grid, lc.nSlices], { force });
+    const trans = [0, 1, 2].filter((a) => a !== axis).map((a) => AXES[a]!) as [string, string];
+    const meta = {
+      format: 'lodi-lightcone',
+      version: 1,
+      shape: [grid, grid, lc.nSlices],
+      dtype: 'float32',
+      order: 'C',
+      axes: [...trans, `line of sight (box axis ${AXES[axis]})`],
+      quantity: 'T_b',
+      unit: 'mK',
+      boxSize,
+      cellSize: boxSize / grid,
+      redshifts: Array.from(lc.redshifts),
+      distances: Array.from(lc.distances),
+      distanceUnit: 'Mpc/h comoving',
+      provenance,
+    };
+    writeFileAtomic(join(out, 'lightcone_dTb.json'), JSON.stringify(meta) + '\n', { force });
+    lightconeFigure(
+      { field: lc.field, grid, nSlices: lc.nSlices, redshifts: lc.redshifts, distances: lc.distances, boxSize, title: `δT_b lightcone (${title})`, colorbarLabel: 'δT_b [mK]', colormap: 'magma', transverseNames: trans },
+      join(out, 'lightcone.png'),
+    );
+    sections.push({
+      title: 'Lightcone',
+      text: `Rectilinear lightcone of δT_b (lightcone_dTb.npy, [${grid}, ${grid}, ${lc.nSlices}], slices ${boxSize / grid} Mpc/h apart from z = ${zs[0]!.toFixed(2)} to ${zs[nz - 1]!.toFixed(2)}, line of sight along ${AXES[axis]}).`,
+      images: [{ path: join(out, 'lightcone.png'), caption: 'slice through the δT_b lightcone' }],
+    });
+  });
+
+  const ps = await stage('ps21', async () => {
+    const m = history[mid]!;
+    const ps = powerSpectrum21(dTb[mid]!, grid, boxSize);
+    const lines = ['k_h_per_Mpc,delta2_mK2,pk_mK2_Mpc3_per_h3,nmodes'];
+    for (let i = 0; i < ps.k.length; i++) lines.push(`${ps.k[i]!.toExponential(6)},${ps.delta2[i]!.toExponential(6)},${ps.pk[i]!.toExponential(6)},${ps.nmodes[i]}`);
+    writeFileAtomic(join(out, 'ps21_midpoint.csv'), `# z = ${m.z}, <x_HI> = ${m.xHI}\n` + lines.join('\n') + '\n', { force });
+    await ps21Figure(ps, (Math.PI * grid) / boxSize, `21 cm power spectrum at z = ${m.z.toFixed(2)}, ⟨x_HI⟩ = ${m.xHI.toFixed(2)} (${title})`, join(out, 'ps21.png'));
+    sections.push({
+      title: '21 cm power spectrum at the midpoint',
+      text: `Δ²_21(k) of the coeval δT_b box whose ⟨x_HI⟩ is nearest 0.5 (z = ${m.z.toFixed(3)}, ⟨x_HI⟩ = ${m.xHI.toFixed(3)}); ps21_midpoint.csv.`,
+      images: [{ path: join(out, 'ps21.png'), caption: 'Δ²_21(k) at the EoR midpoint' }],
+    });
+    return ps;
+  });
+
+  await stage('uvlf', async () => {
+    const muv = muvAt8 as Float64Array | null;
+    if (kUv < 0 || !muv) {
+      sections.push({ title: 'UV luminosity function', text: `z = 8 is outside the redshifts of the halos (${zs[0]!.toFixed(2)}–${zs[nz - 1]!.toFixed(2)}): no UV LF.` });
+      return;
+    }
+    const z8 = zs[kUv]!;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const m of muv) if (Number.isFinite(m)) [lo, hi] = [Math.min(lo, m), Math.max(hi, m)];
+    if (!Number.isFinite(lo)) {
+      sections.push({ title: 'UV luminosity function', text: `No galaxy with a finite M_UV at z = ${z8.toFixed(2)}.` });
+      return;
+    }
+    const e0 = Math.floor(lo * 2) / 2;
+    const e1 = Math.ceil(hi * 2) / 2 + 0.5;
+    const edges = Array.from({ length: Math.round((e1 - e0) / 0.5) + 1 }, (_, i) => e0 + 0.5 * i);
+    const lf = uvLuminosityFunction(muv, { boxSize, h, edges });
+    const sigma = new SigmaM(new LinearPower(cosmo));
+    const mMin = src.summary.minMass / h;
+    const ana = analyticUvLuminosityFunction({ edges, z: z8, cosmo, params: astro, sigma, massFunction: HMF_REFERENCE, haloMassMinMsun: mMin, haloMassMaxMsun: 1e15 / h });
+    const lines = ['muv_centre,phi_sampled_Mpc3_mag,phi_err,count,phi_analytic_Mpc3_mag'];
+    for (let i = 0; i < lf.centres.length; i++) lines.push(`${lf.centres[i]},${lf.phi[i]!.toExponential(6)},${lf.phiErr[i]!.toExponential(6)},${lf.counts[i]},${ana.phi[i]!.toExponential(6)}`);
+    writeFileAtomic(join(out, 'uvlf_z8.csv'), `# z = ${z8}, halos above ${mMin.toExponential(3)} Msun\n` + lines.join('\n') + '\n', { force });
+    await uvlfFigure(lf, ana, `UV luminosity function at z = ${z8.toFixed(2)} (${title}, M_h ≥ ${mMin.toExponential(1)} Msun)`, join(out, 'uvlf.png'));
+    sections.push({
+      title: 'UV luminosity function',
+      text:
+        `φ(M_UV) of the galaxies of the catalogue at z = ${z8.toFixed(3)} (Poisson errors) against its analytic expectation: ` +
+        `the 21cmFAST Sheth–Tormen HMF above the sampler's minimum mass (${mMin.toExponential(2)} Msun) integrated over the ` +
+        `galaxy model's scatter (analyticUvLuminosityFunction). The faint end is cut by the minimum halo mass in both. uvlf_z8.csv.`,
+      images: [{ path: join(out, 'uvlf.png'), caption: `UV LF at z = ${z8.toFixed(2)}` }],
+    });
+  });
+
+  const summary: Record<string, unknown> = {
+    format: 'lodi-reionize',
+    version: 1,
+    generator: 'lodi reionize',
+    code: `lodi ${CODE_VERSION}`,
+    command: o.command,
+    seed,
+    halos: resolve(o.halos),
+    halosSeed: src.summary.seed,
+    boxSize,
+    grid,
+    lightconeAxis: AXES[axis],
+    redshifts: zs,
+    meanXHI: history.map((r) => r.xHI),
+    meanDTb: history.map((r) => r.dTb),
+    zEnd,
+    midpoint: { z: history[mid]!.z, xHI: history[mid]!.xHI },
+    stellarMassDensity: galaxyTotals.map((g) => g.stellarMass / (boxSize / h) ** 3),
+    sfrDensity: galaxyTotals.map((g) => g.sfr / (boxSize / h) ** 3),
+    units: { stellarMassDensity: 'Msun/Mpc^3 (comoving)', sfrDensity: 'Msun/yr/Mpc^3 (comoving)', meanDTb: 'mK', boxSize: 'Mpc/h' },
+    ps21Bins: ps.k.length,
+    timings: { wall, cpu },
+    peakRssMiB: 0,
+  };
+  await stage('params', () => {
+    writeFileAtomic(join(out, 'astro.json'), JSON.stringify(astroParamsToJSON(astro), null, 2) + '\n', { force });
+    writeFileAtomic(join(out, 'reion.json'), JSON.stringify(reion, null, 2) + '\n', { force });
+  });
+  summary.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  writeFileAtomic(join(out, 'reionize.json'), JSON.stringify(summary, null, 2) + '\n', { force });
+  const report = {
+    title: `Reionisation of the sampled sources (galaxy seed ${seed})`,
+    meta: {
+      command: o.command ?? '',
+      code: `lodi ${CODE_VERSION}`,
+      halos: `${resolve(o.halos)} (seed ${src.summary.seed}, M_min ${src.summary.minMassMsun.toExponential(2)} Msun)`,
+      box: `${boxSize} Mpc/h, ${grid}^3 cells`,
+      redshifts: `${nz}, ${zs[0]!.toFixed(3)} to ${zs[nz - 1]!.toFixed(3)}`,
+      'galaxy parameters': o.astroFile ? `${o.astroFile} (astro.json)` : '21cmFAST defaults (astro.json)',
+      'reionisation parameters': `${o.reionFile ?? '21cmFAST defaults'} (reion.json): ${reion.filter} filter, mfp ${reion.mfp.toFixed(2)} Mpc/h, recombinations ${reion.recombinations ? 'on' : 'off'}`,
+      'density': 'evolved by 2LPT from linear_density.npy (fine-grid particles, CIC)',
+      'end of reionisation (⟨x_HI⟩ < 0.01)': zEnd !== null ? `z = ${zEnd.toFixed(2)}` : `not reached by z = ${zs[0]!.toFixed(2)}`,
+      'peak RSS': `${summary.peakRssMiB as number} MiB`,
+    },
+    sections: [
+      ...sections,
+      { title: 'Timings', tables: [{ headers: ['stage', 'wall [s]', 'CPU [s]'], rows: Object.keys(wall).map((k) => [k, +wall[k]!.toFixed(2), +cpu[k]!.toFixed(2)] as (string | number)[]) }] },
+    ],
+  };
+  writeReport(report, { markdown: join(out, 'report.md'), html: join(out, 'report.html'), force });
+  o.onStage?.('report');
+  prog.update(total, `done: ${zEnd !== null ? `<x_HI> < 0.01 at z = ${zEnd.toFixed(2)}` : `<x_HI> = ${history[0]!.xHI.toFixed(3)} at z = ${zs[0]!.toFixed(2)}`}`);
+  return { history, xHI, astro, reion, seed, midpoint: { z: history[mid]!.z, xHI: history[mid]!.xHI }, zEnd, summary };
+}
+
+/** Highest redshift below which ⟨x_HI⟩ stays < 0.01 (rows in ascending z), or null. */
+export function endOfReionisation(history: readonly HistoryRow[]): number | null {
+  let z: number | null = null;
+  for (const r of history) {
+    if (r.xHI < 0.01) z = r.z;
+    else break;
+  }
+  return z;
+}
+
+function historyTable(history: HistoryRow[]) {
+  const step = Math.max(1, Math.ceil(history.length / 20));
+  return {
+    headers: ['z', '⟨x_HI⟩', 'x_HI (mass)', '⟨δT_b⟩ [mK]', 'photons / baryon', 'halos'],
+    rows: history
+      .filter((_, k) => k % step === 0 || k === history.length - 1)
+      .map((r) => [r.z.toFixed(3), r.xHI, r.xHIMass, r.dTb, r.photonsPerBaryon, r.halos] as (string | number)[]),
+    caption: step > 1 ? `one redshift in ${step}; all are in history.csv` : undefined,
+  };
+}
