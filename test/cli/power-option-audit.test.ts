@@ -45,3 +45,10 @@ test('train halogen / lodi: --resume refuses --preset, --batch, --seed and --for
   assert.match((await parse(['train', 'lodi', ...worlds, '--resume', '--seed', '3', '--force'])).message, /^--seed, --force have no effect with --resume/);
   assert.doesNotMatch((await parse(['train', 'lodi', ...worlds, '--resume', '--steps', '10'])).message, /no effect/);
 });
+
+test('predict-halos: --floor with --log is refused (the log10 output is not floored); --floor must be a number', async () => {
+  const base = ['predict-halos', '--dm', missing, '--model', join(dir, 'm'), '--out', join(dir, 'h.npy')];
+  assert.match((await parse([...base, '--log', '--floor', '9'])).message, /^--floor has no effect with --log/);
+  assert.match((await parse([...base, '--floor', 'abc'])).message, /not a number: "abc"/);
+  assert.doesNotMatch((await parse([...base, '--log'])).message, /no effect/);
+});

@@ -6,6 +6,8 @@ import { predictHalos } from '../../halogen/infer.js';
 import { loadHalogen } from '../../halogen/train.js';
 import { withOutputGuard } from '../../pipeline/outputs.js';
 import { remedyAction } from '../remedy.js';
+import { parseNumber } from './linear-power.js';
+import { refuseGiven } from '../option-checks.js';
 
 function parseBox(v: string): number {
   const x = Number(v);
@@ -33,12 +35,13 @@ export function register(program: Command): void {
     .requiredOption('--out <file.npy>', 'output halo grid [4,N,N,N]')
     .option('--stride <n>', 'window stride in voxels (default: the model config, 16)', parsePositive)
     .option('--batch <n>', 'windows per forward pass', parsePositive)
-    .option('--floor <log10rho>', 'log10 rho_h below which the output is 0 (default 9.5)', Number)
+    .option('--floor <log10rho>', 'log10 rho_h below which the output is 0 (default 9.5)', parseNumber)
     .option('--log', 'write log10 rho_h (averaged, not floored) instead of rho_h')
     .option('--quiet', 'no progress bar')
     .option('--force', 'overwrite an existing output')
     .action(
-      remedyAction({ 'box-size': 'pass --box <Mpc/h>' }, async (o) => {
+      remedyAction({ 'box-size': 'pass --box <Mpc/h>' }, async (o, cmd: Command) => {
+        if (o.log) refuseGiven(cmd, ['floor'], 'with --log (the log10 output is not floored)');
         assertWritable(o.out, o.force === true);
         assertWritable(sidecarPath(o.out), o.force === true);
         const dm = loadGrid(o.dm, o.box !== undefined ? { boxSize: o.box } : {});
