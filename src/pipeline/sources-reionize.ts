@@ -40,6 +40,7 @@ import { readSourcesDir, type SourcesDir } from './sources.js';
 import { forEachGalaxyCatalogue } from './sources-galaxies.js';
 import { EvolvedDensity, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
 import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, uvlfFigure } from './sources-figures.js';
+import { stageTimer } from './stage-timer.js';
 
 const CODE_VERSION = '0.1.0';
 const AXES = ['x', 'y', 'z'] as const;
@@ -156,18 +157,7 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
   const total = 2 * nz + 2;
   const prog = new Progress('reionize', total, { logFile: join(out, 'reionize.log'), quiet: o.quiet });
   prog.log(`lodi reionize: ${o.halos} (${boxSize} Mpc/h, ${grid}^3, ${nz} redshifts ${zs[0]!.toFixed(2)}–${zs[nz - 1]!.toFixed(2)}), galaxy seed ${seed}, line of sight ${AXES[axis]}`);
-  const wall: Record<string, number> = {};
-  const cpu: Record<string, number> = {};
-  const stage = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    const r = await fn();
-    const c = process.cpuUsage(c0);
-    wall[name] = (wall[name] ?? 0) + (performance.now() - t0) / 1000;
-    cpu[name] = (cpu[name] ?? 0) + (c.user + c.system) / 1e6;
-    o.onStage?.(name);
-    return r;
-  };
+  const { wall, cpu, stage } = stageTimer(o.onStage);
 
   // Galaxies, lowest z first (descendants before progenitors), and their gridded photons.
   const rhoB = cosmo.Omega_b * rhoCrit(cosmo, 0);

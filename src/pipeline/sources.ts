@@ -31,6 +31,7 @@ import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { withOutputGuard } from './outputs.js';
 import { hmfFigure, hmfRow, nearestCatalogues } from './sources-figures.js';
+import { stageTimer } from './stage-timer.js';
 
 export const SOURCES_VERSION = 1;
 export const SOURCES_FORMAT = 'lodi-sources';
@@ -165,18 +166,7 @@ export async function sampleHalos(o: SampleHalosOptions): Promise<SampleHalosRes
       `lodi sample-halos: box ${o.boxSize} Mpc/h, ${o.grid}^3 cells (fine grid ${o.grid * hires}^3), z ${o.zLowest} to ${o.zMax} (${nz} redshifts), ` +
         `M_min ${o.minMassMsun.toExponential(2)} Msun, seed ${o.seed}`,
     );
-    const wall: Record<string, number> = {};
-    const cpu: Record<string, number> = {};
-    const stage = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      const r = await fn();
-      const c = process.cpuUsage(c0);
-      wall[name] = (wall[name] ?? 0) + (performance.now() - t0) / 1000;
-      cpu[name] = (cpu[name] ?? 0) + (c.user + c.system) / 1e6;
-      o.onStage?.(name);
-      return r;
-    };
+    const { wall, cpu, stage } = stageTimer(o.onStage);
     const power = new LinearPower(cosmo);
     const sig = new SigmaM(power);
     const fine = o.grid * hires;
