@@ -20,12 +20,25 @@ export const HALO_HISTORY_VERSION = 1;
 
 /** The halos of one redshift (masses Msun/h, positions Mpc/h). */
 export interface HaloCatalogueRecord {
+  /** Redshift of the halos. */
   z: number;
+  /** Box side [Mpc/h]. */
   boxSize: number;
+  /** Number of halos. */
   count: number;
+  /** Halo masses [Msun/h], [count]. */
   mass: Float64Array;
+  /** Eulerian positions [Mpc/h], [count * 3] (x, y, z per halo), in [0, boxSize). */
   pos: Float32Array;
+  /**
+   * Index of each halo's descendant in the catalogue of the next-lower redshift of the merger history,
+   * [count]; -1 in the catalogue of the lowest redshift.
+   */
   descendant: Int32Array;
+  /**
+   * Lagrangian (initial-condition) positions [Mpc/h], [count * 3], in [0, boxSize): where the sampler
+   * placed the halo before the 2LPT displacement; the progenitors of a halo are drawn around it.
+   */
   lagrangianPos?: Float32Array;
 }
 

@@ -3,29 +3,9 @@
  * history that links them across redshifts. Units: masses Msun/h, positions comoving Mpc/h.
  */
 
-/** The halos of one redshift. */
-export interface HaloCatalogue {
-  /** Redshift of the halos. */
-  z: number;
-  /** Box side [Mpc/h]. */
-  boxSize: number;
-  /** Number of halos. */
-  count: number;
-  /** Halo masses [Msun/h], [count]. */
-  mass: Float64Array;
-  /** Eulerian positions [Mpc/h], [count * 3] (x, y, z per halo), in [0, boxSize). */
-  pos: Float32Array;
-  /**
-   * Index of each halo's descendant in the catalogue of the next-lower redshift of the merger history,
-   * [count]; -1 in the catalogue of the lowest redshift.
-   */
-  descendant: Int32Array;
-  /**
-   * Lagrangian (initial-condition) positions [Mpc/h], [count * 3], in [0, boxSize): where the sampler
-   * placed the halo before the 2LPT displacement; the progenitors of a halo are drawn around it.
-   */
-  lagrangianPos?: Float32Array;
-}
+/** The halos of one redshift: the catalogue type of src/io/halo-catalogue.ts, which reads and writes it. */
+import type { HaloCatalogueRecord } from '../../io/halo-catalogue.js';
+export type HaloCatalogue = HaloCatalogueRecord;
 
 /**
  * Catalogues linked by descendant indices. Order: ascending redshift, so catalogues[0] is the lowest
