@@ -80,12 +80,18 @@ export interface BrightnessInput {
   /** Growth rate f at z (default from the cosmology). */
   growthRate?: number;
   fourier?: FourierGrid;
+  /**
+   * Spin temperature T_s [K, N^3]: multiplies by (1 − T_γ/T_s), T_γ = T_cmb (1+z) (the full Eq. 25,
+   * code BrightnessTemperatureBox.c with USE_TS_FLUCT). Absent = saturated limit T_s ≫ T_γ.
+   */
+  spinTemperature?: ArrayLike<number>;
 }
 
 /**
- * δT_b [mK] per cell in the saturated limit (Eq. 25), Float32Array [N^3].
+ * δT_b [mK] per cell (Davies et al. 2025, Eq. 25), Float32Array [N^3]: with `spinTemperature` the
+ * full form, else the saturated limit T_s ≫ T_γ.
  *
- * @throws Error when the grids do not have N^3 values or z is not finite.
+ * @throws Error when the grids do not have N^3 values, z is not finite or a T_s is not positive.
  */
 export function brightnessTemperature21(b: BrightnessInput): Float32Array {
   const n3 = b.grid * b.grid * b.grid;
@@ -101,8 +107,16 @@ export function brightnessTemperature21(b: BrightnessInput): Float32Array {
     eta = losVelocityGradient(b.delta, b.grid, b.boxSize, f, b.losAxis ?? 2, b.fourier);
   }
   const cap = b.maxDvdr ?? 0.2;
+  const ts = b.spinTemperature;
+  if (ts && ts.length !== n3) throw new Error(`brightnessTemperature21: spinTemperature has ${ts.length} values, expected N^3 = ${n3}`);
+  const tGamma = b.cosmology.T_cmb * (1 + b.z);
   for (let i = 0; i < n3; i++) {
     let t = t0 * b.xHI[i]! * (1 + b.delta[i]!);
+    if (ts) {
+      const s = ts[i]!;
+      if (!(s > 0)) throw new Error(`brightnessTemperature21: spinTemperature must be > 0 K, got ${s} in cell ${i}`);
+      t *= 1 - tGamma / s;
+    }
     if (eta) t /= Math.abs(1 + Math.min(Math.max(eta[i]!, -cap), cap));
     out[i] = t;
   }

@@ -80,61 +80,127 @@ export function reionise(inp: ReioniseInput): ReioniseResult {
     if (!(z >= 0) || !Number.isFinite(z)) throw new Error(`reionise: redshifts must be finite and >= 0, got ${z}`);
     if (k > 0 && !(z < order[k - 1]!.z)) throw new Error(`reionise: redshifts must be distinct, ${z} repeats`);
   }
-  const fourier = new FourierGrid(n, inp.boxSize);
-  const table = p.recombinations ? new RecombinationTable(inp.cosmology, p.yHe) : null;
-  let nRec: Float32Array | null = p.recombinations ? new Float32Array(n3) : null;
-  const zReion = new Float32Array(n3).fill(-1);
+  const stepper = new ReionStepper(inp.cosmology, inp.boxSize, n, p);
   const res: ReioniseResult = {
     redshifts: Float64Array.from(order, (o) => o.z),
     xHI: [],
     brightnessTemp: [],
     meanXHI: new Float64Array(order.length),
     meanBrightnessTemp: new Float64Array(order.length),
-    zReion,
+    zReion: stepper.zReion,
     nRec: null,
   };
-  let zPrev = -1;
   order.forEach(({ z, i }, k) => {
-    const delta = pick(inp.density, 'density', i, z, n3);
-    const nIon = pick(inp.emissivity, 'emissivity', i, z, n3);
-    const rate = inp.ionisingRate ? pick(inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined;
+    const out = stepper.step({
+      z,
+      delta: pick(inp.density, 'density', i, z, n3),
+      nIon: pick(inp.emissivity, 'emissivity', i, z, n3),
+      nIonRate: inp.ionisingRate ? pick(inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined,
+    });
+    res.xHI.push(out.xHI);
+    res.brightnessTemp.push(out.brightnessTemp);
+    res.meanXHI[k] = out.meanXHI;
+    res.meanBrightnessTemp[k] = out.meanBrightnessTemp;
+    inp.onProgress?.({ step: k + 1, total: order.length, z, meanXHI: out.meanXHI });
+  });
+  res.nRec = stepper.nRec;
+  return res;
+}
+
+/** Inputs of one {@link ReionStepper.step}, all N^3. */
+export interface ReionStepInput {
+  /** Redshift, below the previous step's. */
+  z: number;
+  /** Density contrast δ. */
+  delta: ArrayLike<number>;
+  /** Cumulative ionising emissivity n_ion [(Msun/h)/(Mpc/h)^3]. */
+  nIon: ArrayLike<number>;
+  /** Ionising photon rate ṅ_ion [(Msun/h)/s/(Mpc/h)^3] (needed with recombinations). */
+  nIonRate?: ArrayLike<number>;
+  /** X-ray residual ionisation x_e of the neutral IGM (cosmic-dawn runs; absent = 0). */
+  xe?: ArrayLike<number>;
+  /** Spin temperature T_s [K] for the full Eq. 25 (absent = saturated). */
+  spinTemperature?: ArrayLike<number>;
+}
+
+/** Output of one {@link ReionStepper.step}. */
+export interface ReionStepOutput {
+  xHI: Float32Array;
+  brightnessTemp: Float32Array;
+  meanXHI: number;
+  meanBrightnessTemp: number;
+}
+
+/**
+ * One box's reionisation state carried across redshift steps (cumulative recombinations N_rec,
+ * z_reion): each `step` runs the excursion set (ionise.ts), updates N_rec and computes δT_b. Used by
+ * {@link reionise} and by the cosmic-dawn driver, which adds x_e and T_s.
+ */
+export class ReionStepper {
+  readonly zReion: Float32Array;
+  nRec: Float32Array | null;
+  private readonly fourier: FourierGrid;
+  private readonly table: RecombinationTable | null;
+  private zPrev = -1;
+
+  constructor(
+    private readonly cosmology: Cosmology,
+    private readonly boxSize: number,
+    private readonly grid: number,
+    private readonly params: ReionParams = DEFAULT_REION_PARAMS,
+  ) {
+    const n3 = grid * grid * grid;
+    this.fourier = new FourierGrid(grid, boxSize);
+    this.table = params.recombinations ? new RecombinationTable(cosmology, params.yHe) : null;
+    this.nRec = params.recombinations ? new Float32Array(n3) : null;
+    this.zReion = new Float32Array(n3).fill(-1);
+  }
+
+  /**
+   * Advances to redshift z.
+   *
+   * @throws Error when z is not below the previous step's, or a grid is missing or mis-sized.
+   */
+  step(s: ReionStepInput): ReionStepOutput {
+    const { z } = s;
+    const p = this.params;
+    if (this.zPrev >= 0 && !(z < this.zPrev)) throw new Error(`ReionStepper.step: z = ${z} must be below the previous step's ${this.zPrev}`);
+    if (p.recombinations && !s.nIonRate) throw new Error('ReionStepper.step: nIonRate is required when params.recombinations is true');
     const step = ionisationStep({
       z,
-      boxSize: inp.boxSize,
-      grid: n,
-      delta,
-      nIon,
-      nIonRate: rate,
-      nRec: nRec ?? undefined,
-      cosmology: inp.cosmology,
+      boxSize: this.boxSize,
+      grid: this.grid,
+      delta: s.delta,
+      nIon: s.nIon,
+      nIonRate: s.nIonRate,
+      nRec: this.nRec ?? undefined,
+      xe: s.xe,
+      cosmology: this.cosmology,
       params: p,
-      fourier,
+      fourier: this.fourier,
     });
-    for (let c = 0; c < n3; c++) if (zReion[c]! < 0 && step.flagged[c]) zReion[c] = z;
-    if (nRec && table) {
+    const zReion = this.zReion;
+    for (let c = 0; c < zReion.length; c++) if (zReion[c]! < 0 && step.flagged[c]) zReion[c] = z;
+    if (this.nRec && this.table) {
       // The first step has no previous box: the code takes dz = (1+z)(ZPRIME_STEP_FACTOR − 1).
-      const dz = zPrev < 0 ? (1 + z) * (p.zPrimeStepFactor - 1) : zPrev - z;
-      nRec = updateRecombinations({ nRecPrev: nRec, xHI: step.xHI, gamma12: step.gamma12, delta, z, dz, table });
+      const dz = this.zPrev < 0 ? (1 + z) * (p.zPrimeStepFactor - 1) : this.zPrev - z;
+      this.nRec = updateRecombinations({ nRecPrev: this.nRec, xHI: step.xHI, gamma12: step.gamma12, delta: s.delta, z, dz, table: this.table });
     }
     const tb = brightnessTemperature21({
       xHI: step.xHI,
-      delta,
+      delta: s.delta,
       z,
-      cosmology: inp.cosmology,
-      boxSize: inp.boxSize,
-      grid: n,
+      cosmology: this.cosmology,
+      boxSize: this.boxSize,
+      grid: this.grid,
       velocityGradient: p.velocityGradient,
       maxDvdr: p.maxDvdr,
       losAxis: p.losAxis,
-      fourier,
+      fourier: this.fourier,
+      spinTemperature: s.spinTemperature,
     });
-    res.xHI.push(step.xHI);
-    res.brightnessTemp.push(tb);
-    res.meanXHI[k] = step.meanXHI;
-    res.meanBrightnessTemp[k] = volumeMean(tb);
-    zPrev = z;
-    inp.onProgress?.({ step: k + 1, total: order.length, z, meanXHI: step.meanXHI });
-  });
-  res.nRec = nRec;
-  return res;
+    this.zPrev = z;
+    return { xHI: step.xHI, brightnessTemp: tb, meanXHI: step.meanXHI, meanBrightnessTemp: volumeMean(tb) };
+  }
 }
+

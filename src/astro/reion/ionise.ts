@@ -38,6 +38,12 @@ export interface IonisationStepInput {
   nIonRate?: ArrayLike<number>;
   /** Cumulative recombinations per baryon before this step [N^3]; absent = none. */
   nRec?: ArrayLike<number>;
+  /**
+   * Residual ionised fraction x_e of the neutral IGM from X-rays [N^3] (the spin-temperature box,
+   * code USE_TS_FLUCT); absent = 0. It lowers the photons needed, Eq. 23's right-hand side times
+   * (1 − x_e,R), and the partial ionisation of the cell step, as the code does.
+   */
+  xe?: ArrayLike<number>;
   cosmology: Cosmology;
   params: ReionParams;
   /** A FourierGrid of this N and L to reuse across steps. */
@@ -76,6 +82,7 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
   checkGrid('nIon', s.nIon, n3);
   checkGrid('nIonRate', s.nIonRate, n3);
   checkGrid('nRec', s.nRec, n3);
+  checkGrid('xe', s.xe, n3);
   if (!(s.z >= 0) || !Number.isFinite(s.z)) throw new Error(`ionisationStep: z must be a finite redshift >= 0, got ${s.z}`);
   const withRec = p.recombinations && s.nRec !== undefined;
   if (p.recombinations && !s.nIonRate) {
@@ -94,8 +101,11 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
   }
   mean /= n3 * rhoB;
   if (mean < p.minMeanIonisingRatio) {
-    // Too few photons to ionise anything: the code leaves the box neutral without filtering.
-    return { xHI, gamma12, flagged, meanXHI: 1, radii: new Float64Array(0) };
+    // Too few photons to ionise anything: the code leaves the box neutral without filtering
+    // (set_fully_neutral_box: x_HI = 1 − x_e with X-ray ionisation).
+    let m = 0;
+    if (s.xe) for (let i = 0; i < n3; i++) m += xHI[i] = 1 - s.xe[i]!;
+    return { xHI, gamma12, flagged, meanXHI: s.xe ? m / n3 : 1, radii: new Float64Array(0) };
   }
 
   const radii = filterRadii(p, s.boxSize, n, s.cosmology.h).reverse();
@@ -106,6 +116,7 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
   const deltaK = fg.forward(s.delta, -1, 1e6);
   const srcK = fg.forward(s.nIon, 0);
   const rateK = p.recombinations ? fg.forward(s.nIonRate!, 0) : null;
+  const xeK = s.xe ? fg.forward(s.xe) : null;
   try {
     const last = radii.length - 1;
     for (let r = 0; r <= last; r++) {
@@ -114,11 +125,13 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
       let dR: ArrayLike<number>;
       let sR: ArrayLike<number>;
       let qR: ArrayLike<number> | null = null;
+      let xR: ArrayLike<number> | null = null;
       if (cellStep) {
         // The cell-scale step uses the cell's own values, unfiltered.
         dR = s.delta;
         sR = Float64Array.from(s.nIon, (v) => Math.max(v, 0));
         if (rateK) qR = Float64Array.from(s.nIonRate!, (v) => Math.max(v, 0));
+        if (s.xe) xR = Float64Array.from(s.xe, (v) => Math.min(Math.max(v, 0), 0.999));
       } else {
         const wDen = fg.window((k) => tophatWindow(k * R));
         const wSrc = p.filter === 'exponential' ? fg.window((k) => expMfpWindow(k, R, p.mfp)) : wDen;
@@ -133,17 +146,24 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
           for (let i = 0; i < n3; i++) if (q[i]! < 0) q[i] = 0;
           qR = q;
         }
+        if (xeK) {
+          // x_e is filtered with the density's window and kept in [0, 0.999] (the code's clip).
+          const x = fg.apply(xeK, wDen);
+          for (let i = 0; i < n3; i++) x[i] = Math.min(Math.max(x[i]!, 0), 0.999);
+          xR = x;
+        }
       }
       for (let i = 0; i < n3; i++) {
         const onePlus = 1 + dR[i]!;
         const f = sR[i]! / (rhoB * onePlus);
         const rec = withRec ? s.nRec![i]! / onePlus : 0;
-        if (f > 1 + rec) {
+        const xr = xR ? xR[i]! : 0;
+        if (f > (1 - xr) * (1 + rec)) {
           if (qR && xHI[i]! > FRACT_FLOAT_ERR) gamma12[i] = (R * gPre * qR[i]!) / onePlus;
           xHI[i] = 0;
           flagged[i] = 1;
         } else if (cellStep && xHI[i]! > TINY) {
-          xHI[i] = Math.min(Math.max(1 - f, 0), 1);
+          xHI[i] = Math.min(Math.max(1 - f - xr, 0), 1);
         }
       }
     }
@@ -151,6 +171,7 @@ export function ionisationStep(s: IonisationStepInput): IonisationStep {
     deltaK.dispose();
     srcK.dispose();
     rateK?.dispose();
+    xeK?.dispose();
   }
   let m = 0;
   for (let i = 0; i < n3; i++) m += xHI[i]!;
