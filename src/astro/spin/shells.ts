@@ -13,10 +13,10 @@ import { comovingDistance, E, hubble } from '../../cosmo/background.js';
 import { C_KMS, type Cosmology } from '../../cosmo/params.js';
 
 /** (3/4π)^{1/3}: radius of the sphere with the volume of a unit cube (the code's l_factor). */
-export const L_FACTOR = 0.620350490899400016668006812;
+export const L_FACTOR = 0.6203504908994;
 
 /** Seconds per Mpc / (km/s): converts 1/H [Mpc s/km] to seconds. */
-const S_PER_MPC_KMS = 3.0856775814913673e19;
+const S_PER_MPC_KMS = 3.085677581491367e19;
 
 /** Shells of one receiving redshift z'. All arrays have length `count`. */
 export interface SpinShells {
