@@ -22,7 +22,7 @@ const rel = (a: number, b: number): number => Math.abs(a / b - 1);
 test('No and N_b0 are the baryon density split by Y_He (independent ρ_crit from src/cosmo)', () => {
   // ρ_crit,0 h^2 Msun/Mpc^3 → g/cm^3 with the CCL constants of src/cosmo; the code's Ho = h 3.2407e-18 s^-1
   // and G = 6.6743e-8 differ from those at the 1e-4 level.
-  const rhoCrit = (RHO_CRIT0_H2 * cosmo.h * cosmo.h * 1.988409871e33) / Math.pow(3.0856775814913674e24, 3);
+  const rhoCrit = (RHO_CRIT0_H2 * cosmo.h * cosmo.h * 1.988409871e33) / Math.pow(3.085677581491367e24, 3);
   const nH = (rhoCrit * cosmo.Omega_b * 0.76) / M_P;
   assert.ok(rel(hydrogenDensity0(cosmo), nH) < 3e-4, `No = ${hydrogenDensity0(cosmo)} vs ${nH}`);
   // N_b0 counts H + He nuclei: n_H + n_He with n_He = ρ_b Y / (4 m_p)
