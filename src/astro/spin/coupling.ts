@@ -74,16 +74,19 @@ function lnKappaInside(tab: Float64Array, dlnT: number, lnT: number): number {
  */
 export function kappa10HH(T: number): number {
   checkT(T, 'kappa10HH');
-  const lnT = Math.log(T);
+  return kappa10HHAtLnT(Math.log(T));
+}
+
+/** κ_10^HH from ln T_K, unchecked (for the per-cell loop, which shares one logarithm among the three κ). */
+export function kappa10HHAtLnT(lnT: number): number {
   const n = LN_KAPPA_HH.length;
   const last = DLNT_HH * (n - 1);
   if (lnT < 0) return Math.exp(LN_KAPPA_HH[0]!);
-  if (lnT > last) return Math.exp(LN_KAPPA_HH[n - 1]!) * Math.pow(T / Math.exp(last), 0.381);
+  if (lnT > last) return Math.exp(LN_KAPPA_HH[n - 1]! + 0.381 * (lnT - last));
   return Math.exp(lnKappaInside(LN_KAPPA_HH, DLNT_HH, lnT));
 }
 
-function kappaLogLog(tab: Float64Array, dlnT: number, T: number): number {
-  const lnT = Math.log(T);
+function kappaLogLog(tab: Float64Array, dlnT: number, lnT: number): number {
   const n = tab.length;
   const last = dlnT * (n - 1);
   if (lnT < 0) return Math.exp(tab[0]!);
@@ -100,7 +103,12 @@ function kappaLogLog(tab: Float64Array, dlnT: number, T: number): number {
  */
 export function kappa10pH(T: number): number {
   checkT(T, 'kappa10pH');
-  return kappaLogLog(LN_KAPPA_PH, DLNT_PH, T);
+  return kappaLogLog(LN_KAPPA_PH, DLNT_PH, Math.log(T));
+}
+
+/** κ_10^pH from ln T_K, unchecked. */
+export function kappa10pHAtLnT(lnT: number): number {
+  return kappaLogLog(LN_KAPPA_PH, DLNT_PH, lnT);
 }
 
 /**
@@ -111,7 +119,12 @@ export function kappa10pH(T: number): number {
  */
 export function kappa10eH(T: number): number {
   checkT(T, 'kappa10eH');
-  return kappaLogLog(LN_KAPPA_EH, DLNT_EH, T);
+  return kappaLogLog(LN_KAPPA_EH, DLNT_EH, Math.log(T));
+}
+
+/** κ_10^eH from ln T_K, unchecked. */
+export function kappa10eHAtLnT(lnT: number): number {
+  return kappaLogLog(LN_KAPPA_EH, DLNT_EH, lnT);
 }
 
 /**

@@ -32,7 +32,7 @@ import {
   hydrogenDensity0,
   hydrogenFraction,
 } from './constants.js';
-import { alphaAUnchecked, kappa10HH, kappa10eH, kappa10pH, spinTemperature } from './coupling.js';
+import { alphaAUnchecked, kappa10HHAtLnT, kappa10eHAtLnT, kappa10pHAtLnT, spinTemperature } from './coupling.js';
 import { DEFAULT_SPIN_PARAMS, type SpinParams } from './params.js';
 import { cTApprox, tRecfast, xeRecfast } from './recfast.js';
 
@@ -260,10 +260,10 @@ export function evolveSpinState(inp: EvolveSpinInput): SpinStateResult {
   checkBox(prev.xe, 'prev.xe', fn, n);
   checkBox(prev.ts, 'prev.ts', fn, n);
   if (!rates || typeof rates !== 'object') throw new RangeError(`${fn}: rates must be a CellRates object, got ${String(rates)}`);
-  const heat = p.useXrayHeating ? rateAccessor(rates.xrayHeating, 'rates.xrayHeating', n) : null;
-  const ion = rateAccessor(rates.xrayIonisation, 'rates.xrayIonisation', n);
-  const lyaX = rateAccessor(rates.lyaXray, 'rates.lyaXray', n);
-  const lyaS = rateAccessor(rates.lyaStars, 'rates.lyaStars', n);
+  const heat = p.useXrayHeating ? rateBox(rates.xrayHeating, 'rates.xrayHeating', n) : null;
+  const ion = rateBox(rates.xrayIonisation, 'rates.xrayIonisation', n);
+  const lyaX = rateBox(rates.lyaXray, 'rates.lyaXray', n);
+  const lyaS = rateBox(rates.lyaStars, 'rates.lyaStars', n);
 
   const c = zpConstants(cosmo, zp, p.yHe);
   const a = 1 + zp;
@@ -291,7 +291,7 @@ export function evolveSpinState(inp: EvolveSpinInput): SpinStateResult {
 
     // x_e: sources minus case-A recombinations (helium counted in N_b, hence f_H)
     const sink = alphaAUnchecked(tk0) * clump * xe0 * xe0 * c.hFrac * c.nbZp * (1 + d);
-    const dxeDzp = c.dtDzp * (ion(i) - sink);
+    const dxeDzp = c.dtDzp * (rateAt(ion, i, 'rates.xrayIonisation') - sink);
 
     // T_K terms [K per unit z']
     let dadia = 3 / a;
@@ -299,7 +299,7 @@ export function evolveSpinState(inp: EvolveSpinInput): SpinStateResult {
     dadia *= (2 / 3) * tk0;
     const dspec = (-dxeDzp * tk0) / (1 + xe0);
     const dcomp = c.dcompDzpPrefactor * (xe0 / (1 + xe0 + c.heFrac)) * (c.trad - tk0);
-    const dheat = heat ? (heat(i) * c.dtDzp * 2) / 3 / K_B / (1 + xe0) : 0;
+    const dheat = heat ? (rateAt(heat, i, 'rates.xrayHeating') * c.dtDzp * 2) / 3 / K_B / (1 + xe0) : 0;
     const dcmb = p.useCmbHeating ? (-epsCmbPrefactor * (1 + (2 * tk0) / T_21) * (2 / 3 / K_B / (1 + xe0))) / c.hubble / a : 0;
 
     let xe = xe0 + dxeDzp * dz;
@@ -310,10 +310,11 @@ export function evolveSpinState(inp: EvolveSpinInput): SpinStateResult {
     if (tk < 0) tk = c.trad;
 
     // spin temperature at z' with the new T_K and x_e
-    const jAlpha = lyaS(i) + lyaX(i);
+    const jAlpha = rateAt(lyaS, i, 'rates.lyaStars') + rateAt(lyaX, i, 'rates.lyaXray');
     const tInv = 1 / tk;
     const tInv2 = tInv * tInv;
-    const xc = (1 + d) * c.xcInverse * ((1 - xe) * c.no * kappa10HH(tk) + xe * c.nb0 * kappa10eH(tk) + xe * c.no * kappa10pH(tk));
+    const lnT = Math.log(tk);
+    const xc = (1 + d) * c.xcInverse * ((1 - xe) * c.no * kappa10HHAtLnT(lnT) + xe * c.nb0 * kappa10eHAtLnT(lnT) + xe * c.no * kappa10pHAtLnT(lnT));
     let ts: number;
     if (jAlpha > 1e-20) {
       const xi = c.tsPrefactor * Math.cbrt((1 + d) * (1 - xe) * tInv2);
@@ -351,17 +352,26 @@ function checkBox(b: ArrayLike<number> | undefined | null, name: string, fn: str
   return b.length;
 }
 
-/** Per-cell reader of a rate given as one number or N numbers; checks length and finiteness. */
-function rateAccessor(r: ArrayLike<number> | number | null | undefined, name: string, n: number): (i: number) => number {
+/** A rate as given: one number for every cell, or N cells. */
+type RateBox = number | ArrayLike<number>;
+
+/** Checks a rate given as one number or N numbers (length and, for one number, finiteness). */
+function rateBox(r: ArrayLike<number> | number | null | undefined, name: string, n: number): RateBox {
   if (typeof r === 'number') {
     if (!Number.isFinite(r)) throw new RangeError(`evolveSpinState: ${name} must be finite, got ${r}`);
-    return () => r;
+    return r;
   }
-  if (r === null || r === undefined) throw new RangeError(`evolveSpinState: ${name} must be a number or ${n} cells, got ${String(r)}`);
+  if (r === null || r === undefined || typeof r.length !== 'number') {
+    throw new RangeError(`evolveSpinState: ${name} must be a number or ${n} cells, got ${String(r)}`);
+  }
   if (r.length !== n) throw new RangeError(`evolveSpinState: ${name} must hold ${n} cells (as delta), got length ${r.length}`);
-  return (i: number) => {
-    const v = r[i]!;
-    if (!Number.isFinite(v)) throw new RangeError(`evolveSpinState: ${name}[${i}] must be finite, got ${v}`);
-    return v;
-  };
+  return r;
+}
+
+/** The rate of cell i; throws naming the cell when it is not finite. */
+function rateAt(r: RateBox, i: number, name: string): number {
+  if (typeof r === 'number') return r;
+  const v = r[i]!;
+  if (!Number.isFinite(v)) throw new RangeError(`evolveSpinState: ${name}[${i}] must be finite, got ${v}`);
+  return v;
 }
