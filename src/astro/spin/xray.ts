@@ -297,12 +297,30 @@ export const TAU_PANEL_LN = 0.05;
  * @throws Error naming the argument when one is out of range or Q_HI returns a non-finite value.
  */
 export function tauX(nu: number, xe: number, zp: number, zpp: number, hiFillingFactor: (z: number) => number, p: XrayParams, panelLn = TAU_PANEL_LN): number {
-  if (!(Number.isFinite(nu) && nu > 0)) throw new Error(`tauX: nu = ${nu} Hz, expected a positive frequency`);
   checkXe('tauX', xe);
+  return opticalDepth(nu, zp, zpp, hiFillingFactor, (nuHat) => speciesWeightedCrossSection(nuHat, xe, p.yHe), p, panelLn);
+}
+
+/**
+ * The τ_X integral of tauX for any cross-section per baryon σ̃(ν̂) [cm²] (tauX passes the
+ * species-weighted one): ∫_{z'}^{z''} dẑ c |dt/dẑ| N_b0 (1+ẑ)³ max(Q_HI(ẑ), 1e-4) σ̃(ν(1+ẑ)/(1+z')).
+ * @throws Error naming the argument when one is out of range or Q_HI returns a non-finite value.
+ */
+export function opticalDepth(
+  nu: number,
+  zp: number,
+  zpp: number,
+  hiFillingFactor: (z: number) => number,
+  crossSection: (nuHat: number) => number,
+  p: XrayParams,
+  panelLn = TAU_PANEL_LN,
+): number {
+  if (!(Number.isFinite(nu) && nu > 0)) throw new Error(`tauX: nu = ${nu} Hz, expected a positive frequency`);
   checkZ('tauX', 'zp', zp);
   checkZ('tauX', 'zpp', zpp);
   if (zpp < zp) throw new Error(`tauX: zpp = ${zpp}, expected ≥ zp = ${zp}`);
   if (typeof hiFillingFactor !== 'function') throw new Error('tauX: hiFillingFactor is not a function (expected (z) => Q_HI)');
+  if (!(panelLn > 0)) throw new Error(`tauX: panelLn = ${panelLn}, expected > 0`);
   const nb0 = baryonNumberDensity0(p.cosmo, p.yHe);
   const nu0 = nu / (1 + zp);
   const f = (u: number): number => {
@@ -312,7 +330,7 @@ export function tauX(nu: number, xe: number, zp: number, zpp: number, hiFillingF
     if (q < Q_HI_FLOOR) q = Q_HI_FLOOR;
     const a = 1 + z;
     // dẑ = (1+ẑ) du
-    return PHYS.c_cms * -dtdz(p.cosmo, z) * nb0 * a * a * a * q * speciesWeightedCrossSection(nu0 * a, xe, p.yHe) * a;
+    return PHYS.c_cms * -dtdz(p.cosmo, z) * nb0 * a * a * a * q * crossSection(nu0 * a) * a;
   };
   const a = Math.log1p(zp);
   const b = Math.log1p(zpp);
