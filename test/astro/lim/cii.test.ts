@@ -18,7 +18,7 @@ const cosmo = makeCosmology({ Omega_m: 0.3096, Omega_b: 0.04897, h: 0.6766, n_s:
 
 // SI constants, independent of the code under test
 const L_SUN_W = 3.828e26; // IAU 2015 Resolution B3 nominal solar luminosity
-const MPC_M = 3.0856775814913673e22;
+const MPC_M = 3.085677581491367e22; // IAU 2015 B2 (pc = 648000/π au)
 const JY = 1e-26; // W m^-2 Hz^-1
 const C_MS = 299792458;
 
