@@ -172,6 +172,34 @@ export async function historyFigure(
   );
 }
 
+/** T_K, T_s and T_γ (log scale) and ⟨δT_b⟩ against z: the cosmic-dawn history (with --spin). */
+export async function thermalFigure(
+  h: { z: ArrayLike<number>; ts: ArrayLike<number>; tk: ArrayLike<number>; tGamma: ArrayLike<number>; dTb: ArrayLike<number> },
+  title: string,
+  path: string,
+): Promise<void> {
+  await multiPanel(
+    {
+      title,
+      panels: [
+        {
+          series: [
+            { name: '⟨T_K⟩ kinetic', x: h.z, y: h.tk, points: true },
+            { name: '⟨T_s⟩ spin', x: h.z, y: h.ts, points: true },
+            { name: 'T_γ CMB', x: h.z, y: h.tGamma, dashed: true },
+          ],
+          xLabel: 'z',
+          yLabel: 'temperature [K]',
+          logY: true,
+        },
+        { series: [{ name: '⟨δT_b⟩ (Eq. 25 with T_s)', x: h.z, y: h.dTb, points: true }], xLabel: 'z', yLabel: '⟨δT_b⟩ [mK]' },
+      ],
+      heights: [240, 200],
+    },
+    path,
+  );
+}
+
 /** Δ²_21(k) of one coeval box, up to the Nyquist wavenumber k_Ny = π N / L (the corner bins beyond it hold few, aliased modes). */
 export async function ps21Figure(ps: { k: ArrayLike<number>; delta2: ArrayLike<number> }, kNyquist: number, title: string, path: string): Promise<void> {
   const keep = Array.from(ps.k, (k) => k <= kNyquist);

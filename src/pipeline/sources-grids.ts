@@ -87,6 +87,32 @@ export function gridIonisingSources(
   };
 }
 
+/** Gridded cosmic-dawn sources of one redshift (the code's HaloBox halo_sfr and halo_xray, per (Mpc/h)^3). */
+export interface DawnSourceGrids {
+  /** Star-formation-rate density, ACGs + MCGs [Msun/yr per (Mpc/h)^3]. */
+  sfr: Float32Array;
+  /** Soft-band X-ray luminosity density [10^38 erg/s per (Mpc/h)^3] (the code's unit; erg/s would overflow float32). */
+  xray: Float32Array;
+}
+
+/**
+ * Grids the SFR and X-ray luminosity of one catalogue's galaxies (CIC on nodes i L/N, as
+ * {@link gridIonisingSources}), the emissivities of the X-ray and Lyman-α backgrounds.
+ *
+ * @throws Error when the lengths disagree or a value is not finite
+ */
+export function gridDawnSources(
+  positions: Float32Array,
+  gal: Pick<GalaxyProperties, 'sfr' | 'sfrMini' | 'lx'>,
+  o: { grid: number; boxSize: number },
+): DawnSourceGrids {
+  const sfr = new Float64Array(gal.sfr.length);
+  for (let i = 0; i < sfr.length; i++) sfr[i] = gal.sfr[i]! + gal.sfrMini[i]!;
+  const opts = { grid: o.grid, boxSize: o.boxSize, mas: 'CIC' as const };
+  const lx38 = Float64Array.from(gal.lx, (v) => v * 1e-38);
+  return { sfr: gridHaloQuantity(positions, sfr, opts), xray: gridHaloQuantity(positions, lx38, opts) };
+}
+
 /**
  * Evolved density contrast δ(z) on the reionisation grid from the z = 0 linear field of the sampler: one particle
  * per fine-grid node q = (i, j, k) L/m, moved by 2LPT, x = q + D(z) Ψ1(q) + D2(z) Ψ2(q) (the displacements of

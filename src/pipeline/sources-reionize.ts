@@ -10,6 +10,8 @@
  *
  * Files written to the output directory:
  *   coeval/xHI_z{z}.npy, coeval/dTb_z{z}.npy   x_HI and δT_b [mK] per redshift (+ .json sidecars)
+ *   coeval/Ts_z{z}.npy, Tk_z{z}.npy, xe_z{z}.npy  with --spin: T_s, T_K [K] and x_e per redshift
+ *   thermal.png, ps21_zero.csv, ps21_zero.png   with --spin: T_K, T_s, T_γ and ⟨δT_b⟩(z); Δ²_21 where ⟨δT_b⟩ crosses 0
  *   history.csv                                 z, ⟨x_HI⟩, ⟨δT_b⟩ [mK], mass-weighted x_HI, photons per baryon, halos
  *   history.png                                 the global history
  *   lightcone_dTb.npy (+ .json), lightcone.png  δT_b lightcone [N, N, n_slices] and a slice through it
@@ -28,6 +30,8 @@ import { ASTRO_DEFAULTS, astroParamsToJSON, makeAstroParams, type AstroParams } 
 import { analyticUvLuminosityFunction, uvLuminosityFunction } from '../astro/galaxy/uvlf.js';
 import { makeReionParams, type ReionParams } from '../astro/reion/params.js';
 import { reionise } from '../astro/reion/driver.js';
+import { cosmicDawn, type CosmicDawnResult } from '../astro/spin/driver.js';
+import { DEFAULT_SPIN_PARAMS, makeSpinParams, type SpinParams } from '../astro/spin/params.js';
 import { rectilinearLightcone } from '../astro/reion/lightcone.js';
 import { massWeightedXHI, powerSpectrum21 } from '../astro/reion/history.js';
 import { saveGrid } from '../io/grid.js';
@@ -38,8 +42,8 @@ import { Progress } from '../util/progress.js';
 import { withOutputGuard } from './outputs.js';
 import { readSourcesDir, type SourcesDir } from './sources.js';
 import { forEachGalaxyCatalogue } from './sources-galaxies.js';
-import { EvolvedDensity, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
-import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, uvlfFigure } from './sources-figures.js';
+import { EvolvedDensity, gridDawnSources, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
+import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, thermalFigure, uvlfFigure } from './sources-figures.js';
 import { stageTimer } from './stage-timer.js';
 
 const CODE_VERSION = '0.1.0';
@@ -57,6 +61,13 @@ export interface ReionizeOptions {
   seed?: number;
   /** Line-of-sight axis of the lightcone and of the velocity-gradient term (default 2 = z). */
   lightconeAxis?: 0 | 1 | 2;
+  /**
+   * Inhomogeneous spin temperature (code USE_TS_FLUCT): X-ray and Lyman-α backgrounds, T_K, x_e and T_s
+   * per cell, and the full Eq. 25 (src/astro/spin). Default false: the saturated limit.
+   */
+  spin?: boolean;
+  /** JSON file of spin-temperature parameters (src/astro/spin/params.ts names); only with spin. */
+  spinFile?: string;
   force?: boolean;
   quiet?: boolean;
   command?: string;
@@ -73,6 +84,11 @@ export interface HistoryRow {
   /** Mean emitted ionising photons per baryon of the box (cumulative). */
   photonsPerBaryon: number;
   halos: number;
+  /** With --spin: ⟨T_s⟩, ⟨T_K⟩ [K], ⟨x_e⟩ and T_γ [K]. */
+  ts?: number;
+  tk?: number;
+  xe?: number;
+  tGamma?: number;
 }
 
 export interface ReionizeResult {
@@ -90,9 +106,10 @@ export interface ReionizeResult {
 }
 
 /** Coeval file names of one redshift. */
-export function coevalNames(z: number): { xHI: string; dTb: string } {
+export function coevalNames(z: number): { xHI: string; dTb: string; ts: string; tk: string; xe: string } {
   const tag = z.toFixed(3);
-  return { xHI: join('coeval', `xHI_z${tag}.npy`), dTb: join('coeval', `dTb_z${tag}.npy`) };
+  const f = (q: string): string => join('coeval', `${q}_z${tag}.npy`);
+  return { xHI: f('xHI'), dTb: f('dTb'), ts: f('Ts'), tk: f('Tk'), xe: f('xe') };
 }
 
 function readJsonObject(path: string, what: string): Record<string, unknown> {
@@ -107,7 +124,7 @@ function readJsonObject(path: string, what: string): Record<string, unknown> {
 }
 
 /** Parameters of a run: the files' (validated), else the code's defaults; the lightcone axis sets the line of sight. */
-function resolveParams(o: ReionizeOptions): { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2 } {
+function resolveParams(o: ReionizeOptions): { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2; spin: SpinParams | null } {
   const astro = o.astroFile ? makeAstroParams(readJsonObject(o.astroFile, 'astrophysical parameters'), o.astroFile) : ASTRO_DEFAULTS;
   const reionIn = o.reionFile ? readJsonObject(o.reionFile, 'reionisation parameters') : {};
   const axis = o.lightconeAxis ?? (reionIn.losAxis as 0 | 1 | 2 | undefined) ?? 2;
@@ -120,14 +137,23 @@ function resolveParams(o: ReionizeOptions): { astro: AstroParams; reion: ReionPa
   } catch (err) {
     throw new Error(`${o.reionFile ?? '--lightcone-axis'}: ${(err as Error).message}`);
   }
-  return { astro, reion, axis };
+  if (o.spinFile && !o.spin) throw new Error(`--spin-params ${o.spinFile}: only used with --spin`);
+  let spin: SpinParams | null = null;
+  if (o.spin) {
+    try {
+      spin = o.spinFile ? makeSpinParams(readJsonObject(o.spinFile, 'spin-temperature parameters')) : DEFAULT_SPIN_PARAMS;
+    } catch (err) {
+      throw new Error(`${o.spinFile}: ${(err as Error).message}`);
+    }
+  }
+  return { astro, reion, axis, spin };
 }
 
 /** Runs galaxies → grids → reionisation → files; see the module comment. */
 export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResult> {
   // inputs first: nothing is created when they are bad
   const src = await readSourcesDir(o.halos);
-  const { astro, reion, axis } = resolveParams(o);
+  const { astro, reion, axis, spin } = resolveParams(o);
   const seed = o.seed ?? src.summary.seed;
   if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`--seed ${seed}: expected a non-negative integer`);
   const out = o.out;
@@ -140,13 +166,18 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
     'uvlf_z8.csv', 'uvlf.png', 'astro.json', 'reion.json', 'reionize.json', 'report.md', 'report.html',
   ];
   for (const f of files) assertWritable(join(out, f), force);
-  return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed }));
+  if (spin) for (const f of ['thermal.png', 'ps21_zero.csv', 'ps21_zero.png', 'spin.json']) assertWritable(join(out, f), force);
+  return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed, spin }));
 }
 
-async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2; seed: number }): Promise<ReionizeResult> {
+async function run(
+  o: ReionizeOptions,
+  src: SourcesDir,
+  p: { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2; seed: number; spin: SpinParams | null },
+): Promise<ReionizeResult> {
   const out = o.out;
   const force = o.force === true;
-  const { astro, reion, axis, seed } = p;
+  const { astro, reion, axis, seed, spin } = p;
   const cosmo = src.cosmology;
   const h = cosmo.h;
   const { boxSize, grid } = src.summary;
@@ -165,6 +196,8 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
   let muvAt8: Float64Array | null = null;
   const emissivity: Float32Array[] = [];
   const rate: Float32Array[] = [];
+  const sfrGrid: Float32Array[] = [];
+  const xrayGrid: Float32Array[] = [];
   const photonsPerBaryon: number[] = [];
   const galaxyTotals: { stellarMass: number; sfr: number }[] = [];
   await stage('galaxies', () =>
@@ -172,6 +205,11 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
       const g = gridIonisingSources(c.pos, gal, { grid, boxSize, h });
       emissivity.push(g.emissivity);
       rate.push(g.rate);
+      if (spin) {
+        const d = gridDawnSources(c.pos, gal, { grid, boxSize });
+        sfrGrid.push(d.sfr);
+        xrayGrid.push(d.xray);
+      }
       photonsPerBaryon.push(photonsToMassEquivalent(g.totalPhotons, h) / boxSize ** 3 / rhoB);
       let ms = 0;
       let sfr = 0;
@@ -191,29 +229,48 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
   // Evolved density from the stored linear field, kept per redshift for the mass-weighted history.
   const evolved = await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2));
   const density = new Map<number, Float32Array>();
-  const res = await stage('reionisation', () =>
-    reionise({
+  const densityAt = (z: number): Float32Array => {
+    const d = evolved.at(z);
+    density.set(z, d);
+    return d;
+  };
+  const onProgress = (s: { step: number; z: number; meanXHI: number; meanTs?: number }): void =>
+    prog.update(nz + s.step, `reionisation z=${s.z.toFixed(2)} <x_HI>=${s.meanXHI.toFixed(3)}` + (s.meanTs !== undefined ? ` <T_s>=${s.meanTs.toFixed(1)} K` : ''));
+  let dawn: CosmicDawnResult | null = null;
+  const res = await stage('reionisation', () => {
+    if (!spin) return reionise({ cosmology: cosmo, boxSize, grid, redshifts: zs, density: densityAt, emissivity, ionisingRate: rate, params: reion, onProgress });
+    dawn = cosmicDawn({
       cosmology: cosmo,
       boxSize,
       grid,
       redshifts: zs,
-      density: (z) => {
-        const d = evolved.at(z);
-        density.set(z, d);
-        return d;
-      },
+      density: densityAt,
       emissivity,
       ionisingRate: rate,
-      params: reion,
-      onProgress: (s) => prog.update(nz + s.step, `reionisation z=${s.z.toFixed(2)} <x_HI>=${s.meanXHI.toFixed(3)}`),
-    }),
-  );
+      sfrDensity: sfrGrid,
+      xrayDensity: xrayGrid,
+      reionParams: reion,
+      spinParams: spin,
+      onProgress,
+    });
+    const h = dawn.history;
+    return {
+      redshifts: h.z,
+      xHI: dawn.boxes.map((b) => b.xHI),
+      brightnessTemp: dawn.boxes.map((b) => b.brightnessTemp),
+      meanXHI: h.xHI,
+      meanBrightnessTemp: h.brightnessTemp,
+    };
+  });
   emissivity.length = 0;
   rate.length = 0;
+  sfrGrid.length = 0;
+  xrayGrid.length = 0;
   // reionise returns descending z; everything below is in ascending z, as the catalogues
   const idx = zs.map((z) => Array.from(res.redshifts).indexOf(z));
   const xHI = idx.map((i) => res.xHI[i]!);
   const dTb = idx.map((i) => res.brightnessTemp[i]!);
+  const dawnRes = dawn as CosmicDawnResult | null;
   const history: HistoryRow[] = zs.map((z, k) => ({
     z,
     xHI: res.meanXHI[idx[k]!]!,
@@ -221,6 +278,14 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
     xHIMass: massWeightedXHI(xHI[k]!, density.get(z)!),
     photonsPerBaryon: photonsPerBaryon[k]!,
     halos: counts[k]!,
+    ...(dawnRes
+      ? {
+          ts: dawnRes.history.spinTemperature[idx[k]!]!,
+          tk: dawnRes.history.kineticTemperature[idx[k]!]!,
+          xe: dawnRes.history.xe[idx[k]!]!,
+          tGamma: cosmo.T_cmb * (1 + z),
+        }
+      : {}),
   }));
   density.clear();
 
@@ -230,6 +295,12 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
       const n = coevalNames(z);
       saveGrid(join(out, n.xHI), { data: xHI[k]!, shape: [grid, grid, grid], meta: { boxSize, redshift: z, quantity: 'neutral_fraction', unit: '1', provenance } }, { force });
       saveGrid(join(out, n.dTb), { data: dTb[k]!, shape: [grid, grid, grid], meta: { boxSize, redshift: z, quantity: 'T_b', unit: 'mK', provenance: { ...provenance, losAxis: axis } } }, { force });
+      if (dawnRes) {
+        const b = dawnRes.boxes[idx[k]!]!;
+        saveGrid(join(out, n.ts), { data: b.spinTemperature, shape: [grid, grid, grid], meta: { boxSize, redshift: z, quantity: 'spin_temperature', unit: 'K', provenance } }, { force });
+        saveGrid(join(out, n.tk), { data: b.kineticTemperature, shape: [grid, grid, grid], meta: { boxSize, redshift: z, quantity: 'kinetic_temperature', unit: 'K', provenance } }, { force });
+        saveGrid(join(out, n.xe), { data: b.xe, shape: [grid, grid, grid], meta: { boxSize, redshift: z, quantity: 'xray_ionised_fraction', unit: '1', provenance } }, { force });
+      }
     });
   });
   prog.update(2 * nz + 1, 'coeval boxes written');
@@ -237,8 +308,13 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
   const sections: ReportSection[] = [];
   const title = `${boxSize} Mpc/h, ${grid}^3`;
   await stage('history', async () => {
-    const lines = ['z,xHI_mean,dTb_mean_mK,xHI_mass_weighted,photons_per_baryon,halos'];
-    for (const r of history) lines.push(`${r.z.toFixed(5)},${r.xHI.toExponential(6)},${r.dTb.toExponential(6)},${r.xHIMass.toExponential(6)},${r.photonsPerBaryon.toExponential(6)},${r.halos}`);
+    const lines = ['z,xHI_mean,dTb_mean_mK,xHI_mass_weighted,photons_per_baryon,halos' + (dawnRes ? ',Ts_mean_K,Tk_mean_K,xe_mean,T_gamma_K' : '')];
+    for (const r of history) {
+      lines.push(
+        `${r.z.toFixed(5)},${r.xHI.toExponential(6)},${r.dTb.toExponential(6)},${r.xHIMass.toExponential(6)},${r.photonsPerBaryon.toExponential(6)},${r.halos}` +
+          (dawnRes ? `,${r.ts!.toExponential(6)},${r.tk!.toExponential(6)},${r.xe!.toExponential(6)},${r.tGamma!.toExponential(6)}` : ''),
+      );
+    }
     writeFileAtomic(join(out, 'history.csv'), lines.join('\n') + '\n', { force });
     await historyFigure(
       { z: history.map((r) => r.z), xHI: history.map((r) => r.xHI), xHIMass: history.map((r) => r.xHIMass), dTb: history.map((r) => r.dTb) },
@@ -256,6 +332,7 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
     images: [{ path: join(out, 'history.png'), caption: 'x_HI(z) and ⟨δT_b⟩(z)' }],
     tables: [historyTable(history)],
   });
+  const dawnSummary = dawnRes ? await stage('thermal', () => thermalSection(history, { out, title, force, grid, boxSize, dTb, sections })) : null;
 
   await stage('lightcone', () => {
     if (nz < 2) {
@@ -364,12 +441,14 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
     sfrDensity: galaxyTotals.map((g) => g.sfr / (boxSize / h) ** 3),
     units: { stellarMassDensity: 'Msun/Mpc^3 (comoving)', sfrDensity: 'Msun/yr/Mpc^3 (comoving)', meanDTb: 'mK', boxSize: 'Mpc/h' },
     ps21Bins: ps.k.length,
+    ...(dawnSummary ? { spin: dawnSummary } : {}),
     timings: { wall, cpu },
     peakRssMiB: 0,
   };
   await stage('params', () => {
     writeFileAtomic(join(out, 'astro.json'), JSON.stringify(astroParamsToJSON(astro), null, 2) + '\n', { force });
     writeFileAtomic(join(out, 'reion.json'), JSON.stringify(reion, null, 2) + '\n', { force });
+    if (spin) writeFileAtomic(join(out, 'spin.json'), JSON.stringify(spin, null, 2) + '\n', { force });
   });
   summary.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   writeFileAtomic(join(out, 'reionize.json'), JSON.stringify(summary, null, 2) + '\n', { force });
@@ -384,6 +463,10 @@ async function run(o: ReionizeOptions, src: SourcesDir, p: { astro: AstroParams;
       'galaxy parameters': o.astroFile ? `${o.astroFile} (astro.json)` : '21cmFAST defaults (astro.json)',
       'reionisation parameters': `${o.reionFile ?? '21cmFAST defaults'} (reion.json): ${reion.filter} filter, mfp ${reion.mfp.toFixed(2)} Mpc/h, recombinations ${reion.recombinations ? 'on' : 'off'}`,
       'density': 'evolved by 2LPT from linear_density.npy (fine-grid particles, CIC)',
+      'spin temperature': spin
+        ? `inhomogeneous (X-ray and Lyman-α backgrounds over ${spin.nStepTs} shells to ${spin.rMaxTsMpc} Mpc; spin.json)` +
+          (zs[nz - 1]! < spin.zHeatMax ? `; the highest redshift ${zs[nz - 1]!.toFixed(2)} is below Z_HEAT_MAX = ${spin.zHeatMax}: it starts from RECFAST there, without earlier sources` : '')
+        : 'saturated (T_s ≫ T_γ; --spin for the cosmic-dawn signal)',
       'end of reionisation (⟨x_HI⟩ < 0.01)': zEnd !== null ? `z = ${zEnd.toFixed(2)}` : `not reached by z = ${zs[0]!.toFixed(2)}`,
       'peak RSS': `${summary.peakRssMiB as number} MiB`,
     },
@@ -417,4 +500,76 @@ function historyTable(history: HistoryRow[]) {
       .map((r) => [r.z.toFixed(3), r.xHI, r.xHIMass, r.dTb, r.photonsPerBaryon, r.halos] as (string | number)[]),
     caption: step > 1 ? `one redshift in ${step}; all are in history.csv` : undefined,
   };
+}
+
+/** Milestones of the thermal history (rows in ascending z; null when not reached in the range). */
+export interface ThermalMilestones {
+  /** Redshift and depth of the minimum ⟨δT_b⟩ above the end of reionisation (the absorption trough) [mK]. */
+  trough: { z: number; dTb: number } | null;
+  /** Highest redshift below which ⟨T_K⟩ > T_γ (the X-ray heating milestone), linearly interpolated. */
+  zHeated: number | null;
+  /** Redshift where ⟨δT_b⟩ changes sign from absorption (high z) to emission, linearly interpolated. */
+  zZero: number | null;
+}
+
+/** The trough, the T_K = T_γ crossing and the ⟨δT_b⟩ = 0 crossing of a history (ascending z). */
+export function thermalMilestones(history: readonly HistoryRow[]): ThermalMilestones {
+  let trough: ThermalMilestones['trough'] = null;
+  for (const r of history) if (r.dTb < 0 && (!trough || r.dTb < trough.dTb)) trough = { z: r.z, dTb: r.dTb };
+  const crossing = (f: (r: HistoryRow) => number): number | null => {
+    // from high z down: the first place where f goes from < 0 to ≥ 0
+    for (let k = history.length - 1; k > 0; k--) {
+      const a = history[k]!;
+      const b = history[k - 1]!;
+      const fa = f(a);
+      const fb = f(b);
+      if (fa < 0 && fb >= 0) return a.z + ((b.z - a.z) * fa) / (fa - fb);
+    }
+    return null;
+  };
+  return {
+    trough,
+    zHeated: history.some((r) => r.tk === undefined) ? null : crossing((r) => r.tk! - r.tGamma!),
+    zZero: crossing((r) => r.dTb),
+  };
+}
+
+async function thermalSection(
+  history: HistoryRow[],
+  c: { out: string; title: string; force: boolean; grid: number; boxSize: number; dTb: Float32Array[]; sections: ReportSection[] },
+): Promise<Record<string, unknown>> {
+  const m = thermalMilestones(history);
+  await thermalFigure(
+    { z: history.map((r) => r.z), ts: history.map((r) => r.ts!), tk: history.map((r) => r.tk!), tGamma: history.map((r) => r.tGamma!), dTb: history.map((r) => r.dTb) },
+    `Thermal history and global 21 cm signal (${c.title})`,
+    join(c.out, 'thermal.png'),
+  );
+  const fmt = (z: number | null): string => (z === null ? 'not reached in this range' : `z = ${z.toFixed(2)}`);
+  c.sections.push({
+    title: 'Cosmic dawn: thermal history',
+    text:
+      `Volume means of the kinetic and spin temperatures against the CMB temperature, and ⟨δT_b⟩ with the full Eq. 25 (1 − T_γ/T_s). ` +
+      `Absorption trough: ${m.trough ? `${m.trough.dTb.toFixed(1)} mK at z = ${m.trough.z.toFixed(2)}` : 'none (⟨δT_b⟩ never negative)'}; ` +
+      `⟨T_K⟩ exceeds T_γ (X-ray heating) from ${fmt(m.zHeated)}; ⟨δT_b⟩ turns from absorption to emission at ${fmt(m.zZero)}. history.csv has the columns.`,
+    images: [{ path: join(c.out, 'thermal.png'), caption: 'T_K, T_s, T_γ and ⟨δT_b⟩ against z' }],
+  });
+  // Δ²_21 where ⟨δT_b⟩ ≈ 0 (the paper's Fig. 10): the box nearest the crossing.
+  let kz = -1;
+  if (m.zZero !== null) kz = history.reduce((a, r, k) => (Math.abs(r.z - m.zZero!) < Math.abs(history[a]!.z - m.zZero!) ? k : a), 0);
+  if (kz >= 0) {
+    const r = history[kz]!;
+    const ps = powerSpectrum21(c.dTb[kz]!, c.grid, c.boxSize);
+    const lines = ['k_h_per_Mpc,delta2_mK2,pk_mK2_Mpc3_per_h3,nmodes'];
+    for (let i = 0; i < ps.k.length; i++) lines.push(`${ps.k[i]!.toExponential(6)},${ps.delta2[i]!.toExponential(6)},${ps.pk[i]!.toExponential(6)},${ps.nmodes[i]}`);
+    writeFileAtomic(join(c.out, 'ps21_zero.csv'), `# z = ${r.z}, <dTb> = ${r.dTb} mK\n` + lines.join('\n') + '\n', { force: c.force });
+    await ps21Figure(ps, (Math.PI * c.grid) / c.boxSize, `21 cm power spectrum at z = ${r.z.toFixed(2)}, ⟨δT_b⟩ = ${r.dTb.toFixed(2)} mK (${c.title})`, join(c.out, 'ps21_zero.png'));
+    c.sections.push({
+      title: '21 cm power spectrum where ⟨δT_b⟩ ≈ 0',
+      text: `Δ²_21(k) of the coeval box nearest the absorption-to-emission crossing (z = ${r.z.toFixed(3)}, ⟨δT_b⟩ = ${r.dTb.toFixed(2)} mK): fluctuations of T_s dominate there. ps21_zero.csv.`,
+      images: [{ path: join(c.out, 'ps21_zero.png'), caption: 'Δ²_21(k) at ⟨δT_b⟩ ≈ 0' }],
+    });
+  } else {
+    c.sections.push({ title: '21 cm power spectrum where ⟨δT_b⟩ ≈ 0', text: '⟨δT_b⟩ does not cross zero in this redshift range: no spectrum.' });
+  }
+  return { trough: m.trough, zHeated: m.zHeated, zZero: m.zZero, zPsZero: kz >= 0 ? history[kz]!.z : null };
 }

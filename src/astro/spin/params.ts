@@ -24,6 +24,12 @@ export interface SpinParams {
   readonly adiabaticFluctuations: boolean;
   /** Helium mass fraction (code Y_He; default 0.24). */
   readonly yHe: number;
+  /** Redshift above which T_K and x_e are RECFAST's and there is no radiation (code Z_HEAT_MAX; default 35). */
+  readonly zHeatMax: number;
+  /** Number of lightcone shells of the X-ray and Lyman-α integrals (code N_STEP_TS; default 40). */
+  readonly nStepTs: number;
+  /** Outer radius of the last shell [comoving Mpc, no h] (code R_MAX_TS; default 500). */
+  readonly rMaxTsMpc: number;
 }
 
 /** The public 21cmFAST defaults (inputs.py, SpinTemperatureBox.c), except useLyaHeating (see its doc). */
@@ -35,6 +41,9 @@ export const DEFAULT_SPIN_PARAMS: SpinParams = Object.freeze({
   maxTk: 5e4,
   adiabaticFluctuations: true,
   yHe: Y_HE_DEFAULT,
+  zHeatMax: 35,
+  nStepTs: 40,
+  rMaxTsMpc: 500,
 } as const);
 
 /** Error for an invalid spin-temperature parameter; the message names the field, the value and what was expected. */
@@ -68,5 +77,8 @@ export function makeSpinParams(input: Partial<Omit<SpinParams, 'useLyaHeating'>>
   if (!(typeof p.clumpingFactor === 'number' && Number.isFinite(p.clumpingFactor) && p.clumpingFactor > 0)) bad('clumpingFactor', 'a finite number > 0');
   if (!(typeof p.maxTk === 'number' && p.maxTk > 0)) bad('maxTk', 'a temperature > 0 K');
   if (!(typeof p.yHe === 'number' && p.yHe >= 0 && p.yHe < 1)) bad('yHe', 'in [0, 1)');
+  if (!(typeof p.zHeatMax === 'number' && Number.isFinite(p.zHeatMax) && p.zHeatMax > 0)) bad('zHeatMax', 'a finite redshift > 0');
+  if (!(Number.isInteger(p.nStepTs) && p.nStepTs >= 1)) bad('nStepTs', 'an integer >= 1');
+  if (!(typeof p.rMaxTsMpc === 'number' && Number.isFinite(p.rMaxTsMpc) && p.rMaxTsMpc > 0)) bad('rMaxTsMpc', 'a finite radius > 0 Mpc');
   return Object.freeze(p);
 }

@@ -23,6 +23,8 @@ export function register(program: Command): void {
     .option('--astro <file.json>', 'galaxy parameters (F_STAR10, ALPHA_STAR, F_ESC10, ...; docs/astro-galaxies.md, in the code\'s units); missing fields take the 21cmFAST defaults')
     .option('--reion <file.json>', 'reionisation parameters (filter, mfp [Mpc/h], rBubbleMaxMpc [Mpc], recombinations, ...; docs/astro-reionisation.md); default the 21cmFAST ones')
     .option('--seed <int>', 'seed of the galaxy scatter (default: the seed of the halos)', parseSeed)
+    .option('--spin', 'inhomogeneous spin temperature (21cmFAST USE_TS_FLUCT): X-ray and Lyman-alpha backgrounds from the SFR and L_X of the galaxies over the past lightcone, T_K, x_e and T_s per cell, the full 21 cm signal with its cosmic-dawn absorption trough (docs/astro-spin.md). Run lodi sample-halos with --zmax 35 for the whole cosmic dawn')
+    .option('--spin-params <file.json>', 'spin-temperature parameters (zHeatMax, nStepTs, rMaxTsMpc, clumpingFactor, ...; docs/astro-spin.md); only with --spin')
     .option('--lightcone-axis <axis>', 'line of sight of the lightcone and of the velocity-gradient term: x, y or z (default z)', parseAxis)
     .option('--quiet', 'no progress bar (the log file is still written)')
     .option('--force', 'overwrite the files of an existing output directory')
@@ -43,6 +45,8 @@ Reproduce a run: lodi reionize --halos DIR --astro OUT/astro.json --reion OUT/re
         reionFile: opts.reion,
         seed: opts.seed,
         lightconeAxis: opts.lightconeAxis ?? 2,
+        spin: opts.spin === true,
+        spinFile: opts.spinParams,
         quiet: opts.quiet === true,
         force: opts.force === true,
         command: ['lodi', ...process.argv.slice(2)].join(' '),

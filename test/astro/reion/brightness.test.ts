@@ -74,3 +74,17 @@ test('velocity-gradient term: vanishes for δ = 0; a plane wave along the line o
   assert.ok(Math.abs(tbBig[iPeak]! / ((t0 * 1.6) / 0.8) - 1) < 1e-6);
   assert.throws(() => brightnessTemperature21({ xHI: [1], delta: [0, 0], z, cosmology: c, boxSize: L, grid: 1 }), /delta has 2 values/);
 });
+
+test('full Eq. 25: T_s → ∞ gives the saturated form to 1e-6, T_s = T_γ no signal, T_s = T_γ/2 the negative of the saturated value', () => {
+  const z = 12;
+  const tg = c.T_cmb * (1 + z);
+  const base = { xHI: [0.8, 0.3], delta: [0.1, -0.4], z, cosmology: c, boxSize: 1, grid: 1, velocityGradient: false } as const;
+  const one = (ts?: number[]) => brightnessTemperature21({ ...base, xHI: [0.8], delta: [0.1], spinTemperature: ts });
+  const sat = one()[0]!;
+  // 1 − T_γ/T_s with T_s = 1e9 K differs from 1 by 3.5e-8; float32 output adds 6e-8
+  assert.ok(Math.abs(one([1e9])[0]! / sat - 1) < 1e-6);
+  assert.equal(one([tg])[0], 0);
+  assert.ok(Math.abs(one([tg / 2])[0]! / sat + 1) < 1e-6);
+  assert.throws(() => one([0]), /spinTemperature must be > 0 K/);
+  assert.throws(() => brightnessTemperature21({ ...base, xHI: [0.8], delta: [0.1], spinTemperature: [1, 2] }), /spinTemperature has 2 values/);
+});

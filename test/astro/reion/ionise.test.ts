@@ -123,3 +123,22 @@ test('too few photons leave the box neutral; mis-sized grids are rejected', () =
   assert.equal(s.radii.length, 0);
   assert.throws(() => ionisationStep({ z: 8, boxSize: 8, grid: n, delta: new Float32Array(7), nIon: uniform(n, 1), cosmology: c, params }), /delta has 7 values, expected N\^3 = 512/);
 });
+
+test('X-ray x_e: Eq. 23 needs (1 − x_e)(1 + N_rec) photons per baryon, partial cells keep 1 − f − x_e, a dark box 1 − x_e', () => {
+  const n = 8;
+  const L = 16;
+  const fg = new FourierGrid(n, L);
+  const params = makeReionParams({ filter: 'tophat', recombinations: false });
+  const delta = uniform(n, 0);
+  const xe = uniform(n, 0.3);
+  const run = (q: number, x?: Float32Array) => ionisationStep({ z: 8, boxSize: L, grid: n, delta, nIon: uniform(n, q * rhoB), xe: x, cosmology: c, params, fourier: fg });
+  // 0.8 photons per baryon: not enough without x_e, enough when 30% of the gas is already ionised
+  for (const v of run(0.8).xHI) assert.ok(Math.abs(v - 0.2) < 1e-6);
+  for (const v of run(0.8, xe).xHI) assert.equal(v, 0);
+  // 0.5 photons per baryon with x_e = 0.3: partial, x_HI = 1 − 0.5 − 0.3 (float32)
+  for (const v of run(0.5, xe).xHI) assert.ok(Math.abs(v - 0.2) < 1e-6);
+  // no photons at all: the box left neutral apart from x_e (the code's set_fully_neutral_box)
+  const dark = run(0, xe);
+  for (const v of dark.xHI) assert.ok(Math.abs(v - 0.7) < 1e-6);
+  assert.ok(Math.abs(dark.meanXHI - 0.7) < 1e-6);
+});
