@@ -145,11 +145,11 @@ export class PowerSpectrumTable {
       const ki = k[i]!;
       const Pi = P[i]!;
       if (!(ki > 0) || !(Pi > 0) || !Number.isFinite(ki) || !Number.isFinite(Pi)) {
-        throw new Error(`${source}: row ${i + 1}: k and P must be positive finite numbers (got ${ki}, ${Pi})`);
+        throw new Error(`${source}: row ${i + 1}: expected positive finite k [h/Mpc] and P [(Mpc/h)^3], got k = ${ki}, P = ${Pi}`);
       }
       this.lnk[i] = Math.log(ki);
       this.lnP[i] = Math.log(Pi);
-      if (i > 0 && !(this.lnk[i]! > this.lnk[i - 1]!)) throw new Error(`${source}: row ${i + 1}: k must increase strictly`);
+      if (i > 0 && !(this.lnk[i]! > this.lnk[i - 1]!)) throw new Error(`${source}: row ${i + 1}: expected k to increase strictly, got k = ${ki} after ${k[i - 1]}`);
     }
     let i0 = n - 1;
     const xFit = this.lnk[n - 1]! - TAIL_FIT_DEX * Math.LN10 - 1e-6; // slack for k rounded in the file

@@ -8,6 +8,7 @@ import h5wasm from 'h5wasm/node';
 import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import { LodiIOError, assertFinite, fmtShape } from './errors.js';
 import { MPC_IN_CM, GADGET_MASS_UNIT_G } from './units.js';
+import { notFoundDetail } from '../util/atomic.js';
 
 export type { H5File, Group, Dataset };
 /** Anything that carries attributes. */
@@ -28,7 +29,7 @@ export { hdf5Superblock, hasHdf5Signature } from './sniff.js';
 /** Opens an HDF5 file for reading, or throws a LodiIOError naming the file and the reason. */
 export async function openH5(path: string): Promise<H5File> {
   const h5 = await h5ready();
-  if (!existsSync(path)) throw new LodiIOError(path, 'file not found, expected an HDF5 file');
+  if (!existsSync(path)) throw new LodiIOError(path, notFoundDetail(path, 'an HDF5 file'), 'file');
   if (statSync(path).isDirectory()) throw new LodiIOError(path, 'is a folder, expected an HDF5 file');
   const sb = hdf5Superblock(path);
   if (!sb) throw new LodiIOError(path, `not an HDF5 file${statSync(path).size === 0 ? ' (0 bytes)' : ''}: expected the HDF5 signature at the start of the file (or after a user block)`, 'signature');

@@ -3,7 +3,7 @@
  * and write (float32/float64, C order, version 1.0, atomically).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic, assertWritable } from '../util/atomic.js';
+import { writeFileAtomic, assertWritable, notFoundDetail } from '../util/atomic.js';
 import { LodiIOError, fmtShape } from './errors.js';
 
 export type NpyData =
@@ -209,7 +209,7 @@ export function decodeNpy(bytes: Uint8Array, file: string, opts: ReadNpyOptions 
 
 /** Reads an .npy file. Fortran-ordered arrays are returned in C order. */
 export function readNpy(path: string, opts: ReadNpyOptions = {}): NpyArray {
-  if (!existsSync(path)) throw new LodiIOError(path, 'file not found');
+  if (!existsSync(path)) throw new LodiIOError(path, notFoundDetail(path, 'a .npy array'), 'file');
   return decodeNpy(readFileSync(path), path, opts);
 }
 

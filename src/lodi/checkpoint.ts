@@ -96,8 +96,8 @@ export function contractProblems(meta: LodiMeta, g: ContractCheckInput): string[
   const out: string[] = [];
   const voxel = g.boxSize / g.n;
   if (Math.abs(voxel - c.voxel) > 1e-3 * c.voxel)
-    out.push(`${g.file}: voxel ${voxel.toFixed(4)} Mpc/h (box ${g.boxSize} Mpc/h / ${g.n}), but the model was trained at ${c.voxel.toFixed(4)} Mpc/h`);
-  if (g.channels !== c.channels) out.push(`${g.file}: ${g.channels} halo channels, but the model takes ${c.channels}`);
-  if (g.unit !== c.haloUnit) out.push(`${g.file}: halo density unit '${g.unit}', but the model was trained on '${c.haloUnit}'`);
+    out.push(`${g.file}: voxel: voxel ${voxel.toFixed(4)} Mpc/h (box ${g.boxSize} Mpc/h / ${g.n}), expected ${c.voxel.toFixed(4)} Mpc/h, the voxel the model was trained at`);
+  if (g.channels !== c.channels) out.push(`${g.file}: channels: ${g.channels} halo channels, expected the model's ${c.channels}`);
+  if (g.unit !== c.haloUnit) out.push(`${g.file}: unit: halo density unit '${g.unit}', expected '${c.haloUnit}', the unit the model was trained on`);
   return out;
 }

@@ -128,7 +128,9 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
   } else if (existsSync(ckPath) && !o.force) {
     throw new Error(`${out} already holds a LODI run; pass --resume to continue it or --force to start over`);
   }
-  const cfg: LodiConfig = resumed ? { ...resumed.meta.config, train: { ...resumed.meta.config.train, steps: o.config.train.steps } } : o.config;
+  // a resumed run takes the given total of steps, or keeps its own when given 0
+  const steps = resumed ? o.config.train.steps || resumed.meta.config.train.steps : o.config.train.steps;
+  const cfg: LodiConfig = resumed ? { ...resumed.meta.config, train: { ...resumed.meta.config.train, steps } } : o.config;
   validateLodiConfig(cfg);
   const base = o.seed;
   const seeds = resumed?.meta.seeds ?? { base, model: base, split: base + 1, data: base + 2, noise: base + 3, dropout: base + 4, val: base + 5 };

@@ -19,7 +19,7 @@ import { crossPowerSpectrum, powerSpectrum, type CrossPowerSpectrum, type MasCor
 import { loadGrid, sidecarPath, type Grid } from '../io/grid.js';
 import { MASS_DENSITY_UNIT, WORLD_FORMAT, WORLD_JSON } from '../io/world.js';
 import { linePlot, multiPanel, type LinePlotOptions, type MultiPanelOptions, type Series } from '../report/index.js';
-import { assertWritable, writeFileAtomic } from '../util/atomic.js';
+import { assertWritable, notFoundDetail, writeFileAtomic } from '../util/atomic.js';
 
 export interface PowerRunOptions {
   /** Second grid: write P11, P22, P12 and r(k). */
@@ -78,7 +78,7 @@ export function isDensityGrid(meta: Grid['meta']): boolean {
 }
 
 function loadCube(path: string, box: number | undefined, channel: number | undefined, flag: string): { grid: Grid; data: Float32Array; channel?: number } {
-  if (!existsSync(path)) throw new Error(`${path}: file not found`);
+  if (!existsSync(path)) throw new Error(`${path}: file: ${notFoundDetail(path, 'a .npy grid with its .json sidecar')}`);
   if (box === undefined && !existsSync(sidecarPath(path))) throw new Error(`${path}: no sidecar ${sidecarPath(path)} giving the box size; pass --box <Mpc/h>`);
   const g = loadGrid(path, { boxSize: box });
   if (g.shape.length === 4) {

@@ -98,13 +98,17 @@ export function mapFromGrid(
     const subtitle =
       thickness === n
         ? `${what} along ${names[opts.axis]} (full box)`
-        : `${what} over ${names[opts.axis]} ∈ [${cellPos(start)}, ${cellPos(start + thickness)})${unit}` +
-          (opts.boxSize ? "" : " cells");
+        : // a position along an axis named z would read as a redshift in "z ∈ [..)": say depth along the axis
+          opts.boxSize
+          ? `${what} over depth ${cellPos(start)}–${cellPos(start + thickness)}${unit} along ${names[opts.axis]}`
+          : `${what} over cells ${start}–${start + thickness - 1} along ${names[opts.axis]}`;
     return { map, subtitle };
   }
   const index = opts.index ?? Math.floor(n / 2);
   const map = extractSlice(data, shape, opts.axis, index);
-  const subtitle = `slice ${names[opts.axis]} = ${cellPos(index)}${opts.boxSize ? unit : ` (cell ${index} of ${n})`}`;
+  const subtitle = opts.boxSize
+    ? `slice at depth ${cellPos(index)}${unit} along ${names[opts.axis]}`
+    : `slice at cell ${index} of ${n} along ${names[opts.axis]}`;
   return { map, subtitle };
 }
 

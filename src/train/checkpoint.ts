@@ -26,12 +26,20 @@ export interface ReadCheckpoint<M> {
 
 /** Reads a checkpoint of the given `kind`; throws a one-line error naming the file otherwise. */
 export function readCheckpoint<M>(path: string, kind: string): ReadCheckpoint<M> {
-  const f = loadSafetensors(path);
+  let f: ReturnType<typeof loadSafetensors>;
+  try {
+    f = loadSafetensors(path);
+  } catch (err) {
+    // the addon's reason (e.g. a header longer than the file) becomes a field + expectation message
+    const why = /not a valid safetensors file \((.*)\)$/.exec(err instanceof Error ? err.message : '');
+    if (!why) throw err;
+    throw new Error(`${path}: header: ${why[1]}; expected a complete ${kind} checkpoint (safetensors; truncated by an interrupted copy?)`);
+  }
   const raw = f.metadata[kind];
   if (!raw) {
     for (const t of f.tensors.values()) t.dispose();
-    const other = f.metadata.format ? ` (it is a '${f.metadata.format}' checkpoint)` : '';
-    throw new Error(`${path}: not a ${kind} checkpoint${other}`);
+    const other = f.metadata.format ? `a '${f.metadata.format}' checkpoint` : 'a safetensors file without lodi metadata';
+    throw new Error(`${path}: format: expected a ${kind} checkpoint, got ${other}`);
   }
   const groups = new Map<string, Map<string, Tensor>>();
   for (const [k, t] of f.tensors) {

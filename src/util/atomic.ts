@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 /** Raised when an output exists and the caller did not pass `force`. */
@@ -16,6 +16,31 @@ export function assertWritable(path: string, force = false): void {
 /** Temporary sibling name: same directory so the final rename is atomic on POSIX. */
 export function tempSibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+}
+
+/**
+ * Temporary siblings of `path` (see `tempSibling`) left by a writer that was killed before its
+ * rename: their presence means the file was being written and never finished.
+ */
+export function leftoverTemps(path: string): string[] {
+  const prefix = `.${basename(path)}.tmp-`;
+  try {
+    return readdirSync(dirname(path)).filter((n) => n.startsWith(prefix));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The message for an input that does not exist: "not found; expected <what>", plus, when an
+ * unfinished temporary copy lies beside it, that the program writing it was interrupted.
+ */
+export function notFoundDetail(path: string, expected: string): string {
+  const tmp = leftoverTemps(path);
+  const interrupted = tmp.length
+    ? ` (only the unfinished ${tmp[0]} lies beside it: the program writing it was interrupted; run that again)`
+    : '';
+  return `not found${interrupted}; expected ${expected}`;
 }
 
 /**

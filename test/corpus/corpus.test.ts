@@ -8,18 +8,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { copyFileSync, existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import h5wasm from 'h5wasm/node';
 import { registerCommands } from '../../src/cli/commands/index.js';
 import { saveGrid, writeNpy } from '../../src/io/index.js';
+import { writeWorld } from '../../src/io/world.js';
+import { syntheticWorld } from '../halogen/helpers.js';
 import { repoRoot } from '../reference-dir.js';
 import { tempDir } from '../io/helpers.js';
 import { gasPiece, uniformPositions, writeBinary, writeCatalogue, writeSnapshot, type SnapshotSpec } from './fixtures.js';
 
 const MAIN = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const MODEL = join(repoRoot(), 'models', 'halogen-cpu');
+const LODI_MODEL = join(repoRoot(), 'models', 'lodi-cpu');
 const MPC = 3.085678e24;
 
 interface Case {
@@ -28,6 +31,8 @@ interface Case {
   args: string[];
   /** Paths that must not exist after the run (the run's outputs). */
   outputs: string[];
+  /** An existing output folder (e.g. a run given to --resume) that the failed run must leave as it was. */
+  unchanged?: string;
   /** Basename of the file the message must name, the field, and a pattern for what was expected. */
   file: string;
   field: string;
@@ -219,6 +224,76 @@ async function buildCorpus(dir: string): Promise<Case[]> {
     field: 'boxSize',
     expected: /no sidecar bare\.json, expected one giving the box size.*; pass --box <Mpc\/h>$/,
   });
+  writeNpy(p('gnc.npy'), cube.subarray(0, n * n * 4), [n, n, 4]);
+  cases.push({
+    kind: 'non-cubic DM grid given to predict-halos',
+    args: ['predict-halos', '--model', MODEL, '--dm', p('gnc.npy'), '--box', '25', '--out', ph, '--quiet'],
+    outputs: [ph, ph.replace(/\.npy$/, '.json')],
+    file: 'gnc.npy',
+    field: 'shape',
+    expected: /expected a cubic grid of shape \[N,N,N\] or \[C,N,N,N\], got \[8,8,4\]/,
+  });
+
+  // an interrupted write: the writer was killed before renaming its temporary file
+  writeFileSync(p('.tbk.npy.tmp-4242-1700000000000'), bytes.subarray(0, 100));
+  power('interrupted write (only the temporary file is left)', p('tbk.npy'), { file: 'tbk.npy', field: 'file', expected: /not found \(only the unfinished \.tbk\.npy\.tmp-4242-1700000000000 lies beside it: the program writing it was interrupted; run that again\); expected a \.npy grid/ });
+
+  // --- P(k) tables ----------------------------------------------------------------------------
+  const hmf = (kind: string, table: string, text: string, exp: Omit<Case, 'kind' | 'args' | 'outputs'>): void => {
+    writeFileSync(p(table), text);
+    const csv = out(`${table}.csv`);
+    cases.push({ kind, args: ['hmf', '--pk-table', p(table), '--out', csv], outputs: [csv], ...exp });
+  };
+  hmf('NaN in a P(k) table', 'pk_nan.txt', '# k P\n0.01 1000\n0.1 nan\n1 10\n', { file: 'pk_nan.txt', field: 'line 3', expected: /expected two numbers "k P", got "0\.1 nan"/ });
+  hmf('negative P in a P(k) table', 'pk_neg.txt', '0.01 1000\n0.1 -5\n1 10\n', { file: 'pk_neg.txt', field: 'row 2', expected: /expected positive finite k \[h\/Mpc\] and P \[\(Mpc\/h\)\^3\], got k = 0\.1, P = -5$/ });
+
+  // --- training worlds (a 16^3 world: dm, halos and T_b) --------------------------------------
+  const world = (name: string, spoil: (w: ReturnType<typeof syntheticWorld> & { tb: Float32Array }) => void): string => {
+    const dir = p(name);
+    const w = { ...syntheticWorld(16, 3, dir), tb: new Float32Array(16 ** 3).fill(10) };
+    spoil(w);
+    writeWorld(dir, w);
+    return dir;
+  };
+  const tbNan = world('w_nan', (w) => (w.tb[1000] = NaN));
+  const wl = out('train-lodi');
+  cases.push({ kind: 'NaN in a training world\'s T_b grid (train lodi)', args: ['train', 'lodi', '--worlds', tbNan, '--out', wl, '--preset', 'tiny', '--quiet', '--no-plot'], outputs: [wl], file: 'tb.npy', field: 'data', expected: /non-finite value NaN at index \[3,14,8\] \(flat 1000\), expected finite values/ });
+  const noHalos = world('w_lost', () => undefined);
+  rmSync(join(noHalos, 'halos.npy'));
+  const wh = out('train-halogen');
+  cases.push({ kind: 'world with a member listed but missing (train halogen)', args: ['train', 'halogen', '--worlds', noHalos, '--out', wh, '--preset', 'tiny', '--quiet', '--no-plot'], outputs: [wh], file: 'halos.npy', field: 'halos', expected: /listed in world\.json but missing: expected halo_mass_density/ });
+  const boxMix = world('w_box', () => undefined);
+  const side = JSON.parse(readFileSync(join(boxMix, 'dm.json'), 'utf8'));
+  writeFileSync(join(boxMix, 'dm.json'), JSON.stringify({ ...side, boxSize: 30 }));
+  cases.push({ kind: 'grid sidecar box disagrees with world.json (train halogen)', args: ['train', 'halogen', '--worlds', boxMix, '--out', wh, '--preset', 'tiny', '--quiet', '--no-plot'], outputs: [wh], file: 'dm.json', field: 'boxSize', expected: /expected 1\.6 Mpc\/h \(as world\.json\), got 30 Mpc\/h/ });
+  // --resume on a run directory holding a checkpoint of the other model: the run is left as it was
+  const wrongRun = p('run-wrong');
+  mkdirSync(wrongRun);
+  copyFileSync(join(LODI_MODEL, 'best.safetensors'), join(wrongRun, 'checkpoint.safetensors'));
+  cases.push({ kind: 'checkpoint of the wrong model given to --resume (train halogen)', args: ['train', 'halogen', '--worlds', world('w_good', () => undefined), '--out', wrongRun, '--resume', '--quiet', '--no-plot'], outputs: [], unchanged: wrongRun, file: 'checkpoint.safetensors', field: 'format', expected: /expected a halogen checkpoint, got a 'lodi-vdm' checkpoint$/ });
+
+  // --- generate: halo channels against the LODI model's data contract --------------------------
+  const m = 16;
+  const voxel = 0.1953125; // the bundled LODI model's training voxel (Mpc/h)
+  const hal = Float32Array.from({ length: 4 * m ** 3 }, (_, i) => (i % 7) * 1e10);
+  const halosGrid = (name: string, data: Float32Array, box: number, unit = '(Msun/h)/(Mpc/h)^3'): string => {
+    saveGrid(p(name), { data, shape: [4, m, m, m], meta: { boxSize: box, quantity: 'halo_mass_density', unit } });
+    return p(name);
+  };
+  const gen = (kind: string, halos: string, model: string, exp: Omit<Case, 'kind' | 'args' | 'outputs'>): void => {
+    const o = out(`${kind.replace(/\W+/g, '_')}.npy`);
+    cases.push({ kind, args: ['generate', '--halos', halos, '--model', model, '--out', o, '--quiet'], outputs: [o, o.replace(/\.npy$/, '.json')], ...exp });
+  };
+  const okHalos = halosGrid('h_ok.npy', hal, m * voxel);
+  gen('halo grid of another voxel size (data contract)', halosGrid('h_vox.npy', hal, 2 * m * voxel), LODI_MODEL, { file: 'h_vox.npy', field: 'voxel', expected: /voxel 0\.3906 Mpc\/h \(box 6\.25 Mpc\/h \/ 16\), expected 0\.1953 Mpc\/h, the voxel the model was trained at/ });
+  gen('halo grid in the wrong unit (data contract)', halosGrid('h_unit.npy', hal, m * voxel, 'Msun/h'), LODI_MODEL, { file: 'h_unit.npy', field: 'unit', expected: /halo density unit 'Msun\/h', expected '\(Msun\/h\)\/\(Mpc\/h\)\^3', the unit the model was trained on/ });
+  const hinf = hal.slice();
+  hinf[100] = Infinity;
+  gen('Inf in halo channels', halosGrid('h_inf.npy', hinf, m * voxel), LODI_MODEL, { file: 'h_inf.npy', field: 'data', expected: /non-finite value Infinity at index \[0,0,6,4\] \(flat 100\), expected finite values/ });
+  gen('HALOgen checkpoint given as the LODI model', okHalos, MODEL, { file: 'best.safetensors', field: 'format', expected: /expected a lodi-vdm checkpoint, got a safetensors file without lodi metadata/ });
+  copyFileSync(join(LODI_MODEL, 'best.safetensors'), p('cut.safetensors'));
+  truncateSync(p('cut.safetensors'), 5000);
+  gen('truncated checkpoint', okHalos, p('cut.safetensors'), { file: 'cut.safetensors', field: 'header', expected: /header length \d+ exceeds file size 5000; expected a complete lodi-vdm checkpoint/ });
   return cases;
 }
 
@@ -226,8 +301,10 @@ test('broken-input corpus: one-line error naming file, field and expectation; no
   const { dir, cleanup } = tempDir('lodi-corpus-');
   try {
     const cases = await buildCorpus(dir);
-    assert.ok(cases.length >= 20, `${cases.length} cases`);
+    assert.ok(cases.length >= 30, `${cases.length} cases`);
     const flags = commandFlags();
+    const snapshot = (d: string): string => readdirSync(d).sort().map((f) => `${f}:${readFileSync(join(d, f)).toString('base64')}`).join('\n');
+    const before = cases.map((c) => (c.unchanged ? snapshot(c.unchanged) : ''));
     const results = await runAll(cases, Math.max(2, Math.min(4, availableParallelism())));
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i]!;
@@ -247,6 +324,7 @@ test('broken-input corpus: one-line error naming file, field and expectation; no
         assert.notEqual(r.code, 0);
         assert.equal(r.stdout, '');
         for (const o of c.outputs) assert.equal(existsSync(o), false, `left ${o}`);
+        if (c.unchanged) assert.equal(snapshot(c.unchanged), before[i], `${c.unchanged} changed`);
       });
     }
   } finally {

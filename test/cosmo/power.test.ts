@@ -79,7 +79,7 @@ test('PowerSpectrumTable: parsing, log-log interpolation, extrapolation, amplitu
 });
 
 test('PowerSpectrumTable rejects bad input with the source in the message', () => {
-  assert.throws(() => PowerSpectrumTable.parse('1 2\n0.5 3\n', 'x.txt'), /x.txt: row 2: k must increase/);
+  assert.throws(() => PowerSpectrumTable.parse('1 2\n0.5 3\n', 'x.txt'), /x.txt: row 2: expected k to increase strictly, got k = 0.5 after 1/);
   assert.throws(() => PowerSpectrumTable.parse('1 2\nfoo bar\n', 'x.txt'), /x.txt: line 2/);
   assert.throws(() => PowerSpectrumTable.parse('1 -2\n2 3\n', 'x.txt'), /positive/);
   assert.throws(() => PowerSpectrumTable.parse('# only a comment\n', 'x.txt'), /at least 2 rows/);

@@ -18,7 +18,7 @@ test('lodi power: CSV headers, box from the sidecar or --box, errors without eit
   const bare = join(dir, 'bare.npy');
   writeNpy(bare, a, [n, n, n]);
   await assert.rejects(runPower(bare, { mas: 'none', axis: 2 }), /no sidecar .*bare\.json.*pass --box/);
-  await assert.rejects(runPower(join(dir, 'missing.npy'), { mas: 'none', axis: 2, box: 25 }), /missing\.npy: file not found/);
+  await assert.rejects(runPower(join(dir, 'missing.npy'), { mas: 'none', axis: 2, box: 25 }), /missing\.npy: file: not found; expected/);
   const r = await runPower(bare, { mas: 'none', axis: 2, box: 25, out: join(dir, 'pk.csv') });
   const lines = readFileSync(r.csv, 'utf8').trim().split('\n');
   assert.equal(lines[0], 'k,Pk,Nmodes');

@@ -120,7 +120,7 @@ test('truncated and corrupt .npy files are detected', () => {
     assert.throws(() => readNpy(p), /x\.npy: (data|header): truncated \.npy file/);
     writeFileSync(p, Buffer.from('hello world, not npy'));
     assert.throws(() => readNpy(p), /x\.npy: header: not a NumPy \.npy file/);
-    assert.throws(() => readNpy(join(dir, 'nope.npy')), /nope\.npy: file not found/);
+    assert.throws(() => readNpy(join(dir, 'nope.npy')), /nope\.npy: file: not found; expected a \.npy array/);
   } finally {
     cleanup();
   }

@@ -54,7 +54,11 @@ test("sliceImage writes a labelled PNG with a colour bar, log scale with zeros",
   const b64 = /href="data:image\/png;base64,([^"]+)"/.exec(svg)![1]!;
   assert.ok(decodePng(Buffer.from(b64, "base64")).width >= 384);
   assert.match(svg, /x \[cells\]/);
-  assert.match(svg, /slice y = 8/);
+  assert.match(svg, /slice at cell 8 of 16 along y/);
+  // a slab's position is a depth along the axis, never "z ∈ [...)" (which reads as a redshift)
+  const slab = sliceImageSvg(grid, [N, N, N], { axis: 2, index: "project", start: 0, thickness: 4, boxSize: 25 });
+  assert.match(slab, /mean over depth 0–6\.25 Mpc\/h along z/);
+  assert.doesNotMatch(slab, /∈/);
   assert.ok(img.width > img.height * 0.9);
 });
 

@@ -72,7 +72,7 @@ test('--resume reads the checkpoint; without one it starts anew or refuses, as a
     assert.deepEqual(Array.from(run.resumed!.groups.get('model')!.get('w')!.toFloat32Array()), [1, 2, 3]);
     run.disposeResumed();
     assert.equal(run.resumed, null);
-    assert.throws(() => new RunDir(dir, 'other-kind', opts({ resume: true })), /not a other-kind checkpoint \(it is a 'test-kind' checkpoint\)/);
+    assert.throws(() => new RunDir(dir, 'other-kind', opts({ resume: true })), /format: expected a other-kind checkpoint, got a 'test-kind' checkpoint/);
   }));
 
 test("--force removes the old run's files only at create(), and only those", () =>

@@ -39,7 +39,9 @@ export function register(program: Command): void {
     .action(async (o, cmd: Command) => {
       if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --epochs extends it)');
       const cfg = preset(o.preset);
+      // a resumed run keeps its own epoch count unless --epochs sets a new one (0 tells the trainer so)
       if (o.epochs !== undefined) cfg.train.epochs = o.epochs;
+      else if (o.resume) cfg.train.epochs = 0;
       if (o.batch !== undefined) cfg.data.batchSize = o.batch;
       // Training runs in a worker thread; its progress output is forwarded to this terminal.
       const res = await runInWorker<TrainResult>(new URL('../../pipeline/train-halogen.js', import.meta.url).href, 'trainHalogenRun', {

@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .requiredOption('--worlds <dir...>', 'training world directories (each with tb.npy and halos.npy)')
     .requiredOption('--out <dir>', 'run directory')
     .option('--preset <name>', 'hyper-parameter preset (paper, cpu, tiny)', 'cpu')
-    .option('--steps <n>', 'total optimiser steps (default: the preset); with --resume this is the new total, not an extension', parseInt0)
+    .option('--steps <n>', 'total optimiser steps (default: the preset); with --resume the new total, not an extension (default: the run\'s own)', parseInt0)
     .option('--batch <n>', 'batch size (default: the preset)', parseInt0)
     .option('--seed <int>', 'seed of the weights, the split, the crops and the noise', parseInt0, 0)
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
@@ -31,7 +31,9 @@ export function register(program: Command): void {
     .action(async (o, cmd: Command) => {
       if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --steps sets its new total)');
       const cfg = lodiPreset(o.preset);
+      // a resumed run keeps its own total unless --steps sets a new one (0 tells the trainer so)
       if (o.steps !== undefined) cfg.train.steps = o.steps;
+      else if (o.resume) cfg.train.steps = 0;
       if (o.batch !== undefined) cfg.data.batchSize = o.batch;
       const res = await trainLodiRun({
         worlds: o.worlds,
