@@ -12,6 +12,8 @@
  *   coeval/xHI_z{z}.npy, coeval/dTb_z{z}.npy   x_HI and δT_b [mK] per redshift (+ .json sidecars)
  *   coeval/Ts_z{z}.npy, Tk_z{z}.npy, xe_z{z}.npy  with --spin: T_s, T_K [K] and x_e per redshift
  *   thermal.png, ps21_zero.csv, ps21_zero.png   with --spin: T_K, T_s, T_γ and ⟨δT_b⟩(z); Δ²_21 where ⟨δT_b⟩ crosses 0
+ *   lightcone_BCII.npy (+ .json), lc_*.png      multi-tracer lightcones (δ, n_ion, L_X, δT_b, B_CII; sources-lim.ts)
+ *   lim_midpoint.csv, lim_power.png             21 cm × [CII] spectra and r(k) at the midpoint
  *   history.csv                                 z, ⟨x_HI⟩, ⟨δT_b⟩ [mK], mass-weighted x_HI, photons per baryon, halos
  *   history.png                                 the global history
  *   lightcone_dTb.npy (+ .json), lightcone.png  δT_b lightcone [N, N, n_slices] and a slice through it
@@ -42,6 +44,8 @@ import { Progress } from '../util/progress.js';
 import { withOutputGuard } from './outputs.js';
 import { readSourcesDir, type SourcesDir } from './sources.js';
 import { forEachGalaxyCatalogue } from './sources-galaxies.js';
+import { ciiLuminosity, gridCiiLuminosity } from '../astro/lim/cii.js';
+import { LIM_FILES, limOutputs } from './sources-lim.js';
 import { EvolvedDensity, gridDawnSources, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
 import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, thermalFigure, uvlfFigure } from './sources-figures.js';
 import { stageTimer } from './stage-timer.js';
@@ -166,6 +170,7 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
     'uvlf_z8.csv', 'uvlf.png', 'astro.json', 'reion.json', 'reionize.json', 'report.md', 'report.html',
   ];
   for (const f of files) assertWritable(join(out, f), force);
+  for (const f of LIM_FILES) assertWritable(join(out, f), force);
   if (spin) for (const f of ['thermal.png', 'ps21_zero.csv', 'ps21_zero.png', 'spin.json']) assertWritable(join(out, f), force);
   return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed, spin }));
 }
@@ -198,6 +203,7 @@ async function run(
   const rate: Float32Array[] = [];
   const sfrGrid: Float32Array[] = [];
   const xrayGrid: Float32Array[] = [];
+  const ciiGrid: Float32Array[] = [];
   const photonsPerBaryon: number[] = [];
   const galaxyTotals: { stellarMass: number; sfr: number }[] = [];
   await stage('galaxies', () =>
@@ -205,11 +211,11 @@ async function run(
       const g = gridIonisingSources(c.pos, gal, { grid, boxSize, h });
       emissivity.push(g.emissivity);
       rate.push(g.rate);
-      if (spin) {
-        const d = gridDawnSources(c.pos, gal, { grid, boxSize });
-        sfrGrid.push(d.sfr);
-        xrayGrid.push(d.xray);
-      }
+      const d = gridDawnSources(c.pos, gal, { grid, boxSize });
+      if (spin) sfrGrid.push(d.sfr);
+      xrayGrid.push(d.xray);
+      const sfrTotal = Float64Array.from(gal.sfr, (v, i) => v + gal.sfrMini[i]!);
+      ciiGrid.push(gridCiiLuminosity(c.pos, ciiLuminosity(sfrTotal), { grid, boxSize }));
       photonsPerBaryon.push(photonsToMassEquivalent(g.totalPhotons, h) / boxSize ** 3 / rhoB);
       let ms = 0;
       let sfr = 0;
@@ -262,10 +268,8 @@ async function run(
       meanBrightnessTemp: h.brightnessTemp,
     };
   });
-  emissivity.length = 0;
   rate.length = 0;
   sfrGrid.length = 0;
-  xrayGrid.length = 0;
   // reionise returns descending z; everything below is in ascending z, as the catalogues
   const idx = zs.map((z) => Array.from(res.redshifts).indexOf(z));
   const xHI = idx.map((i) => res.xHI[i]!);
@@ -287,7 +291,6 @@ async function run(
         }
       : {}),
   }));
-  density.clear();
 
   const provenance = { generator: 'lodi reionize', command: o.command, version: CODE_VERSION, seed, inputs: [resolve(o.halos)] };
   await stage('coeval', () => {
@@ -370,6 +373,30 @@ async function run(
     });
   });
 
+  const limSummary = await stage('lim', () =>
+    limOutputs({
+      out,
+      force,
+      cosmology: cosmo,
+      boxSize,
+      grid,
+      axis,
+      redshifts: zs,
+      density: zs.map((z) => density.get(z)!),
+      nIon: emissivity,
+      xray: xrayGrid,
+      dTb,
+      ciiLuminosity: ciiGrid,
+      mid,
+      title,
+      provenance,
+      sections,
+    }),
+  );
+  density.clear();
+  emissivity.length = 0;
+  xrayGrid.length = 0;
+  ciiGrid.length = 0;
   const ps = await stage('ps21', async () => {
     const m = history[mid]!;
     const ps = powerSpectrum21(dTb[mid]!, grid, boxSize);
@@ -442,6 +469,7 @@ async function run(
     units: { stellarMassDensity: 'Msun/Mpc^3 (comoving)', sfrDensity: 'Msun/yr/Mpc^3 (comoving)', meanDTb: 'mK', boxSize: 'Mpc/h' },
     ps21Bins: ps.k.length,
     ...(dawnSummary ? { spin: dawnSummary } : {}),
+    lim: limSummary,
     timings: { wall, cpu },
     peakRssMiB: 0,
   };

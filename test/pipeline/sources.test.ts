@@ -17,6 +17,7 @@ import { loadGrid, readNpy } from '../../src/io/index.js';
 import { readMergerHistory } from '../../src/io/halo-catalogue.js';
 import { readSourcesDir, sampleHalos, type SampleHalosResult } from '../../src/pipeline/sources.js';
 import { coevalNames, reionizeSources, type ReionizeResult } from '../../src/pipeline/sources-reionize.js';
+import { LIM_FILES } from '../../src/pipeline/sources-lim.js';
 import { EvolvedDensity, gridIonisingSources, photonsToMassEquivalent } from '../../src/pipeline/sources-grids.js';
 import { forEachGalaxyCatalogue } from '../../src/pipeline/sources-galaxies.js';
 import { tempDir } from '../io/helpers.js';
@@ -203,6 +204,40 @@ test('reionize writes coeval boxes, history, lightcone, Δ²_21, UV LF, paramete
   const mid = readFileSync(join(OUT, 'ps21_midpoint.csv'), 'utf8').split('\n');
   assert.match(mid[0]!, /^# z = /);
   assert.ok(mid.length > 5);
+  // multi-tracer outputs: the CII lightcone on the δT_b slicing, and r(k) of 21 cm × CII in [−1, 1]
+  for (const f of LIM_FILES) assert.ok(existsSync(join(OUT, f)), f);
+  const cii = readNpy(join(OUT, 'lightcone_BCII.npy'));
+  assert.deepEqual(cii.shape, lc.shape);
+  assert.ok(Array.from(cii.data as Float32Array).every((v) => v >= 0) && Array.from(cii.data as Float32Array).some((v) => v > 0));
+  const lim = readFileSync(join(OUT, 'lim_midpoint.csv'), 'utf8').trim().split('\n').slice(2).map((l) => l.split(',').map(Number));
+  for (const r of lim) if (r[5]! > 0) assert.ok(Math.abs(r[4]!) <= 1 + 1e-9, `r = ${r[4]}`);
+  // ionised bubbles sit around the [CII] emitters: anti-correlated on the largest scale
+  assert.ok(lim[0]![4]! < 0, `r(k_min) = ${lim[0]![4]}`);
+});
+
+test('reionize --spin: T_s, T_K, x_e boxes and columns, thermal plot, spin.json; absorption exactly where T_s < T_γ', async () => {
+  const out = join(dir, 'spin');
+  const res = await reionizeSources({ halos: SRC, out, astroFile: ASTRO_FILE, spin: true, quiet: true });
+  for (const f of ['thermal.png', 'spin.json', 'report.md']) assert.ok(existsSync(join(out, f)), f);
+  const header = readFileSync(join(out, 'history.csv'), 'utf8').split('\n')[0]!;
+  assert.match(header, /Ts_mean_K,Tk_mean_K,xe_mean,T_gamma_K$/);
+  sampled.history.redshifts.forEach((z) => {
+    const n = coevalNames(z);
+    const ts = loadGrid(join(out, n.ts)).data as Float32Array;
+    const tk = loadGrid(join(out, n.tk)).data as Float32Array;
+    const xe = loadGrid(join(out, n.xe)).data as Float32Array;
+    const tb = loadGrid(join(out, n.dTb)).data as Float32Array;
+    const tg = CAMELS_CV.T_cmb * (1 + z);
+    for (let i = 0; i < ts.length; i += 7) {
+      assert.ok(ts[i]! > 0 && tk[i]! > 0 && xe[i]! >= 0 && xe[i]! < 1);
+      // (1 − T_γ/T_s) sets the sign of δT_b (x_HI (1+δ) ≥ 0, the velocity factor > 0)
+      if (ts[i]! < tg * 0.999) assert.ok(tb[i]! <= 0, `cell ${i} at z ${z}: T_s ${ts[i]} < T_γ but δT_b ${tb[i]}`);
+      if (ts[i]! > tg * 1.001) assert.ok(tb[i]! >= 0);
+    }
+  });
+  // this short range (z ≤ 8.6) starts from RECFAST without earlier sources: the gas is still colder than the CMB
+  assert.ok(res.history.every((r) => r.tk! < r.tGamma!));
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /below Z_HEAT_MAX = 35: it starts from RECFAST/);
 });
 
 test('the saved parameters and seed reproduce the run: identical x_HI grids', async () => {
