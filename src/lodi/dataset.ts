@@ -100,7 +100,12 @@ export function splitBlocks(sides: number[], crop: number, trainFraction: number
     [all[i], all[j]] = [all[j]!, all[i]!];
   }
   const nTrain = Math.max(1, Math.min(all.length - 1, Math.round(trainFraction * all.length)));
-  if (all.length < 2) throw new Error('LODI needs at least two crop-sized blocks (one to train, one to validate)');
+  if (all.length < 2) {
+    throw new Error(
+      `LODI needs at least two ${crop}^3 crop-sized blocks (one to train, one to validate); the world sides [${sides.join(', ')}] give ${all.length}: ` +
+        'give more or larger worlds, or a preset with a smaller crop',
+    );
+  }
   return { seed, blocksPerAxis: per, train: all.slice(0, nTrain), val: all.slice(nTrain) };
 }
 

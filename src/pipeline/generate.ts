@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';
 import { contractProblems, loadLodi, type LoadedLodi } from '../lodi/checkpoint.js';
 import { generateTb, type GenerationMethod } from '../lodi/generate.js';
 import { planStages } from '../lodi/planner.js';
-import { assertWritable } from '../util/atomic.js';
+import { assertWritable, removeStaleTemps } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 
 export interface GenerateRunOptions {
@@ -62,6 +63,8 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   const R = o.realizations ?? 1;
   if (!Number.isInteger(R) || R < 1) throw new Error(`--realizations must be a positive integer, got ${R}`);
   const files = Array.from({ length: R }, (_, r) => realisationPath(o.out, r, R));
+  // a killed run may have left half-written realisations behind
+  if (o.resume) for (const d of new Set(files.map((f) => dirname(f)))) removeStaleTemps(d);
   const halos = loadGrid(o.halos);
   if (halos.shape.length !== 4) throw new Error(`${o.halos}: expected halo channels [C,N,N,N], got [${halos.shape}]`);
   const [C, X, Y, Z] = halos.shape as [number, number, number, number];

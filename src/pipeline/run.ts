@@ -21,7 +21,7 @@ import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';
 import { loadLodi } from '../lodi/checkpoint.js';
 import type { GenerationMethod } from '../lodi/generate.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { generateRun, realisationSeed, sha256File } from './generate.js';
 import { modelPath } from './models.js';
@@ -97,6 +97,7 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
     throw new Error(`${o.dm}: not found (expected a DM density grid [N,N,N] .npy with its .json sidecar)`);
   if (existsSync(join(out, 'run.json')) && !o.resume && !o.force)
     throw new Error(`${out} already holds a run; pass --resume to continue it or --force to overwrite it`);
+  if (o.resume) removeStaleTemps(out);
   const R = o.realizations ?? 5;
   const seed = o.seed ?? 1;
   const method = o.method ?? 'overlap';

@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { removeStaleTemps } from '../util/atomic.js';
 import { BEST_FILE, CHECKPOINT_FILE, disposeGroups, readCheckpoint, type ReadCheckpoint } from './checkpoint.js';
 
 export interface RunDirOptions {
@@ -46,7 +47,11 @@ export class RunDir<M> {
     this.resumed = null;
     this.notice = null;
     this.replace = false;
-    if (have && o.resume) this.resumed = readCheckpoint<M>(this.checkpoint, kind);
+    if (have && o.resume) {
+      // a killed run may have left half-written files behind
+      removeStaleTemps(this.out);
+      this.resumed = readCheckpoint<M>(this.checkpoint, kind);
+    }
     else if (have && o.force) this.replace = true;
     else if (have) throw new Error(`${this.out} already holds a run (${CHECKPOINT_FILE}); pass --resume to continue it or --force to start over`);
     else if (o.resume && o.missingCheckpoint === 'error') throw new Error(`${this.checkpoint}: nothing to resume (no checkpoint in ${this.out})`);

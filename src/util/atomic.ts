@@ -32,6 +32,41 @@ export function leftoverTemps(path: string): string[] {
 }
 
 /**
+ * Removes the temporary siblings (see `tempSibling`) in `dir` whose writer process is gone: what a
+ * killed writer left behind. Called when a run resumes. Temporaries of a live process are kept.
+ *
+ * @returns the names removed.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = /^\..+\.tmp-(\d+)-\d+$/.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        // EPERM: a live process of another user
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (alive) continue;
+    rmSync(join(dir, n), { force: true, recursive: true });
+    removed.push(n);
+  }
+  return removed;
+}
+
+/**
  * The message for an input that does not exist: "not found; expected <what>", plus, when an
  * unfinished temporary copy lies beside it, that the program writing it was interrupted.
  */

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .requiredOption('--worlds <dir...>', 'training world directories (each with dm.npy and halos.npy)')
     .requiredOption('--out <dir>', 'run directory')
     .option('--preset <name>', `hyper-parameter preset (${Object.keys(PRESETS).join(', ')})`, 'cpu')
-    .option('--epochs <n>', 'number of epochs (default: the preset; with --resume, extends the run)', parseInt0)
+    .option('--epochs <n>', 'number of epochs (default: the preset); with --resume this is the new total, not an extension (default: the run\'s own total)', parseInt0)
     .option('--seed <int>', 'seed of the weights, the train/validation split and the augmentation', parseInt0, 0)
     .option('--batch <n>', 'batch size (default: the preset, 16)', parseInt0)
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--no-plot', 'skip the loss-curve PNG')
     .option('--quiet', 'no progress bar (the log file is still written)')
     .action(async (o, cmd: Command) => {
-      if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --epochs extends it)');
+      if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --epochs sets its new total)');
       const cfg = preset(o.preset);
       // a resumed run keeps its own epoch count unless --epochs sets a new one (0 tells the trainer so)
       if (o.epochs !== undefined) cfg.train.epochs = o.epochs;
