@@ -30,6 +30,7 @@ import { halogenLoss, weightedMask } from '../src/halogen/loss.js';
 import { predictHalos, slidingWindow } from '../src/halogen/infer.js';
 import { resolveModelFile, writeCheckpoint } from '../src/train/checkpoint.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
+import { maxAbsDiff } from './compare.js';
 
 function arg(name: string, def: number | string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -99,18 +100,6 @@ function randomCheckpoint(cfg: HalogenConfig, seed: number, path: string): void 
 /** A positive, clumpy DM density box [n^3] (log-normal, seeded): the input of the sliding-window check. */
 function dmBox(n: number, seed: number): Float32Array {
   return tidy(() => F.randn([n ** 3], new Generator(seed)).mul(1.5).exp().mul(1e10).toFloat32Array());
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; scale: number } {
-  if (a.length !== b.length) throw new Error(`compare: lengths ${a.length} and ${b.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= diff)) diff = Number.isNaN(d) ? NaN : d;
-    scale = Math.max(scale, Math.abs(a[i]!));
-  }
-  return { diff, scale };
 }
 
 interface CheckRow {

@@ -36,6 +36,7 @@ import { boxSeed, generateStandardised } from '../src/lodi/generate.js';
 import { planStages } from '../src/lodi/planner.js';
 import { resolveModelFile, writeCheckpoint } from '../src/train/checkpoint.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
+import { maxAbsDiff } from './compare.js';
 
 function arg(name: string, def: number | string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -125,18 +126,6 @@ function planJson(size: number, crop: number, seed: number): string {
 
 function randomField(n: number, seed: number): Float32Array {
   return tidy(() => F.randn([n], new Generator(seed)).toFloat32Array());
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; scale: number } {
-  if (a.length !== b.length) throw new Error(`compare: lengths ${a.length} and ${b.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= diff)) diff = Number.isNaN(d) ? NaN : d;
-    scale = Math.max(scale, Math.abs(a[i]!));
-  }
-  return { diff, scale };
 }
 
 // ------------------------------------------------------------------ 1. correctness

@@ -16,7 +16,7 @@ import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
 import { simulateWorld } from '../src/pipeline/simulate.js';
 import { preset } from '../src/halogen/config.js';
 import { loadHalogenWorld } from '../src/halogen/dataset.js';
-import { loadHalogen, BEST } from '../src/halogen/train.js';
+import { loadHalogen, BEST } from '../src/halogen/checkpoint.js';
 import { plotLoss, trainHalogenRun } from '../src/pipeline/train-halogen.js';
 import { predictHalos, toHaloDensity } from '../src/halogen/infer.js';
 import { writeFileAtomic } from '../src/util/atomic.js';

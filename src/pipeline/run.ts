@@ -15,7 +15,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadHalogen } from '../halogen/train.js';
+import { loadHalogen } from '../halogen/checkpoint.js';
 import { predictHalos } from '../halogen/infer.js';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';

@@ -3,7 +3,7 @@ import { loadGrid, saveGrid, sidecarPath } from '../../io/grid.js';
 import { assertWritable } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { predictHalos } from '../../halogen/infer.js';
-import { loadHalogen } from '../../halogen/train.js';
+import { loadHalogen } from '../../halogen/checkpoint.js';
 import { withOutputGuard } from '../../pipeline/outputs.js';
 import { remedyAction } from '../remedy.js';
 import { parseNumber } from './linear-power.js';
