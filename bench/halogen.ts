@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { F, Generator, RMSprop, getNumThreads, noGrad, tidy, type Tensor } from '@lodi/torch';
-import { MATCHING_MALLOC_ENV, machineLine, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
+import { MATCHING_MALLOC_ENV, machineLine, maxAbsDiff, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
 import { preset, type HalogenConfig } from '../src/halogen/config.js';
 import { HALOGEN_KIND, loadHalogen, type HalogenMeta } from '../src/halogen/checkpoint.js';
 import { HalogenNet } from '../src/halogen/model.js';
@@ -30,7 +30,6 @@ import { halogenLoss, weightedMask } from '../src/halogen/loss.js';
 import { predictHalos, slidingWindow } from '../src/halogen/infer.js';
 import { resolveModelFile, writeCheckpoint } from '../src/train/checkpoint.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
-import { maxAbsDiff } from './compare.js';
 
 function arg(name: string, def: number | string): string {
   const i = process.argv.indexOf(`--${name}`);

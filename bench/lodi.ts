@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AdamW, EMA, F, Generator, clipGradNorm, getNumThreads, memoryStats, noGrad, tidy, type Tensor } from '@lodi/torch';
-import { MATCHING_MALLOC_ENV, PYTHON, machineLine, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
+import { MATCHING_MALLOC_ENV, PYTHON, machineLine, maxAbsDiff, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
 import { lodiPreset, type LodiConfig } from '../src/lodi/config.js';
 import { LodiModel } from '../src/lodi/vdm.js';
 import { LODI_KIND, loadLodi, type LodiMeta } from '../src/lodi/checkpoint.js';
@@ -36,7 +36,6 @@ import { boxSeed, generateStandardised } from '../src/lodi/generate.js';
 import { planStages } from '../src/lodi/planner.js';
 import { resolveModelFile, writeCheckpoint } from '../src/train/checkpoint.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
-import { maxAbsDiff } from './compare.js';
 
 function arg(name: string, def: number | string): string {
   const i = process.argv.indexOf(`--${name}`);
