@@ -4,7 +4,7 @@
  * brightness B_CII on one slicing (src/astro/lim), and the 21 cm × CII auto and cross power spectra of the
  * coeval box at the reionisation midpoint.
  *
- * Files: lightcone_BCII.npy (+ .json) [N, N, n_slices] in Jy/sr; lightcones_tracers.png (five panels);
+ * Files: lightcone_BCII.npy (+ .json) [N, N, n_slices] in Jy/sr; lc_density/nion/xray/dTb/BCII.png;
  * lim_midpoint.csv and lim_power.png (Δ²_21, Δ²_CII, Δ²_CII×21 and r(k)).
  */
 import { join } from 'node:path';

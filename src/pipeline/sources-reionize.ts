@@ -23,7 +23,7 @@
  *   reionize.json                               seed, inputs, command, version, summary numbers, timings
  *   report.md, report.html, reionize.log
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SigmaM } from '../cosmo/sigma.js';
 import { LinearPower } from '../cosmo/power.js';
@@ -172,6 +172,8 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
   for (const f of files) assertWritable(join(out, f), force);
   for (const f of LIM_FILES) assertWritable(join(out, f), force);
   if (spin) for (const f of ['thermal.png', 'ps21_zero.csv', 'ps21_zero.png', 'spin.json']) assertWritable(join(out, f), force);
+  // --force without --spin over an earlier --spin run: its spin-only files would be left beside the new ones
+  if (!spin && force) removeSpinOutputs(out);
   return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed, spin }));
 }
 
@@ -532,7 +534,7 @@ function historyTable(history: HistoryRow[]) {
 
 /** Milestones of the thermal history (rows in ascending z; null when not reached in the range). */
 export interface ThermalMilestones {
-  /** Redshift and depth of the minimum ⟨δT_b⟩ above the end of reionisation (the absorption trough) [mK]. */
+  /** Redshift and depth of the lowest negative ⟨δT_b⟩ of the range (the absorption trough) [mK]. */
   trough: { z: number; dTb: number } | null;
   /** Highest redshift below which ⟨T_K⟩ > T_γ (the X-ray heating milestone), linearly interpolated. */
   zHeated: number | null;
@@ -576,7 +578,7 @@ async function thermalSection(
   c.sections.push({
     title: 'Cosmic dawn: thermal history',
     text:
-      `Volume means of the kinetic and spin temperatures against the CMB temperature, and ⟨δT_b⟩ with the full Eq. 25 (1 − T_γ/T_s). ` +
+      `Volume means of the kinetic and spin temperatures against the CMB temperature, and ⟨δT_b⟩ with T_s (Eq. 25 in the code's optically thick form, (1 − e^−τ_21) (T_s − T_γ)/(1+z)). ` +
       `Absorption trough: ${m.trough ? `${m.trough.dTb.toFixed(1)} mK at z = ${m.trough.z.toFixed(2)}` : 'none (⟨δT_b⟩ never negative)'}; ` +
       `⟨T_K⟩ exceeds T_γ (X-ray heating) from ${fmt(m.zHeated)}; ⟨δT_b⟩ turns from absorption to emission at ${fmt(m.zZero)}. history.csv has the columns.`,
     images: [{ path: join(c.out, 'thermal.png'), caption: 'T_K, T_s, T_γ and ⟨δT_b⟩ against z' }],
@@ -600,4 +602,12 @@ async function thermalSection(
     c.sections.push({ title: '21 cm power spectrum where ⟨δT_b⟩ ≈ 0', text: '⟨δT_b⟩ does not cross zero in this redshift range: no spectrum.' });
   }
   return { trough: m.trough, zHeated: m.zHeated, zZero: m.zZero, zPsZero: kz >= 0 ? history[kz]!.z : null };
+}
+
+/** Removes the files only a --spin run writes (T_s, T_K, x_e boxes, thermal plot, Δ²_21 at zero, spin.json). */
+function removeSpinOutputs(out: string): void {
+  for (const f of ['thermal.png', 'ps21_zero.csv', 'ps21_zero.png', 'spin.json']) rmSync(join(out, f), { force: true });
+  const dir = join(out, 'coeval');
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (/^(Ts|Tk|xe)_z[-\d.]+\.(npy|json)$/.test(f)) rmSync(join(dir, f), { force: true });
 }

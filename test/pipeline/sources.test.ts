@@ -235,9 +235,17 @@ test('reionize --spin: T_s, T_K, x_e boxes and columns, thermal plot, spin.json;
       if (ts[i]! > tg * 1.001) assert.ok(tb[i]! >= 0);
     }
   });
-  // this short range (z ≤ 8.6) starts from RECFAST without earlier sources: the gas is still colder than the CMB
+  // this short range (z ≤ 8.6) starts from RECFAST without earlier sources: the gas is still colder than the CMB,
+  // and the Lyman-α background of the galaxies pulls T_s from T_γ towards T_K (collisions alone leave it within
+  // 1% of T_γ at z ~ 8: x_c ~ 1e-3)
   assert.ok(res.history.every((r) => r.tk! < r.tGamma!));
+  const low = res.history[0]!;
+  assert.ok(low.ts! < 0.9 * low.tGamma!, `⟨T_s⟩ ${low.ts} vs T_γ ${low.tGamma}`);
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /below Z_HEAT_MAX = 35: it starts from RECFAST/);
+  // --force without --spin over it: no spin-only file of the earlier run is left behind
+  await reionizeSources({ halos: SRC, out, astroFile: ASTRO_FILE, force: true, quiet: true });
+  assert.ok(!existsSync(join(out, 'thermal.png')) && !existsSync(join(out, 'spin.json')));
+  assert.deepEqual(readdirSync(join(out, 'coeval')).filter((f) => /^(Ts|Tk|xe)_/.test(f)), []);
 });
 
 test('the saved parameters and seed reproduce the run: identical x_HI grids', async () => {

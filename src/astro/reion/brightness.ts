@@ -81,8 +81,10 @@ export interface BrightnessInput {
   growthRate?: number;
   fourier?: FourierGrid;
   /**
-   * Spin temperature T_s [K, N^3]: multiplies by (1 − T_γ/T_s), T_γ = T_cmb (1+z) (the full Eq. 25,
-   * code BrightnessTemperatureBox.c with USE_TS_FLUCT). Absent = saturated limit T_s ≫ T_γ.
+   * Spin temperature T_s [K, N^3]. Given, δT_b takes the code's optically thick form (BrightnessTemperatureBox.c
+   * with USE_TS_FLUCT, rsds.py `include_dvdr_in_tau21`): τ_21 = T_0 x_HI (1+δ) (1+z) / (1000 T_s) and
+   * δT_b = (1 − e^{−τ_21/g}) 1000 (T_s − T_γ)/(1+z) mK, g = |1 + (dv_r/dr)/H| (not clipped, as the code),
+   * whose τ_21 ≪ 1 limit is Eq. 25 with (1 − T_γ/T_s). Absent = saturated limit T_s ≫ T_γ.
    */
   spinTemperature?: ArrayLike<number>;
 }
@@ -110,12 +112,17 @@ export function brightnessTemperature21(b: BrightnessInput): Float32Array {
   const ts = b.spinTemperature;
   if (ts && ts.length !== n3) throw new Error(`brightnessTemperature21: spinTemperature has ${ts.length} values, expected N^3 = ${n3}`);
   const tGamma = b.cosmology.T_cmb * (1 + b.z);
+  const a1 = 1 + b.z;
   for (let i = 0; i < n3; i++) {
     let t = t0 * b.xHI[i]! * (1 + b.delta[i]!);
     if (ts) {
       const s = ts[i]!;
       if (!(s > 0)) throw new Error(`brightnessTemperature21: spinTemperature must be > 0 K, got ${s} in cell ${i}`);
-      t *= 1 - tGamma / s;
+      const tau = (t * a1) / (1000 * s);
+      const g = eta ? Math.abs(1 + eta[i]!) : 1;
+      // an empty (ionised) cell has no signal whatever g is (the code's tau_21 < 1e-10 rule)
+      out[i] = tau === 0 ? 0 : -Math.expm1(-tau / g) * ((1000 * (s - tGamma)) / a1);
+      continue;
     }
     if (eta) t /= Math.abs(1 + Math.min(Math.max(eta[i]!, -cap), cap));
     out[i] = t;

@@ -4,11 +4,11 @@
  * integrated over the shells of the past lightcone from the gridded SFR and X-ray emissivity of the
  * earlier steps (Eq. 20–22), the kinetic temperature, X-ray ionisation and spin temperature of every
  * cell are advanced (thermal.ts), the excursion set ionises with the residual x_e (reion/ionise.ts),
- * and δT_b takes the full Eq. 25 with (1 − T_γ/T_s). As 21cmFAST's ComputeTsBox (SpinTemperatureBox.c
+ * and δT_b takes Eq. 25 with the spin temperature (the code's optically thick form, reion/brightness.ts). As 21cmFAST's ComputeTsBox (SpinTemperatureBox.c
  * `ts_main`), ComputeIonizedBox and ComputeBrightnessTemp called in sequence for the discrete-halo
  * source model, with compute_xray_source_field's shell filtering of interpolated halo boxes.
  *
- * Differences from the code (docs/astro-spin.md lists them all): shell redshifts come from the exact
+ * Differences from the code (docs/astro-cosmic-dawn.md lists them all): shell redshifts come from the exact
  * comoving distance (the Python driver's choice; the C code steps with dr/dz); the HI filling factor
  * of the X-ray optical depth is the box's own ⟨x_HI⟩/(1 − x̄_e) history rather than a global
  * mass-function estimate; Lyman-α heating is not included (its table is not public).
@@ -18,7 +18,7 @@ import { FourierGrid } from '../reion/filters.js';
 import { DEFAULT_REION_PARAMS, type ReionParams } from '../reion/params.js';
 import { ReionStepper, type GridSource } from '../reion/driver.js';
 import { volumeMean } from '../reion/history.js';
-import { shellWindow, spinShells } from './shells.js';
+import { shellWindow, spinShells, type SpinShells } from './shells.js';
 import { DEFAULT_SPIN_PARAMS, type SpinParams } from './params.js';
 import { evolveSpinState, initialSpinState, zpConstants, type SpinState } from './thermal.js';
 import { fillFreqIntTables, xrayParams, xrayPrefactor, xrayShellFactor, xeWeights } from './xray.js';
@@ -57,7 +57,7 @@ export interface CosmicDawnInput {
 export interface CosmicDawnBoxes {
   z: number;
   xHI: Float32Array;
-  /** δT_b [mK], full Eq. 25. */
+  /** δT_b [mK] with T_s (Eq. 25, optically thick form). */
   brightnessTemp: Float32Array;
   /** Spin temperature T_s [K]. */
   spinTemperature: Float32Array;
@@ -95,37 +95,56 @@ function pick(src: GridSource, name: string, idx: number, z: number, n3: number)
   return g;
 }
 
-/** Emission history: SFR and X-ray densities at every processed redshift, for the shells to interpolate. */
+/**
+ * Emission history: the SFR and X-ray density boxes of the processed redshifts (descending), as given
+ * (float32, Msun/yr and 1e38 erg/s per (Mpc/h)^3); the shells interpolate them in z. Boxes above the
+ * reach of the outermost shell are dropped as the run moves to lower z.
+ */
 class EmissionHistory {
   private readonly zs: number[] = [];
-  private readonly sfr: Float64Array[] = [];
-  private readonly xray: Float64Array[] = [];
+  private readonly sfr: Float32Array[] = [];
+  private readonly xray: Float32Array[] = [];
+  private readonly lit: boolean[] = [];
   constructor(private readonly n3: number) {}
 
-  /**
-   * Adds the boxes of a redshift below all stored ones, converted to Msun/s per Mpc^3 (SFR) and
-   * erg/s per Mpc^3 (L_X) (float64: L_X densities exceed the float32 range).
-   */
-  push(z: number, sfr: ArrayLike<number>, xray38: ArrayLike<number>, h3: number): void {
-    const s = new Float64Array(this.n3);
-    const x = new Float64Array(this.n3);
-    for (let i = 0; i < this.n3; i++) {
-      s[i] = (sfr[i]! * h3) / S_PER_YR;
-      x[i] = xray38[i]! * h3 * 1e38;
-    }
+  /** Adds (copies) the boxes of a redshift below all stored ones. */
+  push(z: number, sfr: ArrayLike<number>, xray38: ArrayLike<number>): void {
+    const s = Float32Array.from(sfr);
+    const x = Float32Array.from(xray38);
+    let lit = false;
+    for (let i = 0; i < this.n3 && !lit; i++) lit = s[i] !== 0 || x[i] !== 0;
     this.zs.push(z);
     this.sfr.push(s);
     this.xray.push(x);
+    this.lit.push(lit);
   }
 
-  /** Highest stored redshift. */
+  /** Highest stored redshift (−1 when empty). */
   get zMax(): number {
     return this.zs.length ? this.zs[0]! : -1;
   }
 
+  /** Whether any stored box holds a source (the code's NO_LIGHT test, negated). */
+  get anyLight(): boolean {
+    return this.lit.some((v) => v);
+  }
+
+  /** Drops the boxes no shell can reach any more: all above zReach but the lowest of them (needed to interpolate). */
+  prune(zReach: number): void {
+    let k = 0;
+    while (k + 1 < this.zs.length && this.zs[k + 1]! >= zReach) k++;
+    if (k > 0) {
+      this.zs.splice(0, k);
+      this.sfr.splice(0, k);
+      this.xray.splice(0, k);
+      this.lit.splice(0, k);
+    }
+  }
+
   /**
-   * SFR and X-ray boxes at z by linear interpolation in z between the bracketing stored redshifts
-   * (the Python driver's interp_halo_boxes), or null above the highest stored z (no sources yet).
+   * SFR and X-ray boxes at z (float64, input units) by linear interpolation in z between the
+   * bracketing stored redshifts (the Python driver's interp_halo_boxes), or null above the highest
+   * stored z or where both bracketing boxes are empty.
    */
   at(z: number): { sfr: Float64Array; xray: Float64Array } | null {
     const zs = this.zs;
@@ -135,6 +154,7 @@ class EmissionHistory {
     while (k < zs.length - 1 && zs[k + 1]! > z) k++;
     const hi = k;
     const lo = Math.min(k + 1, zs.length - 1);
+    if (!this.lit[hi] && !this.lit[lo]) return null;
     const w = hi === lo ? 0 : (zs[hi]! - z) / (zs[hi]! - zs[lo]!);
     const s = new Float64Array(this.n3);
     const x = new Float64Array(this.n3);
@@ -215,17 +235,23 @@ export function cosmicDawn(inp: CosmicDawnInput): CosmicDawnResult {
   let zPrev = -1;
   order.forEach(({ z, i }, k) => {
     const delta = pick(inp.density, 'density', i, z, n3);
-    emission.push(z, pick(inp.sfrDensity, 'sfrDensity', i, z, n3), pick(inp.xrayDensity, 'xrayDensity', i, z, n3), h3);
+    emission.push(z, pick(inp.sfrDensity, 'sfrDensity', i, z, n3), pick(inp.xrayDensity, 'xrayDensity', i, z, n3));
     let jAlphaMean = 0;
     let heatMean = 0;
     if (state === null || z >= sp.zHeatMax) {
       // Above Z_HEAT_MAX (or at the first redshift): RECFAST temperature and ionisation, no radiation.
       state = initialSpinState(c, z, delta, { params: sp });
+    } else if (!emission.anyLight) {
+      // no source yet (the code's NO_LIGHT): adiabatic and Compton evolution only
+      state = evolveSpinState({ cosmo: c, z, dz: z - zPrev, delta, prev: state, rates: { xrayHeating: 0, xrayIonisation: 0, lyaXray: 0, lyaStars: 0 }, params: sp });
     } else {
-      const rates = shellRates({ z, delta, prev: state, emission, fourier, n, boxSize: inp.boxSize, c, xp, sp, hiFillingFactor, volUnitInv, lyaStar });
+      const shells = spinShells(c, z, inp.boxSize, n, { count: sp.nStepTs, rMaxMpc: sp.rMaxTsMpc });
+      const rates = shellRates({ z, shells, delta, prev: state, emission, fourier, n, c, xp, sp, hiFillingFactor, volUnitInv, lyaStar, h3 });
       jAlphaMean = rates.jAlphaMean;
       heatMean = rates.heatMean;
       state = evolveSpinState({ cosmo: c, z, dz: z - zPrev, delta, prev: state, rates: rates.rates, params: sp });
+      // later (lower) redshifts reach less far back: drop what the outermost shell no longer reaches
+      emission.prune(shells.zEdge[shells.count - 1]!);
     }
     const out = stepper.step({
       z,
@@ -255,18 +281,20 @@ export function cosmicDawn(inp: CosmicDawnInput): CosmicDawnResult {
 
 interface ShellRatesInput {
   z: number;
+  shells: SpinShells;
   delta: ArrayLike<number>;
   prev: SpinState;
   emission: EmissionHistory;
   fourier: FourierGrid;
   n: number;
-  boxSize: number;
   c: Cosmology;
   xp: ReturnType<typeof xrayParams>;
   sp: SpinParams;
   hiFillingFactor: (z: number) => number;
   volUnitInv: number;
   lyaStar: number;
+  /** h^3: per (Mpc/h)^3 → per Mpc^3. */
+  h3: number;
 }
 
 /**
@@ -275,9 +303,8 @@ interface ShellRatesInput {
  * (X-rays) or the Lyman-series factors (stars), Eq. 20–22.
  */
 function shellRates(s: ShellRatesInput) {
-  const { z, n, fourier, prev } = s;
+  const { z, n, fourier, prev, shells } = s;
   const n3 = n * n * n;
-  const shells = spinShells(s.c, z, s.boxSize, n, { count: s.sp.nStepTs, rMaxMpc: s.sp.rMaxTsMpc });
   const xeMean = volumeMean(prev.xe);
   const tables = fillFreqIntTables(z, xeMean, shells.zCentre, s.hiFillingFactor, s.xp);
   const lyman = lymanShellFactors(z, shells.zCentre);
@@ -300,14 +327,6 @@ function shellRates(s: ShellRatesInput) {
     if (zpp >= zMaxSource) continue;
     const src = s.emission.at(zpp);
     if (!src) continue;
-    let any = false;
-    for (let i = 0; i < n3; i++) {
-      if (src.sfr[i] !== 0 || src.xray[i] !== 0) {
-        any = true;
-        break;
-      }
-    }
-    if (!any) continue;
     let sfrR: ArrayLike<number> = src.sfr;
     let xrR: ArrayLike<number> = src.xray;
     if (shells.rInner[j]! > 0) {
@@ -330,8 +349,9 @@ function shellRates(s: ShellRatesInput) {
       }
     }
     const edge = shells.dz[j]! * shells.dtdz[j]!; // |dz'' dt/dz''| [s]
-    const xrFac = edge * xrayShellFactor(zpp, s.xp);
-    const starFac = edge * lyman.total[j]!;
+    // input units → the code's: L_X in erg/s and SFR in Msun/s, per comoving Mpc^3
+    const xrFac = edge * xrayShellFactor(zpp, s.xp) * s.h3 * 1e38;
+    const starFac = (edge * lyman.total[j]! * s.h3) / S_PER_YR;
     const hj = tables.heat;
     const ij = tables.ion;
     const lj = tables.lya;

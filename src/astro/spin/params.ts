@@ -28,7 +28,7 @@ export interface SpinParams {
   readonly zHeatMax: number;
   /** Number of lightcone shells of the X-ray and Lyman-α integrals (code N_STEP_TS; default 40). */
   readonly nStepTs: number;
-  /** Outer radius of the last shell [comoving Mpc, no h] (code R_MAX_TS; default 500). */
+  /** R_max of the shell radii R_j = R_min (R_max/R_min)^{j/N}, j < N [comoving Mpc, no h] (code R_MAX_TS; default 500). */
   readonly rMaxTsMpc: number;
 }
 

@@ -75,16 +75,25 @@ test('velocity-gradient term: vanishes for δ = 0; a plane wave along the line o
   assert.throws(() => brightnessTemperature21({ xHI: [1], delta: [0, 0], z, cosmology: c, boxSize: L, grid: 1 }), /delta has 2 values/);
 });
 
-test('full Eq. 25: T_s → ∞ gives the saturated form to 1e-6, T_s = T_γ no signal, T_s = T_γ/2 the negative of the saturated value', () => {
+test('full Eq. 25 with T_s: the code\'s τ_21 form; T_s → ∞ gives the saturated form to 1e-6, T_s = T_γ no signal', () => {
   const z = 12;
   const tg = c.T_cmb * (1 + z);
-  const base = { xHI: [0.8, 0.3], delta: [0.1, -0.4], z, cosmology: c, boxSize: 1, grid: 1, velocityGradient: false } as const;
-  const one = (ts?: number[]) => brightnessTemperature21({ ...base, xHI: [0.8], delta: [0.1], spinTemperature: ts });
+  const base = { xHI: [0.8], delta: [0.1], z, cosmology: c, boxSize: 1, grid: 1, velocityGradient: false } as const;
+  const one = (ts?: number[]) => brightnessTemperature21({ ...base, spinTemperature: ts });
   const sat = one()[0]!;
-  // 1 − T_γ/T_s with T_s = 1e9 K differs from 1 by 3.5e-8; float32 output adds 6e-8
+  // 1 − T_γ/T_s with T_s = 1e9 K differs from 1 by 3.5e-8, and τ_21 ~ 3e-10; float32 output adds 6e-8
   assert.ok(Math.abs(one([1e9])[0]! / sat - 1) < 1e-6);
   assert.equal(one([tg])[0], 0);
-  assert.ok(Math.abs(one([tg / 2])[0]! / sat + 1) < 1e-6);
+  // cold gas: τ_21 = T_0 x_HI (1+δ)(1+z)/(1000 T_s) is no longer small; δT_b = (1 − e^−τ) 1000 (T_s − T_γ)/(1+z)
+  const ts = 5;
+  const tau = (sat * (1 + z)) / (1000 * ts);
+  const want = (1 - Math.exp(-tau)) * ((1000 * (ts - tg)) / (1 + z));
+  assert.ok(Math.abs(one([ts])[0]! / want - 1) < 1e-6, `${one([ts])[0]} vs ${want}`);
+  // and it is shallower than the optically thin (1 − T_γ/T_s) form by about τ/2
+  const thin = sat * (1 - tg / ts);
+  assert.ok(tau > 0.05 && Math.abs(want / thin - 1 + tau / 2) < tau * tau);
+  // an ionised cell has no signal
+  assert.equal(brightnessTemperature21({ ...base, xHI: [0], spinTemperature: [ts] })[0], 0);
   assert.throws(() => one([0]), /spinTemperature must be > 0 K/);
-  assert.throws(() => brightnessTemperature21({ ...base, xHI: [0.8], delta: [0.1], spinTemperature: [1, 2] }), /spinTemperature has 2 values/);
+  assert.throws(() => brightnessTemperature21({ ...base, spinTemperature: [1, 2] }), /spinTemperature has 2 values/);
 });

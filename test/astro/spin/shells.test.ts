@@ -108,7 +108,7 @@ test('filtering a grid with the shell window keeps the total (normalised window)
   for (let i = 0; i < mode.length; i += 37) assert.ok(Math.abs(m2[i]! - wk * mode[i]!) < 1e-12);
 });
 
-test('spinShells: each outer edge lies R_j of comoving distance beyond z′, radii grow geometrically to R_MAX_TS', () => {
+test('spinShells: each outer edge lies R_j of comoving distance beyond z′, radii grow geometrically towards R_MAX_TS', () => {
   const z = 12;
   const s = spinShells(c, z, 50, 32);
   assert.equal(s.count, 40);
