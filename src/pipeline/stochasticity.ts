@@ -149,7 +149,15 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
   if (!SCATTER_BOOST_MODES.includes(mode)) throw new Error(`--boost-mode ${String(mode)}: expected one of ${SCATTER_BOOST_MODES.join(', ')}`);
   const src = await readSourcesDir(o.halos);
   if (resolve(o.out) === resolve(o.halos)) throw new Error(`--out ${o.out}: expected a folder other than --halos (the sources directory)`);
-  const astro = o.astroFile ? makeAstroParams(JSON.parse(readFileSync(o.astroFile, 'utf8')) as Record<string, unknown>, o.astroFile) : ASTRO_DEFAULTS;
+  let astroIn: Record<string, unknown> = {};
+  if (o.astroFile) {
+    try {
+      astroIn = JSON.parse(readFileSync(o.astroFile, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`--astro ${o.astroFile}: cannot read galaxy parameters (${(err as Error).message.split('\n')[0]}), expected a JSON object`);
+    }
+  }
+  const astro = o.astroFile ? makeAstroParams(astroIn, o.astroFile) : ASTRO_DEFAULTS;
   // every boosted parameter set must be valid before anything runs
   for (const b of boosts) for (const norm of ['mean', 'median'] as const) boostScatter(withRelationNormalisation(astro, norm), b, mode);
   const force = o.force === true;
