@@ -49,6 +49,8 @@ import { LIM_FILES, limOutputs } from './sources-lim.js';
 import { EvolvedDensity, gridDawnSources, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
 import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, thermalFigure, uvlfFigure } from './sources-figures.js';
 import { stageTimer } from './stage-timer.js';
+import { ChmfGridSources, isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, sourceModelAstro, type SourceModel } from './sources-models.js';
+import type { ChmfDensity } from '../astro/reion/chmf-sources.js';
 
 const CODE_VERSION = '0.1.0';
 const AXES = ['x', 'y', 'z'] as const;
@@ -72,6 +74,13 @@ export interface ReionizeOptions {
   spin?: boolean;
   /** JSON file of spin-temperature parameters (src/astro/spin/params.ts names); only with spin. */
   spinFile?: string;
+  /**
+   * Source model of Davies et al. (2025) Table 2 (src/pipeline/sources-models.ts). Default: the galaxy parameters
+   * as given (with the code's defaults, 'v4-mean-norm'); a sampled model overrides the scatter switches.
+   */
+  sourceModel?: SourceModel;
+  /** 'chmf-on-grid' only: condition the CHMF on the evolved ('eulerian', default: the paper and the code) or linear cell density. */
+  chmfDensity?: ChmfDensity;
   force?: boolean;
   quiet?: boolean;
   command?: string;
@@ -157,7 +166,12 @@ function resolveParams(o: ReionizeOptions): { astro: AstroParams; reion: ReionPa
 export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResult> {
   // inputs first: nothing is created when they are bad
   const src = await readSourcesDir(o.halos);
-  const { astro, reion, axis, spin } = resolveParams(o);
+  const params = resolveParams(o);
+  const { reion, axis, spin } = params;
+  const model = o.sourceModel === undefined ? null : parseSourceModel(o.sourceModel);
+  const astro = model ? sourceModelAstro(model, params.astro) : params.astro;
+  if (o.chmfDensity !== undefined && model !== 'chmf-on-grid') throw new Error(`--chmf-density ${o.chmfDensity}: only used with --source-model chmf-on-grid`);
+  if (o.chmfDensity !== undefined && o.chmfDensity !== 'eulerian' && o.chmfDensity !== 'lagrangian') throw new Error(`--chmf-density ${JSON.stringify(o.chmfDensity)}: expected eulerian or lagrangian`);
   const seed = o.seed ?? src.summary.seed;
   if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`--seed ${seed}: expected a non-negative integer`);
   const out = o.out;
@@ -174,13 +188,13 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
   if (spin) for (const f of ['thermal.png', 'ps21_zero.csv', 'ps21_zero.png', 'spin.json']) assertWritable(join(out, f), force);
   // --force without --spin over an earlier --spin run: its spin-only files would be left beside the new ones
   if (!spin && force) removeSpinOutputs(out);
-  return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed, spin }));
+  return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed, spin, model: model ?? 'v4-mean-norm' }));
 }
 
 async function run(
   o: ReionizeOptions,
   src: SourcesDir,
-  p: { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2; seed: number; spin: SpinParams | null },
+  p: { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2; seed: number; spin: SpinParams | null; model: SourceModel },
 ): Promise<ReionizeResult> {
   const out = o.out;
   const force = o.force === true;
@@ -208,7 +222,28 @@ async function run(
   const ciiGrid: Float32Array[] = [];
   const photonsPerBaryon: number[] = [];
   const galaxyTotals: { stellarMass: number; sfr: number }[] = [];
-  await stage('galaxies', () =>
+  // the grid model needs the evolved density before its sources (the sampled models after their galaxies)
+  let evolvedEarly: EvolvedDensity | null = null;
+  const densityEarly = new Map<number, Float32Array>();
+  if (!isSampledModel(p.model)) {
+    evolvedEarly = await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2));
+    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear });
+    await stage('galaxies', () =>
+      zs.forEach((z, k) => {
+        const d = evolvedEarly!.at(z);
+        densityEarly.set(z, d);
+        const g = grids.at(z, d);
+        emissivity.push(g.emissivity);
+        rate.push(g.rate);
+        if (spin) sfrGrid.push(g.sfr);
+        xrayGrid.push(g.xray);
+        ciiGrid.push(g.cii);
+        photonsPerBaryon.push(photonsToMassEquivalent(g.totalPhotons, h) / boxSize ** 3 / rhoB);
+        galaxyTotals.push({ stellarMass: g.totalStellarMass, sfr: g.totalSfr });
+        prog.update(k + 1, `CHMF sources z=${z.toFixed(2)} (mean fix ×${(g.nIonExpected / g.nIonRawMean).toFixed(3)})`);
+      }),
+    );
+  } else await stage('galaxies', () =>
     forEachGalaxyCatalogue(src.history, { cosmo, params: astro, seed }, (k, c, gal) => {
       const g = gridIonisingSources(c.pos, gal, { grid, boxSize, h });
       emissivity.push(g.emissivity);
@@ -235,10 +270,10 @@ async function run(
   src.history.catalogues = [];
 
   // Evolved density from the stored linear field, kept per redshift for the mass-weighted history.
-  const evolved = await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2));
+  const evolved = evolvedEarly ?? (await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2)));
   const density = new Map<number, Float32Array>();
   const densityAt = (z: number): Float32Array => {
-    const d = evolved.at(z);
+    const d = densityEarly.get(z) ?? evolved.at(z);
     density.set(z, d);
     return d;
   };
@@ -283,7 +318,7 @@ async function run(
     dTb: res.meanBrightnessTemp[idx[k]!]!,
     xHIMass: massWeightedXHI(xHI[k]!, density.get(z)!),
     photonsPerBaryon: photonsPerBaryon[k]!,
-    halos: counts[k]!,
+    halos: isSampledModel(p.model) ? counts[k]! : 0,
     ...(dawnRes
       ? {
           ts: dawnRes.history.spinTemperature[idx[k]!]!,
@@ -416,6 +451,10 @@ async function run(
 
   await stage('uvlf', async () => {
     const muv = muvAt8 as Float64Array | null;
+    if (!isSampledModel(p.model)) {
+      sections.push({ title: 'UV luminosity function', text: `The ${p.model} source model has no individual galaxies: no UV LF.` });
+      return;
+    }
     if (kUv < 0 || !muv) {
       sections.push({ title: 'UV luminosity function', text: `z = 8 is outside the redshifts of the halos (${zs[0]!.toFixed(2)}–${zs[nz - 1]!.toFixed(2)}): no UV LF.` });
       return;
@@ -461,6 +500,8 @@ async function run(
     boxSize,
     grid,
     lightconeAxis: AXES[axis],
+    sourceModel: p.model,
+    ...(p.model === 'chmf-on-grid' ? { chmfDensity: o.chmfDensity ?? 'eulerian' } : {}),
     redshifts: zs,
     meanXHI: history.map((r) => r.xHI),
     meanDTb: history.map((r) => r.dTb),
@@ -490,6 +531,7 @@ async function run(
       halos: `${resolve(o.halos)} (seed ${src.summary.seed}, M_min ${src.summary.minMassMsun.toExponential(2)} Msun)`,
       box: `${boxSize} Mpc/h, ${grid}^3 cells`,
       redshifts: `${nz}, ${zs[0]!.toFixed(3)} to ${zs[nz - 1]!.toFixed(3)}`,
+      'source model': `${p.model} (${SOURCE_MODEL_LABELS[p.model]})` + (p.model === 'chmf-on-grid' ? `, ${o.chmfDensity ?? 'eulerian'} cell density` : ''),
       'galaxy parameters': o.astroFile ? `${o.astroFile} (astro.json)` : '21cmFAST defaults (astro.json)',
       'reionisation parameters': `${o.reionFile ?? '21cmFAST defaults'} (reion.json): ${reion.filter} filter, mfp ${reion.mfp.toFixed(2)} Mpc/h, recombinations ${reion.recombinations ? 'on' : 'off'}`,
       'density': 'evolved by 2LPT from linear_density.npy (fine-grid particles, CIC)',

@@ -13,6 +13,7 @@ import { register as registerEvaluate } from './evaluate.js';
 import { register as registerRun } from './run.js';
 import { register as registerSampleHalos } from './sample-halos.js';
 import { register as registerReionize } from './reionize.js';
+import { register as registerStochasticity } from './stochasticity.js';
 
 /** Each subcommand lives in its own module exporting `register(program)`; add one line per command here. */
 export function registerCommands(program: Command): void {
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerRun(program);
   registerSampleHalos(program);
   registerReionize(program);
+  registerStochasticity(program);
 }

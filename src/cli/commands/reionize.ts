@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { reionizeSources } from '../../pipeline/sources-reionize.js';
 import { parseSeed } from './linear-power.js';
+import { SOURCE_MODELS } from '../../pipeline/sources-models.js';
 
 function parseAxis(value: string): 0 | 1 | 2 {
   const i = ['x', 'y', 'z'].indexOf(value);
@@ -25,6 +26,8 @@ export function register(program: Command): void {
     .option('--seed <int>', 'seed of the galaxy scatter (default: the seed of the halos)', parseSeed)
     .option('--spin', 'inhomogeneous spin temperature (21cmFAST USE_TS_FLUCT): X-ray and Lyman-alpha backgrounds from the SFR and L_X of the galaxies over the past lightcone, T_K, x_e and T_s per cell, the full 21 cm signal with its cosmic-dawn absorption trough (docs/astro-spin.md). Run lodi sample-halos with --zmax 35 for the whole cosmic dawn')
     .option('--spin-params <file.json>', 'spin-temperature parameters (zHeatMax, nStepTs, rMaxTsMpc, clumpingFactor, ...; docs/astro-spin.md); only with --spin')
+    .option('--source-model <name>', `source model of Davies et al. 2025 Table 2: ${SOURCE_MODELS.join(', ')} (default: the galaxy parameters as given, which is v4-mean-norm with the 21cmFAST defaults; docs/astro-stochasticity.md)`)
+    .option('--chmf-density <kind>', 'chmf-on-grid only: condition the cell CHMF on the eulerian (evolved, default) or lagrangian (linear) cell density')
     .option('--lightcone-axis <axis>', 'line of sight of the lightcone and of the velocity-gradient term: x, y or z (default z)', parseAxis)
     .option('--quiet', 'no progress bar (the log file is still written)')
     .option('--force', 'overwrite the files of an existing output directory')
@@ -47,6 +50,8 @@ Reproduce a run: lodi reionize --halos DIR --astro OUT/astro.json --reion OUT/re
         lightconeAxis: opts.lightconeAxis ?? 2,
         spin: opts.spin === true,
         spinFile: opts.spinParams,
+        sourceModel: opts.sourceModel,
+        chmfDensity: opts.chmfDensity,
         quiet: opts.quiet === true,
         force: opts.force === true,
         command: ['lodi', ...process.argv.slice(2)].join(' '),

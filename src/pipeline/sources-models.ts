@@ -1,0 +1,149 @@
+/**
+ * The source models of the stochasticity study (Davies et al. 2025, Sec. 6, Table 2) as `lodi reionize` runs them:
+ *   'v4-mean-norm'     sampled halos, log-normal scatter, relations give the linear mean (the default run);
+ *   'v4-no-mean-norm'  sampled halos, log-normal scatter, relations give the median (fixed log-log mean);
+ *   'v4-no-scatter'    sampled halos, σ_* = σ_SFR,lim = σ_SFR,idx = σ_X = 0;
+ *   'chmf-on-grid'     no halos: the CHMF of each cell times the mean relations, box means fixed to the
+ *                      unconditional-HMF expectation (src/astro/reion/chmf-sources.ts).
+ * 'v3-default' (excursion-set f_coll on every filter radius) is listed in {@link SOURCE_MODELS_PLANNED}: it needs a
+ * source term evaluated inside the excursion-set loop (docs/astro-stochasticity.md).
+ */
+import { growthFactor } from '../cosmo/background.js';
+import type { Cosmology } from '../cosmo/params.js';
+import { SigmaM } from '../cosmo/sigma.js';
+import { LinearPower } from '../cosmo/power.js';
+import type { AstroParams } from '../astro/params.js';
+import { withoutScatter, withRelationNormalisation } from '../astro/galaxy/scatter-variants.js';
+import { chmfSourceGrids, type ChmfDensity } from '../astro/reion/chmf-sources.js';
+import { cellDensity, densityK } from '../astro/sampler/linear-field.js';
+import { ciiLuminosity } from '../astro/lim/cii.js';
+import type { SamplerParams } from '../astro/sampler/params.js';
+import { dispose } from '@lodi/torch';
+import { HMF_REFERENCE } from './sources-figures.js';
+import { photonsToMassEquivalentArray } from './sources-grids.js';
+
+export const SOURCE_MODELS = ['v4-mean-norm', 'v4-no-mean-norm', 'v4-no-scatter', 'chmf-on-grid'] as const;
+export type SourceModel = (typeof SOURCE_MODELS)[number];
+/** Models of Table 2 that are not implemented yet. */
+export const SOURCE_MODELS_PLANNED = ['v3-default'] as const;
+
+/** One-line description of each model (report tables, --help). */
+export const SOURCE_MODEL_LABELS: Record<SourceModel, string> = {
+  'v4-mean-norm': 'v4 Mean Norm: sampled halos, scatter, relations = linear mean',
+  'v4-no-mean-norm': 'v4 No Mean Norm: sampled halos, scatter, relations = median (fixed log-log mean)',
+  'v4-no-scatter': 'v4 No Astro Scatter: sampled halos, σ_* = σ_SFR,lim = σ_SFR,idx = σ_X = 0',
+  'chmf-on-grid': 'CHMF on Grid: cell-scale CHMF × mean relations, box means fixed to the HMF expectation',
+};
+
+/**
+ * Checks a model name.
+ * @throws Error naming the option, the value and the accepted names (v3-default: not implemented)
+ */
+export function parseSourceModel(name: string, option = '--source-model'): SourceModel {
+  if ((SOURCE_MODELS as readonly string[]).includes(name)) return name as SourceModel;
+  if ((SOURCE_MODELS_PLANNED as readonly string[]).includes(name)) {
+    throw new Error(`${option} ${name}: not implemented (needs the CHMF source term inside the excursion set, docs/astro-stochasticity.md); expected one of ${SOURCE_MODELS.join(', ')}`);
+  }
+  throw new Error(`${option} ${JSON.stringify(name)}: expected one of ${SOURCE_MODELS.join(', ')}`);
+}
+
+/** The galaxy parameters a model runs with, from the run's parameters. */
+export function sourceModelAstro(model: SourceModel, astro: AstroParams): AstroParams {
+  if (model === 'v4-no-scatter') return withoutScatter(astro);
+  if (model === 'v4-no-mean-norm') return withRelationNormalisation(astro, 'median');
+  if (model === 'v4-mean-norm') return withRelationNormalisation(astro, 'mean');
+  return astro;
+}
+
+/** Whether a model draws galaxies on sampled halos. */
+export function isSampledModel(model: SourceModel): boolean {
+  return model !== 'chmf-on-grid';
+}
+
+/** Gridded sources of one redshift from the grid model, in the reionisation driver's units. */
+export interface GridModelSources {
+  /** n_ion and ṅ_ion as mass equivalents [(Msun/h)/(Mpc/h)^3, (Msun/h)/s/(Mpc/h)^3] (sources-grids.ts). */
+  emissivity: Float32Array;
+  rate: Float32Array;
+  /** SFR density [Msun/yr per (Mpc/h)^3] and L_X density [1e38 erg/s per (Mpc/h)^3] (as gridDawnSources). */
+  sfr: Float32Array;
+  xray: Float32Array;
+  /** [CII] luminosity per cell [Lsun] (Eq. 26 of the cell's SFR; linear, so the sum over its galaxies). */
+  cii: Float32Array;
+  /** Box totals: photons, M_* [Msun] and SFR [Msun/yr]. */
+  totalPhotons: number;
+  totalStellarMass: number;
+  totalSfr: number;
+  /** Unconditional-HMF expectation and raw box mean of n_ion [photons per (Mpc/h)^3]. */
+  nIonExpected: number;
+  nIonRawMean: number;
+}
+
+/** The 'chmf-on-grid' sources of a box, redshift by redshift. */
+export class ChmfGridSources {
+  private readonly sigma: SigmaM;
+  private lagrangian: Float32Array | null = null;
+
+  constructor(
+    private readonly c: {
+      cosmo: Cosmology;
+      boxSize: number;
+      grid: number;
+      astro: AstroParams;
+      sampler: Pick<SamplerParams, 'model' | 'barrier' | 'deltaC' | 'minMass'>;
+      densityKind: ChmfDensity;
+      /** z = 0 linear field on the fine grid (for 'lagrangian'). */
+      linear: Float32Array;
+    },
+  ) {
+    this.sigma = new SigmaM(new LinearPower(c.cosmo));
+  }
+
+  /** Sources at z; `evolved` is the Eulerian δ(z) on the grid (used with 'eulerian'). */
+  at(z: number, evolved: Float32Array): GridModelSources {
+    const { cosmo, boxSize, grid } = this.c;
+    let density: ArrayLike<number> = evolved;
+    if (this.c.densityKind === 'lagrangian') {
+      if (!this.lagrangian) {
+        const m = Math.round(Math.cbrt(this.c.linear.length));
+        const dk = densityK(this.c.linear, m);
+        try {
+          this.lagrangian = cellDensity(dk, m, boxSize, grid);
+        } finally {
+          dispose(dk);
+        }
+      }
+      const D = growthFactor(cosmo, z);
+      density = Float64Array.from(this.lagrangian, (v) => v * D);
+    }
+    const g = chmfSourceGrids({
+      density,
+      grid,
+      boxSize,
+      z,
+      cosmo,
+      sigma: this.sigma,
+      astro: this.c.astro,
+      chmf: this.c.sampler,
+      minMass: this.c.sampler.minMass,
+      densityKind: this.c.densityKind,
+      massFunction: HMF_REFERENCE,
+    });
+    const h = cosmo.h;
+    const volume = boxSize ** 3;
+    const vCell = volume / grid ** 3;
+    const sum = (a: Float64Array): number => a.reduce((s, v) => s + v, 0);
+    return {
+      emissivity: Float32Array.from(photonsToMassEquivalentArray(g.nIon, h)),
+      rate: Float32Array.from(photonsToMassEquivalentArray(g.nIonDot, h)),
+      sfr: Float32Array.from(g.sfr),
+      xray: Float32Array.from(g.lx, (v) => v * 1e-38),
+      cii: Float32Array.from(ciiLuminosity(Float64Array.from(g.sfr, (v) => v * vCell))),
+      totalPhotons: sum(g.nIon) * vCell,
+      totalStellarMass: sum(g.stellarMass) * vCell,
+      totalSfr: sum(g.sfr) * vCell,
+      nIonExpected: g.expected.nIon,
+      nIonRawMean: g.boxMeanRaw.nIon,
+    };
+  }
+}

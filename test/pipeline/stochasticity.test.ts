@@ -1,0 +1,167 @@
+/**
+ * `lodi stochasticity` on a small sources directory (32 Mpc/h, 16^3, z = 7.4 to 8.6, M_min = 5e9 Msun): every source
+ * model of Davies et al. (2025) Table 2 that is implemented runs; the scatter variants; the CHMF-on-grid mean fix
+ * against an independent integral of the unconditional HMF; the Fig. 11 statement on the SFR density; the Fig. 9
+ * small-scale power of discrete sources.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CAMELS_CV } from '../../src/cosmo/params.js';
+import { dndlnM } from '../../src/cosmo/massfunction.js';
+import { LinearPower } from '../../src/cosmo/power.js';
+import { SigmaM } from '../../src/cosmo/sigma.js';
+import { ASTRO_DEFAULTS, makeAstroParams } from '../../src/astro/params.js';
+import { galaxyProperties } from '../../src/astro/galaxy/properties.js';
+import { galaxyConstants, sigmaSfrDex, stellarMassRelation } from '../../src/astro/galaxy/relations.js';
+import { boostScatter, withoutScatter } from '../../src/astro/galaxy/scatter-variants.js';
+import { chmfSourceGrids } from '../../src/astro/reion/chmf-sources.js';
+import { defaultSamplerParams } from '../../src/astro/sampler/params.js';
+import { sampleHalos } from '../../src/pipeline/sources.js';
+import { parseSourceModel, sourceModelAstro, SOURCE_MODELS } from '../../src/pipeline/sources-models.js';
+import { HMF_REFERENCE } from '../../src/pipeline/sources-figures.js';
+import { scatterLuminosityFunctions, stochasticity, type StochasticityResult } from '../../src/pipeline/stochasticity.js';
+import { readSourcesDir } from '../../src/pipeline/sources.js';
+import { tempDir } from '../io/helpers.js';
+
+const { dir, cleanup } = tempDir('lodi-stoch-');
+const SRC = join(dir, 'src');
+const OUT = join(dir, 'out');
+const ASTRO_FILE = join(dir, 'astro-in.json');
+const cosmo = CAMELS_CV;
+let res: StochasticityResult;
+
+before(async () => {
+  await sampleHalos({ out: SRC, boxSize: 32, grid: 16, hiresFactor: 2, zLowest: 7.4, zMax: 8.6, minMassMsun: 5e9, seed: 4, quiet: true });
+  // a higher escape fraction than the default so that the box passes its midpoint by z = 7.4
+  writeFileSync(ASTRO_FILE, JSON.stringify({ F_ESC10: -0.3 }));
+  res = await stochasticity({ halos: SRC, out: OUT, astroFile: ASTRO_FILE, quiet: true });
+});
+after(cleanup);
+
+test('every implemented model runs into <out>/<model>/, with one report over all of them', () => {
+  assert.deepEqual(res.runs.map((r) => r.model), [...SOURCE_MODELS]);
+  for (const m of SOURCE_MODELS) {
+    for (const f of ['history.csv', 'ps21_midpoint.csv', 'reionize.json', 'report.html']) assert.ok(existsSync(join(OUT, m, f)), `${m}/${f}`);
+    const j = JSON.parse(readFileSync(join(OUT, m, 'reionize.json'), 'utf8')) as { sourceModel: string };
+    assert.equal(j.sourceModel, m);
+  }
+  for (const f of ['histories.csv', 'histories.png', 'ps21_midpoint_models.png', 'uvlf_scatter.csv', 'uvlf_scatter.png', 'report.md', 'report.html', 'stochasticity.json']) assert.ok(existsSync(join(OUT, f)), f);
+  for (const r of res.runs) {
+    assert.ok(r.midpoint.xHI > 0.3 && r.midpoint.xHI < 0.7, `${r.model}: the box passes near its midpoint (⟨x_HI⟩ = ${r.midpoint.xHI})`);
+    assert.ok(r.psMid.delta2.every((v) => v >= 0 && Number.isFinite(v)));
+  }
+  assert.throws(() => parseSourceModel('v3-default'), /--source-model v3-default: not implemented/);
+  assert.throws(() => parseSourceModel('v5'), /--source-model "v5": expected one of v4-mean-norm/);
+});
+
+test('median relations ("No Mean Norm") emit more photons than mean-normalised ones at every redshift', () => {
+  // same halos, same deviates: each galaxy's M_* is multiplied by exp(σ_*,ln²/2) > 1 (f_* stays far below 1 here),
+  // so every box total is larger; the paper's "milestones shifted to earlier times"
+  const mean = res.runs.find((r) => r.model === 'v4-mean-norm')!;
+  const median = res.runs.find((r) => r.model === 'v4-no-mean-norm')!;
+  mean.history.forEach((h, k) => assert.ok(median.history[k]!.photonsPerBaryon > h.photonsPerBaryon * 1.05, `z = ${h.z}`));
+  assert.ok(median.midpoint.z >= mean.midpoint.z);
+});
+
+test("'v4-no-scatter' galaxy properties have zero scatter: two deviate draws give identical galaxies", () => {
+  const p = sourceModelAstro('v4-no-scatter', ASTRO_DEFAULTS);
+  for (const k of ['SIGMA_STAR', 'SIGMA_SFR_LIM', 'SIGMA_SFR_INDEX', 'SIGMA_LX'] as const) assert.equal(p[k], 0);
+  const masses = [2e9, 1e10, 3e11, 5e12];
+  const a = galaxyProperties({ haloMassMsun: masses, z: 8, cosmo, params: p, seed: 1 });
+  const b = galaxyProperties({ haloMassMsun: masses, z: 8, cosmo, params: p, seed: 2 });
+  assert.notDeepEqual(a.deviates.star, b.deviates.star);
+  for (const k of ['stellarMass', 'sfr', 'lx', 'nIon', 'muv'] as const) assert.deepEqual(a[k], b[k], k);
+  // and they are the relation itself
+  const c = galaxyConstants(8, cosmo, p);
+  masses.forEach((m, i) => assert.ok(Math.abs(a.stellarMass[i]! / stellarMassRelation(m, c.mTurn, c) - 1) < 1e-12));
+});
+
+test('boostScatter: the paper\'s ×Y is σ + log10 Y; multiply scales every width; ×0 switches scatter off', () => {
+  const b = boostScatter(ASTRO_DEFAULTS, 3);
+  assert.ok(Math.abs(b.SIGMA_STAR - (0.25 + Math.log10(3))) < 1e-12);
+  assert.ok(Math.abs(b.SIGMA_SFR_LIM - (0.19 + Math.log10(3))) < 1e-12);
+  assert.equal(b.SIGMA_SFR_INDEX, ASTRO_DEFAULTS.SIGMA_SFR_INDEX);
+  const m = boostScatter(ASTRO_DEFAULTS, 2, 'multiply');
+  assert.ok(Math.abs(m.SIGMA_LX - 2 * ASTRO_DEFAULTS.SIGMA_LX) < 1e-12 && Math.abs(m.SIGMA_SFR_INDEX - 2 * ASTRO_DEFAULTS.SIGMA_SFR_INDEX) < 1e-12);
+  assert.deepEqual(boostScatter(ASTRO_DEFAULTS, 0), withoutScatter(ASTRO_DEFAULTS));
+  assert.throws(() => boostScatter(ASTRO_DEFAULTS, -1), /factor = -1/);
+});
+
+test('Fig. 11: boosted scatter keeps the SFR density of mean-normalised relations (within sampling noise) and raises that of median ones', async () => {
+  const src = await readSourcesDir(SRC);
+  const k8 = src.history.redshifts.reduce((a, z, i) => (Math.abs(z - 8) < Math.abs(src.history.redshifts[a]! - 8) ? i : a), 0);
+  const cat = src.history.catalogues[k8]!;
+  const z = cat.z;
+  const v = scatterLuminosityFunctions({ haloMass: cat.mass, z, cosmo, astro: ASTRO_DEFAULTS, boxSize: 32, boosts: [0, 2], mode: 'add-log', seed: 9, edges: [-30, 0] });
+  const get = (norm: string, boost: number) => v.find((x) => x.norm === norm && x.boost === boost)!.sfrDensity;
+  // the LF counts every galaxy with a finite M_UV
+  assert.equal(v[0]!.lf.counts[0], cat.count);
+  // expectation and noise of the ×2 mean-normalised total: each SFR is μ_i × exp(g_* σ_* + g_s σ_s − (σ_*² + σ_s²)/2), μ_i the
+  // relation (the ×0 galaxy), mean μ_i and variance μ_i² (exp(σ_*² + σ_s²) − 1) (σ's in ln units; σ_s taken at the
+  // relation's M_*, which σ_SFR,idx < 0 makes an upper bound for brighter draws)
+  const p2 = boostScatter(ASTRO_DEFAULTS, 2);
+  const c2 = galaxyConstants(z, cosmo, p2);
+  const g0 = galaxyProperties({ haloMassMsun: Float64Array.from(cat.mass, (m) => m / cosmo.h), z, cosmo, params: withoutScatter(ASTRO_DEFAULTS), seed: 1 });
+  let mu = 0;
+  let varSum = 0;
+  for (let i = 0; i < cat.count; i++) {
+    const s = g0.sfr[i]!;
+    const sl = sigmaSfrDex(g0.stellarMass[i]!, c2) * Math.LN10;
+    mu += s;
+    varSum += s * s * (Math.exp(c2.sigmaStar ** 2 + sl * sl) - 1);
+  }
+  const vol = (32 / cosmo.h) ** 3;
+  assert.ok(Math.abs(get('mean', 0) / (mu / vol) - 1) < 1e-9, 'the ×0 variant is the relation');
+  const sigmaRel = Math.sqrt(varSum) / mu;
+  const dev = get('mean', 2) / get('mean', 0) - 1;
+  assert.ok(Math.abs(dev) < 4 * sigmaRel, `mean-normalised ×2: ${dev.toFixed(3)} vs 4σ = ${(4 * sigmaRel).toFixed(3)}`);
+  // median relations: every galaxy's SFR gains at least exp((σ_*² + σ_s,lim²)/2) over the mean-normalised draw
+  const gain = Math.exp(0.5 * (c2.sigmaStar ** 2 + (c2.sigmaSfrLimDex * Math.LN10) ** 2));
+  assert.ok(get('median', 2) / get('mean', 2) > 0.999 * gain, `median/mean = ${get('median', 2) / get('mean', 2)} vs ${gain}`);
+  assert.ok(get('median', 2) / get('median', 0) > 4 * sigmaRel + 1, 'the no-mean-norm SFR density grows beyond the noise');
+});
+
+test('CHMF on grid: box means equal the unconditional-HMF expectation; cells grow with density', () => {
+  const grid = 8;
+  const boxSize = 32;
+  const n3 = grid ** 3;
+  const density = Float64Array.from({ length: n3 }, (_, i) => 0.8 * Math.sin(0.37 * i) * Math.cos(0.11 * i));
+  const sigma = new SigmaM(new LinearPower(cosmo));
+  const sampler = defaultSamplerParams(cosmo.h);
+  const minMass = 5e9 * cosmo.h;
+  const astro = makeAstroParams({ F_ESC10: -0.3 }, 'test');
+  const z = 8;
+  const g = chmfSourceGrids({ density, grid, boxSize, z, cosmo, sigma, astro, chmf: sampler, minMass, densityKind: 'eulerian', massFunction: HMF_REFERENCE });
+  // independent expectation: trapezoid on 4000 nodes in log10 M to 1e16 Msun/h (the module uses Simpson on 801 in ln M);
+  // both converge to 1e-6 for this smooth integrand, the float64 sums agree to 1e-12, so 1e-4 is ample
+  const nodes = 4000;
+  const lo = Math.log10(minMass);
+  const dl = (16 - lo) / (nodes - 1);
+  const m = Float64Array.from({ length: nodes }, (_, i) => 10 ** (lo + i * dl));
+  const gal = galaxyProperties({ haloMassMsun: Float64Array.from(m, (x) => x / cosmo.h), z, cosmo, params: withoutScatter(astro), seed: 1 });
+  let expect = 0;
+  for (let i = 0; i < nodes; i++) expect += (i === 0 || i === nodes - 1 ? 0.5 : 1) * dndlnM(sigma, m[i]!, z, HMF_REFERENCE) * Math.LN10 * gal.nIon[i]! * dl;
+  const mean = g.nIon.reduce((s, v) => s + v, 0) / n3;
+  assert.ok(Math.abs(mean / expect - 1) < 1e-4, `box mean ${mean} vs ${expect}`);
+  assert.ok(Math.abs(g.expected.nIon / expect - 1) < 1e-4);
+  // a uniform box at δ = 0 is the same for both conditions (the (1 + δ) factor is 1), and its mean fix is the ratio of
+  // the unconditional expectation to the cell-scale CHMF integral, which lacks the halos above M_cell: > 1
+  const flat = new Float64Array(n3);
+  const ge = chmfSourceGrids({ density: flat, grid, boxSize, z, cosmo, sigma, astro, chmf: sampler, minMass, densityKind: 'eulerian' });
+  const gl = chmfSourceGrids({ density: flat, grid, boxSize, z, cosmo, sigma, astro, chmf: sampler, minMass, densityKind: 'lagrangian' });
+  assert.equal(ge.boxMeanRaw.nIon, gl.boxMeanRaw.nIon);
+  assert.ok(ge.expected.nIon / ge.boxMeanRaw.nIon > 1);
+  // monotone in δ: a denser cell holds more sources
+  const order = Array.from({ length: n3 }, (_, i) => i).sort((a, b) => density[a]! - density[b]!);
+  for (let k = 1; k < n3; k++) assert.ok(g.nIon[order[k]!]! >= g.nIon[order[k - 1]!]! * (1 - 1e-9));
+  assert.throws(() => chmfSourceGrids({ density: density.subarray(1), grid, boxSize, z, cosmo, sigma, astro, chmf: sampler, minMass, densityKind: 'eulerian' }), /density has 511 values, expected grid\^3 = 512/);
+});
+
+test('Fig. 9: discrete sources carry more power than CHMF on grid at the smallest scales of the box', () => {
+  // the highest k below Nyquist here is 1.46 h/Mpc ≈ 1 Mpc^-1 (h = 0.67), the scale where the paper sees shot noise
+  const s = res.summary.smallScalePowerOverChmfOnGrid as { model: string; kHMpc: number; ratio: number }[];
+  assert.equal(s.length, 3);
+  for (const r of s) assert.ok(r.ratio > 1, `${r.model}: Δ²(k = ${r.kHMpc}) ratio ${r.ratio}`);
+});
