@@ -9,6 +9,9 @@
  *                                           seeds, method, timings, command
  *   run.log                                 progress lines
  *
+ * With `snapshot` instead of `dm`, the DM grid is made first, as `lodi prepare` makes it (world/ in the run
+ * directory: CIC, the LODI model's voxel and smoothing radius), so the main job starts from a simulation output.
+ *
  * A killed run resumes with `resume`: the halo prediction and every finished realisation are kept
  * (checked against the model checksums and seeds in their sidecars). A run that fails before
  * writing anything leaves no directory behind.
@@ -19,7 +22,11 @@ import { loadHalogen } from '../halogen/checkpoint.js';
 import { predictHalos } from '../halogen/infer.js';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';
-import { loadLodi } from '../lodi/checkpoint.js';
+import { LODI_KIND, loadLodi, type LodiMeta } from '../lodi/checkpoint.js';
+import { disposeGroups, readCheckpoint, resolveModelFile } from '../train/checkpoint.js';
+import { openSnapshot } from '../io/snapshot.js';
+import type { LengthUnit } from '../io/units.js';
+import { runPrepare } from './prepare.js';
 import type { GenerationMethod } from '../lodi/generate.js';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
@@ -29,8 +36,16 @@ import { modelPath } from './models.js';
 export const RUN_FORMAT = 'lodi-run';
 
 export interface RunOptions {
-  /** DM density grid [N,N,N] with its sidecar (e.g. a world's dm.npy). */
-  dm: string;
+  /** DM density grid [N,N,N] with its sidecar (e.g. a world's dm.npy); or give `snapshot`. */
+  dm?: string;
+  /**
+   * A simulation snapshot (any format `lodi prepare` reads) to grid into <out>/world/dm.npy first, at the LODI
+   * model's voxel (box / voxel cells per side) and smoothing radius; instead of `dm`.
+   */
+  snapshot?: string;
+  /** For `snapshot`: length unit of files without UnitLength_in_cm, and the box [Mpc/h] of headers without one. */
+  lengthUnit?: LengthUnit;
+  box?: number;
   /**
    * Halo channels [4,N,N,N] to condition on instead of running HALOgen (e.g. a world's true
    * halos.npy, to validate LODI alone); the DM grid then only supplies box and provenance.
@@ -91,13 +106,23 @@ export interface RunJson {
   command?: string;
 }
 
-export async function runPipeline(o: RunOptions): Promise<RunJson> {
-  const out = resolve(o.out);
-  if (!existsSync(o.dm))
-    throw new Error(`${o.dm}: not found (expected a DM density grid [N,N,N] .npy with its .json sidecar)`);
-  if (existsSync(join(out, 'run.json')) && !o.resume && !o.force)
+export async function runPipeline(opts: RunOptions): Promise<RunJson> {
+  const out = resolve(opts.out);
+  if ((opts.dm === undefined) === (opts.snapshot === undefined)) throw new Error('lodi run: give the DM grid (--dm) or a snapshot to grid (--snapshot), not both or neither');
+  if (opts.dm !== undefined && !existsSync(opts.dm))
+    throw new Error(`${opts.dm}: not found (expected a DM density grid [N,N,N] .npy with its .json sidecar)`);
+  if (existsSync(join(out, 'run.json')) && !opts.resume && !opts.force)
     throw new Error(`${out} already holds a run; pass --resume to continue it or --force to overwrite it`);
-  if (o.resume) removeStaleTemps(out);
+  if (opts.resume) removeStaleTemps(out);
+  const createdBySnapshot = !existsSync(out);
+  let dmPath: string;
+  try {
+    dmPath = opts.dm ?? (await gridSnapshot(opts, out));
+  } catch (err) {
+    if (createdBySnapshot) rmSync(out, { recursive: true, force: true });
+    throw err;
+  }
+  const o = { ...opts, dm: dmPath };
   const R = o.realizations ?? 5;
   const seed = o.seed ?? 1;
   const method = o.method ?? 'overlap';
@@ -107,7 +132,8 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
   const n = dm.shape[0]!;
   const halogenFile = o.halos ? null : modelPath('halogen', o.halogen);
   const lodiFile = modelPath('lodi', o.lodi);
-  const created = !existsSync(out);
+  // (before gridSnapshot made <out>/world, if it did)
+  const created = createdBySnapshot;
   const timings: Record<string, number> = {};
   const logFile = join(out, 'run.log');
   try {
@@ -277,4 +303,42 @@ export async function runPipeline(o: RunOptions): Promise<RunJson> {
     if (created && !o.resume) rmSync(out, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Grids `o.snapshot` into <out>/world/ as `lodi prepare` does (DM only), at the LODI model's voxel and smoothing
+ * radius; returns the dm.npy path. With `resume` an existing grid is kept.
+ *
+ * @throws Error naming the snapshot when its box is not a whole number of the model's voxels (within 1e-3).
+ */
+async function gridSnapshot(o: RunOptions, out: string): Promise<string> {
+  const world = join(out, 'world');
+  const dm = join(world, 'dm.npy');
+  if (o.resume && existsSync(dm) && existsSync(sidecarPath(dm))) return dm;
+  const lodiFile = modelPath('lodi', o.lodi);
+  const ck = readCheckpoint<LodiMeta>(resolveModelFile(lodiFile), LODI_KIND);
+  disposeGroups(ck.groups);
+  const { voxel, smoothingR } = ck.meta.contract;
+  const snap = await openSnapshot(o.snapshot!, { ...(o.lengthUnit ? { lengthUnit: o.lengthUnit } : {}), ...(o.box !== undefined ? { boxSize: o.box } : {}) });
+  const box = snap.info.boxSize;
+  const grid = Math.round(box / voxel);
+  if (grid < 2 || Math.abs(box / grid - voxel) > 1e-3 * voxel)
+    throw new Error(`${o.snapshot}: box ${box} Mpc/h is not a whole number of the LODI model's ${voxel.toFixed(4)} Mpc/h voxels (expected a box of N × ${voxel.toFixed(4)} Mpc/h)`);
+  await runPrepare({
+    snapshot: o.snapshot!,
+    grid,
+    out: world,
+    smoothing: smoothingR ?? 0.2,
+    massUnit: 'Msun',
+    massDefinition: 'fof',
+    halos: 'groups',
+    chunk: 1 << 20,
+    plots: false,
+    force: true,
+    quiet: o.quiet,
+    ...(o.lengthUnit ? { lengthUnit: o.lengthUnit } : {}),
+    ...(o.box !== undefined ? { box: o.box } : {}),
+    command: o.command,
+  });
+  return dm;
 }

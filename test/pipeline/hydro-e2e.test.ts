@@ -68,6 +68,14 @@ test('real GADGET-4 hydro outputs: prepare → train halogen → train lodi → 
       assert.ok(Math.abs((g.meta.boxSize ?? NaN) - 25) < 1e-9, `${f}: box 25 Mpc/h from the snapshot header`);
     }
 
+    // the same main job straight from the snapshot: gridded as prepare did (the model's voxel and smoothing),
+    // so the DM grid and, with the same seed, the first T_b map are identical
+    const out2 = join(root, 'run-snap');
+    await lodi(['run', '--snapshot', join(REF, 'snapshot_002.hdf5'), '--halogen', halogen, '--lodi', lodiRun, '--realizations', '1', '--steps', '4', '--seed', '5', '--out', out2, '--quiet']);
+    assert.deepEqual(loadGrid(join(out2, 'world', 'dm.npy')).data, loadGrid(join(world, 'dm.npy')).data, 'snapshot gridded as lodi prepare grids it');
+    assert.deepEqual(loadGrid(join(out2, 'tb_0.npy')).data, loadGrid(join(out, runJson.files.tb[0]!)).data, 'same DM, models and seed: same T_b');
+    await assert.rejects(lodi(['run', '--out', join(root, 'x'), '--quiet']), /--dm .*--snapshot/);
+
     // the world trained both models: evaluate refuses it unless told, then reports on it with a warning
     const report = join(root, 'report');
     await assert.rejects(lodi(['evaluate', '--run', out, '--truth', world, '--out', report, '--quiet']), /train/);

@@ -32,12 +32,12 @@ function parseUnit(v: string): 'Msun' | 'Msun/h' {
   throw new InvalidArgumentError(`mass unit must be Msun or Msun/h, got "${v}"`);
 }
 
-function parseLengthUnit(v: string): LengthUnit {
+export function parseLengthUnit(v: string): LengthUnit {
   if (v === 'kpc/h' || v === 'Mpc/h') return v;
   throw new InvalidArgumentError(`length unit must be kpc/h or Mpc/h, got "${v}"`);
 }
 
-function parseBox(v: string): number {
+export function parseBox(v: string): number {
   const x = Number(v);
   if (!(x > 0) || !Number.isFinite(x))
     throw new InvalidArgumentError(`box size must be a positive number of Mpc/h, got "${v}"`);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
 import { runPipeline } from '../../pipeline/run.js';
 import { parseInteger, parseSeed } from './linear-power.js';
+import { parseBox, parseLengthUnit } from './prepare.js';
 
 export function register(program: Command): void {
   program
@@ -12,7 +13,10 @@ export function register(program: Command): void {
         'A 64^3 box takes about 2-4 minutes per realisation on 2 cores, a 128^3 box about 8x that; memory stays under 2 GB. ' +
         'A killed run continues with --resume.',
     )
-    .requiredOption('--dm <file.npy>', 'DM density grid [N,N,N] with its JSON sidecar (e.g. a world\'s dm.npy)')
+    .option('--dm <file.npy>', 'DM density grid [N,N,N] with its JSON sidecar (e.g. a world\'s dm.npy); or --snapshot')
+    .option('--snapshot <path>', 'a simulation snapshot (Gadget/AREPO HDF5 or binary, file, piece or base name) gridded first into <out>/world/dm.npy as lodi prepare does, at the LODI model\'s voxel and smoothing; instead of --dm')
+    .option('--length-unit <unit>', 'with --snapshot: length unit of files without UnitLength_in_cm (kpc/h or Mpc/h)', parseLengthUnit)
+    .option('--box <Mpc/h>', 'with --snapshot: box size for binary snapshots whose header BoxSize is 0', parseBox)
     .requiredOption('--out <dir>', 'run directory')
     .option('--halos <file.npy>', 'condition on these halo channels [4,N,N,N] instead of running HALOgen (e.g. true halos, to validate LODI alone)')
     .option('--halogen <path>', 'HALOgen model (run directory or .safetensors; default: bundled)')
@@ -29,8 +33,13 @@ export function register(program: Command): void {
     .action(async (o, cmd: Command) => {
       if (!['overlap', 'tiling', 'average'].includes(o.method)) throw new Error(`--method must be overlap, tiling or average, got '${o.method}'`);
       if (o.halos !== undefined) refuseGiven(cmd, ['halogen'], 'with --halos (the given halo channels replace HALOgen)');
+      if (o.dm !== undefined) refuseGiven(cmd, ['snapshot', 'lengthUnit', 'box'], 'with --dm (the grid is given)');
+      if ((o.dm === undefined) === (o.snapshot === undefined)) throw new Error('give the DM grid (--dm file.npy) or a snapshot to grid (--snapshot path)');
       const r = await runPipeline({
         dm: o.dm,
+        snapshot: o.snapshot,
+        lengthUnit: o.lengthUnit,
+        box: o.box,
         halos: o.halos,
         halogen: o.halogen,
         lodi: o.lodi,
