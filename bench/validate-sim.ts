@@ -317,7 +317,7 @@ ${mdTable(['k [h/Mpc]', 'k / k_Ny', 'PM / halofit', `${bigL} Mpc/h at same k/k_N
 ![P(k)](docs/validation/sim-pk.png)
 
 **Halo mass function**: FoF (b = 0.2, ≥ 20 particles, m_p = ${mp.toExponential(3)} Msun/h) against Sheth–Tormen;
-"dev" is (N − N_ST) / sqrt(N_ST) per bin (Poisson). The agreement test of the issue is for bins above 100 particles.
+"dev" is (N − N_ST) / sqrt(N_ST) per bin (Poisson). The agreement test is for bins above 100 particles.
 ${w.halos.len.length} halos.
 
 ${mdTable(['M [Msun/h]', 'particles', 'N', 'N_ST', 'ratio', 'dev [σ]'], hmfRows)}

@@ -2,7 +2,7 @@
  * Stitching diagnostics for maps assembled from overlapping sub-volumes (LODI's latent overlap, plain
  * tiling, overlap averaging): does the box grid leave a trace in the map?
  *
- * Source: issue 13 ("Checks → stitching diagnostics") and the referee report on the LODI paper
+ * Source: the stitching checks asked for by the referee report on the LODI paper
  * (§4.2: "overlap-induced power excess, cross-power between stitched and reference volumes").
  *
  * All functions take periodic cubic grids (float32, C order [x][y][z], N^3) and return plain numbers;

@@ -3,8 +3,8 @@
  * box^3 sub-volumes ("latent overlap").
  *
  * Source: the LODI paper, Sec. 2.4 ("Generation over larger volumes with latent overlap",
- * Algorithm 1 and Sec. 2.4.2 "Patching 21 cm fields"; /work/shared/papers/lodi-paper.txt) and
- * issue 13, "Generation". 32^3 boxes with a 4-voxel overlap (stride 28) cover 256^3 with 9x9x9
+ * Algorithm 1 and Sec. 2.4.2 "Patching 21 cm fields"; the paper's text is in the shared papers folder).
+ * 32^3 boxes with a 4-voxel overlap (stride 28) cover 256^3 with 9x9x9
  * boxes (origins 0, 28, ..., 224). Boxes are grouped into stages by the parity of their index along
  * x, y, z: all even first (independent), then exactly one odd index along x, y, z in turn, then two
  * odd, then three: 8 stages, 125 / 100, 100, 100 / 80, 80, 80 / 64 boxes for 256^3. Within one

@@ -1,7 +1,7 @@
 /**
  * The numbers of `lodi evaluate` that are not plain field statistics: the normalised map T̂_b, the
  * P(k) residual of several fields × realisations with a seeded hierarchical bootstrap, interpolation
- * in log k, and the per-channel halo metrics of issue 14's HALOgen target. Pure functions (no I/O).
+ * in log k, and the per-channel halo metrics of the HALOgen accuracy target. Pure functions (no I/O).
  */
 import { meanForDivision } from '../field/ops.js';
 import { quantileSorted } from '../field/stats.js';
@@ -128,7 +128,7 @@ export interface HaloChannelMetrics {
   target: { median: number; p16: number; p84: number };
   /** log10 ρ_h of the prediction over the same voxels (−Infinity where the prediction is 0). */
   predicted: { median: number; p16: number; p84: number; emptyFraction: number };
-  /** The issue-14 target: predicted median inside the target's 16–84 % band. */
+  /** The HALOgen accuracy target: predicted median inside the target's 16–84 % band. */
   medianInBand: boolean;
 }
 

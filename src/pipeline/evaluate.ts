@@ -3,7 +3,7 @@
  * with the truth worlds they were made for? Writes a self-contained report (HTML with embedded PNGs,
  * plus Markdown), the PNG plots and `metrics.json`.
  *
- * Sources: issue 14 item 2 (content and metrics), issue 13 "Checks" (stitching diagnostics), the LODI
+ * Sources: the LODI
  * paper (Eq. 15–16: spectra of T̂_b = T_b/⟨T_b⟩; Fig. 10–11: P(k) over realisations, the residual over
  * 7 fields × 5 realisations) and its referee report (data split, leakage, error bars, stitching).
  *
@@ -72,7 +72,7 @@ export interface EvaluationMetrics {
   max_abs_residual_k_le_10: number;
   /** r(k) of generated vs true T̂_b at k = 1 h/Mpc (mean over fields × realisations, log-k interpolation). */
   r_at_k_1: number;
-  /** The issue-14 accuracy targets. */
+  /** The accuracy targets (mean |residual| ≤ 0.1, r(k = 1) ≥ 0.9, halo channels in band). */
   targets: { mean_abs_residual_le_0_1: boolean; r_at_k_1_ge_0_9: boolean; halo_channels_pass: boolean | null };
   /** The residual curve with its bootstrap errors. */
   residual: { k: number[]; mean: number[]; bootstrap_std: number[]; bootstrap_p16: number[]; bootstrap_p84: number[]; samples: number; seed: number };
@@ -482,6 +482,8 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
 
   // --- halo channels
   let haloMetrics: EvaluationMetrics['halos'] = null;
+  // channels whose prediction (or target) is empty in some field: their r(k) is undefined (NaN in metrics.json)
+  const undefinedR: string[] = [];
   const haloPngs: string[] = [];
   let haloNote = '';
   const haloFields = fields.filter((f) => f.run.halos && f.truth.halos);
@@ -515,7 +517,10 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
           // an empty channel (mean 0) has no overdensity: r(k) undefined
         }
       }
-      if (ok < pairs.length) rk.fill(NaN);
+      if (ok < pairs.length) {
+        rk.fill(NaN);
+        undefinedR.push(`${chanName(c)} (${pairs.length - ok} of ${pairs.length} field(s) empty)`);
+      }
       else for (let i = 0; i < k.length; i++) rk[i] = rk[i]! / ok;
       const low = arr(rk).filter((_, i) => k[i]! <= 1);
       const rMin = low.length ? Math.min(...low) : NaN;
@@ -688,7 +693,8 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
     text:
       (haloNote ? haloNote + '\n\n' : '') +
       (haloMetrics
-        ? 'For each channel: log10 ρ_h over the voxels the target occupies (ρ_h > 0): the target\'s median and 16–84 % band, and the prediction\'s median over the same voxels (−∞ when the prediction is empty in more than half of them). r(k) is the cross-correlation of the channel overdensities, averaged over fields. Target (issue 14): median inside the band and r ≥ 0.8 for k ≤ 1 h/Mpc.'
+        ? 'For each channel: log10 ρ_h over the voxels the target occupies (ρ_h > 0): the target\'s median and 16–84 % band, and the prediction\'s median over the same voxels (−∞ when the prediction is empty in more than half of them). r(k) is the cross-correlation of the channel overdensities, averaged over fields. Target: median inside the band and r ≥ 0.8 for k ≤ 1 h/Mpc.' +
+          (undefinedR.length ? ` r(k) is undefined (an empty map has no overdensity; null in metrics.json, n/a here) for ${undefinedR.join(', ')}.` : '')
         : ''),
     tables: haloMetrics
       ? [

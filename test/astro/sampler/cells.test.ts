@@ -42,7 +42,7 @@ test('number-limited sampling of cells reproduces the CHMF at z = 7 (Davies et a
     const Mexp = directIntegral(sig, p.minMass, cellMass, delta, z, opts, true) * nCells;
     let Mtot = 0;
     for (const m of mass) Mtot += m;
-    // the issue's 10%; the Poisson error of the total number is <= 3% (>= 1300 halos at delta = -0.9)
+    // the 10% requirement; the Poisson error of the total number is <= 3% (>= 1300 halos at delta = -0.9)
     assert.ok(Math.abs(out.count / Nexp - 1) < 0.1 && withinPoisson(out.count, Nexp, 4), `delta=${delta}: N ${out.count} vs ${Nexp}`);
     assert.ok(Math.abs(Mtot / Mexp - 1) < 0.1, `delta=${delta}: M ${Mtot} vs ${Mexp}`);
     const hist = massHistogram(mass, edges);

@@ -43,7 +43,7 @@ test('mass-limited progenitors without correction reproduce the CHMF (z = 7 -> 7
     const Mexp = directIntegral(sig, p.minMass, Md, delta, zProg, opts, true) * nDesc;
     let Mtot = 0;
     for (const m of mass) Mtot += m;
-    // the issue's 10%: the mass-limited rule is not a Poisson process, so the mean number is reproduced only to
+    // the 10% requirement: the mass-limited rule is not a Poisson process, so the mean number is reproduced only to
     // a few per cent (Davies et al. 2025 report a ~5% deficit of small progenitors, Fig. 3; here <= 6%)
     assert.ok(Math.abs(out.count / Nexp - 1) < 0.1, `M_desc=${Msun}: N ${out.count} vs ${Nexp.toFixed(0)}`);
     assert.ok(Math.abs(Mtot / Mexp - 1) < 0.1, `M_desc=${Msun}: M ${Mtot} vs ${Mexp}`);
