@@ -11,14 +11,11 @@
  * would not follow 1/H(z) between the boxes. Interpolating the luminosity (an extensive quantity per
  * fixed comoving cell volume) and converting per slice is exact for that case.
  */
-import type { Cosmology } from '../../cosmo/params.js';
-import { rectilinearLightcone, type Lightcone } from '../reion/lightcone.js';
+import { rectilinearLightcone, type Lightcone, type LightconeInput } from '../reion/lightcone.js';
 import { cellGeometry, ciiIntensityPerLuminosity, type CiiIntensityOptions } from './cii.js';
 
-/** Input of {@link multiTracerLightcones}. */
-export interface MultiTracerInput {
-  /** Redshifts of the coeval boxes (any order, distinct). */
-  redshifts: readonly number[];
+/** Input of {@link multiTracerLightcones}: the slicing of {@link LightconeInput} and the fields to slice. */
+export interface MultiTracerInput extends Omit<LightconeInput, 'boxes'> {
   /**
    * Named coeval fields, one box [N^3] per redshift each, e.g. `{ delta, nIon, xray, tb }`; each becomes a
    * lightcone in its own unit. May be empty when only B_CII is wanted.
@@ -26,17 +23,6 @@ export interface MultiTracerInput {
   fields: Readonly<Record<string, readonly ArrayLike<number>[]>>;
   /** Σ L_CII per cell [L_sun] per redshift (from gridCiiLuminosity); gives `ciiBrightness`. */
   ciiLuminosity?: readonly ArrayLike<number>[];
-  cosmology: Cosmology;
-  /** Box side L [Mpc/h] and cells per side N. */
-  boxSize: number;
-  grid: number;
-  /** Redshift range (default: that of the boxes). */
-  zMin?: number;
-  zMax?: number;
-  /** Line-of-sight axis of the boxes (default 2). */
-  axis?: 0 | 1 | 2;
-  /** Plane offset along the line of sight (default 0). */
-  indexOffset?: number;
   /** Options of the B_CII conversion (constant K, ν_rest). */
   cii?: CiiIntensityOptions;
 }
@@ -62,6 +48,7 @@ export interface MultiTracerLightcones {
  * field), no field and no CII input is given, or for any reason of {@link rectilinearLightcone}.
  */
 export function multiTracerLightcones(inp: MultiTracerInput): MultiTracerLightcones {
+  const { fields: _fields, ciiLuminosity: _cii, cii: _ciiOpts, ...layout } = inp;
   const names = Object.keys(inp.fields);
   if (names.length === 0 && !inp.ciiLuminosity) throw new Error('multiTracerLightcones: fields is empty and ciiLuminosity is not given; nothing to build');
   const build = (name: string, boxes: readonly ArrayLike<number>[]): Lightcone => {
@@ -69,17 +56,7 @@ export function multiTracerLightcones(inp: MultiTracerInput): MultiTracerLightco
       throw new Error(`multiTracerLightcones: field "${name}" has ${boxes.length} boxes for ${inp.redshifts.length} redshifts`);
     }
     try {
-      return rectilinearLightcone({
-        boxes,
-        redshifts: inp.redshifts,
-        cosmology: inp.cosmology,
-        boxSize: inp.boxSize,
-        grid: inp.grid,
-        zMin: inp.zMin,
-        zMax: inp.zMax,
-        axis: inp.axis,
-        indexOffset: inp.indexOffset,
-      });
+      return rectilinearLightcone({ ...layout, boxes });
     } catch (err) {
       throw new Error(`multiTracerLightcones: field "${name}": ${(err as Error).message}`);
     }

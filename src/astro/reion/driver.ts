@@ -50,10 +50,38 @@ export interface ReioniseResult {
   nRec: Float32Array | null;
 }
 
-function pick(src: GridSource, name: string, idx: number, z: number, n3: number): ArrayLike<number> {
+/** The grid of redshift index `idx` (array source) or of z (function source), checked to hold N^3 values. */
+export function pickGrid(fn: string, src: GridSource, name: string, idx: number, z: number, n3: number): ArrayLike<number> {
   const g = typeof src === 'function' ? src(z) : src[idx];
-  if (!g || g.length !== n3) throw new Error(`reionise: ${name} at z = ${z} has ${g ? g.length : 'no'} values, expected N^3 = ${n3}`);
+  if (!g || g.length !== n3) throw new Error(`${fn}: ${name} at z = ${z} has ${g ? g.length : 'no'} values, expected N^3 = ${n3}`);
   return g;
+}
+
+/**
+ * The processing order of a driver's redshifts (high to low, with each one's index in `redshifts`), after
+ * checking them and that every array source has one grid per redshift.
+ *
+ * @throws Error naming `fn` on an empty list, a negative, non-finite or repeated redshift, or an array
+ *   source of another length.
+ */
+export function descendingRedshifts(
+  fn: string,
+  redshifts: readonly number[],
+  sources: Record<string, GridSource | undefined>,
+): { z: number; i: number }[] {
+  if (redshifts.length === 0) throw new Error(`${fn}: redshifts is empty`);
+  for (const [name, src] of Object.entries(sources)) {
+    if (src && typeof src !== 'function' && src.length !== redshifts.length) {
+      throw new Error(`${fn}: ${name} has ${src.length} grids for ${redshifts.length} redshifts`);
+    }
+  }
+  const order = redshifts.map((z, i) => ({ z, i })).sort((a, b) => b.z - a.z);
+  for (let k = 0; k < order.length; k++) {
+    const z = order[k]!.z;
+    if (!(z >= 0) || !Number.isFinite(z)) throw new Error(`${fn}: redshifts must be finite and >= 0, got ${z}`);
+    if (k > 0 && !(z < order[k - 1]!.z)) throw new Error(`${fn}: redshifts must be distinct, ${z} repeats`);
+  }
+  return order;
 }
 
 /**
@@ -66,20 +94,8 @@ export function reionise(inp: ReioniseInput): ReioniseResult {
   const p = inp.params ?? DEFAULT_REION_PARAMS;
   const n = inp.grid;
   const n3 = n * n * n;
-  const zs = inp.redshifts;
-  if (zs.length === 0) throw new Error('reionise: redshifts is empty');
-  for (const [name, src] of [['density', inp.density], ['emissivity', inp.emissivity], ['ionisingRate', inp.ionisingRate]] as const) {
-    if (src && typeof src !== 'function' && src.length !== zs.length) {
-      throw new Error(`reionise: ${name} has ${src.length} grids for ${zs.length} redshifts`);
-    }
-  }
   if (p.recombinations && !inp.ionisingRate) throw new Error('reionise: ionisingRate is required when params.recombinations is true');
-  const order = zs.map((z, i) => ({ z, i })).sort((a, b) => b.z - a.z);
-  for (let k = 0; k < order.length; k++) {
-    const z = order[k]!.z;
-    if (!(z >= 0) || !Number.isFinite(z)) throw new Error(`reionise: redshifts must be finite and >= 0, got ${z}`);
-    if (k > 0 && !(z < order[k - 1]!.z)) throw new Error(`reionise: redshifts must be distinct, ${z} repeats`);
-  }
+  const order = descendingRedshifts('reionise', inp.redshifts, { density: inp.density, emissivity: inp.emissivity, ionisingRate: inp.ionisingRate });
   const stepper = new ReionStepper(inp.cosmology, inp.boxSize, n, p);
   const res: ReioniseResult = {
     redshifts: Float64Array.from(order, (o) => o.z),
@@ -93,9 +109,9 @@ export function reionise(inp: ReioniseInput): ReioniseResult {
   order.forEach(({ z, i }, k) => {
     const out = stepper.step({
       z,
-      delta: pick(inp.density, 'density', i, z, n3),
-      nIon: pick(inp.emissivity, 'emissivity', i, z, n3),
-      nIonRate: inp.ionisingRate ? pick(inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined,
+      delta: pickGrid('reionise', inp.density, 'density', i, z, n3),
+      nIon: pickGrid('reionise', inp.emissivity, 'emissivity', i, z, n3),
+      nIonRate: inp.ionisingRate ? pickGrid('reionise', inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined,
     });
     res.xHI.push(out.xHI);
     res.brightnessTemp.push(out.brightnessTemp);

@@ -16,7 +16,7 @@
 import type { Cosmology } from '../../cosmo/params.js';
 import { FourierGrid } from '../reion/filters.js';
 import { DEFAULT_REION_PARAMS, type ReionParams } from '../reion/params.js';
-import { ReionStepper, type GridSource } from '../reion/driver.js';
+import { descendingRedshifts, pickGrid, ReionStepper, type GridSource, type ReioniseInput } from '../reion/driver.js';
 import { volumeMean } from '../reion/history.js';
 import { shellWindow, spinShells, type SpinShells } from './shells.js';
 import { DEFAULT_SPIN_PARAMS, type SpinParams } from './params.js';
@@ -25,20 +25,12 @@ import { fillFreqIntTables, xrayParams, xrayPrefactor, xrayShellFactor, xeWeight
 import { lyaStarPrefactor, lymanShellFactors } from './lyman.js';
 import { CM_PER_MPC, S_PER_YR } from './constants.js';
 
-/** Input of {@link cosmicDawn}. Grids are N^3, C order, comoving densities per (Mpc/h)^3. */
-export interface CosmicDawnInput {
-  cosmology: Cosmology;
-  /** Box side L [Mpc/h] and cells per side N. */
-  boxSize: number;
-  grid: number;
-  /** Redshifts (any order, distinct, ≥ 0), processed from high to low; the code's steps are z_{i+1} = (1+z_i)/1.02 − 1 from Z_HEAT_MAX. */
-  redshifts: readonly number[];
-  /** Density contrast δ per redshift. */
-  density: GridSource;
-  /** Cumulative ionising emissivity n_ion [(Msun/h)/(Mpc/h)^3] per redshift (as reionise). */
-  emissivity: GridSource;
-  /** Ionising photon rate ṅ_ion [(Msun/h)/s/(Mpc/h)^3] per redshift (needed with recombinations). */
-  ionisingRate?: GridSource;
+/**
+ * Input of {@link cosmicDawn}: the inputs of `reionise` (docs/astro-reionisation.md; the redshifts are
+ * processed from high to low, the code's steps being z_{i+1} = (1+z_i)/1.02 − 1 from Z_HEAT_MAX) and the
+ * emissivities of the radiation fields. Grids are N^3, C order, comoving densities per (Mpc/h)^3.
+ */
+export interface CosmicDawnInput extends Omit<ReioniseInput, 'params' | 'onProgress'> {
   /** Star-formation-rate density Σ SFR / V [Msun/yr per (Mpc/h)^3] per redshift (ACGs + MCGs). */
   sfrDensity: GridSource;
   /**
@@ -87,12 +79,6 @@ export interface CosmicDawnResult {
   boxes: CosmicDawnBoxes[];
   /** z_reion per cell (−1 if never ionised). */
   zReion: Float32Array;
-}
-
-function pick(src: GridSource, name: string, idx: number, z: number, n3: number): ArrayLike<number> {
-  const g = typeof src === 'function' ? src(z) : src[idx];
-  if (!g || g.length !== n3) throw new Error(`cosmicDawn: ${name} at z = ${z} has ${g ? g.length : 'no'} values, expected N^3 = ${n3}`);
-  return g;
 }
 
 /**
@@ -183,23 +169,13 @@ export function cosmicDawn(inp: CosmicDawnInput): CosmicDawnResult {
   const c = inp.cosmology;
   const n = inp.grid;
   const n3 = n * n * n;
-  const zs = inp.redshifts;
-  if (zs.length === 0) throw new Error('cosmicDawn: redshifts is empty');
-  for (const [name, src] of [
-    ['density', inp.density],
-    ['emissivity', inp.emissivity],
-    ['ionisingRate', inp.ionisingRate],
-    ['sfrDensity', inp.sfrDensity],
-    ['xrayDensity', inp.xrayDensity],
-  ] as const) {
-    if (src && typeof src !== 'function' && src.length !== zs.length) throw new Error(`cosmicDawn: ${name} has ${src.length} grids for ${zs.length} redshifts`);
-  }
-  const order = zs.map((z, i) => ({ z, i })).sort((a, b) => b.z - a.z);
-  for (let k = 0; k < order.length; k++) {
-    const z = order[k]!.z;
-    if (!(z >= 0) || !Number.isFinite(z)) throw new Error(`cosmicDawn: redshifts must be finite and >= 0, got ${z}`);
-    if (k > 0 && !(z < order[k - 1]!.z)) throw new Error(`cosmicDawn: redshifts must be distinct, ${z} repeats`);
-  }
+  const order = descendingRedshifts('cosmicDawn', inp.redshifts, {
+    density: inp.density,
+    emissivity: inp.emissivity,
+    ionisingRate: inp.ionisingRate,
+    sfrDensity: inp.sfrDensity,
+    xrayDensity: inp.xrayDensity,
+  });
   const m = order.length;
   const history: CosmicDawnHistory = {
     z: Float64Array.from(order, (o) => o.z),
@@ -234,8 +210,8 @@ export function cosmicDawn(inp: CosmicDawnInput): CosmicDawnResult {
   let state: SpinState | null = null;
   let zPrev = -1;
   order.forEach(({ z, i }, k) => {
-    const delta = pick(inp.density, 'density', i, z, n3);
-    emission.push(z, pick(inp.sfrDensity, 'sfrDensity', i, z, n3), pick(inp.xrayDensity, 'xrayDensity', i, z, n3));
+    const delta = pickGrid('cosmicDawn', inp.density, 'density', i, z, n3);
+    emission.push(z, pickGrid('cosmicDawn', inp.sfrDensity, 'sfrDensity', i, z, n3), pickGrid('cosmicDawn', inp.xrayDensity, 'xrayDensity', i, z, n3));
     let jAlphaMean = 0;
     let heatMean = 0;
     if (state === null || z >= sp.zHeatMax) {
@@ -256,8 +232,8 @@ export function cosmicDawn(inp: CosmicDawnInput): CosmicDawnResult {
     const out = stepper.step({
       z,
       delta,
-      nIon: pick(inp.emissivity, 'emissivity', i, z, n3),
-      nIonRate: inp.ionisingRate ? pick(inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined,
+      nIon: pickGrid('cosmicDawn', inp.emissivity, 'emissivity', i, z, n3),
+      nIonRate: inp.ionisingRate ? pickGrid('cosmicDawn', inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined,
       xe: state.xe,
       spinTemperature: state.ts,
     });
