@@ -16,23 +16,23 @@ const n3 = n ** 3;
 const L = 12;
 const fill = (v: number): Float32Array => new Float32Array(n3).fill(v);
 const noRec = makeReionParams({ recombinations: false });
+/** A uniform, source-free box at mean density, without recombinations: each test overrides what it needs. */
+const dark = {
+  cosmology: c,
+  boxSize: L,
+  grid: n,
+  density: () => fill(0),
+  emissivity: () => fill(0),
+  sfrDensity: () => fill(0),
+  xrayDensity: () => fill(0),
+  reionParams: noRec,
+};
 
 test('uniform stellar emissivity: homogeneous J_α equal to the lightcone integral of Eq. 20 (fine quadrature), converging with the number of shells', () => {
   const sfr = 1e-3; // Msun/yr per (Mpc/h)^3, constant in time
   const zs = [36, 30, 25, 20];
   const jAt20 = (nStepTs: number): { j: number; box: Float32Array } => {
-    const res = cosmicDawn({
-      cosmology: c,
-      boxSize: L,
-      grid: n,
-      redshifts: zs,
-      density: () => fill(0),
-      emissivity: () => fill(0),
-      sfrDensity: () => fill(sfr),
-      xrayDensity: () => fill(0),
-      reionParams: noRec,
-      spinParams: makeSpinParams({ nStepTs }),
-    });
+    const res = cosmicDawn({ ...dark, redshifts: zs, sfrDensity: () => fill(sfr), spinParams: makeSpinParams({ nStepTs }) });
     const k = res.history.z.findIndex((z) => z === 20);
     return { j: res.history.jAlpha[k]!, box: res.boxes[k]!.spinTemperature };
   };
@@ -68,17 +68,7 @@ test('uniform stellar emissivity: homogeneous J_α equal to the lightcone integr
 test('uniform X-ray emissivity: heating rate equal to the lightcone integral over z″ and ν with τ = 1 attenuation (fine quadrature)', () => {
   const lx38 = 50; // 1e38 erg/s per (Mpc/h)^3
   const zs = [36, 30, 25, 20];
-  const res = cosmicDawn({
-    cosmology: c,
-    boxSize: L,
-    grid: n,
-    redshifts: zs,
-    density: () => fill(0),
-    emissivity: () => fill(0),
-    sfrDensity: () => fill(0),
-    xrayDensity: () => fill(lx38),
-    reionParams: noRec,
-  });
+  const res = cosmicDawn({ ...dark, redshifts: zs, xrayDensity: () => fill(lx38) });
   const k = res.history.z.findIndex((z) => z === 20);
   const zp = 20;
   const xp = xrayParams(c, { yHe: 0.24 });
@@ -105,15 +95,11 @@ test('global history: RECFAST start, absorption trough from Lyman-α coupling, t
   for (let z = 36; z > 9; z = (1 + z) / 1.06 - 1) zs.push(z);
   const sfrd = (z: number): number => 2e-2 * Math.exp(-(z - 8) / 1.5);
   const res = cosmicDawn({
-    cosmology: c,
-    boxSize: L,
-    grid: n,
+    ...dark,
     redshifts: zs,
-    density: () => fill(0),
-    emissivity: (z) => fill(0.05 * 2.7754e11 * c.Omega_b * Math.exp(-(z - 9) / 2)),
-    sfrDensity: (z) => fill(sfrd(z)),
-    xrayDensity: (z) => fill(sfrd(z) * 10 ** 2.5),
-    reionParams: noRec,
+    emissivity: (z: number) => fill(0.05 * 2.7754e11 * c.Omega_b * Math.exp(-(z - 9) / 2)),
+    sfrDensity: (z: number) => fill(sfrd(z)),
+    xrayDensity: (z: number) => fill(sfrd(z) * 10 ** 2.5),
   });
   const h = res.history;
   assert.ok(Math.abs(h.kineticTemperature[0]! / tRecfast(36) - 1) < 1e-3, 'first box at RECFAST T_K');
@@ -139,7 +125,6 @@ test('global history: RECFAST start, absorption trough from Lyman-α coupling, t
 });
 
 test('cosmicDawn refuses mis-sized grids and repeated redshifts', () => {
-  const base = { cosmology: c, boxSize: L, grid: n, density: () => fill(0), emissivity: () => fill(0), sfrDensity: () => fill(0), xrayDensity: () => fill(0) };
-  assert.throws(() => cosmicDawn({ ...base, redshifts: [20, 20] }), /distinct/);
-  assert.throws(() => cosmicDawn({ ...base, redshifts: [20], sfrDensity: () => new Float32Array(5) }), /sfrDensity at z = 20 has 5 values/);
+  assert.throws(() => cosmicDawn({ ...dark, redshifts: [20, 20] }), /distinct/);
+  assert.throws(() => cosmicDawn({ ...dark, redshifts: [20], sfrDensity: () => new Float32Array(5) }), /sfrDensity at z = 20 has 5 values/);
 });
