@@ -19,13 +19,14 @@ import { resolve, join } from 'node:path';
 import { Generator, RMSprop, Tensor, noGrad, tidy } from '@lodi/torch';
 import { writeCheckpoint, type ReadCheckpoint } from '../train/checkpoint.js';
 import { writeCsv, type Row } from '../train/log.js';
+import { runTraining, type TrainTask } from '../train/loop.js';
 import { RunDir } from '../train/run-dir.js';
 import { constantLr, cosineWarmRestarts, sequentialLr, type LrSchedule } from '../train/schedule.js';
 import { Progress, formatDuration } from '../util/progress.js';
 import { WORLD_MEMBERS, type WorldGrids } from '../io/world.js';
 import { HALOGEN_KIND, modelWeights, type EpochRecord, type HalogenMeta } from './checkpoint.js';
 import { validateConfig, type HalogenConfig } from './config.js';
-import { HalogenDataset, chunks, loadHalogenWorld, splitSubVolumes, type Split } from './dataset.js';
+import { HalogenDataset, chunks, loadHalogenWorld, splitSubVolumes, type Sample, type Split } from './dataset.js';
 import { channelThresholds, halogenLoss, weightedMask } from './loss.js';
 import { HalogenNet } from './model.js';
 
@@ -188,31 +189,23 @@ function saveHalogen(path: string, s: TrainState, meta: HalogenMeta, withState: 
 }
 
 /**
- * One epoch of optimiser steps over the epoch's augmented samples (drawn from the state's
- * generator); returns the mean training loss (Eq. 5). Throws when the loss is not finite.
+ * One optimiser step on the samples `b` (Eq. 5 with the L1 term); returns the loss. Throws when the
+ * loss is not finite.
  */
-function trainEpoch(s: TrainState, ds: HalogenDataset, cfg: HalogenConfig, epoch: number, onStep: (lossSoFar: number) => void): number {
+function trainStep(s: TrainState, ds: HalogenDataset, cfg: HalogenConfig, b: Sample[], epoch: number): number {
   const norm = ds.norm!;
-  const samples = ds.epochSamples(s.dataGen);
-  let sum = 0;
-  let count = 0;
-  for (const b of chunks(samples, cfg.data.batchSize)) {
-    const v = tidy(() => {
-      const { x, y } = ds.batch(b);
-      const mask = weightedMask(y, norm.thresholds);
-      const pred = s.model.forward(x);
-      const terms = halogenLoss(pred, y, mask, cfg.loss, s.model.l1());
-      s.opt.zeroGrad();
-      terms.total.backward();
-      s.opt.step();
-      return terms.total.item();
-    });
-    if (!Number.isFinite(v)) throw new Error(`epoch ${epoch + 1}: loss became ${v}; lower the learning rate`);
-    sum += v * b.length;
-    count += b.length;
-    onStep(sum / count);
-  }
-  return sum / count;
+  const v = tidy(() => {
+    const { x, y } = ds.batch(b);
+    const mask = weightedMask(y, norm.thresholds);
+    const pred = s.model.forward(x);
+    const terms = halogenLoss(pred, y, mask, cfg.loss, s.model.l1());
+    s.opt.zeroGrad();
+    terms.total.backward();
+    s.opt.step();
+    return terms.total.item();
+  });
+  if (!Number.isFinite(v)) throw new Error(`epoch ${epoch + 1}: loss became ${v}; lower the learning rate`);
+  return v;
 }
 
 /** Evaluates the data loss over the validation sub-volumes (no gradient). */
@@ -279,7 +272,10 @@ export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
   }
 }
 
-/** Runs the epochs from `meta.epochsDone` to the configured count, saving after each. */
+/**
+ * The epochs from `meta.epochsDone` to the configured count as a task of the shared loop
+ * (src/train/loop.ts): one period per epoch, saving after each.
+ */
 async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: TrainState, meta: HalogenMeta, run: RunDir<HalogenMeta>): Promise<TrainResult> {
   const { ds, split, worlds } = data;
   const sched = lrSchedule(cfg);
@@ -292,34 +288,45 @@ async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: 
     `${start > 0 ? `resuming at epoch ${start + 1}` : 'training'}: ${s.model.describe(cfg.data.crop).text}; ${worlds.length} world(s), ` +
       `${split.train.length} train / ${split.val.length} validation sub-volumes of ${cfg.data.crop}^3, ${stepsPerEpoch} steps/epoch, ${E} epochs; ${sched.describe()}`,
   );
-  let step = 0;
   s.model.train();
-  for (let epoch = start; epoch < E; epoch++) {
-    const t0 = Date.now();
-    s.opt.lr = sched.lrAt(epoch);
-    const trainLoss = trainEpoch(s, ds, cfg, epoch, (loss) => {
-      step++;
-      progress.update(step, `epoch ${epoch + 1}/${E} loss ${loss.toPrecision(4)} lr ${s.opt.lr.toExponential(2)}`);
-    });
-    const val = evaluate(s.model, ds, cfg);
-    const rec: EpochRecord = { epoch, lr: s.opt.lr, trainLoss, valLoss: val.loss, valMse: val.mse, valPinball: val.pinball, seconds: (Date.now() - t0) / 1000 };
-    meta.history.push(rec);
-    meta.epochsDone = epoch + 1;
-    meta.optimizer = { step: s.opt.step_, lr: s.opt.lr };
-    const improved = meta.bestVal === null || val.loss < meta.bestVal;
-    if (improved) {
-      meta.bestVal = val.loss;
-      meta.bestEpoch = epoch;
-      saveHalogen(run.best, s, meta, false);
-    }
-    saveHalogen(run.checkpoint, s, meta, true);
-    writeCsv(join(run.out, 'history.csv'), historyRows(meta.history));
-    progress.log(
-      `epoch ${epoch + 1}/${E}: loss ${rec.trainLoss.toPrecision(5)} val ${rec.valLoss.toPrecision(5)}${improved ? ' (best)' : ''} ` +
-        `lr ${rec.lr.toExponential(2)} ${formatDuration(rec.seconds)}`,
-    );
-    await o.onEpoch?.(rec, meta);
-    if (o.stopAfterEpoch !== undefined && epoch + 1 >= o.stopAfterEpoch && epoch + 1 < E) return { meta, stopped: true, out: run.out };
-  }
-  return { meta, stopped: false, out: run.out };
+  let batches: Sample[][] = [];
+  let lastRecord: EpochRecord | null = null;
+  const task: TrainTask = {
+    finished: () => meta.epochsDone >= E,
+    beginPeriod() {
+      s.opt.lr = sched.lrAt(meta.epochsDone);
+      batches = [...chunks(ds.epochSamples(s.dataGen), cfg.data.batchSize)];
+      return batches.length;
+    },
+    step: (i) => ({ terms: { total: trainStep(s, ds, cfg, batches[i]!, meta.epochsDone) }, samples: batches[i]!.length }),
+    status: (m) => `epoch ${meta.epochsDone + 1}/${E} loss ${m.total.toPrecision(4)} lr ${s.opt.lr.toExponential(2)}`,
+    endPeriod(train, seconds) {
+      const epoch = meta.epochsDone;
+      const val = evaluate(s.model, ds, cfg);
+      const rec: EpochRecord = { epoch, lr: s.opt.lr, trainLoss: train.total, valLoss: val.loss, valMse: val.mse, valPinball: val.pinball, seconds };
+      lastRecord = rec;
+      meta.history.push(rec);
+      meta.epochsDone = epoch + 1;
+      meta.optimizer = { step: s.opt.step_, lr: s.opt.lr };
+      return {
+        valTotal: val.loss,
+        line: (best) =>
+          `epoch ${epoch + 1}/${E}: loss ${rec.trainLoss.toPrecision(5)} val ${rec.valLoss.toPrecision(5)}${best ? ' (best)' : ''} ` +
+          `lr ${rec.lr.toExponential(2)} ${formatDuration(rec.seconds)}`,
+      };
+    },
+    bestVal: () => meta.bestVal,
+    markBest(v) {
+      meta.bestVal = v;
+      meta.bestEpoch = meta.epochsDone - 1;
+    },
+    save: (which) => saveHalogen(which === 'best' ? run.best : run.checkpoint, s, meta, which === 'checkpoint'),
+    async afterPeriod() {
+      writeCsv(join(run.out, 'history.csv'), historyRows(meta.history));
+      await o.onEpoch?.(lastRecord!, meta);
+    },
+    stopRequested: (periodEnded) => periodEnded && o.stopAfterEpoch !== undefined && meta.epochsDone >= o.stopAfterEpoch,
+  };
+  const r = await runTraining(task, progress);
+  return { meta, stopped: r.stopped, out: run.out };
 }

@@ -10,14 +10,14 @@
  *   history.csv             train/validation loss terms and γ(0), γ(1) per evaluation
  *   split.json              the seeded 75/25 block split;  train.log  progress lines
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AdamW, EMA, F, Generator, clipGradNorm, keep, noGrad, tidy, type Tensor } from '@lodi/torch';
-import { BEST_FILE, CHECKPOINT_FILE, disposeGroups, readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
+import { BEST_FILE, CHECKPOINT_FILE, writeCheckpoint } from '../train/checkpoint.js';
 import { writeCsv } from '../train/log.js';
+import { runTraining, type TrainTask } from '../train/loop.js';
+import { RunDir } from '../train/run-dir.js';
 import { warmupCosine } from '../train/schedule.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { interruptRequested } from '../util/interrupt.js';
 import { Progress } from '../util/progress.js';
 import { LODI_KIND, type LodiEvalRecord, type LodiMeta } from './checkpoint.js';
 import { validateLodiConfig, type LodiConfig } from './config.js';
@@ -105,64 +105,113 @@ function contractOf(pairs: LodiPair[]): LodiMeta['contract'] {
   return { voxel: p.boxSize / p.n, smoothingR: p.smoothingR, massBins, haloUnit: p.haloUnit, tbUnit: p.tbUnit, channels: p.channels, redshift: p.redshift };
 }
 
-/** Trains LODI (or resumes a run); returns the final metadata. */
-export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
-  const out = resolve(o.out);
-  const ckPath = join(out, CHECKPOINT_FILE);
-  const logFile = join(out, 'train.log');
-  const dirs = o.worlds.map((w) => (typeof w === 'string' ? resolve(w) : w.name));
-  const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w) : w));
-  const C = pairs[0]!.channels;
+/** Files of a run besides the checkpoints (removed when --force starts it over). */
+const RUN_FILES = ['train.log', 'history.csv', 'split.json', 'loss.png'];
+
+/** What training changes: weights, EMA, optimiser and the random streams. */
+interface LodiState {
+  model: LodiModel;
+  params: Tensor[];
+  names: string[];
+  opt: AdamW;
+  ema: EMA;
+  noiseGen: Generator;
+  dropoutGen: Generator;
+  rng: Rng;
+}
+
+function buildState(cfg: LodiConfig, seeds: LodiMeta['seeds']): LodiState {
+  const model = new LodiModel(cfg, new Generator(seeds.model));
+  const params = model.parameters();
+  const s: LodiState = {
+    model,
+    params,
+    names: model.namedParameters().map(([n]) => n),
+    opt: new AdamW(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay }),
+    ema: new EMA(params, cfg.train.emaDecay),
+    noiseGen: new Generator(seeds.noise),
+    dropoutGen: new Generator(seeds.dropout),
+    rng: new Rng(seeds.data),
+  };
+  model.net.dropoutGen = s.dropoutGen;
+  return s;
+}
+
+/** Restores weights, EMA, optimiser and random streams from a resumed checkpoint's tensors. */
+function restoreState(s: LodiState, groups: Map<string, Map<string, Tensor>>, meta: LodiMeta, cfg: LodiConfig): void {
+  s.model.loadStateDict(groups.get('model')!);
+  const emaW = groups.get('ema')!;
+  noGrad(() => s.names.forEach((n, i) => s.ema.shadow[i]!.copy_(emaW.get(n)!)));
+  s.opt.loadStateTensors(groups.get('optim') ?? new Map(), { step: meta.step, lr: cfg.train.lr });
+  s.noiseGen.setState(groups.get('rng')!.get('noise')!);
+  s.dropoutGen.setState(groups.get('rng')!.get('dropout')!);
+  s.rng.state = meta.dataRng;
+}
+
+/** Writes the EMA weights (`best`, for sampling) or everything resume needs (`checkpoint`), atomically. */
+function saveLodi(path: string, s: LodiState, meta: LodiMeta, withState: boolean): void {
+  tidy(() => {
+    const groups: Record<string, Map<string, Tensor>> = {};
+    if (withState) {
+      groups.model = s.model.stateDict();
+      groups.ema = new Map(s.names.map((n, i) => [n, s.ema.shadow[i]!]));
+      groups.optim = s.opt.stateTensors().tensors;
+      groups.rng = new Map([
+        ['noise', s.noiseGen.getState()],
+        ['dropout', s.dropoutGen.getState()],
+      ]);
+    } else {
+      groups.model = new Map(s.names.map((n, i) => [n, s.ema.shadow[i]!]));
+    }
+    writeCheckpoint(path, LODI_KIND, groups, meta);
+  });
+}
+
+/** Checks that every pair has the channels and voxel size of the first. */
+function checkPairs(pairs: LodiPair[]): void {
+  const p0 = pairs[0]!;
+  const v0 = p0.boxSize / p0.n;
   for (const p of pairs) {
-    if (p.channels !== C) throw new Error(`${p.name}: ${p.channels} halo channels, but ${pairs[0]!.name} has ${C}`);
+    if (p.channels !== p0.channels) throw new Error(`${p.name}: ${p.channels} halo channels, but ${p0.name} has ${p0.channels}`);
     const v = p.boxSize / p.n;
-    const v0 = pairs[0]!.boxSize / pairs[0]!.n;
-    if (Math.abs(v - v0) > 1e-6 * v0) throw new Error(`${p.name}: voxel ${v.toFixed(4)} Mpc/h differs from ${pairs[0]!.name} (${v0.toFixed(4)} Mpc/h); LODI trains at one resolution`);
+    if (Math.abs(v - v0) > 1e-6 * v0) throw new Error(`${p.name}: voxel ${v.toFixed(4)} Mpc/h differs from ${p0.name} (${v0.toFixed(4)} Mpc/h); LODI trains at one resolution`);
   }
+}
 
-  let resumed: ReturnType<typeof readCheckpoint<LodiMeta>> | null = null;
-  const created = !existsSync(out);
-  if (o.resume) {
-    if (!existsSync(ckPath)) throw new Error(`${ckPath}: nothing to resume (no checkpoint in ${out})`);
-    resumed = readCheckpoint<LodiMeta>(ckPath, LODI_KIND);
-  } else if (existsSync(ckPath) && !o.force) {
-    throw new Error(`${out} already holds a LODI run; pass --resume to continue it or --force to start over`);
-  }
-  // a resumed run takes the given total of steps, or keeps its own when given 0
-  const steps = resumed ? o.config.train.steps || resumed.meta.config.train.steps : o.config.train.steps;
-  const cfg: LodiConfig = resumed ? { ...resumed.meta.config, train: { ...resumed.meta.config.train, steps } } : o.config;
-  validateLodiConfig(cfg);
-  const base = o.seed;
-  const seeds = resumed?.meta.seeds ?? { base, model: base, split: base + 1, data: base + 2, noise: base + 3, dropout: base + 4, val: base + 5 };
-  const split = resumed?.meta.split ?? splitBlocks(pairs.map((p) => p.n), cfg.data.crop, cfg.data.trainFraction, seeds.split);
-  const norm = resumed?.meta.normalisation ?? LodiDataset.normalisation(pairs, cfg.data, split);
-  const ds = new LodiDataset(pairs, cfg.data, split, norm);
-
+/**
+ * Trains LODI (or resumes a run) with the shared loop (src/train/loop.ts): one period per
+ * `evalEvery` steps. Returns the final metadata. Throws (one line) on a bad config, an existing run
+ * without `resume`/`force`, `resume` without a checkpoint, unreadable worlds or a diverging loss; a
+ * run that fails before its first checkpoint leaves no directory behind that it created.
+ */
+export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
+  const run = new RunDir<LodiMeta>(o.out, LODI_KIND, { resume: o.resume, force: o.force, missingCheckpoint: 'error', files: RUN_FILES });
+  let s: LodiState | null = null;
   try {
-    mkdirSync(out, { recursive: true });
-    const model = new LodiModel(cfg, new Generator(seeds.model));
-    const params = model.parameters();
-    const opt = new AdamW(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
-    const ema = new EMA(params, cfg.train.emaDecay);
-    const noiseGen = new Generator(seeds.noise);
-    const dropoutGen = new Generator(seeds.dropout);
-    model.net.dropoutGen = dropoutGen;
-    const rng = new Rng(seeds.data);
-    const names = model.namedParameters().map(([n]) => n);
+    const dirs = o.worlds.map((w) => (typeof w === 'string' ? resolve(w) : w.name));
+    const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w) : w));
+    checkPairs(pairs);
+    const resumed = run.resumed;
+    // a resumed run takes the given total of steps, or keeps its own when given 0
+    const steps = resumed ? o.config.train.steps || resumed.meta.config.train.steps : o.config.train.steps;
+    const cfg: LodiConfig = resumed ? { ...resumed.meta.config, train: { ...resumed.meta.config.train, steps } } : o.config;
+    validateLodiConfig(cfg);
+    const base = o.seed;
+    const seeds = resumed?.meta.seeds ?? { base, model: base, split: base + 1, data: base + 2, noise: base + 3, dropout: base + 4, val: base + 5 };
+    const split = resumed?.meta.split ?? splitBlocks(pairs.map((p) => p.n), cfg.data.crop, cfg.data.trainFraction, seeds.split);
+    const norm = resumed?.meta.normalisation ?? LodiDataset.normalisation(pairs, cfg.data, split);
+    const ds = new LodiDataset(pairs, cfg.data, split, norm);
+    run.create();
+    s = buildState(cfg, seeds);
     let meta: LodiMeta;
     if (resumed) {
       meta = resumed.meta;
       meta.config = cfg;
-      const g = resumed.groups;
-      model.loadStateDict(g.get('model')!);
-      const emaW = g.get('ema')!;
-      noGrad(() => names.forEach((n, i) => ema.shadow[i]!.copy_(emaW.get(n)!)));
-      opt.loadStateTensors(g.get('optim') ?? new Map(), { step: meta.step, lr: cfg.train.lr });
-      noiseGen.setState(g.get('rng')!.get('noise')!);
-      dropoutGen.setState(g.get('rng')!.get('dropout')!);
-      rng.state = meta.dataRng;
-      disposeGroups(g);
-      resumed = null;
+      try {
+        restoreState(s, resumed.groups, meta, cfg);
+      } finally {
+        run.disposeResumed();
+      }
     } else {
       meta = {
         format: LODI_KIND,
@@ -174,127 +223,102 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
         normalisation: norm,
         contract: contractOf(pairs),
         step: 0,
-        dataRng: rng.state,
+        dataRng: s.rng.state,
         bestVal: null,
         bestStep: null,
         history: [],
-        description: { parameters: model.numParameters(), flopsPerCrop: model.net.flopsPerCrop(cfg.data.crop), crop: cfg.data.crop },
+        description: { parameters: s.model.numParameters(), flopsPerCrop: s.model.net.flopsPerCrop(cfg.data.crop), crop: cfg.data.crop },
         command: o.command,
       };
-      writeFileAtomic(join(out, 'split.json'), JSON.stringify({ seed: split.seed, trainFraction: cfg.data.trainFraction, worlds: meta.worlds, train: split.train, val: split.val }, null, 1) + '\n', { force: true });
+      writeFileAtomic(join(run.out, 'split.json'), JSON.stringify({ seed: split.seed, trainFraction: cfg.data.trainFraction, worlds: meta.worlds, train: split.train, val: split.val }, null, 1) + '\n', { force: true });
     }
-
-    const save = (path: string, withState: boolean): void => {
-      tidy(() => {
-        const groups: Record<string, Map<string, Tensor>> = {};
-        if (withState) {
-          groups.model = model.stateDict();
-          groups.ema = new Map(names.map((n, i) => [n, ema.shadow[i]!]));
-          groups.optim = opt.stateTensors().tensors;
-          groups.rng = new Map([
-            ['noise', noiseGen.getState()],
-            ['dropout', dropoutGen.getState()],
-          ]);
-        } else {
-          groups.model = new Map(names.map((n, i) => [n, ema.shadow[i]!]));
-        }
-        writeCheckpoint(path, LODI_KIND, groups, meta);
-      });
-    };
-
-    const progress = new Progress('lodi train', cfg.train.steps, { logFile, quiet: o.quiet, startAt: meta.step });
+    const progress = new Progress('lodi train', cfg.train.steps, { logFile: join(run.out, 'train.log'), quiet: o.quiet, startAt: meta.step });
+    if (run.notice) progress.log(run.notice);
     progress.log(
       `LODI ${cfg.preset}: ${meta.description.parameters} parameters, ${(meta.description.flopsPerCrop / 1e9).toFixed(2)} GFLOP per ${cfg.data.crop}^3 crop; ` +
         `${pairs.length} world(s), ${split.train.length} training / ${split.val.length} validation blocks; step ${meta.step} of ${cfg.train.steps}`,
     );
-    const acc: Terms = { total: 0, diffusion: 0, prior: 0, reconstruction: 0 };
-    let accN = 0;
-    let t0 = Date.now();
-    let stopped = false;
-    try {
-      model.train();
-      while (meta.step < cfg.train.steps) {
-        const lr = warmupCosine(meta.step, cfg.train.lr, cfg.train.warmupSteps, cfg.train.steps, cfg.train.lrMinFactor);
-        opt.lr = lr;
-        const batch = ds.trainBatch(rng);
-        tidy(() => {
-          const { x, cond } = toTensors(batch, cfg.data.crop, C);
-          const t = model.loss(x, cond, model.drawNoise(x, noiseGen));
-          t.total.backward();
-          const v = t.total.item();
-          if (!Number.isFinite(v)) throw new Error(`LODI training diverged at step ${meta.step} (loss ${v}); lower the learning rate (config train.lr)`);
-          acc.total += v;
-          acc.diffusion += t.diffusion;
-          acc.prior += t.prior;
-          acc.reconstruction += t.reconstruction;
-          accN++;
-        });
-        if (cfg.train.clipNorm > 0) clipGradNorm(params, cfg.train.clipNorm);
-        opt.step();
-        model.zeroGrad();
-        // EMA warm-up (as in common diffusion codebases): decay_t = min(decay, (1 + t)/(10 + t)), so a
-        // short run's EMA weights are not dominated by the initialisation
-        ema.update(Math.min(cfg.train.emaDecay, (1 + meta.step) / (10 + meta.step)));
-        meta.step++;
-        meta.dataRng = rng.state;
-        // Yield to the event loop: N-API finalizers of dead tensor handles only run between turns,
-        // and a loop that never yields keeps their small allocations alive (and the heap growing).
-        await new Promise<void>((r) => setImmediate(r));
-        progress.update(meta.step, `loss ${(acc.total / accN).toFixed(4)}`);
-        const atEval = meta.step % cfg.train.evalEvery === 0 || meta.step === cfg.train.steps;
-        const interrupted = interruptRequested();
-        const stopNow = interrupted || (o.stopAfterStep !== undefined && meta.step >= o.stopAfterStep);
-        if (atEval) {
-          // validate with the EMA weights (the ones used for sampling), then restore the live weights
-          const live = noGrad(() => params.map((p) => keep(tidy(() => p.detach().clone()))));
-          ema.copyTo();
-          const val = validationLoss(model, ds, cfg.data.batchSize, cfg.train.valBatches, seeds.val);
-          noGrad(() => params.forEach((p, i) => p.copy_(live[i]!)));
-          for (const t of live) t.dispose();
-          const rec: LodiEvalRecord = {
-            step: meta.step,
-            lr,
-            train: { total: acc.total / accN, diffusion: acc.diffusion / accN, prior: acc.prior / accN, reconstruction: acc.reconstruction / accN },
-            val,
-            gamma0: model.gamma.at(0),
-            gamma1: model.gamma.at(1),
-            seconds: (Date.now() - t0) / 1000,
-          };
-          meta.history.push(rec);
-          acc.total = acc.diffusion = acc.prior = acc.reconstruction = 0;
-          accN = 0;
-          t0 = Date.now();
-          const best = meta.bestVal === null || val.total < meta.bestVal;
-          if (best) {
-            meta.bestVal = val.total;
-            meta.bestStep = meta.step;
-          }
-          progress.log(
-            `step ${meta.step}: train ${rec.train.total.toFixed(4)} (diff ${rec.train.diffusion.toFixed(4)}), val ${val.total.toFixed(4)} (diff ${val.diffusion.toFixed(4)})` +
-              `${best ? ' best' : ''}; γ(0) ${rec.gamma0.toFixed(2)}, γ(1) ${rec.gamma1.toFixed(2)}, lr ${lr.toExponential(2)}`,
-          );
-          if (best) save(join(out, BEST_FILE), false);
-          save(ckPath, true);
-          writeCsv(join(out, 'history.csv'), historyRows(meta.history));
-          o.onEval?.(meta);
-        } else if (stopNow) {
-          save(ckPath, true);
-        }
-        if (stopNow) {
-          stopped = true;
-          if (interrupted) progress.log(`interrupted at step ${meta.step}; continue with the same command and --resume`);
-          break;
-        }
-      }
-    } finally {
-      model.dispose();
-      ema.dispose();
-      opt.dispose();
-    }
-    return { meta, stopped, out };
+    s.model.train();
+    const r = await runTraining(lodiTask(o, cfg, ds, s, meta, run.out), progress, meta.step);
+    return { meta, stopped: r.stopped, out: run.out };
   } catch (err) {
-    // a run that failed before its first checkpoint leaves nothing behind
-    if (created && !existsSync(ckPath)) rmSync(out, { recursive: true, force: true });
+    run.abandon();
     throw err;
+  } finally {
+    s?.model.dispose();
+    s?.ema.dispose();
+    s?.opt.dispose();
   }
+}
+
+/**
+ * LODI as a task of the shared loop: a period is `evalEvery` steps (the last one shorter); the
+ * validation uses the EMA weights (those used for sampling), then the live weights are restored.
+ */
+function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: LodiState, meta: LodiMeta, out: string): TrainTask {
+  const C = ds.pairs[0]!.channels;
+  const tc = cfg.train;
+  let lr = tc.lr;
+  return {
+    finished: () => meta.step >= tc.steps,
+    beginPeriod: () => Math.min(tc.steps, (Math.floor(meta.step / tc.evalEvery) + 1) * tc.evalEvery) - meta.step,
+    step() {
+      lr = warmupCosine(meta.step, tc.lr, tc.warmupSteps, tc.steps, tc.lrMinFactor);
+      s.opt.lr = lr;
+      const batch = ds.trainBatch(s.rng);
+      const terms = tidy(() => {
+        const { x, cond } = toTensors(batch, cfg.data.crop, C);
+        const t = s.model.loss(x, cond, s.model.drawNoise(x, s.noiseGen));
+        t.total.backward();
+        const v = t.total.item();
+        if (!Number.isFinite(v)) throw new Error(`LODI training diverged at step ${meta.step} (loss ${v}); lower the learning rate (config train.lr)`);
+        return { total: v, diffusion: t.diffusion, prior: t.prior, reconstruction: t.reconstruction };
+      });
+      if (tc.clipNorm > 0) clipGradNorm(s.params, tc.clipNorm);
+      s.opt.step();
+      s.model.zeroGrad();
+      // EMA warm-up (as in common diffusion codebases): decay_t = min(decay, (1 + t)/(10 + t)), so a
+      // short run's EMA weights are not dominated by the initialisation
+      s.ema.update(Math.min(tc.emaDecay, (1 + meta.step) / (10 + meta.step)));
+      meta.step++;
+      meta.dataRng = s.rng.state;
+      return { terms, samples: batch.size };
+    },
+    status: (m) => `loss ${m.total.toFixed(4)}`,
+    endPeriod(train, seconds) {
+      const live = noGrad(() => s.params.map((p) => keep(tidy(() => p.detach().clone()))));
+      s.ema.copyTo();
+      const val = validationLoss(s.model, ds, cfg.data.batchSize, tc.valBatches, meta.seeds.val);
+      noGrad(() => s.params.forEach((p, i) => p.copy_(live[i]!)));
+      for (const t of live) t.dispose();
+      const rec: LodiEvalRecord = {
+        step: meta.step,
+        lr,
+        train: { total: train.total, diffusion: train.diffusion!, prior: train.prior!, reconstruction: train.reconstruction! },
+        val,
+        gamma0: s.model.gamma.at(0),
+        gamma1: s.model.gamma.at(1),
+        seconds,
+      };
+      meta.history.push(rec);
+      return {
+        valTotal: val.total,
+        line: (best) =>
+          `step ${meta.step}: train ${rec.train.total.toFixed(4)} (diff ${rec.train.diffusion.toFixed(4)}), val ${val.total.toFixed(4)} (diff ${val.diffusion.toFixed(4)})` +
+          `${best ? ' best' : ''}; γ(0) ${rec.gamma0.toFixed(2)}, γ(1) ${rec.gamma1.toFixed(2)}, lr ${lr.toExponential(2)}`,
+      };
+    },
+    bestVal: () => meta.bestVal,
+    markBest(v) {
+      meta.bestVal = v;
+      meta.bestStep = meta.step;
+    },
+    save: (which) => saveLodi(join(out, which === 'best' ? BEST_FILE : CHECKPOINT_FILE), s, meta, which === 'checkpoint'),
+    saveMidPeriod: () => saveLodi(join(out, CHECKPOINT_FILE), s, meta, true),
+    afterPeriod() {
+      writeCsv(join(out, 'history.csv'), historyRows(meta.history));
+      o.onEval?.(meta);
+    },
+    stopRequested: () => o.stopAfterStep !== undefined && meta.step >= o.stopAfterStep,
+  };
 }
