@@ -78,3 +78,33 @@ export function loadHalogen(path: string): { model: HalogenNet; meta: HalogenMet
     disposeGroups(ck.groups);
   }
 }
+
+export interface HalogenContractInput {
+  /** Path of the DM grid (for messages). */
+  file: string;
+  /** Box side [Mpc/h] and cells per side of the DM grid. */
+  boxSize: number;
+  n: number;
+  /** Unit of the DM grid's sidecar, when it has one. */
+  unit?: string;
+}
+
+/**
+ * Checks that a DM density grid satisfies the data contract of a HALOgen model: the voxel size of
+ * its training worlds (within 1e-3; the network has no notion of physical scale, so another voxel
+ * maps other structures onto its filters) and the DM unit. Returns the one-line problems (empty when
+ * the contract holds); the caller refuses unless told to ignore them. Models without a recorded
+ * training world (none so far) have nothing to check.
+ */
+export function halogenContractProblems(meta: HalogenMeta, g: HalogenContractInput): string[] {
+  const w = meta.worlds[0];
+  if (!w) return [];
+  const out: string[] = [];
+  const want = w.boxSize / w.n;
+  const voxel = g.boxSize / g.n;
+  if (Math.abs(voxel - want) > 1e-3 * want)
+    out.push(`${g.file}: voxel: ${voxel.toFixed(4)} Mpc/h (box ${g.boxSize} Mpc/h / ${g.n}), expected ${want.toFixed(4)} Mpc/h, the voxel HALOgen was trained at`);
+  if (g.unit !== undefined && w.dmUnit !== undefined && g.unit !== w.dmUnit)
+    out.push(`${g.file}: unit: DM density unit '${g.unit}', expected '${w.dmUnit}', the unit HALOgen was trained on`);
+  return out;
+}

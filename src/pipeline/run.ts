@@ -18,7 +18,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadHalogen } from '../halogen/checkpoint.js';
+import { halogenContractProblems, loadHalogen, readHalogenCheckpoint } from '../halogen/checkpoint.js';
 import { predictHalos } from '../halogen/infer.js';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';
@@ -64,6 +64,8 @@ export interface RunOptions {
   baselines?: boolean;
   /** Which baselines (default: tiling, average, and single when N ≤ 128). */
   baselineMethods?: ('tiling' | 'average' | 'single')[];
+  /** Run even when the DM grid breaks a model's data contract (voxel size, unit); refused otherwise. */
+  ignoreContract?: boolean;
   resume?: boolean;
   force?: boolean;
   quiet?: boolean;
@@ -132,6 +134,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
   const n = dm.shape[0]!;
   const halogenFile = o.halos ? null : modelPath('halogen', o.halogen);
   const lodiFile = modelPath('lodi', o.lodi);
+  if (!o.ignoreContract) checkContracts(o.dm, dm.meta.boxSize, n, dm.meta.unit, halogenFile, lodiFile);
   // (before gridSnapshot made <out>/world, if it did)
   const created = createdBySnapshot;
   const timings: Record<string, number> = {};
@@ -303,6 +306,29 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
     if (created && !o.resume) rmSync(out, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Refuses, before any model runs, a DM grid whose voxel (or unit) differs from what the models were
+ * trained on: HALOgen's training worlds and LODI's contract (LODI sees HALOgen's output on the same
+ * grid, so its voxel must match too).
+ *
+ * @throws Error naming the grid, the field, its value and the model's, with the way to override.
+ */
+function checkContracts(dmFile: string, boxSize: number, n: number, unit: string, halogenFile: string | null, lodiFile: string): void {
+  const problems: string[] = [];
+  if (halogenFile) {
+    const ck = readHalogenCheckpoint(resolveModelFile(halogenFile));
+    disposeGroups(ck.groups);
+    problems.push(...halogenContractProblems(ck.meta, { file: dmFile, boxSize, n, unit }));
+  }
+  const ck = readCheckpoint<LodiMeta>(resolveModelFile(lodiFile), LODI_KIND);
+  disposeGroups(ck.groups);
+  const want = ck.meta.contract.voxel;
+  const voxel = boxSize / n;
+  if (Math.abs(voxel - want) > 1e-3 * want && !problems.some((p) => p.includes(': voxel:')))
+    problems.push(`${dmFile}: voxel: ${voxel.toFixed(4)} Mpc/h (box ${boxSize} Mpc/h / ${n}), expected ${want.toFixed(4)} Mpc/h, the voxel LODI was trained at`);
+  if (problems.length) throw new Error(`${problems[0]} (regrid it, e.g. lodi prepare --grid ${Math.max(1, Math.round(boxSize / want))}, or pass --ignore-contract)`);
 }
 
 /**

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preset } from '../../src/halogen/config.js';
 import { trainHalogen } from '../../src/halogen/train.js';
-import { loadGrid } from '../../src/io/grid.js';
+import { loadGrid, saveGrid } from '../../src/io/grid.js';
 import { writeWorld } from '../../src/io/world.js';
 import { lodiPreset } from '../../src/lodi/config.js';
 import { trainLodi } from '../../src/lodi/train.js';
@@ -54,6 +54,21 @@ test('lodi run: DM → HALOgen → LODI into a run directory; resume keeps finis
     // a failed start leaves nothing behind
     await assert.rejects(() => runPipeline({ ...common, lodi: join(root, 'nope'), out: join(root, 'run-fail') }), /not found/);
     assert.equal(existsSync(join(root, 'run-fail')), false);
+    // a DM grid at another voxel (same cells, twice the box) breaks both models' contracts: refused
+    // before anything runs, naming the grid, its voxel and the model's
+    const dm = loadGrid(common.dm);
+    const coarse = join(root, 'coarse', 'dm.npy');
+    mkdirSync(join(root, 'coarse'));
+    saveGrid(coarse, { ...dm, meta: { ...dm.meta, boxSize: 2 * dm.meta.boxSize } });
+    const voxel = dm.meta.boxSize / 32;
+    const msg = new RegExp(`coarse/dm\\.npy: voxel: ${(2 * voxel).toFixed(4)} Mpc/h .*expected ${voxel.toFixed(4)} Mpc/h, the voxel HALOgen was trained at.*--ignore-contract`);
+    await assert.rejects(() => runPipeline({ ...common, dm: coarse, out: join(root, 'run-coarse') }), msg);
+    // with the true halos only LODI's contract applies
+    await assert.rejects(() => runPipeline({ ...common, dm: coarse, halogen: undefined, halos: join(root, 'world', 'halos.npy'), out: join(root, 'run-coarse') }), /the voxel LODI was trained at/);
+    assert.equal(existsSync(join(root, 'run-coarse')), false);
+    // and the DM unit must be the training worlds'
+    saveGrid(coarse, { ...dm, meta: { ...dm.meta, unit: 'Msun/kpc^3' } }, { force: true });
+    await assert.rejects(() => runPipeline({ ...common, dm: coarse, out: join(root, 'run-coarse') }), /unit: DM density unit 'Msun\/kpc\^3', expected/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
