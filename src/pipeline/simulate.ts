@@ -290,7 +290,17 @@ async function plotSimulation(w: Simulation, out: string, power: LinearPower): P
   const pkPath = join(dir, 'pk.png');
   await linePlot({ series: pkSeries, xLabel: 'k [h/Mpc]', yLabel: 'P(k) [(Mpc/h)^3]', logX: true, logY: true, title: Number.isFinite(kCut) ? `Power spectra of δ = ρ/ρ̄ − 1 (grids smoothed, R = ${smoothR} Mpc/h; k ≤ 1/R)` : 'Power spectra of δ = ρ/ρ̄ − 1' }, pkPath);
   const sections: ReportSection[] = [{ title: 'Fields', images }];
-  sections.push({ title: 'Power spectra', images: [{ path: pkPath, caption: 'P(k) of every field up to k = 1/R_smooth (the prepared grids are Gaussian-smoothed, so their P(k) carries exp(−k²R²)); linear and halofit (Takahashi 2012) matter P(k), unsmoothed, for reference' }] });
+  // what a reader would otherwise misread: a missing HI curve, and halofit far above a small box's P(k)
+  const notes = ['P(k) of every field up to k = 1/R_smooth (the prepared grids are Gaussian-smoothed, so their P(k) carries exp(−k²R²)); linear and halofit (Takahashi 2012) matter P(k), unsmoothed, for reference.'];
+  if (fields.some((f) => f.name === 'hi') && fields.some((f) => f.name === 'tb'))
+    notes.push('HI lies under T_b: T_b is proportional to ρ_HI here (no velocity or spin-temperature terms), so δ_HI = δ_Tb and the two curves coincide.');
+  const kF = (2 * Math.PI) / boxSize;
+  if (boxSize < 100)
+    notes.push(
+      `A ${boxSize} Mpc/h box has no modes below k_F = ${kF.toFixed(3)} h/Mpc, so its non-linear power falls short of halofit's (which assumes all the large-scale power); ` +
+        'the shortfall is largest at small k and is expected (VALIDATION.md, "PM in a small box"), not a bug of the N-body code.',
+    );
+  sections.push({ title: 'Power spectra', images: [{ path: pkPath, caption: notes.join(' ') }] });
   if (w.halos.masses.length > 0) {
     const V = boxSize ** 3;
     const mf = haloMassFunction(w.halos.masses, V, { bins: 12 });
