@@ -6,9 +6,14 @@
  *
  *   npm run validate -- halogen [--epochs N] [--batch B] [--train-seed 1] [--test-seed 2] [--particles 128]
  *                               [--stride 16] [--train-world DIR] [--test-world DIR] [--reuse]
+ *   npm run validate -- halogen --model models/halogen-cpu/best.safetensors --test-world DIR [--stride 32]
  *
  * Worlds are built with `lodi simulate` code under runs/validate-halogen/ (kept between runs), or
  * taken from existing `lodi simulate` output directories with --train-world / --test-world.
+ * With --model a trained model (e.g. the bundled one) is evaluated instead of training one; its
+ * training worlds come from its metadata, and a test world that shares their seeds is refused.
+ * The section ends with the targets of the main job: for every channel, the median prediction over
+ * the voxels the target occupies inside the target's 16–84 % band, and r(k) ≥ 0.8 for k ≤ 1 h/Mpc.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,18 +58,29 @@ async function world(seed: number, given: string): Promise<string> {
   return dir;
 }
 
-const trainDir = await world(trainSeed, arg('train-world', ''));
-const testDir = await world(testSeed, arg('test-world', ''));
+const given = arg('model', '');
 const seedOf = (dir: string): number => (JSON.parse(readFileSync(join(dir, 'world.json'), 'utf8')) as { seed: number }).seed;
-const trainSeedUsed = existsSync(join(trainDir, 'world.json')) ? seedOf(trainDir) : trainSeed;
+const testDir = await world(testSeed, arg('test-world', ''));
 const testSeedUsed = existsSync(join(testDir, 'world.json')) ? seedOf(testDir) : testSeed;
-if (trainSeedUsed === testSeedUsed) throw new Error(`train and test worlds have the same IC seed ${trainSeedUsed}`);
-const runDir = join(root, `model-${cfg.preset}`);
-const t0 = Date.now();
-if (!(reuse && existsSync(join(runDir, BEST)))) {
-  await trainHalogenRun({ worlds: [trainDir], config: cfg, out: runDir, seed: 0, force: true, command: 'npm run validate -- halogen' });
+let runDir: string;
+let trainSeconds = NaN;
+let trainSeeds: number[];
+if (given) {
+  runDir = given;
+  const m = loadHalogen(given);
+  m.model.dispose();
+  trainSeeds = m.meta.worlds.map((w) => w.seed ?? NaN);
+} else {
+  const trainDir = await world(trainSeed, arg('train-world', ''));
+  trainSeeds = [existsSync(join(trainDir, 'world.json')) ? seedOf(trainDir) : trainSeed];
+  runDir = join(root, `model-${cfg.preset}`);
+  const t0 = Date.now();
+  if (!(reuse && existsSync(join(runDir, BEST)))) {
+    await trainHalogenRun({ worlds: [trainDir], config: cfg, out: runDir, seed: 0, force: true, command: 'npm run validate -- halogen' });
+  }
+  trainSeconds = (Date.now() - t0) / 1000;
 }
-const trainSeconds = (Date.now() - t0) / 1000;
+if (trainSeeds.includes(testSeedUsed)) throw new Error(`the test world's IC seed ${testSeedUsed} is one the model trained on (${trainSeeds.join(', ')})`);
 const { model, meta } = loadHalogen(runDir);
 const test = loadHalogenWorld(testDir);
 const testDm = test.dm!;
@@ -72,7 +88,8 @@ const testHalos = test.halos!;
 const n = test.grid;
 const t1 = Date.now();
 // predictions are cached next to the model so the report can be redrawn with --reuse
-const cache = join(runDir, `pred-seed${testSeedUsed}-stride${stride}.f32`);
+mkdirSync(root, { recursive: true });
+const cache = join(given ? root : runDir, `pred-${given ? 'given' : 'trained'}-seed${testSeedUsed}-stride${stride}.f32`);
 let pred: { log: Float32Array; density: Float32Array };
 let inferSeconds: number;
 if (reuse && existsSync(cache) && existsSync(cache + '.json')) {
@@ -99,6 +116,8 @@ const chanName = (c: number): string => {
 };
 const rows: (string | number)[][] = [];
 const pkRows: (string | number)[][] = [];
+const targetRows: (string | number)[][] = [];
+let allMet = true;
 for (let c = 0; c < 4; c++) {
   const tLog = new Float32Array(n3);
   const pLog = new Float32Array(n3);
@@ -173,6 +192,13 @@ for (let c = 0; c < 4; c++) {
     const m = s / r.length || 1;
     return Float32Array.from(r, (v) => v / m - 1);
   };
+  if (!pRho.some((v) => v > 0)) {
+    // an empty predicted channel has no overdensity: P = 0 and r(k) undefined (said in the tables)
+    allMet = false;
+    targetRows.push([chanName(c), xs.length ? `${percentile(xs, 16).toFixed(2)}–${percentile(xs, 84).toFixed(2)}` : '-', 'empty (below the floor everywhere)', '**no**', 'undefined (empty prediction)', '**no**']);
+    pkRows.push([chanName(c), '-', 0, 'undefined (empty prediction)']);
+    continue;
+  }
   const ps = crossPowerSpectrum(od(tRho), od(pRho), n, { boxSize: test.boxSize });
   const k = Array.from(ps.k);
   const ratio = Array.from(ps.p22, (v, i) => v / ps.p11[i]!);
@@ -186,6 +212,15 @@ for (let c = 0; c < 4; c++) {
     },
     join(plots, `halogen-pk-ch${c + 1}.png`),
   );
+  // the main job's targets: prediction on the voxels the target occupies, and r(k) up to 1 h/Mpc
+  const onTarget = ys;
+  const band = xs.length ? [percentile(xs, 16), percentile(xs, 84)] : [NaN, NaN];
+  const medOn = onTarget.length ? percentile(onTarget, 50) : NaN;
+  const inBand = medOn >= band[0]! && medOn <= band[1]!;
+  const rLow = k.map((kk, i) => (kk <= 1 + 1e-9 ? ps.r[i]! : Infinity)).reduce((a, b) => Math.min(a, b), Infinity);
+  const rOk = rLow >= 0.8;
+  allMet &&= inBand && rOk;
+  targetRows.push([chanName(c), `${band[0]!.toFixed(2)}–${band[1]!.toFixed(2)}`, Number.isFinite(medOn) ? medOn.toFixed(2) : '-', inBand ? 'yes' : '**no**', Number.isFinite(rLow) ? rLow.toFixed(3) : 'undefined (empty)', rOk ? 'yes' : '**no**']);
   const at = (kk: number): number => k.reduce((best, v, i) => (Math.abs(v - kk) < Math.abs(k[best]! - kk) ? i : best), 0);
   for (const kk of [0.5, 1, 3, 10]) {
     const i = at(kk);
@@ -208,27 +243,40 @@ for (let c = 0; c < 4; c++) {
 panelImages(panels, join(plots, 'halogen-slices.png'), { columns: 4, title: `Halo mass density, ${(slab * test.boxSize / n).toFixed(1)} Mpc/h slab, unseen world seed ${testSeedUsed}` });
 
 const h = meta.history;
-const body = [
-  `Machine: ${machineLine()}.`,
-  '',
-  `Trained preset \`${cfg.preset}\` (${meta.description.parameters.toLocaleString('en-US')} parameters, ` +
-    `${(meta.description.flopsPerCrop / 1e9).toFixed(2)} GFLOP per ${meta.description.crop}^3 crop) on world seed ${trainSeedUsed} ` +
+const trained = given
+  ? `Model \`${given.replace(repoRoot + '/', '')}\` (preset \`${meta.config.preset}\`, ${meta.description.parameters.toLocaleString('en-US')} parameters, ` +
+    `${(meta.description.flopsPerCrop / 1e9).toFixed(2)} GFLOP per ${meta.description.crop}^3 crop), trained on the worlds of IC seeds ${trainSeeds.join(', ')} ` +
+    `(${meta.split.train.length} train / ${meta.split.val.length} validation sub-volumes, ${meta.epochsDone} epochs, best validation loss ${meta.bestVal?.toPrecision(4)} at epoch ${(meta.bestEpoch ?? 0) + 1}; MODELS.md). `
+  : `Trained preset \`${cfg.preset}\` (${meta.description.parameters.toLocaleString('en-US')} parameters, ` +
+    `${(meta.description.flopsPerCrop / 1e9).toFixed(2)} GFLOP per ${meta.description.crop}^3 crop) on world seed ${trainSeeds[0]} ` +
     `(${particles}^3 particles, ${meta.worlds[0]!.n}^3 grid, ${meta.worlds[0]!.boxSize} Mpc/h), ${meta.split.train.length} train / ${meta.split.val.length} validation sub-volumes, ` +
     `batch ${batch}${batch !== preset('cpu').data.batchSize ? ` (the preset's ${preset('cpu').data.batchSize} would give one optimiser step per epoch on ${meta.split.train.length} crops)` : ''}, ` +
     `${meta.epochsDone} epochs${epochs !== preset('cpu').train.epochs ? ` (preset: ${preset('cpu').train.epochs}; reduced to fit the time budget)` : ''} in ${(trainSeconds / 60).toFixed(1)} min (best validation loss ${meta.bestVal?.toPrecision(4)} at epoch ${(meta.bestEpoch ?? 0) + 1}; ` +
-    `first/last train loss ${h[0]?.trainLoss.toPrecision(4)} / ${h[h.length - 1]?.trainLoss.toPrecision(4)}). ` +
-    `Evaluated on the unseen world seed ${testSeedUsed}: sliding window stride ${stride}, ${inferSeconds.toFixed(1)} s, floor log10 rho_h < ${floor} → 0.`,
+    `first/last train loss ${h[0]?.trainLoss.toPrecision(4)} / ${h[h.length - 1]?.trainLoss.toPrecision(4)}). `;
+const body = [
+  `Machine: ${machineLine()}.`,
+  '',
+  trained + `Evaluated on the unseen world seed ${testSeedUsed}: sliding window stride ${stride}, ${inferSeconds.toFixed(1)} s, floor log10 rho_h < ${floor} → 0.`,
+  '',
+  '### Targets (voxels the target occupies: true log10 rho_h ≥ floor)',
+  '',
+  mdTable(['channel', 'target 16–84%', 'predicted median on them', 'median in band', 'min r(k), k ≤ 1 h/Mpc', 'r ≥ 0.8'], targetRows),
+  '',
+  `All targets met: **${allMet ? 'yes' : 'no'}**.`,
   '',
   '### Log-density distribution (voxels with log10 rho_h ≥ floor)',
   '',
   mdTable(['channel', 'voxels > floor (truth)', 'voxels > floor (pred)', 'median truth', 'median pred', '16–84% truth', '16–84% pred'], rows),
   '',
   'Plots: `docs/validation/halogen-pdf-ch{1..4}.png` (median and 16–84 % of the prediction in bins of the true log density), ' +
-    '`docs/validation/halogen-pk-ch{1..4}.png` (P(k) of the channel overdensity, ratio and r(k)).',
+    '`docs/validation/halogen-pk-ch{1..4}.png` (P(k) of the channel overdensity, ratio and r(k)), `docs/validation/halogen-slices.png` (slab projections, truth vs prediction), ' +
+    '`docs/validation/halogen-loss.png` (training and validation loss).',
   '',
   '### P(k) ratio and r(k) against the truth',
   '',
   mdTable(['channel', 'k [h/Mpc]', 'P_pred/P_true', 'r(k)'], pkRows),
+  '',
+  `Command: \`npm run validate -- halogen ${process.argv.slice(2).join(' ')}\`.`,
 ].join('\n');
 writeSection('VALIDATION.md', 'halogen', body);
 process.stdout.write(body + '\n');
