@@ -49,6 +49,6 @@ test('train halogen / lodi: --resume refuses --preset, --batch, --seed and --for
 test('predict-halos: --floor with --log is refused (the log10 output is not floored); --floor must be a number', async () => {
   const base = ['predict-halos', '--dm', missing, '--model', join(dir, 'm'), '--out', join(dir, 'h.npy')];
   assert.match((await parse([...base, '--log', '--floor', '9'])).message, /^--floor has no effect with --log/);
-  assert.match((await parse([...base, '--floor', 'abc'])).message, /not a number: "abc"/);
+  assert.match((await parse([...base, '--floor', 'abc'])).message, /option '--floor <log10rho>' argument 'abc' is invalid\. expected a number, got "abc"/);
   assert.doesNotMatch((await parse([...base, '--log'])).message, /no effect/);
 });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
 import { runDemo, runWorldDemo } from '../../pipeline/demo.js';
-import { parseInteger, parsePositive, parseRedshift, parseSeed } from './linear-power.js';
+import { parseBoxSize, parsePositiveInteger, parseRedshift, parseSeed, quietOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -13,12 +13,12 @@ export function register(program: Command): void {
         '(report.html, metrics.json). About 15 minutes and 2 GB on 2 cores. --world-only: just a world and its statistics.',
     )
     .option('--out <dir>', 'output directory (a new DIR-1, DIR-2, ... if it exists)', 'out/demo')
-    .option('--particles <n>', 'particles (and grid cells) per side (the box keeps the bundled models\' 0.195 Mpc/h voxel)', parseInteger, 64)
-    .option('--realizations <n>', 'T_b realisations', parseInteger, 3)
+    .option('--particles <n>', 'particles (and grid cells) per side (the box keeps the bundled models\' 0.195 Mpc/h voxel)', parsePositiveInteger, 64)
+    .option('--realizations <n>', 'T_b realisations', parsePositiveInteger, 3)
     .option('--seed <int>', 'seed of the world (the bundled models trained on 101-105 and validated on 106)', parseSeed, 301)
-    .option('--quiet', 'fewer progress lines (logs are still written)')
+    .addOption(quietOption("each stage's log"))
     .option('--world-only', 'only build a world and show its statistics (no models)')
-    .option('--box <Mpc/h>', 'with --world-only: box side in Mpc/h', parsePositive, 25)
+    .option('--box <Mpc/h>', 'with --world-only: box side in Mpc/h', parseBoxSize, 25)
     .option('--z <z>', 'with --world-only: redshift', parseRedshift, 1)
     .action(async (opts, cmd: Command) => {
       if (opts.worldOnly) refuseGiven(cmd, ['realizations', 'quiet'], 'with --world-only (no models run)');

@@ -1,17 +1,6 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { evaluateRun } from '../../pipeline/evaluate.js';
-
-function parseCount(value: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`not a positive integer: "${value}"`);
-  return x;
-}
-
-function parseSeed(value: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`not a non-negative integer: "${value}"`);
-  return x;
-}
+import { commandLine, forceOption, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -25,10 +14,10 @@ export function register(program: Command): void {
     .requiredOption('--truth <dir...>', 'truth world directories, one per run, in the same order')
     .requiredOption('--out <dir>', 'report directory (must not exist unless --force)')
     .option('--allow-train-data', 'evaluate even on a world that trained or validated a model (the report warns)')
-    .option('--bootstrap <n>', 'bootstrap samples for the residual error bars', parseCount, 1000)
+    .option('--bootstrap <n>', 'bootstrap samples for the residual error bars', parsePositiveInteger, 1000)
     .option('--seed <int>', 'seed of the bootstrap', parseSeed, 0)
-    .option('--force', 'replace an existing report directory')
-    .option('--quiet', 'no progress lines')
+    .addOption(forceOption('an existing report directory'))
+    .addOption(quietOption())
     .action(async (o) => {
       const res = await evaluateRun({
         runs: o.run,
@@ -39,7 +28,7 @@ export function register(program: Command): void {
         bootstrap: o.bootstrap,
         seed: o.seed,
         quiet: o.quiet === true,
-        command: ['lodi', ...process.argv.slice(2)].join(' '),
+        command: commandLine(),
       });
       const m = res.metrics;
       const f = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');

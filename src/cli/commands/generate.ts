@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
 import { generateRun } from '../../pipeline/generate.js';
-import { parseInteger, parseSeed } from './linear-power.js';
+import { choice, commandLine, forceOption, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+
+const METHODS = ['overlap', 'tiling', 'average', 'single'] as const;
 
 export function register(program: Command): void {
   program
@@ -14,20 +16,19 @@ export function register(program: Command): void {
     .requiredOption('--halos <file.npy>', 'halo-mass channels [4,N,N,N] (with sidecar), e.g. from lodi predict-halos')
     .requiredOption('--model <path>', 'LODI run directory (best.safetensors) or .safetensors file')
     .requiredOption('--out <file.npy>', 'output T_b grid; with --realizations R > 1: <out>_0.npy ... <out>_{R-1}.npy')
-    .option('--method <m>', 'overlap (latent overlap), tiling, average, or single (the whole box in one pass; small boxes only)', 'overlap')
-    .option('--realizations <n>', 'number of independent maps (seeds seed, seed+1, ...)', parseInteger, 1)
+    .option('--method <m>', 'overlap (latent overlap), tiling, average, or single (the whole box in one pass; small boxes only)', choice(METHODS), 'overlap' as (typeof METHODS)[number])
+    .option('--realizations <n>', 'number of independent maps (seeds seed, seed+1, ...)', parsePositiveInteger, 1)
     .option('--seed <int>', 'seed of the first realisation', parseSeed, 1)
-    .option('--batch <n>', 'sub-volumes per denoiser call', parseInteger, 8)
-    .option('--steps <n>', 'sampling steps (default: the training T, 50)', parseInteger)
-    .option('--resample <J>', 'RePaint resampling: repeat each step J times', parseInteger, 1)
+    .option('--batch <n>', 'sub-volumes per denoiser call', parsePositiveInteger, 8)
+    .option('--steps <n>', 'sampling steps (default: the training T, 50)', parsePositiveInteger)
+    .option('--resample <J>', 'RePaint resampling: repeat each step J times', parsePositiveInteger, 1)
     .option('--fresh-known-noise', 'draw the noise of the overlap region afresh at every step')
     .option('--no-periodic', 'treat the box as non-periodic (no wrap-around overlap)')
     .option('--ignore-contract', "generate even if the halo grid's voxel size, channels or unit differ from the model's training data")
     .option('--resume', 'keep realisations already written by the same model and seed')
-    .option('--force', 'overwrite existing outputs')
-    .option('--quiet', 'no progress bar')
+    .addOption(forceOption('existing outputs'))
+    .addOption(quietOption())
     .action(async (o, cmd: Command) => {
-      if (!['overlap', 'tiling', 'average', 'single'].includes(o.method)) throw new Error(`--method must be overlap, tiling, average or single, got '${o.method}'`);
       if (o.method === 'single') refuseGiven(cmd, ['batch', 'resample', 'freshKnownNoise', 'periodic'], 'with --method single (the whole box in one pass: no sub-volumes, no overlap)');
       else if (o.method !== 'overlap') refuseGiven(cmd, ['freshKnownNoise'], `with --method ${o.method} (only latent overlap has a known region)`);
       const r = await generateRun({
@@ -46,7 +47,7 @@ export function register(program: Command): void {
         resume: o.resume === true,
         force: o.force === true,
         quiet: o.quiet === true,
-        command: ['lodi', ...process.argv.slice(2)].join(' '),
+        command: commandLine(),
       });
       process.stdout.write(`${r.files.join(', ')}: T_b [mK], ${r.seconds.toFixed(1)} s (model ${r.modelSha256.slice(0, 12)})\n`);
     });

@@ -1,17 +1,10 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { DELTA_C, MASS_FUNCTION_MODELS, dndlog10M, type MassFunctionModel } from '../../cosmo/massfunction.js';
 import { SigmaM } from '../../cosmo/sigma.js';
 import { assertWritable, writeFileAtomic } from '../../util/atomic.js';
-import {
-  addPowerSourceOptions,
-  buildLinearPower,
-  checkRange,
-  logSpace,
-  parseInteger,
-  parseNumber,
-  resolveCosmology,
-  type PowerSourceOptions,
-} from './linear-power.js';
+import { addPowerSourceOptions, buildLinearPower, resolveCosmology, type PowerSourceOptions } from '../cosmology.js';
+import { checkRange, logSpace } from '../log-grid.js';
+import { choice, forceOption, parsePositive, parsePositiveInteger, parseRedshift } from '../options.js';
 
 export interface HmfCommandOptions extends PowerSourceOptions {
   z: number;
@@ -51,26 +44,19 @@ export function runHmf(opts: HmfCommandOptions): { path: string; rows: number; w
   return { path: opts.out, rows: Ms.length, warning: lp.extrapolationWarning() };
 }
 
-function parseModel(value: string): MassFunctionModel {
-  if (!(MASS_FUNCTION_MODELS as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`unknown mass function "${value}" (use ${MASS_FUNCTION_MODELS.join(', ')})`);
-  }
-  return value as MassFunctionModel;
-}
-
 export function register(program: Command): void {
   const cmd = program
     .command('hmf')
     .description('halo mass function as CSV: M [Msun/h], dndlog10M [(h/Mpc)^3], sigma(M, z)');
   addPowerSourceOptions(cmd)
-    .option('--z <z>', 'redshift', parseNumber, 0)
-    .option('--model <model>', 'mass function: st (Sheth-Tormen) or ps (Press-Schechter)', parseModel, 'st')
-    .option('--mmin <M>', 'smallest mass [Msun/h]', parseNumber, 1e8)
-    .option('--mmax <M>', 'largest mass [Msun/h]', parseNumber, 1e16)
-    .option('--n <n>', 'number of log-spaced masses', parseInteger, 200)
-    .option('--delta-c <dc>', `linear collapse threshold (default ${DELTA_C})`, parseNumber)
+    .option('--z <z>', 'redshift', parseRedshift, 0)
+    .option('--model <model>', 'mass function: st (Sheth-Tormen) or ps (Press-Schechter)', choice(MASS_FUNCTION_MODELS), 'st' as MassFunctionModel)
+    .option('--mmin <M>', 'smallest mass [Msun/h]', parsePositive, 1e8)
+    .option('--mmax <M>', 'largest mass [Msun/h]', parsePositive, 1e16)
+    .option('--n <n>', 'number of log-spaced masses', parsePositiveInteger, 200)
+    .option('--delta-c <dc>', `linear collapse threshold (default ${DELTA_C})`, parsePositive)
     .requiredOption('--out <file>', 'output CSV')
-    .option('--force', 'overwrite an existing output')
+    .addOption(forceOption('an existing output'))
     .action((o: HmfCommandOptions) => {
       const res = runHmf(o);
       if (res.warning) process.stderr.write(`hmf: warning: ${res.warning}\n`);

@@ -1,33 +1,13 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { MasCorrection } from '../../field/power.js';
 import { runPower, type PowerRunOptions } from '../../pipeline/power.js';
+import { choice, forceOption, parseAxis, parseBoxSize, parseNonNegativeInteger } from '../options.js';
 
 export { runPower };
 export type PowerCommandOptions = PowerRunOptions;
 
-function parseMas(v: string): MasCorrection {
-  const u = v.toUpperCase();
-  if (u === 'NONE') return 'none';
-  if (u === 'NGP' || u === 'CIC' || u === 'TSC') return u;
-  throw new InvalidArgumentError(`unknown mass assignment "${v}" (use CIC, NGP, TSC or none)`);
-}
-
-function parseAxis(v: string): 0 | 1 | 2 {
-  if (v === '0' || v === '1' || v === '2') return Number(v) as 0 | 1 | 2;
-  throw new InvalidArgumentError(`axis must be 0, 1 or 2, got "${v}"`);
-}
-
-function parseChannel(v: string): number {
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`channel must be an integer >= 0 (channels are numbered from 0), got "${v}"`);
-  return x;
-}
-
-function parseBox(v: string): number {
-  const x = Number(v);
-  if (!(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`box size must be a positive number of Mpc/h, got "${v}"`);
-  return x;
-}
+/** Mass-assignment windows, in any case on the command line (`cic` reads as `CIC`). */
+const MAS: readonly MasCorrection[] = ['CIC', 'NGP', 'TSC', 'none'];
 
 export function register(program: Command): void {
   program
@@ -38,17 +18,17 @@ export function register(program: Command): void {
     )
     .argument('<grid>', 'input grid (.npy, [N,N,N] or [C,N,N,N]; box size from its JSON sidecar or --box)')
     .option('--cross <grid>', 'second grid: write P11, P22, P12 and r(k)')
-    .option('--box <L>', 'box size in Mpc/h (required without a sidecar; must agree with it)', parseBox)
-    .option('--mas <scheme>', 'mass-assignment window to deconvolve: CIC, NGP, TSC or none', parseMas, 'CIC' as MasCorrection)
-    .option('--axis <axis>', 'line-of-sight axis for multipoles', parseAxis, 2 as 0 | 1 | 2)
+    .option('--box <L>', 'box size in Mpc/h (required without a sidecar; must agree with it)', parseBoxSize)
+    .option('--mas <scheme>', 'mass-assignment window to deconvolve: CIC, NGP, TSC or none', choice(MAS, { ignoreCase: true }), 'CIC' as MasCorrection)
+    .option('--axis <axis>', 'line-of-sight axis for multipoles: x, y or z, or 0, 1, 2 (2 is z)', parseAxis, 2 as 0 | 1 | 2)
     .option('--multipoles', 'also write the quadrupole: column P2 (with --cross: P11_2, P22_2, P12_2)')
-    .option('--channel <i>', 'channel of the first grid when it has several, e.g. halos.npy [4,N,N,N]: 0..C-1', parseChannel)
-    .option('--cross-channel <i>', 'channel of the --cross grid when it has several: 0..C-1', parseChannel)
+    .option('--channel <i>', 'channel of the first grid when it has several, e.g. halos.npy [4,N,N,N]: 0..C-1 (numbered from 0)', parseNonNegativeInteger)
+    .option('--cross-channel <i>', 'channel of the --cross grid when it has several: 0..C-1 (numbered from 0)', parseNonNegativeInteger)
     .option('--overdensity', 'convert every grid to δ = x/x̄ − 1 (done by default for a density grid)')
     .option('--raw', 'use the values as stored, even for a density grid')
     .option('--out <csv>', 'output CSV (default: <grid>_pk.csv, or <grid>_xpk.csv with --cross)')
     .option('--plot <png>', 'also draw P(k) up to the Nyquist frequency (with --cross: and r(k)) as PNG')
-    .option('--force', 'overwrite existing outputs')
+    .addOption(forceOption('existing outputs'))
     .action(async (file: string, o: PowerRunOptions) => {
       const res = await runPower(file, o);
       for (const n of res.notes) process.stdout.write(`${n}\n`);

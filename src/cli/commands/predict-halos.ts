@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadGrid, saveGrid, sidecarPath } from '../../io/grid.js';
 import { assertWritable } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
@@ -6,21 +6,8 @@ import { predictHalos } from '../../halogen/infer.js';
 import { loadHalogen } from '../../halogen/checkpoint.js';
 import { withOutputGuard } from '../../pipeline/outputs.js';
 import { remedyAction } from '../remedy.js';
-import { parseNumber } from './linear-power.js';
 import { refuseGiven } from '../option-checks.js';
-
-function parseBox(v: string): number {
-  const x = Number(v);
-  if (!(x > 0) || !Number.isFinite(x))
-    throw new InvalidArgumentError(`box size must be a positive number of Mpc/h, got "${v}"`);
-  return x;
-}
-
-function parsePositive(value: string): number {
-  const x = Number(value);
-  if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`not a positive integer: "${value}"`);
-  return x;
-}
+import { commandLine, forceOption, parseBoxSize, parseNumber, parsePositiveInteger, quietOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -31,14 +18,14 @@ export function register(program: Command): void {
     )
     .requiredOption('--model <path>', 'run directory (uses best.safetensors) or a .safetensors file')
     .requiredOption('--dm <file.npy>', 'DM density grid [N,N,N] (box size from its JSON sidecar, or --box)')
-    .option('--box <Mpc/h>', 'box size in Mpc/h (required without a sidecar; must agree with it)', parseBox)
+    .option('--box <Mpc/h>', 'box size in Mpc/h (required without a sidecar; must agree with it)', parseBoxSize)
     .requiredOption('--out <file.npy>', 'output halo grid [4,N,N,N]')
-    .option('--stride <n>', 'window stride in voxels (default: the model config, 16)', parsePositive)
-    .option('--batch <n>', 'windows per forward pass', parsePositive)
+    .option('--stride <n>', 'window stride in voxels (default: the model config, 16)', parsePositiveInteger)
+    .option('--batch <n>', 'windows per forward pass', parsePositiveInteger)
     .option('--floor <log10rho>', 'log10 rho_h below which the output is 0 (default 9.5)', parseNumber)
     .option('--log', 'write log10 rho_h (averaged, not floored) instead of rho_h')
-    .option('--quiet', 'no progress bar')
-    .option('--force', 'overwrite an existing output')
+    .addOption(quietOption())
+    .addOption(forceOption('an existing output'))
     .action(
       remedyAction({ 'box-size': 'pass --box <Mpc/h>' }, async (o, cmd: Command) => {
         if (o.log) refuseGiven(cmd, ['floor'], 'with --log (the log10 output is not floored)');
@@ -89,7 +76,7 @@ export function register(program: Command): void {
                     .slice(0, -1)
                     .map((m, i) => `M in [${m}, ${cfg.data.massBins[i + 1]}) ${cfg.data.massBinsUnit ?? 'Msun'}`),
                 provenance: {
-                  command: ['lodi', ...process.argv.slice(2)].join(' '),
+                  command: commandLine(),
                   inputs: [o.dm, file],
                   ...(o.box !== undefined ? { boxSize: o.box } : {}),
                   model: file,

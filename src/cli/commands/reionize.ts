@@ -1,13 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { reionizeSources } from '../../pipeline/sources-reionize.js';
-import { parseSeed } from './linear-power.js';
 import { SOURCE_MODELS } from '../../pipeline/sources-models.js';
-
-function parseAxis(value: string): 0 | 1 | 2 {
-  const i = ['x', 'y', 'z'].indexOf(value);
-  if (i < 0) throw new InvalidArgumentError(`expected x, y or z, got "${value}"`);
-  return i as 0 | 1 | 2;
-}
+import { choice, commandLine, forceOption, parseAxis, parseSeed, quietOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -27,10 +21,10 @@ export function register(program: Command): void {
     .option('--spin', 'inhomogeneous spin temperature (21cmFAST USE_TS_FLUCT): X-ray and Lyman-alpha backgrounds from the SFR and L_X of the galaxies over the past lightcone, T_K, x_e and T_s per cell, the full 21 cm signal with its cosmic-dawn absorption trough (docs/astro-spin.md). Run lodi sample-halos with --zmax 35 for the whole cosmic dawn')
     .option('--spin-params <file.json>', 'spin-temperature parameters (zHeatMax, nStepTs, rMaxTsMpc, clumpingFactor, ...; docs/astro-spin.md); only with --spin')
     .option('--source-model <name>', `source model of Davies et al. 2025 Table 2: ${SOURCE_MODELS.join(', ')} (default: the galaxy parameters as given, which is v4-mean-norm with the 21cmFAST defaults; docs/astro-stochasticity.md)`)
-    .option('--chmf-density <kind>', 'chmf-on-grid only: condition the cell CHMF on the eulerian (evolved, default) or lagrangian (linear) cell density')
+    .option('--chmf-density <kind>', 'chmf-on-grid only: condition the cell CHMF on the eulerian (evolved, default) or lagrangian (linear) cell density', choice(['eulerian', 'lagrangian'] as const))
     .option('--lightcone-axis <axis>', 'line of sight of the lightcone and of the velocity-gradient term: x, y or z (default z)', parseAxis)
-    .option('--quiet', 'no progress bar (the log file is still written)')
-    .option('--force', 'overwrite the files of an existing output directory')
+    .addOption(quietOption('the log file'))
+    .addOption(forceOption('the files of an existing output directory'))
     .addHelpText(
       'after',
       `
@@ -54,7 +48,7 @@ Reproduce a run: lodi reionize --halos DIR --astro OUT/astro.json --reion OUT/re
         chmfDensity: opts.chmfDensity,
         quiet: opts.quiet === true,
         force: opts.force === true,
-        command: ['lodi', ...process.argv.slice(2)].join(' '),
+        command: commandLine(),
       });
       const h = res.history;
       process.stdout.write(

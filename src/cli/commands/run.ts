@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
 import { runPipeline } from '../../pipeline/run.js';
-import { parseInteger, parseSeed } from './linear-power.js';
-import { parseBox, parseLengthUnit } from './prepare.js';
+import { choice, commandLine, forceOption, parseBoxSize, parseLengthUnit, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+
+const METHODS = ['overlap', 'tiling', 'average'] as const;
 
 export function register(program: Command): void {
   program
@@ -16,22 +17,21 @@ export function register(program: Command): void {
     .option('--dm <file.npy>', 'DM density grid [N,N,N] with its JSON sidecar (e.g. a world\'s dm.npy); or --snapshot')
     .option('--snapshot <path>', 'a simulation snapshot (Gadget/AREPO HDF5 or binary, file, piece or base name) gridded first into <out>/world/dm.npy as lodi prepare does, at the LODI model\'s voxel and smoothing; instead of --dm')
     .option('--length-unit <unit>', 'with --snapshot: length unit of files without UnitLength_in_cm (kpc/h or Mpc/h)', parseLengthUnit)
-    .option('--box <Mpc/h>', 'with --snapshot: box size for binary snapshots whose header BoxSize is 0', parseBox)
+    .option('--box <Mpc/h>', 'with --snapshot: box size for binary snapshots whose header BoxSize is 0', parseBoxSize)
     .requiredOption('--out <dir>', 'run directory')
     .option('--halos <file.npy>', 'condition on these halo channels [4,N,N,N] instead of running HALOgen (e.g. true halos, to validate LODI alone)')
     .option('--halogen <path>', 'HALOgen model (run directory or .safetensors; default: bundled)')
     .option('--lodi <path>', 'LODI model (run directory or .safetensors; default: bundled)')
-    .option('--realizations <n>', 'T_b realisations', parseInteger, 5)
+    .option('--realizations <n>', 'T_b realisations', parsePositiveInteger, 5)
     .option('--seed <int>', 'seed of the first realisation (then seed+1, ...)', parseSeed, 1)
-    .option('--method <m>', 'overlap (latent overlap), tiling or average', 'overlap')
-    .option('--batch <n>', 'sub-volumes per denoiser call', parseInteger, 8)
-    .option('--steps <n>', 'sampling steps (default: the training T, 50)', parseInteger)
+    .option('--method <m>', 'overlap (latent overlap), tiling or average', choice(METHODS), 'overlap' as (typeof METHODS)[number])
+    .option('--batch <n>', 'sub-volumes per denoiser call', parsePositiveInteger, 8)
+    .option('--steps <n>', 'sampling steps (default: the training T, 50)', parsePositiveInteger)
     .option('--baselines', 'also generate realisation 0 by tiling and by averaging (for stitching diagnostics)')
     .option('--resume', 'continue a killed run (finished outputs are kept)')
-    .option('--force', 'overwrite an existing run')
-    .option('--quiet', 'no progress bar (run.log is still written)')
+    .addOption(forceOption('an existing run'))
+    .addOption(quietOption('run.log'))
     .action(async (o, cmd: Command) => {
-      if (!['overlap', 'tiling', 'average'].includes(o.method)) throw new Error(`--method must be overlap, tiling or average, got '${o.method}'`);
       if (o.halos !== undefined) refuseGiven(cmd, ['halogen'], 'with --halos (the given halo channels replace HALOgen)');
       if (o.dm !== undefined) refuseGiven(cmd, ['snapshot', 'lengthUnit', 'box'], 'with --dm (the grid is given)');
       if ((o.dm === undefined) === (o.snapshot === undefined)) throw new Error('give the DM grid (--dm file.npy) or a snapshot to grid (--snapshot path)');
@@ -53,7 +53,7 @@ export function register(program: Command): void {
         resume: o.resume === true,
         force: o.force === true,
         quiet: o.quiet === true,
-        command: ['lodi', ...process.argv.slice(2)].join(' '),
+        command: commandLine(),
       });
       const t = Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ');
       process.stdout.write(`${o.out}: halos.npy + ${r.realizations} T_b realisation(s) (${t}); next: lodi evaluate --run ${o.out} --truth WORLD --out REPORT\n`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadSamplerParams, sampleHalos } from '../../pipeline/sources.js';
-import { parseInteger, parsePositive, parseRedshift, parseSeed, resolveCosmology } from './linear-power.js';
+import { resolveCosmology } from '../cosmology.js';
+import { commandLine, forceOption, parseBoxSize, parsePositive, parsePositiveInteger, parseRedshift, parseSeed, quietOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -13,9 +14,9 @@ export function register(program: Command): void {
         'DIR/hmf.png (sampled HMF vs Sheth-Tormen), DIR/report.md and DIR/sample-halos.log.',
     )
     .requiredOption('--out <dir>', 'output directory (the "sources directory" that lodi reionize --halos reads)')
-    .option('--box <Mpc/h>', 'box side in comoving Mpc/h', parsePositive, 100)
-    .option('--grid <n>', 'sampler cells per side (the code\'s HII_DIM); also the grid of lodi reionize. Cell side = box/grid', parseInteger, 64)
-    .option('--hires <n>', 'fine initial-condition grid per cell and side (the code\'s DIM/HII_DIM); fine grid = grid x hires', parseInteger, 3)
+    .option('--box <Mpc/h>', 'box side in comoving Mpc/h', parseBoxSize, 100)
+    .option('--grid <n>', 'sampler cells per side (the code\'s HII_DIM); also the grid of lodi reionize. Cell side = box/grid', parsePositiveInteger, 64)
+    .option('--hires <n>', 'fine initial-condition grid per cell and side (the code\'s DIM/HII_DIM); fine grid = grid x hires', parsePositiveInteger, 3)
     .option('--z <z>', 'lowest redshift (where the cells are sampled; the history runs backwards from it)', parseRedshift, 5.5)
     .option('--zmax <z>', 'highest redshift of the merger history', parseRedshift, 20)
     .option('--min-mass <Msun>', 'smallest halo mass kept, in Msun, no h (default 1e9; the public code uses 1e8)', parsePositive)
@@ -23,8 +24,8 @@ export function register(program: Command): void {
     .option('--cosmo <file.json>', 'cosmology JSON (Omega_m, Omega_b, h, n_s, sigma8); default CAMELS CV')
     .option('--sampler <file.json>', 'sampler parameters other than the minimum mass (haloMassCorrection, zStepFactor, progenitorMethod, ...; docs/astro-sampler.md); default the public code\'s')
     .option('--no-plots', 'skip hmf.png')
-    .option('--quiet', 'no progress bar (the log file is still written)')
-    .option('--force', 'overwrite the files of an existing output directory')
+    .addOption(quietOption('the log file'))
+    .addOption(forceOption('the files of an existing output directory'))
     .addHelpText(
       'after',
       `
@@ -49,7 +50,7 @@ Example: lodi sample-halos --box 50 --grid 32 --z 6 --zmax 15 --min-mass 3e9 --s
         noPlots: opts.plots === false,
         quiet: opts.quiet === true,
         force: opts.force === true,
-        command: ['lodi', ...process.argv.slice(2)].join(' '),
+        command: commandLine(),
       });
       const s = res.summary;
       const total = s.counts.reduce((a, b) => a + b, 0);

@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
 import { simulateWorld } from '../../pipeline/simulate.js';
+import { resolveCosmology } from '../cosmology.js';
 import {
-  parseInteger,
+  commandLine,
+  forceOption,
+  parseBoxSize,
   parseNonNegative,
   parsePositive,
+  parsePositiveInteger,
   parseRedshift,
   parseSeed,
-  resolveCosmology,
-} from './linear-power.js';
+  quietOption,
+} from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -17,20 +21,20 @@ export function register(program: Command): void {
         'and the prepared grids (dm.npy, halos.npy [4,N,N,N], hi.npy, tb.npy) with plots and a report',
     )
     .requiredOption('--out <dir>', 'output directory')
-    .option('--box <Mpc/h>', 'box side in Mpc/h', parsePositive, 25)
-    .option('--particles <n>', 'particles per side (n^3 particles)', parseInteger, 128)
-    .option('--grid <n>', 'cells per side of the prepared grids (default: --particles)', parseInteger)
+    .option('--box <Mpc/h>', 'box side in Mpc/h', parseBoxSize, 25)
+    .option('--particles <n>', 'particles per side (n^3 particles)', parsePositiveInteger, 128)
+    .option('--grid <n>', 'cells per side of the prepared grids (default: --particles)', parsePositiveInteger)
     .option('--z <z>', 'output redshift', parseRedshift, 0)
     .option('--seed <int>', 'seed of the initial conditions and of the HI painting', parseSeed, 7)
-    .option('--steps <n>', 'particle-mesh steps (linear in a)', parseInteger, 20)
+    .option('--steps <n>', 'particle-mesh steps (linear in a)', parsePositiveInteger, 20)
     .option('--z-init <z>', 'starting redshift of the 2LPT initial conditions', parseRedshift, 49)
     .option('--pm-factor <f>', 'force mesh cells per side / particles per side', parsePositive, 2)
     .option('--cosmo <file.json>', 'cosmology JSON (Omega_m, Omega_b, h, n_s, sigma8); default CAMELS CV')
     .option('--smoothing <Mpc/h>', 'Gaussian smoothing radius of the prepared grids (0 disables)', parseNonNegative, 0.2)
     .option('--hi-scatter <dex>', 'log-normal scatter of M_HI at fixed halo mass', parseNonNegative, 0.3)
     .option('--no-plots', 'skip the PNG plots and the report')
-    .option('--quiet', 'no progress bar (the log file is still written)')
-    .option('--force', 'overwrite an existing world')
+    .addOption(quietOption('the log file'))
+    .addOption(forceOption('an existing world'))
     .action(async (opts) => {
       const mesh = Math.round(opts.particles * opts.pmFactor);
       if (mesh < 2) throw new Error(`--pm-factor ${opts.pmFactor} gives a ${mesh}^3 force mesh for ${opts.particles}^3 particles; it needs at least 2 cells per side`);
@@ -50,7 +54,7 @@ export function register(program: Command): void {
         noPlots: opts.plots === false,
         quiet: opts.quiet === true,
         force: opts.force === true,
-        command: ['lodi', ...process.argv.slice(2)].join(' '),
+        command: commandLine(),
       });
       const total = Object.values(world.timings).reduce((a, b) => a + b, 0);
       process.stdout.write(`${opts.out}: ${world.halos.len.length} halos, ${world.hi.masses.length} HI particles, ${total.toFixed(1)} s\n`);

@@ -1,27 +1,8 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { stochasticity } from '../../pipeline/stochasticity.js';
 import { SOURCE_MODELS } from '../../pipeline/sources-models.js';
 import { SCATTER_BOOST_MODES, type ScatterBoostMode } from '../../astro/galaxy/scatter-variants.js';
-import { parseSeed } from './linear-power.js';
-
-function parseList(value: string): string[] {
-  const list = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (list.length === 0) throw new InvalidArgumentError(`expected a comma-separated list, got "${value}"`);
-  return list;
-}
-
-function parseBoosts(value: string): number[] {
-  return parseList(value).map((s) => {
-    const v = Number(s);
-    if (!(Number.isFinite(v) && v >= 0)) throw new InvalidArgumentError(`expected factors >= 0, got "${s}"`);
-    return v;
-  });
-}
-
-function parseMode(value: string): ScatterBoostMode {
-  if (!(SCATTER_BOOST_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${SCATTER_BOOST_MODES.join(' or ')}, got "${value}"`);
-  return value as ScatterBoostMode;
-}
+import { choice, commandLine, forceOption, listOf, parseList, parseNonNegative, parseSeed, quietOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -40,10 +21,10 @@ export function register(program: Command): void {
     .option('--reion <file.json>', 'reionisation parameters (as lodi reionize --reion)')
     .option('--spin-params <file.json>', 'spin-temperature parameters; only with --spin')
     .option('--seed <int>', 'seed of the galaxy scatter (default: the seed of the halos)', parseSeed)
-    .option('--boosts <a,b,...>', 'scatter boosts of the UV LFs (default 0,1,2,3)', parseBoosts)
-    .option('--boost-mode <mode>', 'add-log: sigma -> sigma + log10 Y (the paper, default); multiply: sigma -> Y sigma', parseMode)
-    .option('--quiet', 'no progress bar (the log file is still written)')
-    .option('--force', 'overwrite the files of an existing output directory')
+    .option('--boosts <a,b,...>', 'scatter boosts of the UV LFs, each >= 0 (default 0,1,2,3)', listOf(parseNonNegative))
+    .option('--boost-mode <mode>', 'add-log: sigma -> sigma + log10 Y (the paper, default); multiply: sigma -> Y sigma', choice<ScatterBoostMode>(SCATTER_BOOST_MODES))
+    .addOption(quietOption('the log file'))
+    .addOption(forceOption('the files of an existing output directory'))
     .addHelpText('after', `
 Units: lengths comoving Mpc/h, dTb in mK, phi(M_UV) in Mpc^-3 mag^-1 (no h).
 Cost: one lodi reionize per model (chmf-on-grid draws no galaxies); measured for a 32^3, 64 Mpc/h box to z = 12 with
@@ -62,7 +43,7 @@ Cost: one lodi reionize per model (chmf-on-grid draws no galaxies); measured for
         boostMode: opts.boostMode,
         quiet: opts.quiet === true,
         force: opts.force === true,
-        command: ['lodi', ...process.argv.slice(2)].join(' '),
+        command: commandLine(),
       });
       for (const r of res.runs) process.stdout.write(`${r.model}: midpoint z = ${r.midpoint.z.toFixed(2)} (<x_HI> = ${r.midpoint.xHI.toFixed(3)}), ${r.wallSeconds.toFixed(1)} s\n`);
       process.stdout.write(`${opts.out}/report.html\n`);

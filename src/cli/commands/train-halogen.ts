@@ -1,23 +1,11 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
+import { commandLine, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+import { trainCommand } from '../train-command.js';
 import { preset, PRESETS } from '../../halogen/config.js';
 import type { TrainResult } from '../../halogen/train.js';
 import type { HalogenRunOptions } from '../../pipeline/train-halogen.js';
 import { runInWorker } from '../../util/worker.js';
-
-function parseInt0(value: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`not a non-negative integer: "${value}"`);
-  return x;
-}
-
-/** The `lodi train` command group (created once; model-specific subcommands attach to it). */
-export function trainCommand(program: Command): Command {
-  return (
-    program.commands.find((c) => c.name() === 'train') ??
-    program.command('train').description('train a model (halogen: DM density → halo-mass channels)')
-  );
-}
 
 export function register(program: Command): void {
   trainCommand(program)
@@ -29,13 +17,13 @@ export function register(program: Command): void {
     .requiredOption('--worlds <dir...>', 'training world directories (each with dm.npy and halos.npy)')
     .requiredOption('--out <dir>', 'run directory')
     .option('--preset <name>', `hyper-parameter preset (${Object.keys(PRESETS).join(', ')})`, 'cpu')
-    .option('--epochs <n>', 'number of epochs (default: the preset); with --resume this is the new total, not an extension (default: the run\'s own total)', parseInt0)
-    .option('--seed <int>', 'seed of the weights, the train/validation split and the augmentation', parseInt0, 0)
-    .option('--batch <n>', 'batch size (default: the preset, 16)', parseInt0)
+    .option('--epochs <n>', 'number of epochs (default: the preset); with --resume this is the new total, not an extension (default: the run\'s own total)', parseNonNegativeInteger)
+    .option('--seed <int>', 'seed of the weights, the train/validation split and the augmentation', parseSeed, 0)
+    .option('--batch <n>', 'batch size (default: the preset, 16)', parsePositiveInteger)
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
-    .option('--force', 'discard an existing run in <out>')
+    .addOption(forceOption('an existing run in <out> (its files are discarded)'))
     .option('--no-plot', 'skip the loss-curve PNG')
-    .option('--quiet', 'no progress bar (the log file is still written)')
+    .addOption(quietOption('the log file'))
     .action(async (o, cmd: Command) => {
       if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --epochs sets its new total)');
       const cfg = preset(o.preset);
@@ -53,7 +41,7 @@ export function register(program: Command): void {
         force: o.force === true,
         plot: o.plot !== false,
         quiet: o.quiet === true,
-        command: ['lodi', ...process.argv.slice(2)].join(' '),
+        command: commandLine(),
       } satisfies HalogenRunOptions);
       const m = res.meta;
       process.stdout.write(

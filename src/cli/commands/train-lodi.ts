@@ -1,14 +1,9 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
+import { commandLine, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+import { trainCommand } from '../train-command.js';
 import { lodiPreset } from '../../lodi/config.js';
 import { trainLodiRun } from '../../pipeline/train-lodi.js';
-import { trainCommand } from './train-halogen.js';
-
-function parseInt0(value: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`not a non-negative integer: "${value}"`);
-  return x;
-}
 
 export function register(program: Command): void {
   trainCommand(program)
@@ -21,13 +16,13 @@ export function register(program: Command): void {
     .requiredOption('--worlds <dir...>', 'training world directories (each with tb.npy and halos.npy)')
     .requiredOption('--out <dir>', 'run directory')
     .option('--preset <name>', 'hyper-parameter preset (paper, cpu, tiny)', 'cpu')
-    .option('--steps <n>', 'total optimiser steps (default: the preset); with --resume the new total, not an extension (default: the run\'s own)', parseInt0)
-    .option('--batch <n>', 'batch size (default: the preset)', parseInt0)
-    .option('--seed <int>', 'seed of the weights, the split, the crops and the noise', parseInt0, 0)
+    .option('--steps <n>', 'total optimiser steps (default: the preset); with --resume the new total, not an extension (default: the run\'s own)', parseNonNegativeInteger)
+    .option('--batch <n>', 'batch size (default: the preset)', parsePositiveInteger)
+    .option('--seed <int>', 'seed of the weights, the split, the crops and the noise', parseSeed, 0)
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
-    .option('--force', 'discard an existing run in <out>')
+    .addOption(forceOption('an existing run in <out> (its files are discarded)'))
     .option('--no-plot', 'skip the loss-curve PNG')
-    .option('--quiet', 'no progress bar (the log file is still written)')
+    .addOption(quietOption('the log file'))
     .action(async (o, cmd: Command) => {
       if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --steps sets its new total)');
       const cfg = lodiPreset(o.preset);
@@ -44,7 +39,7 @@ export function register(program: Command): void {
         force: o.force === true,
         plot: o.plot !== false,
         quiet: o.quiet === true,
-        command: ['lodi', ...process.argv.slice(2)].join(' '),
+        command: commandLine(),
       });
       const m = res.meta;
       const how = res.stopped ? `stopped at step ${m.step} of ${m.config.train.steps} (continue with --resume)` : `${m.step} steps`;

@@ -1,0 +1,172 @@
+/**
+ * The value parsers and shared options of every `lodi` command, so that one option means the same
+ * thing in each. A parser takes the text typed after a flag and returns the value, or throws
+ * commander's `InvalidArgumentError` with `expected <what>, got "<value>"`; commander prefixes the
+ * option (`option '--box <Mpc/h>' argument '-5' is invalid.`).
+ *
+ * Numbers are written in decimal, optionally signed, with an optional exponent (`3`, `-0.5`, `.2`,
+ * `1e8`). Everything else is refused rather than guessed: surrounding spaces, hexadecimal (`0x10`),
+ * `NaN`, `Infinity`, trailing text (`12abc`) and values that overflow a double (`1e400`).
+ */
+import { InvalidArgumentError, Option } from 'commander';
+import type { LengthUnit } from '../io/units.js';
+
+/** A decimal number, e.g. `-3`, `2.`, `.5`, `6.02e23`; no spaces, no hex, no NaN or Infinity. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** The refusal of `value`, naming what was expected. */
+function refuse(expected: string, value: string): InvalidArgumentError {
+  return new InvalidArgumentError(`expected ${expected}, got ${JSON.stringify(value)}`);
+}
+
+/** The finite number `value` spells, or undefined. */
+function decimal(value: string): number | undefined {
+  if (!DECIMAL.test(value)) return undefined;
+  const x = Number(value);
+  return Number.isFinite(x) ? x : undefined;
+}
+
+/** A finite number. */
+export function parseNumber(value: string): number {
+  const x = decimal(value);
+  if (x === undefined) throw refuse('a number', value);
+  return x;
+}
+
+/** A finite number > 0 (factors, masses, wavenumbers); `-0` and `0` are refused. */
+export function parsePositive(value: string): number {
+  const x = decimal(value);
+  if (x === undefined || !(x > 0)) throw refuse('a number > 0', value);
+  return x;
+}
+
+/** A finite number >= 0 (smoothing radii, scatters); `-0` reads as 0. */
+export function parseNonNegative(value: string): number {
+  const x = decimal(value);
+  if (x === undefined || !(x >= 0)) throw refuse('a number >= 0', value);
+  return x + 0; // -0 + 0 is +0
+}
+
+/**
+ * An exact integer >= `min`: written in decimal (an exponent is fine when the value is whole, e.g.
+ * `1e6`), and at most 2^53 - 1 so that it is represented exactly.
+ */
+function integerAtLeast(value: string, min: number): number {
+  const x = decimal(value);
+  if (x === undefined || !Number.isSafeInteger(x) || x < min) throw refuse(`an integer >= ${min}`, value);
+  return x + 0;
+}
+
+/** An integer >= 1 (counts: grid cells, realisations, steps, batch sizes). */
+export function parsePositiveInteger(value: string): number {
+  return integerAtLeast(value, 1);
+}
+
+/** An integer >= 0 (channel numbers, epoch or step totals where 0 has a meaning). */
+export function parseNonNegativeInteger(value: string): number {
+  return integerAtLeast(value, 0);
+}
+
+/** One past the largest seed: 2^32. */
+export const SEED_LIMIT = 2 ** 32;
+
+/**
+ * A seed: an integer in [0, 2^32). The earlier copies disagreed (the shared one took any safe integer,
+ * the private ones of evaluate and train any integer at all); this is stricter than both, because
+ * `Rng` (src/util/rng.ts) folds a seed to 32 bits as `(seed mod 2^32) XOR floor(seed / 2^32)`: seed
+ * 2^32 gives the stream of seed 1, so a larger seed would silently repeat another one's draws.
+ */
+export function parseSeed(value: string): number {
+  const x = decimal(value);
+  if (x === undefined || !Number.isInteger(x) || x < 0 || x >= SEED_LIMIT) throw refuse('an integer seed in [0, 2^32)', value);
+  return x + 0;
+}
+
+/** A redshift: a finite number > -1 (the scale factor 1/(1+z) must be positive). */
+export function parseRedshift(value: string): number {
+  const x = decimal(value);
+  if (x === undefined || !(x > -1)) throw refuse('a redshift > -1', value);
+  return x;
+}
+
+/** A comoving box side in Mpc/h: a finite number > 0. */
+export function parseBoxSize(value: string): number {
+  const x = decimal(value);
+  if (x === undefined || !(x > 0)) throw refuse('a box size > 0 in Mpc/h', value);
+  return x;
+}
+
+/** A line-of-sight axis: `x`, `y` or `z`, or their indices `0`, `1`, `2` (Pylians' convention); returns the index. */
+export function parseAxis(value: string): 0 | 1 | 2 {
+  const i = ['x', 'y', 'z'].indexOf(value);
+  if (i >= 0) return i as 0 | 1 | 2;
+  if (value === '0' || value === '1' || value === '2') return Number(value) as 0 | 1 | 2;
+  throw refuse('an axis x, y or z (or 0, 1, 2)', value);
+}
+
+/**
+ * The elements of a comma-separated list, spaces around each removed. A list with an empty element
+ * (`a,,b`, a trailing comma) or no element is refused: the stricter of the earlier copies (one dropped
+ * empty elements, the mass-bin parser refused them), since a doubled comma is usually a lost value.
+ */
+function splitList(value: string): string[] {
+  const list = value.split(',').map((s) => s.trim());
+  if (value.trim() === '' || list.some((s) => s === '')) throw refuse('a comma-separated list without empty elements', value);
+  return list;
+}
+
+/** A comma-separated list of names, e.g. `--models a,b`. */
+export function parseList(value: string): string[] {
+  return splitList(value);
+}
+
+/**
+ * A comma-separated list whose every element `element` accepts, e.g. `listOf(parseNonNegative)` for
+ * `--boosts 0,1,2,3`. The refusal names the element and the whole list.
+ */
+export function listOf<T>(element: (value: string) => T): (value: string) => T[] {
+  return (value: string): T[] =>
+    splitList(value).map((s, i) => {
+      try {
+        return element(s);
+      } catch (err) {
+        if (!(err instanceof InvalidArgumentError)) throw err;
+        throw new InvalidArgumentError(`${err.message} (element ${i + 1} of ${JSON.stringify(value)})`);
+      }
+    });
+}
+
+/**
+ * An enum-like option: one of `values` (e.g. `choice(TRANSFER_MODELS)` for `--transfer`). With
+ * `ignoreCase`, `cic` reads as `CIC`; the value returned is always the spelling in `values`.
+ */
+export function choice<T extends string>(values: readonly T[], opts: { ignoreCase?: boolean } = {}): (value: string) => T {
+  const key = (s: string): string => (opts.ignoreCase ? s.toLowerCase() : s);
+  return (value: string): T => {
+    const hit = values.find((v) => key(v) === key(value));
+    if (hit === undefined) throw refuse(`one of ${values.join(', ')}`, value);
+    return hit;
+  };
+}
+
+/** `--length-unit` of prepare and run: the unit of snapshot lengths when the file does not say. */
+export const parseLengthUnit = choice<LengthUnit>(['kpc/h', 'Mpc/h']);
+
+/**
+ * `--quiet`: no progress bar or progress lines on the terminal (the result line is still printed).
+ * `log` names the log the command writes anyway, e.g. `run.log`, when it writes one. Add it with
+ * `cmd.addOption(quietOption(...))`, which keeps the option where it stands in the command's help.
+ */
+export function quietOption(log?: string): Option {
+  return new Option('--quiet', `no progress output on the terminal${log ? ` (${log} is still written)` : ''}`);
+}
+
+/** `--force`: overwrite `what` (e.g. `an existing world`, `the files of an existing output directory`). */
+export function forceOption(what: string): Option {
+  return new Option('--force', `overwrite ${what}`);
+}
+
+/** The command line recorded in outputs (provenance, logs): `lodi <arguments as typed>`. */
+export function commandLine(argv: readonly string[] = process.argv): string {
+  return ['lodi', ...argv.slice(2)].join(' ');
+}
