@@ -85,7 +85,7 @@ export interface HalogenContractInput {
   /** Box side [Mpc/h] and cells per side of the DM grid. */
   boxSize: number;
   n: number;
-  /** Unit of the DM grid's sidecar, when it has one. */
+  /** Unit of the DM grid's sidecar, when it has one ('unknown' for a grid without a sidecar: not checked). */
   unit?: string;
 }
 
@@ -104,7 +104,7 @@ export function halogenContractProblems(meta: HalogenMeta, g: HalogenContractInp
   const voxel = g.boxSize / g.n;
   if (Math.abs(voxel - want) > 1e-3 * want)
     out.push(`${g.file}: voxel: ${voxel.toFixed(4)} Mpc/h (box ${g.boxSize} Mpc/h / ${g.n}), expected ${want.toFixed(4)} Mpc/h, the voxel HALOgen was trained at`);
-  if (g.unit !== undefined && w.dmUnit !== undefined && g.unit !== w.dmUnit)
+  if (g.unit !== undefined && g.unit !== 'unknown' && w.dmUnit !== undefined && g.unit !== w.dmUnit)
     out.push(`${g.file}: unit: DM density unit '${g.unit}', expected '${w.dmUnit}', the unit HALOgen was trained on`);
   return out;
 }

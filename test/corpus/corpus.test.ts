@@ -234,6 +234,27 @@ async function buildCorpus(dir: string): Promise<Case[]> {
     expected: /expected a cubic grid of shape \[N,N,N\] or \[C,N,N,N\], got \[8,8,4\]/,
   });
 
+  // HALOgen's data contract: the voxel of its training worlds (25/128 Mpc/h) and the DM unit
+  const dm16 = Float32Array.from({ length: 16 ** 3 }, (_, i) => 1e10 * (1 + (i % 5)));
+  saveGrid(p('gv.npy'), { data: dm16, shape: [16, 16, 16], meta: { boxSize: 6.25, quantity: 'dm_density', unit: '(Msun/h)/(Mpc/h)^3' } });
+  cases.push({
+    kind: 'DM grid of another voxel size given to predict-halos (data contract)',
+    args: ['predict-halos', '--model', MODEL, '--dm', p('gv.npy'), '--out', ph, '--quiet'],
+    outputs: [ph, ph.replace(/\.npy$/, '.json')],
+    file: 'gv.npy',
+    field: 'voxel',
+    expected: /0\.3906 Mpc\/h \(box 6\.25 Mpc\/h \/ 16\), expected 0\.1953 Mpc\/h, the voxel HALOgen was trained at \(pass --ignore-contract to predict anyway\)$/,
+  });
+  saveGrid(p('gu.npy'), { data: dm16, shape: [16, 16, 16], meta: { boxSize: 3.125, quantity: 'dm_density', unit: 'Msun/kpc^3' } });
+  cases.push({
+    kind: 'DM grid in another unit given to predict-halos (data contract)',
+    args: ['predict-halos', '--model', MODEL, '--dm', p('gu.npy'), '--out', ph, '--quiet'],
+    outputs: [ph, ph.replace(/\.npy$/, '.json')],
+    file: 'gu.npy',
+    field: 'unit',
+    expected: /DM density unit 'Msun\/kpc\^3', expected '\(Msun\/h\)\/\(Mpc\/h\)\^3', the unit HALOgen was trained on/,
+  });
+
   // an interrupted write: the writer was killed before renaming its temporary file
   writeFileSync(p('.tbk.npy.tmp-4242-1700000000000'), bytes.subarray(0, 100));
   power('interrupted write (only the temporary file is left)', p('tbk.npy'), { file: 'tbk.npy', field: 'file', expected: /not found \(only the unfinished \.tbk\.npy\.tmp-4242-1700000000000 lies beside it: the program writing it was interrupted; run that again\); expected a \.npy grid/ });

@@ -3,7 +3,7 @@ import { loadGrid, saveGrid, sidecarPath } from '../../io/grid.js';
 import { assertWritable } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { predictHalos } from '../../halogen/infer.js';
-import { loadHalogen } from '../../halogen/checkpoint.js';
+import { halogenContractProblems, loadHalogen } from '../../halogen/checkpoint.js';
 import { withOutputGuard } from '../../pipeline/outputs.js';
 import { remedyAction } from '../remedy.js';
 import { refuseGiven } from '../option-checks.js';
@@ -23,6 +23,7 @@ export function register(program: Command): void {
     .option('--stride <n>', 'window stride in voxels (default: the model config, 16)', parsePositiveInteger)
     .option('--batch <n>', 'windows per forward pass', parsePositiveInteger)
     .option('--floor <log10rho>', 'log10 rho_h below which the output is 0 (default 9.5)', parseNumber)
+    .option('--ignore-contract', "predict even if the grid's voxel size or unit differs from the training worlds' (refused otherwise)")
     .option('--log', 'write log10 rho_h (averaged, not floored) instead of rho_h')
     .addOption(quietOption())
     .addOption(forceOption('an existing output'))
@@ -36,13 +37,10 @@ export function register(program: Command): void {
         const { model, meta, file } = loadHalogen(o.model);
         const n = dm.shape[0]!;
         const trainBox = meta.worlds[0];
-        if (trainBox) {
-          const res = trainBox.boxSize / trainBox.n;
-          const here = dm.meta.boxSize / n;
-          if (Math.abs(here - res) > 0.01 * res)
-            process.stderr.write(
-              `warning: voxel size ${here.toFixed(4)} Mpc/h differs from the training worlds' ${res.toFixed(4)} Mpc/h\n`,
-            );
+        const problems = halogenContractProblems(meta, { file: o.dm, boxSize: dm.meta.boxSize, n, unit: dm.meta.unit });
+        if (problems.length && o.ignoreContract !== true) {
+          model.dispose();
+          throw new Error(`${problems[0]} (pass --ignore-contract to predict anyway)`);
         }
         let progress: Progress | null = null;
         const t0 = Date.now();

@@ -28,6 +28,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'sub-volumes per denoiser call', parsePositiveInteger, 8)
     .option('--steps <n>', 'sampling steps (default: the training T, 50)', parsePositiveInteger)
     .option('--baselines', 'also generate realisation 0 by tiling and by averaging (for stitching diagnostics)')
+    .option('--ignore-contract', "run even if the DM grid's voxel size or unit differs from what the models were trained on (refused otherwise)")
     .option('--resume', 'continue a killed run (finished outputs are kept)')
     .addOption(forceOption('an existing run'))
     .addOption(quietOption('run.log'))
@@ -50,6 +51,7 @@ export function register(program: Command): void {
         batch: o.batch,
         steps: o.steps,
         baselines: o.baselines === true,
+        ignoreContract: o.ignoreContract === true,
         resume: o.resume === true,
         force: o.force === true,
         quiet: o.quiet === true,
