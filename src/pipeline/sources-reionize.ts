@@ -673,8 +673,8 @@ function removeSpinOutputs(out: string): void {
  * The mean fixes of a v3-default run per redshift (descending, as processed): the factor expected / raw box mean of
  * the photons per baryon at the largest and the smallest radius, and the number of radii.
  */
-function v3Summary(steps: readonly FcollRadiusSources[]): { z: number; radii: number; largestR: number; smallestR: number }[] {
+function v3Summary(steps: readonly FcollRadiusSources[]): { z: number; radii: number; atLargestR: number; atSmallestR: number }[] {
   return steps
     .filter((s) => s.applied.length > 0)
-    .map((s) => ({ z: s.z, radii: s.applied.length, largestR: s.applied[0]!.meanFix, smallestR: s.applied[s.applied.length - 1]!.meanFix }));
+    .map((s) => ({ z: s.z, radii: s.applied.length, atLargestR: s.applied[0]!.meanFix, atSmallestR: s.applied[s.applied.length - 1]!.meanFix }));
 }

@@ -19,10 +19,10 @@
  * the cells is rescaled to the unconditional expectation ∫ dn/dln M q dln M / n̄_b (M_min to 1e16 Msun/h,
  * src/astro/reion/chmf-sources.ts `unconditionalMeans`), separately for n_ion and ṅ_ion.
  *
- * Tables (the code's Nion_conditional_table1D): per radius and redshift, ln f_R on `nDelta` nodes spanning the
- * filtered field's range ± 0.001, linearly interpolated per cell; each node is one CHMF integral of
- * `conditionalIntegrals` (src/astro/reion/chmf-sources.ts), Simpson in ln(M_R/M − 1) on `nMass` nodes (the code
- * integrates with GSL QAG or Gauss–Legendre).
+ * Tables (the code's Nion_conditional_table1D): per radius and redshift, ln f_R on up to `nDelta` nodes (at least
+ * `deltaStep` apart; the code always takes 400) spanning the filtered field's range ± 0.001, linearly interpolated per
+ * cell; each node is one CHMF integral of `conditionalIntegrals` (src/astro/reion/chmf-sources.ts), Simpson in
+ * ln(M_R/M − 1) on `nMass` nodes (the code integrates with GSL QAG or Gauss–Legendre).
  */
 import { growthFactor } from '../../cosmo/background.js';
 import type { MassFunctionOptions } from '../../cosmo/massfunction.js';
@@ -54,8 +54,13 @@ export interface FcollSourceOptions {
   massFunction?: MassFunctionOptions;
   /** Largest mass of the unconditional integral [Msun/h] (default 1e16, the code's M_MAX_INTEGRAL). */
   maxMass?: number;
-  /** δ nodes per radius table (default 400, the code's NDELTA) and mass nodes per integral (default 257, Simpson). */
+  /**
+   * Largest number of δ nodes per radius table (default 400, the code's NDELTA) and their smallest spacing (default
+   * 0.004): a table has min(nDelta, range/deltaStep + 1) nodes (at least 3), so the narrow ranges of large radii take
+   * fewer integrals; mass nodes per integral (default 257, Simpson).
+   */
   nDelta?: number;
+  deltaStep?: number;
   nMass?: number;
 }
 
@@ -98,7 +103,8 @@ export class FcollSources {
     }
     const nDelta = o.nDelta ?? 400;
     const nMass = o.nMass ?? 257;
-    if (!(Number.isInteger(nDelta) && nDelta >= 2)) throw new RangeError(`FcollSources: nDelta = ${nDelta}: expected an integer >= 2`);
+    if (!(Number.isInteger(nDelta) && nDelta >= 3)) throw new RangeError(`FcollSources: nDelta = ${nDelta}: expected an integer >= 3`);
+    if (!((o.deltaStep ?? 0.004) > 0)) throw new RangeError(`FcollSources: deltaStep = ${o.deltaStep}: expected a positive step in δ`);
     if (!(Number.isInteger(nMass) && nMass >= 3)) throw new RangeError(`FcollSources: nMass = ${nMass}: expected an integer >= 3`);
     this.lookup = new SigmaLookup(o.sigma, o.minMass * 0.99, mMax * 1.01);
     this.fc = firstCrossingOf(o.chmf);
@@ -159,7 +165,7 @@ export class FcollRadiusSources implements RadiusSources {
     // the code's table limits: the field's extrema widened by 0.001
     lo -= 0.001;
     hi += 0.001;
-    const nDelta = this.o.nDelta ?? 400;
+    const nDelta = Math.max(3, Math.min(this.o.nDelta ?? 400, Math.ceil((hi - lo) / (this.o.deltaStep ?? 0.004)) + 1));
     const step = (hi - lo) / (nDelta - 1);
     const deltas = Float64Array.from({ length: nDelta }, (_, i) => lo + i * step);
     const sCond = this.lookup.sigma0(Math.log(condMass)) * this.growth;
