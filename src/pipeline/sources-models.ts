@@ -4,9 +4,10 @@
  *   'v4-no-mean-norm'  sampled halos, log-normal scatter, relations give the median (fixed log-log mean);
  *   'v4-no-scatter'    sampled halos, σ_* = σ_SFR,lim = σ_SFR,idx = σ_X = 0;
  *   'chmf-on-grid'     no halos: the CHMF of each cell times the mean relations, box means fixed to the
- *                      unconditional-HMF expectation (src/astro/reion/chmf-sources.ts).
- * 'v3-default' (excursion-set f_coll on every filter radius) is listed in {@link SOURCE_MODELS_PLANNED}: it needs a
- * source term evaluated inside the excursion-set loop (docs/astro-stochasticity.md).
+ *                      unconditional-HMF expectation (src/astro/reion/chmf-sources.ts);
+ *   'v3-default'       no halos and no source grid: at every filter radius R of the excursion set, the CHMF of the
+ *                      sphere's filtered density on the mass scale M(R) times the mean relations, mean-fixed per
+ *                      radius (src/astro/reion/fcoll-sources.ts).
  */
 import { growthFactor } from '../cosmo/background.js';
 import type { Cosmology } from '../cosmo/params.js';
@@ -15,6 +16,8 @@ import { LinearPower } from '../cosmo/power.js';
 import type { AstroParams } from '../astro/params.js';
 import { withoutScatter, withRelationNormalisation } from '../astro/galaxy/scatter-variants.js';
 import { chmfSourceGrids, type ChmfDensity } from '../astro/reion/chmf-sources.js';
+import { FcollSources } from '../astro/reion/fcoll-sources.js';
+import { filterRadii, type ReionParams } from '../astro/reion/params.js';
 import { cellDensity, densityK } from '../astro/sampler/linear-field.js';
 import { ciiLuminosity } from '../astro/lim/cii.js';
 import type { SamplerParams } from '../astro/sampler/params.js';
@@ -22,10 +25,10 @@ import { dispose } from '@lodi/torch';
 import { HMF_REFERENCE } from './sources-figures.js';
 import { photonsToMassEquivalentArray } from './sources-grids.js';
 
-export const SOURCE_MODELS = ['v4-mean-norm', 'v4-no-mean-norm', 'v4-no-scatter', 'chmf-on-grid'] as const;
+export const SOURCE_MODELS = ['v4-mean-norm', 'v4-no-mean-norm', 'v4-no-scatter', 'chmf-on-grid', 'v3-default'] as const;
 export type SourceModel = (typeof SOURCE_MODELS)[number];
-/** Models of Table 2 that are not implemented yet. */
-export const SOURCE_MODELS_PLANNED = ['v3-default'] as const;
+/** Models that cannot run with the inhomogeneous spin temperature (`--spin`): their X-ray and Lyman-α sources are not built. */
+export const SOURCE_MODELS_WITHOUT_SPIN: readonly SourceModel[] = ['v3-default'];
 
 /** One-line description of each model (report tables, --help). */
 export const SOURCE_MODEL_LABELS: Record<SourceModel, string> = {
@@ -33,17 +36,15 @@ export const SOURCE_MODEL_LABELS: Record<SourceModel, string> = {
   'v4-no-mean-norm': 'v4 No Mean Norm: sampled halos, scatter, relations = median (fixed log-log mean)',
   'v4-no-scatter': 'v4 No Astro Scatter: sampled halos, σ_* = σ_SFR,lim = σ_SFR,idx = σ_X = 0',
   'chmf-on-grid': 'CHMF on Grid: cell-scale CHMF × mean relations, box means fixed to the HMF expectation',
+  'v3-default': 'v3 Default: CHMF of the filtered density on every excursion-set radius × mean relations, mean-fixed per radius',
 };
 
 /**
  * Checks a model name.
- * @throws Error naming the option, the value and the accepted names (v3-default: not implemented)
+ * @throws Error naming the option, the value and the accepted names
  */
 export function parseSourceModel(name: string, option = '--source-model'): SourceModel {
   if ((SOURCE_MODELS as readonly string[]).includes(name)) return name as SourceModel;
-  if ((SOURCE_MODELS_PLANNED as readonly string[]).includes(name)) {
-    throw new Error(`${option} ${name}: not implemented (needs the CHMF source term inside the excursion set, docs/astro-stochasticity.md); expected one of ${SOURCE_MODELS.join(', ')}`);
-  }
   throw new Error(`${option} ${JSON.stringify(name)}: expected one of ${SOURCE_MODELS.join(', ')}`);
 }
 
@@ -57,7 +58,7 @@ export function sourceModelAstro(model: SourceModel, astro: AstroParams): AstroP
 
 /** Whether a model draws galaxies on sampled halos. */
 export function isSampledModel(model: SourceModel): boolean {
-  return model !== 'chmf-on-grid';
+  return model !== 'chmf-on-grid' && model !== 'v3-default';
 }
 
 /** Gridded sources of one redshift from the grid model, in the reionisation driver's units. */
@@ -146,4 +147,30 @@ export class ChmfGridSources {
       nIonRawMean: g.boxMeanRaw.nIon,
     };
   }
+}
+
+/**
+ * The 'v3-default' sources of a box (src/astro/reion/fcoll-sources.ts): the sampler's CHMF and minimum mass, the
+ * mean relations of `astro`, the mean fix to the 21cmFAST Sheth–Tormen HMF, σ(M) tabulated up to the sphere of the
+ * largest filter radius of `reion`.
+ */
+export function v3Sources(c: {
+  cosmo: Cosmology;
+  boxSize: number;
+  grid: number;
+  astro: AstroParams;
+  reion: ReionParams;
+  sampler: Pick<SamplerParams, 'model' | 'barrier' | 'deltaC' | 'minMass'>;
+}): FcollSources {
+  const radii = filterRadii(c.reion, c.boxSize, c.grid, c.cosmo.h, false);
+  return new FcollSources({
+    cosmo: c.cosmo,
+    sigma: new SigmaM(new LinearPower(c.cosmo)),
+    astro: c.astro,
+    chmf: c.sampler,
+    minMass: c.sampler.minMass,
+    maxRadius: radii[radii.length - 1]!,
+    rate: c.reion.recombinations,
+    massFunction: HMF_REFERENCE,
+  });
 }

@@ -49,7 +49,8 @@ import { LIM_FILES, limOutputs } from './sources-lim.js';
 import { EvolvedDensity, gridDawnSources, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
 import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, thermalFigure, uvlfFigure } from './sources-figures.js';
 import { stageTimer } from './stage-timer.js';
-import { ChmfGridSources, isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, sourceModelAstro, type SourceModel } from './sources-models.js';
+import { ChmfGridSources, isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, SOURCE_MODELS_WITHOUT_SPIN, sourceModelAstro, v3Sources, type SourceModel } from './sources-models.js';
+import type { FcollRadiusSources } from '../astro/reion/fcoll-sources.js';
 import type { ChmfDensity } from '../astro/reion/chmf-sources.js';
 
 const CODE_VERSION = '0.1.0';
@@ -170,6 +171,9 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
   const { reion, axis, spin } = params;
   const model = o.sourceModel === undefined ? null : parseSourceModel(o.sourceModel);
   const astro = model ? sourceModelAstro(model, params.astro) : params.astro;
+  if (model && o.spin && SOURCE_MODELS_WITHOUT_SPIN.includes(model)) {
+    throw new Error(`--spin with --source-model ${model}: not implemented (no X-ray and Lyman-α sources for it, docs/astro-stochasticity.md); run ${model} without --spin`);
+  }
   if (o.chmfDensity !== undefined && model !== 'chmf-on-grid') throw new Error(`--chmf-density ${o.chmfDensity}: only used with --source-model chmf-on-grid`);
   if (o.chmfDensity !== undefined && o.chmfDensity !== 'eulerian' && o.chmfDensity !== 'lagrangian') throw new Error(`--chmf-density ${JSON.stringify(o.chmfDensity)}: expected eulerian or lagrangian`);
   const seed = o.seed ?? src.summary.seed;
@@ -227,6 +231,7 @@ async function run(
   const densityEarly = new Map<number, Float32Array>();
   if (!isSampledModel(p.model)) {
     evolvedEarly = await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2));
+    // v3-default has no source grid: its tracer grids (LIM maps, totals) are the Eulerian cell-scale CHMF ones
     const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear });
     await stage('galaxies', () =>
       zs.forEach((z, k) => {
@@ -280,7 +285,16 @@ async function run(
   const onProgress = (s: { step: number; z: number; meanXHI: number; meanTs?: number }): void =>
     prog.update(nz + s.step, `reionisation z=${s.z.toFixed(2)} <x_HI>=${s.meanXHI.toFixed(3)}` + (s.meanTs !== undefined ? ` <T_s>=${s.meanTs.toFixed(1)} K` : ''));
   let dawn: CosmicDawnResult | null = null;
+  // v3-default: the per-radius sources of each redshift, kept for the mean fixes of the summary
+  const v3 = p.model === 'v3-default' ? v3Sources({ cosmo, boxSize, grid, astro, reion, sampler: src.summary.sampler }) : null;
+  const v3Steps: FcollRadiusSources[] = [];
+  const radiusSources = (z: number): FcollRadiusSources => {
+    const s = v3!.atRedshift(z);
+    v3Steps.push(s);
+    return s;
+  };
   const res = await stage('reionisation', () => {
+    if (!spin && v3) return reionise({ cosmology: cosmo, boxSize, grid, redshifts: zs, density: densityAt, radiusSources, params: reion, onProgress });
     if (!spin) return reionise({ cosmology: cosmo, boxSize, grid, redshifts: zs, density: densityAt, emissivity, ionisingRate: rate, params: reion, onProgress });
     dawn = cosmicDawn({
       cosmology: cosmo,
@@ -502,6 +516,7 @@ async function run(
     lightconeAxis: AXES[axis],
     sourceModel: p.model,
     ...(p.model === 'chmf-on-grid' ? { chmfDensity: o.chmfDensity ?? 'eulerian' } : {}),
+    ...(v3 ? { v3MeanFix: v3Summary(v3Steps) } : {}),
     redshifts: zs,
     meanXHI: history.map((r) => r.xHI),
     meanDTb: history.map((r) => r.dTb),
@@ -652,4 +667,14 @@ function removeSpinOutputs(out: string): void {
   const dir = join(out, 'coeval');
   if (!existsSync(dir)) return;
   for (const f of readdirSync(dir)) if (/^(Ts|Tk|xe)_z[-\d.]+\.(npy|json)$/.test(f)) rmSync(join(dir, f), { force: true });
+}
+
+/**
+ * The mean fixes of a v3-default run per redshift (descending, as processed): the factor expected / raw box mean of
+ * the photons per baryon at the largest and the smallest radius, and the number of radii.
+ */
+function v3Summary(steps: readonly FcollRadiusSources[]): { z: number; radii: number; atLargestR: number; atSmallestR: number }[] {
+  return steps
+    .filter((s) => s.applied.length > 0)
+    .map((s) => ({ z: s.z, radii: s.applied.length, atLargestR: s.applied[0]!.meanFix, atSmallestR: s.applied[s.applied.length - 1]!.meanFix }));
 }

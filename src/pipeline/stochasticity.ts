@@ -31,7 +31,7 @@ import { Rng } from '../util/rng.js';
 import { withOutputGuard } from './outputs.js';
 import { readSourcesDir } from './sources.js';
 import { reionizeSources, type HistoryRow } from './sources-reionize.js';
-import { parseSourceModel, SOURCE_MODEL_LABELS, SOURCE_MODELS, type SourceModel } from './sources-models.js';
+import { isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, SOURCE_MODELS, SOURCE_MODELS_WITHOUT_SPIN, type SourceModel } from './sources-models.js';
 
 const CODE_VERSION = '0.1.0';
 
@@ -39,7 +39,7 @@ export interface StochasticityOptions {
   /** Sources directory written by `lodi sample-halos`. */
   halos: string;
   out: string;
-  /** Models to run (default all of {@link SOURCE_MODELS}). */
+  /** Models to run (default all of {@link SOURCE_MODELS}; with `spin`, all but {@link SOURCE_MODELS_WITHOUT_SPIN}). */
   models?: readonly string[];
   /** Inhomogeneous spin temperature in every run (`lodi reionize --spin`). */
   spin?: boolean;
@@ -138,11 +138,27 @@ function readPs(path: string): { k: number[]; delta2: number[]; header: string }
   return { k, delta2, header: lines[0]! };
 }
 
-/** Runs the study; see the module comment. */
-export async function stochasticity(o: StochasticityOptions): Promise<StochasticityResult> {
-  const models = (o.models ?? SOURCE_MODELS).map((m) => parseSourceModel(m, '--models'));
+/**
+ * The models a study runs: `names` checked, else every model of {@link SOURCE_MODELS} (with `spin`, all but those of
+ * {@link SOURCE_MODELS_WITHOUT_SPIN}).
+ *
+ * @throws Error for an unknown, repeated or empty list, or a model without spin-temperature sources asked for with spin
+ */
+export function stochasticityModels(names: readonly string[] | undefined, spin: boolean): SourceModel[] {
+  const defaults = spin ? SOURCE_MODELS.filter((m) => !SOURCE_MODELS_WITHOUT_SPIN.includes(m)) : SOURCE_MODELS;
+  const models = (names ?? defaults).map((m) => parseSourceModel(m, '--models'));
   if (models.length === 0) throw new Error('--models: empty list, expected at least one of ' + SOURCE_MODELS.join(', '));
   if (new Set(models).size !== models.length) throw new Error(`--models ${models.join(',')}: a model is listed twice`);
+  const noSpin = spin ? models.filter((m) => SOURCE_MODELS_WITHOUT_SPIN.includes(m)) : [];
+  if (noSpin.length) {
+    throw new Error(`--models ${models.join(',')} with --spin: ${noSpin.join(', ')} has no spin-temperature sources (docs/astro-stochasticity.md); leave it out or drop --spin`);
+  }
+  return models;
+}
+
+/** Runs the study; see the module comment. */
+export async function stochasticity(o: StochasticityOptions): Promise<StochasticityResult> {
+  const models = stochasticityModels(o.models, o.spin === true);
   const boosts = o.boosts ?? [0, 1, 2, 3];
   for (const b of boosts) if (!(Number.isFinite(b) && b >= 0)) throw new Error(`--boosts: ${b}: expected finite factors >= 0`);
   const mode = o.boostMode ?? 'add-log';
@@ -263,22 +279,29 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
       { series: runs.map((r) => ({ name: `${r.model} (z=${r.midpoint.z.toFixed(2)}, x_HI=${r.midpoint.xHI.toFixed(2)})`, ...cut(r.psMid), points: true })), xLabel: 'k [h/Mpc]', yLabel: 'Δ²_21(k) [mK^2]', logX: true, logY: true, title: 'Δ²_21 at the EoR midpoint (⟨x_HI⟩ ≈ 0.5)' },
       join(out, 'ps21_midpoint_models.png'),
     );
-    // small-scale power against the grid model (Fig. 9: shot noise of discrete sources at k ≳ 1 Mpc^-1)
-    const grid0 = runs.find((r) => r.model === 'chmf-on-grid');
-    const smallScale = grid0
-      ? runs.filter((r) => r !== grid0).map((r) => {
+    // small-scale power of each sampled model over a grid model at the highest k below Nyquist (Fig. 9: shot noise
+    // of discrete sources at k ≳ 1 Mpc^-1)
+    const overModel = (ref: SourceModel) => {
+      const r0 = runs.find((r) => r.model === ref);
+      if (!r0) return [];
+      const g = cut(r0.psMid);
+      return runs
+        .filter((r) => isSampledModel(r.model))
+        .map((r) => {
           const c = cut(r.psMid);
-          const g = cut(grid0.psMid);
           const j = c.x.length - 1;
           return { model: r.model, kHMpc: c.x[j]!, ratio: c.y[j]! / g.y[j]! };
-        })
-      : [];
+        });
+    };
+    const smallScale = overModel('chmf-on-grid');
+    const smallScaleV3 = overModel('v3-default');
     sections.push({
       title: '21 cm power at the EoR midpoint (Fig. 9–10, right)',
       text:
         `Δ²_21(k) of each model's coeval box with ⟨x_HI⟩ nearest 0.5 (<model>/ps21_midpoint.csv). The boxes sit at the redshifts ` +
         `their histories give, so the ⟨x_HI⟩ of the compared boxes differ by up to half a redshift step.` +
-        (smallScale.length ? ` Highest k below Nyquist (${smallScale[0]!.kHMpc.toFixed(2)} h/Mpc): Δ² of each sampled model over chmf-on-grid: ${smallScale.map((s) => `${s.model} ${s.ratio.toFixed(2)}`).join(', ')}.` : ''),
+        (smallScale.length ? ` Highest k below Nyquist (${smallScale[0]!.kHMpc.toFixed(2)} h/Mpc): Δ² of each sampled model over chmf-on-grid: ${smallScale.map((s) => `${s.model} ${s.ratio.toFixed(2)}`).join(', ')}.` : '') +
+        (smallScaleV3.length ? ` Over v3-default at ${smallScaleV3[0]!.kHMpc.toFixed(2)} h/Mpc: ${smallScaleV3.map((s) => `${s.model} ${s.ratio.toFixed(2)}`).join(', ')}.` : ''),
       images: [{ path: join(out, 'ps21_midpoint_models.png'), caption: 'Δ²_21(k) at ⟨x_HI⟩ ≈ 0.5 per source model' }],
     });
     if (o.spin) {
@@ -312,6 +335,7 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
       midpoints: Object.fromEntries(runs.map((r) => [r.model, r.midpoint])),
       zEnd: Object.fromEntries(runs.map((r) => [r.model, r.zEnd])),
       smallScalePowerOverChmfOnGrid: smallScale,
+      smallScalePowerOverV3Default: smallScaleV3,
       uvlf: uvlf ? { z: uvlf.z, sfrDensity: variants.map((v) => ({ norm: v.norm, boost: v.boost, value: v.sfrDensity })), unit: 'Msun/yr/Mpc^3' } : null,
       timings: { uvlfSeconds, models: Object.fromEntries(runs.map((r) => [r.model, r.wallSeconds])) },
     };

@@ -1,8 +1,8 @@
 /**
  * `lodi stochasticity` on a small sources directory (32 Mpc/h, 16^3, z = 7.4 to 8.6, M_min = 5e9 Msun): every source
- * model of Davies et al. (2025) Table 2 that is implemented runs; the scatter variants; the CHMF-on-grid mean fix
+ * model of Davies et al. (2025) Table 2 runs (v3-default with its per-radius mean fixes); the scatter variants; the CHMF-on-grid mean fix
  * against an independent integral of the unconditional HMF; the Fig. 11 statement on the SFR density; the Fig. 9
- * small-scale power of discrete sources.
+ * small-scale power of discrete sources over both grid models; --spin without v3-default.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +21,9 @@ import { defaultSamplerParams } from '../../src/astro/sampler/params.js';
 import { sampleHalos } from '../../src/pipeline/sources.js';
 import { parseSourceModel, sourceModelAstro, SOURCE_MODELS } from '../../src/pipeline/sources-models.js';
 import { HMF_REFERENCE } from '../../src/pipeline/sources-figures.js';
-import { scatterLuminosityFunctions, stochasticity, type StochasticityResult } from '../../src/pipeline/stochasticity.js';
+import { scatterLuminosityFunctions, stochasticity, stochasticityModels, type StochasticityResult } from '../../src/pipeline/stochasticity.js';
+import { reionizeSources } from '../../src/pipeline/sources-reionize.js';
+import { filterRadii, makeReionParams } from '../../src/astro/reion/params.js';
 import { readSourcesDir } from '../../src/pipeline/sources.js';
 import { tempDir } from '../io/helpers.js';
 
@@ -52,8 +54,38 @@ test('every implemented model runs into <out>/<model>/, with one report over all
     assert.ok(r.midpoint.xHI > 0.3 && r.midpoint.xHI < 0.7, `${r.model}: the box passes near its midpoint (⟨x_HI⟩ = ${r.midpoint.xHI})`);
     assert.ok(r.psMid.delta2.every((v) => v >= 0 && Number.isFinite(v)));
   }
-  assert.throws(() => parseSourceModel('v3-default'), /--source-model v3-default: not implemented/);
+  assert.equal(parseSourceModel('v3-default'), 'v3-default');
   assert.throws(() => parseSourceModel('v5'), /--source-model "v5": expected one of v4-mean-norm/);
+});
+
+test('v3-default: every redshift runs the excursion set on per-radius CHMF sources, each radius mean-fixed', () => {
+  const j = JSON.parse(readFileSync(join(OUT, 'v3-default', 'reionize.json'), 'utf8')) as { v3MeanFix: { z: number; radii: number; atLargestR: number; atSmallestR: number }[]; redshifts: number[] };
+  assert.equal(j.v3MeanFix.length, j.redshifts.length);
+  // the radii of a run without a source grid: l_factor cells up to the box's l_factor L (32 Mpc/h box, 16^3)
+  const radii = filterRadii(makeReionParams({}), 32, 16, cosmo.h, false);
+  for (const r of j.v3MeanFix) {
+    assert.equal(r.radii, radii.length, `z = ${r.z}`);
+    // the fix is the ratio of the HMF expectation to the box mean of the CHMF integrals: positive, finite and, for
+    // these Gaussian-like fields and the same Sheth–Tormen family, of order one
+    for (const f of [r.atLargestR, r.atSmallestR]) assert.ok(f > 0.5 && f < 2, `z = ${r.z}: mean fix ${f}`);
+  }
+  const v3 = res.runs.find((r) => r.model === 'v3-default')!;
+  // no galaxies: the history's photons per baryon are the unconditional expectation (the grid model's, the same integral)
+  const grid = res.runs.find((r) => r.model === 'chmf-on-grid')!;
+  v3.history.forEach((h, k) => assert.ok(Math.abs(h.photonsPerBaryon / grid.history[k]!.photonsPerBaryon - 1) < 1e-12));
+  assert.ok(v3.history.every((h) => h.halos === 0));
+});
+
+test('--spin: v3-default is left out of the default models and refused when asked for', async () => {
+  assert.deepEqual(stochasticityModels(undefined, false), [...SOURCE_MODELS]);
+  assert.deepEqual(stochasticityModels(undefined, true), SOURCE_MODELS.filter((m) => m !== 'v3-default'));
+  assert.throws(() => stochasticityModels(['v4-mean-norm', 'v3-default'], true), /--models v4-mean-norm,v3-default with --spin: v3-default has no spin-temperature sources/);
+  assert.throws(() => stochasticityModels(['chmf-on-grid', 'chmf-on-grid'], false), /listed twice/);
+  await assert.rejects(
+    reionizeSources({ halos: SRC, out: join(dir, 'v3-spin'), sourceModel: 'v3-default', spin: true, quiet: true }),
+    /--spin with --source-model v3-default: not implemented .*; run v3-default without --spin/,
+  );
+  assert.equal(existsSync(join(dir, 'v3-spin')), false, 'refused before anything is written');
 });
 
 test('median relations ("No Mean Norm") emit more photons than mean-normalised ones at every redshift', () => {
@@ -159,9 +191,12 @@ test('CHMF on grid: box means equal the unconditional-HMF expectation; cells gro
   assert.throws(() => chmfSourceGrids({ density: density.subarray(1), grid, boxSize, z, cosmo, sigma, astro, chmf: sampler, minMass, densityKind: 'eulerian' }), /density has 511 values, expected grid\^3 = 512/);
 });
 
-test('Fig. 9: discrete sources carry more power than CHMF on grid at the smallest scales of the box', () => {
+test('Fig. 9: discrete sources carry more power than CHMF on grid and v3 Default at the smallest scales of the box', () => {
   // the highest k below Nyquist here is 1.46 h/Mpc ≈ 1 Mpc^-1 (h = 0.67), the scale where the paper sees shot noise
-  const s = res.summary.smallScalePowerOverChmfOnGrid as { model: string; kHMpc: number; ratio: number }[];
-  assert.equal(s.length, 3);
-  for (const r of s) assert.ok(r.ratio > 1, `${r.model}: Δ²(k = ${r.kHMpc}) ratio ${r.ratio}`);
+  // (it compares 'v3 Default' with 'v4 No Astro Scatter' for this statement)
+  for (const key of ['smallScalePowerOverChmfOnGrid', 'smallScalePowerOverV3Default']) {
+    const s = res.summary[key] as { model: string; kHMpc: number; ratio: number }[];
+    assert.deepEqual(s.map((r) => r.model), ['v4-mean-norm', 'v4-no-mean-norm', 'v4-no-scatter']);
+    for (const r of s) assert.ok(r.ratio > 1, `${key} ${r.model}: Δ²(k = ${r.kHMpc}) ratio ${r.ratio}`);
+  }
 });

@@ -7,7 +7,7 @@
 import type { Cosmology } from '../../cosmo/params.js';
 import { brightnessTemperature21 } from './brightness.js';
 import { FourierGrid } from './filters.js';
-import { ionisationStep } from './ionise.js';
+import { ionisationStep, type RadiusSources } from './ionise.js';
 import { DEFAULT_REION_PARAMS, type ReionParams } from './params.js';
 import { RecombinationTable, updateRecombinations } from './recombinations.js';
 import { volumeMean } from './history.js';
@@ -24,10 +24,15 @@ export interface ReioniseInput {
   redshifts: readonly number[];
   /** Density contrast δ [N^3] (linear or evolved) per redshift. */
   density: GridSource;
-  /** Gridded cumulative ionising emissivity n_ion [N^3], (Msun/h)/(Mpc/h)^3 (Eq. 18), per redshift. */
-  emissivity: GridSource;
+  /**
+   * Gridded cumulative ionising emissivity n_ion [N^3], (Msun/h)/(Mpc/h)^3 (Eq. 18), per redshift; give either this
+   * or `radiusSources`.
+   */
+  emissivity?: GridSource;
   /** Gridded ionising photon rate ṅ_ion [N^3], (Msun/h)/s/(Mpc/h)^3, per redshift (needed with recombinations). */
   ionisingRate?: GridSource;
+  /** Per-radius sources of each redshift instead of source grids (the v3 model, ionise.ts `RadiusSources`). */
+  radiusSources?: (z: number) => RadiusSources;
   /** Frozen parameters from makeReionParams (default: the code's). */
   params?: ReionParams;
   /** Called after each redshift. */
@@ -94,7 +99,8 @@ export function reionise(inp: ReioniseInput): ReioniseResult {
   const p = inp.params ?? DEFAULT_REION_PARAMS;
   const n = inp.grid;
   const n3 = n * n * n;
-  if (p.recombinations && !inp.ionisingRate) throw new Error('reionise: ionisingRate is required when params.recombinations is true');
+  if ((inp.emissivity === undefined) === (inp.radiusSources === undefined)) throw new Error('reionise: give exactly one of emissivity (source grids) and radiusSources');
+  if (p.recombinations && inp.emissivity && !inp.ionisingRate) throw new Error('reionise: ionisingRate is required when params.recombinations is true');
   const order = descendingRedshifts('reionise', inp.redshifts, { density: inp.density, emissivity: inp.emissivity, ionisingRate: inp.ionisingRate });
   const stepper = new ReionStepper(inp.cosmology, inp.boxSize, n, p);
   const res: ReioniseResult = {
@@ -110,8 +116,9 @@ export function reionise(inp: ReioniseInput): ReioniseResult {
     const out = stepper.step({
       z,
       delta: pickGrid('reionise', inp.density, 'density', i, z, n3),
-      nIon: pickGrid('reionise', inp.emissivity, 'emissivity', i, z, n3),
-      nIonRate: inp.ionisingRate ? pickGrid('reionise', inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined,
+      nIon: inp.emissivity ? pickGrid('reionise', inp.emissivity, 'emissivity', i, z, n3) : undefined,
+      nIonRate: inp.emissivity && inp.ionisingRate ? pickGrid('reionise', inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined,
+      sourceAt: inp.radiusSources?.(z),
     });
     res.xHI.push(out.xHI);
     res.brightnessTemp.push(out.brightnessTemp);
@@ -129,8 +136,10 @@ export interface ReionStepInput {
   z: number;
   /** Density contrast δ. */
   delta: ArrayLike<number>;
-  /** Cumulative ionising emissivity n_ion [(Msun/h)/(Mpc/h)^3]. */
-  nIon: ArrayLike<number>;
+  /** Cumulative ionising emissivity n_ion [(Msun/h)/(Mpc/h)^3]; or `sourceAt`. */
+  nIon?: ArrayLike<number>;
+  /** Per-radius sources instead of source grids (ionise.ts `RadiusSources`). */
+  sourceAt?: RadiusSources;
   /** Ionising photon rate ṅ_ion [(Msun/h)/s/(Mpc/h)^3] (needed with recombinations). */
   nIonRate?: ArrayLike<number>;
   /** X-ray residual ionisation x_e of the neutral IGM (cosmic-dawn runs; absent = 0). */
@@ -181,7 +190,7 @@ export class ReionStepper {
     const { z } = s;
     const p = this.params;
     if (this.zPrev >= 0 && !(z < this.zPrev)) throw new Error(`ReionStepper.step: z = ${z} must be below the previous step's ${this.zPrev}`);
-    if (p.recombinations && !s.nIonRate) throw new Error('ReionStepper.step: nIonRate is required when params.recombinations is true');
+    if (p.recombinations && !s.sourceAt && !s.nIonRate) throw new Error('ReionStepper.step: nIonRate is required when params.recombinations is true');
     const step = ionisationStep({
       z,
       boxSize: this.boxSize,
@@ -189,6 +198,7 @@ export class ReionStepper {
       delta: s.delta,
       nIon: s.nIon,
       nIonRate: s.nIonRate,
+      sourceAt: s.sourceAt,
       nRec: this.nRec ?? undefined,
       xe: s.xe,
       cosmology: this.cosmology,

@@ -110,16 +110,20 @@ export function makeReionParams(input: Partial<ReionParams> | Record<string, unk
  * filtered), as 21cmFAST's setup_radii: R_max = min(R_BUBBLE_MAX, l_factor L), R_min = max(R_BUBBLE_MIN,
  * f × cell), R_i = R_min Δ^i for i < floor(ln(R_max/R_min)/ln Δ + 1), the last capped at R_max.
  *
- * @param boxSize box side L [Mpc/h]; @param grid cells per side; @param h H0/(100 km/s/Mpc).
+ * The 'code' cell factor is the code's rule for halo (Lagrangian) source grids; without a source grid (the
+ * per-radius mass-function sources of the v3 model, `sourceGrids` false) the code always takes l_factor.
+ *
+ * @param boxSize box side L [Mpc/h]; @param grid cells per side; @param h H0/(100 km/s/Mpc);
+ * @param sourceGrids whether the excursion set filters a source grid (default true).
  * @throws RangeError when R_max < R_min (box too small for the minimum radius).
  */
-export function filterRadii(p: ReionParams, boxSize: number, grid: number, h: number): Float64Array {
+export function filterRadii(p: ReionParams, boxSize: number, grid: number, h: number, sourceGrids = true): Float64Array {
   if (!(boxSize > 0) || !Number.isInteger(grid) || grid < 1 || !(h > 0)) {
     throw new RangeError(`filterRadii: need boxSize > 0 Mpc/h, an integer grid >= 1 and h > 0, got ${boxSize}, ${grid}, ${h}`);
   }
   const cellMpc = boxSize / grid / h;
   const rMax = Math.min(p.rBubbleMaxMpc, L_FACTOR * (boxSize / h));
-  const factor = p.cellRadiusFactor === 'code' ? (cellMpc < 1 ? 1 : L_FACTOR) : p.cellRadiusFactor;
+  const factor = p.cellRadiusFactor === 'code' ? (sourceGrids && cellMpc < 1 ? 1 : L_FACTOR) : p.cellRadiusFactor;
   const rMin = Math.max(p.rBubbleMinMpc, factor * cellMpc);
   if (rMax < rMin) throw new RangeError(`filterRadii: largest radius ${rMax} Mpc is below the smallest ${rMin} Mpc (box ${boxSize} Mpc/h)`);
   let n = Math.floor(Math.log(rMax / rMin) / Math.log(p.deltaRFactor) + 1);

@@ -30,7 +30,9 @@ import { CM_PER_MPC, S_PER_YR } from './constants.js';
  * processed from high to low, the code's steps being z_{i+1} = (1+z_i)/1.02 − 1 from Z_HEAT_MAX) and the
  * emissivities of the radiation fields. Grids are N^3, C order, comoving densities per (Mpc/h)^3.
  */
-export interface CosmicDawnInput extends Omit<ReioniseInput, 'params' | 'onProgress'> {
+export interface CosmicDawnInput extends Omit<ReioniseInput, 'params' | 'onProgress' | 'emissivity' | 'radiusSources'> {
+  /** Gridded cumulative ionising emissivity n_ion [N^3], (Msun/h)/(Mpc/h)^3 (Eq. 18), per redshift. */
+  emissivity: GridSource;
   /** Star-formation-rate density Σ SFR / V [Msun/yr per (Mpc/h)^3] per redshift (ACGs + MCGs). */
   sfrDensity: GridSource;
   /**
