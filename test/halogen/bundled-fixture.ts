@@ -1,14 +1,18 @@
 /**
- * The reference of test/halogen/bundled.test.ts: the bundled HALOgen model (models/halogen-cpu)
- * predicting one 64^3 window of a seeded synthetic DM field, sub-sampled to 4096 values.
+ * The references of test/halogen/bundled.test.ts: a HALOgen model predicting one 64^3 window of a
+ * seeded synthetic DM field, sub-sampled to 4096 values, for two models:
  *
- * The committed fixture test/halogen/fixtures/bundled-64.npy was written by the HALOgen code *before*
- * its network and training moved onto src/nets and src/train (commit a468fe2 of main), with
+ * - `v1`: the first bundled model (2026-11-29; `cpu` preset widths [8, 16, 32, 64]), kept as
+ *   test/halogen/fixtures/halogen-cpu-v1.safetensors. Its fixture bundled-64.npy was written by the
+ *   HALOgen code *before* its network and training moved onto src/nets and src/train (commit a468fe2
+ *   of main), so the test compares today's code against the forward pass as it was then.
+ * - `bundled`: models/halogen-cpu/best.safetensors (MODELS.md), whose fixture bundled-64-v2.npy was
+ *   written by the code it was trained with (2026-11-30), with
  *
- *   npx tsc -p tsconfig.json && node dist/test/halogen/bundled-fixture.js --write
+ *     npx tsc -p tsconfig.json && node dist/test/halogen/bundled-fixture.js --write bundled
  *
- * so the test compares today's code against the forward pass as it was then. Do not rewrite the
- * fixture to make the test pass: a difference means a changed forward pass or loader.
+ * Do not rewrite a fixture to make the test pass: a difference means a changed forward pass or
+ * loader. Write one only for a newly bundled model, from the code that trained it.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,7 +20,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeNpy } from '../../src/io/npy.js';
 import { predictHalos } from '../../src/halogen/infer.js';
-import { loadHalogen } from '../../src/halogen/train.js';
+import { loadHalogen } from '../../src/halogen/checkpoint.js';
 import { repoRoot } from '../reference-dir.js';
 import { syntheticWorld } from './helpers.js';
 
@@ -28,17 +32,28 @@ export const SEED = 2024;
 export const COUNT = 4096;
 export const STRIDE = 251;
 
-export const bundledFile = (): string => join(repoRoot(), 'models', 'halogen-cpu', 'best.safetensors');
-export const fixtureFile = (): string => join(repoRoot(), 'test', 'halogen', 'fixtures', 'bundled-64.npy');
+export interface BundledCase {
+  name: 'v1' | 'bundled';
+  model: string;
+  fixture: string;
+  /** Leading hex digits of the model file's sha256 (MODELS.md gives the full one of the bundled model). */
+  sha256Prefix: string;
+}
+
+const fixtures = (): string => join(repoRoot(), 'test', 'halogen', 'fixtures');
+export const CASES = (): BundledCase[] => [
+  { name: 'v1', model: join(fixtures(), 'halogen-cpu-v1.safetensors'), fixture: join(fixtures(), 'bundled-64.npy'), sha256Prefix: '8c543868171ad51e' },
+  { name: 'bundled', model: join(repoRoot(), 'models', 'halogen-cpu', 'best.safetensors'), fixture: join(fixtures(), 'bundled-64-v2.npy'), sha256Prefix: 'f2ff70a3a6527184' },
+];
 
 export function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** Predicted log10 ρ_h [4,64,64,64] of the bundled model on the seeded field, sub-sampled to [COUNT]. */
-export function bundledPrediction(): Float32Array {
+/** Predicted log10 ρ_h [4,64,64,64] of a model on the seeded field, sub-sampled to [COUNT]. */
+export function fixturePrediction(modelFile: string): Float32Array {
   const world = syntheticWorld(N, SEED);
-  const { model, meta } = loadHalogen(bundledFile());
+  const { model, meta } = loadHalogen(modelFile);
   try {
     const { log } = predictHalos(model, meta, world.dm, N, { stride: N, batch: 1 });
     return Float32Array.from({ length: COUNT }, (_, i) => log[i * STRIDE]!);
@@ -47,7 +62,10 @@ export function bundledPrediction(): Float32Array {
   }
 }
 
-if (process.argv.includes('--write') && import.meta.url === pathToFileURL(process.argv[1]!).href) {
-  writeNpy(fixtureFile(), bundledPrediction(), [COUNT], { force: true });
-  process.stdout.write(`wrote ${fixtureFile()} from ${bundledFile()} (sha256 ${sha256(bundledFile())})\n`);
+const w = process.argv.indexOf('--write');
+if (w >= 0 && import.meta.url === pathToFileURL(process.argv[1]!).href) {
+  const c = CASES().find((x) => x.name === process.argv[w + 1]);
+  if (!c) throw new Error(`--write: expected one of ${CASES().map((x) => x.name).join(', ')}`);
+  writeNpy(c.fixture, fixturePrediction(c.model), [COUNT], { force: true });
+  process.stdout.write(`wrote ${c.fixture} from ${c.model} (sha256 ${sha256(c.model)})\n`);
 }
