@@ -18,6 +18,11 @@
  *
  * Randomness: every sub-volume has its own Generator seeded from (seed, realisation, box id), so the
  * output depends on the seed only, not on the batch size.
+ *
+ * Storage: `generateBoxes` generates any subset of one stage's boxes against a `StandardisedStore`
+ * (where y lives) and a `CondSource` (where the conditioning comes from). `generateStandardised` runs
+ * every stage on in-memory arrays; sharded and file-backed runs (src/pipeline/generate-shards.ts) run
+ * the same function on work files (src/lodi/generate-file.ts), one stage share per process.
  */
 import { F, Generator, noGrad, tidy, type Tensor } from '@lodi/torch';
 import { boxAxisCoords, coverageCount, knownMask, planStages, writeMask, type Plan, type PlannedBox } from './planner.js';

@@ -47,6 +47,9 @@ export function shardedArgs(o: ShardedRunOptions & { model: string }): string[] 
   return a;
 }
 
+/** Text for a script comment: line breaks would end the comment. */
+const oneLine = (s: string): string => s.replace(/[\r\n]+/g, ' ');
+
 export interface SlurmOptions extends ShardedRunOptions {
   model: string;
   /** Path of the script to write. */
@@ -106,25 +109,25 @@ export function writeSlurmScript(o: SlurmOptions): SlurmResult {
   ].join(' ');
   const lines = [
     '#!/bin/bash',
-    `# LODI generation of ${resolve(o.out)}: ${plan.boxes.length} sub-volumes in ${plan.stages.length} stages`,
+    `# LODI generation of ${oneLine(resolve(o.out))}: ${plan.boxes.length} sub-volumes in ${plan.stages.length} stages`,
     `# (${plan.stages.map((s) => s.length).join(', ')} boxes), each stage as a Slurm job array of ${N} tasks.`,
-    `# Written by: ${o.command ?? 'lodi generate --slurm'}`,
+    `# Written by: ${oneLine(o.command ?? 'lodi generate --slurm')}`,
     '#',
-    '# Run it on the submitting node:  bash ' + shellQuote(o.script),
+    '# Run it on the submitting node:  bash ' + oneLine(shellQuote(o.script)),
     '# It plans the run here (allocates the work files beside the output), then submits one job array per',
     '# stage, each starting after the previous one succeeded, and a last job that writes the T_b map.',
-    '# After a failure (a task ran out of time, a node died), fix the cause and run it again: the plan is',
-    '# kept and every task skips the boxes already recorded as finished.',
-    '# Set the options of every job (partition, GPUs, time limit, account) in SBATCH_ARGS.',
+    '# When a task fails (out of time, a node lost), the later jobs are cancelled (--kill-on-invalid-dep);',
+    '# fix the cause and run this script again: the plan is kept and every task skips the boxes already',
+    '# recorded as finished. Set the options of every job (partition, CPUs, time limit, account) in',
+    '# SBATCH_ARGS.',
     'set -euo pipefail',
     `SBATCH_ARGS=(${sbatch.map(shellQuote).join(' ')})`,
     `GEN=${shellQuote(gen)}`,
     '',
     `eval "$GEN ${planFlags}"`,
-    'prev=""',
   ];
   plan.stages.forEach((_, s) => {
-    const dep = s === 0 ? '' : ' --dependency=afterok:$prev';
+    const dep = s === 0 ? '' : ' --dependency=afterok:$prev --kill-on-invalid-dep=yes';
     lines.push(
       `prev=$(sbatch --parsable "\${SBATCH_ARGS[@]}"${dep} --job-name=lodi-stage${s} --array=0-${N - 1} --wrap "$GEN${batch} --stage ${s} --shard \\$SLURM_ARRAY_TASK_ID/${N}")`,
       'prev=${prev%%;*}',
@@ -132,7 +135,7 @@ export function writeSlurmScript(o: SlurmOptions): SlurmResult {
     );
   });
   lines.push(
-    `prev=$(sbatch --parsable "\${SBATCH_ARGS[@]}" --dependency=afterok:$prev --job-name=lodi-finish --wrap "$GEN --finish${o.force ? ' --force' : ''}")`,
+    `prev=$(sbatch --parsable "\${SBATCH_ARGS[@]}" --dependency=afterok:$prev --kill-on-invalid-dep=yes --job-name=lodi-finish --wrap "$GEN --finish${o.force ? ' --force' : ''}")`,
     'prev=${prev%%;*}',
     `echo "finish: job $prev (writes ${resolve(o.out).replace(/["$`\\]/g, '\\$&')})"`,
     '',
