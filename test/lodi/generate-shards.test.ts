@@ -21,8 +21,9 @@ import { loadGrid, saveGrid } from '../../src/io/grid.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { loadLodi } from '../../src/lodi/checkpoint.js';
 import { lodiPreset } from '../../src/lodi/config.js';
-import { npyHeaderF32 } from '../../src/lodi/generate-file.js';
-import { generateStandardised } from '../../src/lodi/generate.js';
+import { NpyVolume, npyHeaderF32, readNpyLayout } from '../../src/lodi/generate-file.js';
+import { generateStandardised, memoryCond, memoryStore } from '../../src/lodi/generate.js';
+import { Rng } from '../../src/util/rng.js';
 import { haloForward, tbInverse } from '../../src/lodi/transform.js';
 import { finishedBoxes, readPlanFile, shardBoxes, workPaths } from '../../src/lodi/shards.js';
 import { trainLodi } from '../../src/lodi/train.js';
@@ -273,6 +274,71 @@ const sidecar = (p: string): Record<string, unknown> =>
     assert.deepEqual(readFileSync(out), Buffer.from(encodeNpy(tbInverse(sharded, norm), [n, n, n])));
     // the output is not overwritten without --force
     assert.match((await cli([...base, '--plan-only'])).err?.message ?? '', /tb\.npy already exists; pass --force/);
+  });
+
+  test('positional I/O: a box read from and written into a .npy in place equals the in-memory gather and masked scatter, wrap included', () => {
+    const size = [5, 6, 7] as const;
+    const n3 = size[0] * size[1] * size[2];
+    const rng = new Rng(11);
+    const base = Float32Array.from({ length: n3 }, () => rng.uniform());
+    const work = join(dir, 'io-work.npy');
+    writeFileSync(work, encodeNpy(base, size));
+    const vol = new NpyVolume(readNpyLayout(work), 'r+');
+    const mem = Float32Array.from(base);
+    const store = memoryStore(mem, size);
+    // boxes of 4 voxels per axis from several origins, wrapping around every axis
+    for (const origin of [
+      [0, 0, 0],
+      [3, 4, 5],
+      [4, 5, 6],
+    ]) {
+      const coords = origin.map((o, a) => Int32Array.from({ length: 4 }, (_, l) => (o + l) % size[a]!));
+      const vals = Float32Array.from({ length: 64 }, () => rng.uniform() + 2);
+      const mask = Uint8Array.from({ length: 64 }, () => (rng.uniform() < 0.5 ? 1 : 0));
+      vol.writeMasked(coords, vals, mask);
+      store.write(coords, vals, mask);
+      const a = new Float32Array(64);
+      const b = new Float32Array(64);
+      vol.readBox(coords, a);
+      store.read(coords, b);
+      assert.deepEqual(a, b);
+    }
+    vol.close();
+    // only masked voxels changed, each to the value the in-memory scatter wrote
+    assert.deepEqual(readNpy(work).data, mem);
+    // float64 channels [C, X, Y, Z] are read as their float32 rounding, as loadGrid reads them
+    const f64 = Float64Array.from({ length: 2 * n3 }, () => rng.uniform() * 1e10);
+    const halos = join(dir, 'io-f64.npy');
+    writeFileSync(halos, encodeNpy(f64, [2, ...size]));
+    const hv = new NpyVolume(readNpyLayout(halos), 'r');
+    const coords = [3, 4, 5].map((o, a) => Int32Array.from({ length: 4 }, (_, l) => (o + l) % size[a]!));
+    const got = new Float32Array(128);
+    hv.readBox(coords, got);
+    hv.close();
+    const want = new Float32Array(128);
+    memoryCond(Float32Array.from(f64), 2, size)(coords, want);
+    assert.deepEqual(got, want);
+    // what positional access cannot read is refused, naming the file and the field
+    const bytes = Buffer.from(encodeNpy(base, size));
+    const variant = (name: string, from: string, to: string): string => {
+      const f = join(dir, name);
+      writeFileSync(f, Buffer.from(bytes.toString('latin1').replace(from, to), 'latin1'));
+      return f;
+    };
+    assert.throws(
+      () => readNpyLayout(variant('io-fortran.npy', "'fortran_order': False", "'fortran_order': True ")),
+      /io-fortran\.npy: fortran_order: True, expected a C-order array/,
+    );
+    assert.throws(
+      () => readNpyLayout(variant('io-big.npy', "'<f4'", "'>f4'")),
+      /io-big\.npy: dtype: '>f4', expected little-endian float32/,
+    );
+    const cut = join(dir, 'io-cut.npy');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 4));
+    assert.throws(
+      () => readNpyLayout(cut),
+      new RegExp(`io-cut\\.npy: size: ${bytes.length - 4} bytes, expected ${bytes.length} for shape \\[5, 6, 7\\] <f4`),
+    );
   });
 
   test('file-backed one-process run equals the in-memory one byte for byte; --resume continues a plan', async () => {
