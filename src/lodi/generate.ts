@@ -18,6 +18,11 @@
  *
  * Randomness: every sub-volume has its own Generator seeded from (seed, realisation, box id), so the
  * output depends on the seed only, not on the batch size.
+ *
+ * Storage: `generateBoxes` generates any subset of one stage's boxes against a `StandardisedStore`
+ * (where y lives) and a `CondSource` (where the conditioning comes from). `generateStandardised` runs
+ * every stage on in-memory arrays; sharded and file-backed runs (src/pipeline/generate-shards.ts) run
+ * the same function on work files (src/lodi/generate-file.ts), one stage share per process.
  */
 import { F, Generator, noGrad, tidy, type Tensor } from '@lodi/torch';
 import { boxAxisCoords, coverageCount, knownMask, planStages, writeMask, type Plan, type PlannedBox } from './planner.js';
@@ -53,7 +58,7 @@ export function boxSeed(seed: number, box: number): number {
   return (h ^ (h >>> 16)) & 0x7fffffff;
 }
 
-function gather(src: Float32Array, channels: number, size: readonly number[], coords: Int32Array[], out: Float32Array): void {
+function gather(src: Float32Array, channels: number, size: readonly number[], coords: readonly Int32Array[], out: Float32Array): void {
   const [X, Y, Z] = size as [number, number, number];
   const [cx, cy, cz] = coords as [Int32Array, Int32Array, Int32Array];
   const per = X * Y * Z;
@@ -64,6 +69,145 @@ function gather(src: Float32Array, channels: number, size: readonly number[], co
         const base = ch * per + (cx[i]! * Y + cy[j]!) * Z;
         for (let l = 0; l < cz.length; l++) out[k++] = src[base + cz[l]!]!;
       }
+}
+
+/**
+ * Where the standardised values y of a box being generated live: an in-memory array
+ * (`generateStandardised`) or a work file shared by several processes (src/lodi/generate-file.ts).
+ * Coordinates are the box's global voxel coordinates per axis (`boxAxisCoords`, wrapped).
+ */
+export interface StandardisedStore {
+  /** The values at the box's voxels, box-local C order [x][y][z], into `out` (crop^3). */
+  read(coords: readonly Int32Array[], out: Float32Array): void;
+  /** Stores `vals` (box-local, crop^3) at the box-local voxels where `mask` is 1 (the box's `writeMask`). */
+  write(coords: readonly Int32Array[], vals: Float32Array, mask: Uint8Array): void;
+}
+
+/** The standardised halo channels of a box, [C][crop][crop][crop], into `out` (C * crop^3). */
+export type CondSource = (coords: readonly Int32Array[], out: Float32Array<ArrayBuffer>) => void;
+
+/** `CondSource` over in-memory standardised channels [C, X, Y, Z]. */
+export function memoryCond(cond: Float32Array, channels: number, size: readonly number[]): CondSource {
+  return (coords, out) => gather(cond, channels, size, coords, out);
+}
+
+/** `StandardisedStore` over an in-memory y [X*Y*Z] (C order). */
+export function memoryStore(y: Float32Array, size: readonly number[]): StandardisedStore {
+  return {
+    read: (coords, out) => gather(y, 1, size, coords, out),
+    write: (coords, vals, mask) => scatterMasked(coords, vals, mask, y, size),
+  };
+}
+
+/**
+ * Samples B sub-volumes in one batched denoiser call sequence (T ancestral steps, latent overlap
+ * on the known region when given) and returns x̂ [B * crop^3], standardised.
+ *
+ * @param boxIds plan ids of the boxes: box i draws all its noise from `Generator(boxSeed(seed, id))`.
+ * @param cond standardised halo channels [B, C, crop, crop, crop].
+ * @param known already generated values [B, crop^3] and their mask (1 = known), or null (no box
+ *   of the batch has a known region, or the method ignores it).
+ */
+export function sampleBoxes(model: LodiModel, boxIds: readonly number[], cond: Float32Array, known: { values: Float32Array; mask: Float32Array } | null, o: GenerateOptions): Float32Array {
+  const crop = model.cfg.data.crop;
+  const C = model.cfg.net.condChannels;
+  const B = boxIds.length;
+  const T = o.steps ?? model.cfg.schedule.steps;
+  const J = Math.max(1, o.resample ?? 1);
+  const gens = boxIds.map((id) => new Generator(boxSeed(o.seed, id)));
+  const randnBatch = (): Tensor => F.cat(gens.map((g) => F.randn([1, 1, crop, crop, crop], g)), 0);
+  return noGrad(() =>
+    tidy(() => {
+      const condT = F.tensor(cond, [B, C, crop, crop, crop]);
+      let z = randnBatch();
+      const mask = known ? F.tensor(known.mask, [B, 1, crop, crop, crop]) : null;
+      const knownT = known ? F.tensor(known.values, [B, 1, crop, crop, crop]) : null;
+      // drawn for every box and method (used only by latent overlap), so each box's noise stream
+      // is the same whichever boxes share its batch and whichever method runs
+      let epsKnown: Tensor = randnBatch();
+      const replace = (zt: Tensor, i: number): Tensor => {
+        if (o.freshKnownNoise) epsKnown = randnBatch();
+        if (!mask || !knownT) return zt;
+        const { alpha, sigma } = model.alphaSigma(i, T);
+        const noised = knownT.mul(alpha).add(epsKnown.mul(sigma));
+        return zt.add(noised.sub(zt).mul(mask));
+      };
+      for (let i = T; i >= 1; i--) {
+        for (let j = 0; j < J; j++) {
+          const zs = tidy(() => model.ancestralStep(replace(z, i), condT, i, randnBatch(), undefined, T));
+          if (j < J - 1) {
+            // RePaint: back from s to t with q(z_t | z_s)
+            const t = model.alphaSigma(i, T);
+            const s = model.alphaSigma(i - 1, T);
+            const ats = t.alpha / s.alpha;
+            const v = Math.max(t.sigma ** 2 - ats ** 2 * s.sigma ** 2, 0);
+            const prev = z;
+            z = tidy(() => zs.mul(ats).add(randnBatch().mul(Math.sqrt(v))));
+            zs.dispose();
+            prev.dispose();
+          } else {
+            z.dispose();
+            z = zs;
+          }
+        }
+      }
+      return model.finalEstimate(z).toFloat32Array();
+    }),
+  );
+}
+
+/**
+ * Generates `boxes` (all of one stage, or a share of one stage) in batches of `o.batch`: gathers
+ * each box's conditioning from `cond` and, for latent overlap, its known region (`knownMask`) from
+ * `store`; samples; writes each box's `writeMask` voxels into `store`. `afterBatch` runs after the
+ * batch's values were written (e.g. to make them durable and record the boxes as finished).
+ *
+ * Every box of a stage reads only voxels written by earlier stages, so the boxes of one stage may be
+ * split among processes in any way and the result depends on the seed only (up to the last bits of
+ * batched convolutions).
+ */
+export async function generateBoxes(
+  model: LodiModel,
+  plan: Plan,
+  boxes: readonly PlannedBox[],
+  cond: CondSource,
+  store: StandardisedStore,
+  o: GenerateOptions & { afterBatch?: (boxes: readonly PlannedBox[]) => void },
+): Promise<void> {
+  const crop = model.cfg.data.crop;
+  if (plan.box !== crop) throw new Error(`generateBoxes: plan box ${plan.box}, expected the model's crop ${crop}`);
+  const C = model.cfg.net.condChannels;
+  const method = o.method ?? 'overlap';
+  if (method === 'single') throw new Error('generateBoxes: method single has no sub-volumes');
+  const batchSize = Math.max(1, o.batch ?? 8);
+  const c3 = crop ** 3;
+  model.eval();
+  for (let start = 0; start < boxes.length; start += batchSize) {
+    const batch = boxes.slice(start, start + batchSize);
+    const B = batch.length;
+    const coords = batch.map((b) => boxAxisCoords(plan, b));
+    const condArr = new Float32Array(B * C * c3);
+    coords.forEach((cs, i) => cond(cs, condArr.subarray(i * C * c3, (i + 1) * C * c3)));
+    const masks = batch.map((b) => (method === 'overlap' ? knownMask(plan, b) : null));
+    let known: { values: Float32Array; mask: Float32Array } | null = null;
+    if (masks.some((m) => m?.some((v) => v === 1))) {
+      known = { values: new Float32Array(B * c3), mask: new Float32Array(B * c3) };
+      coords.forEach((cs, i) => store.read(cs, known!.values.subarray(i * c3, (i + 1) * c3)));
+      masks.forEach((m, i) => m && known!.mask.set(m, i * c3));
+    }
+    const xhat = sampleBoxes(
+      model,
+      batch.map((b) => b.id),
+      condArr,
+      known,
+      o,
+    );
+    batch.forEach((b, i) => store.write(coords[i]!, xhat.subarray(i * c3, (i + 1) * c3), writeMask(plan, b)));
+    o.afterBatch?.(batch);
+    o.onProgress?.(start + B, boxes.length, batch[0]!.stage);
+    // let N-API finalizers of dead tensor handles run (they only run between event-loop turns)
+    await new Promise<void>((r) => setImmediate(r));
+  }
 }
 
 /**
@@ -79,75 +223,21 @@ export async function generateStandardised(model: LodiModel, cond: Float32Array,
   const [X, Y, Z] = size;
   const total = X * Y * Z;
   const y = new Float32Array(total);
-  const acc = method === 'average' ? new Float64Array(total) : null;
-  const T = o.steps ?? model.cfg.schedule.steps;
-  const J = Math.max(1, o.resample ?? 1);
-  const batchSize = Math.max(1, o.batch ?? 8);
-  const c3 = crop ** 3;
+  let store = memoryStore(y, size);
+  let acc: Float64Array | null = null;
+  if (method === 'average') {
+    const sum = new Float64Array(total);
+    acc = sum;
+    // every box adds all its values (the mask is ignored); divided by the coverage at the end
+    store = { read: () => undefined, write: (coords, vals) => accumulate(coords, vals, sum, size) };
+  }
   let done = 0;
-  model.eval();
-  for (let si = 0; si < plan.stages.length; si++) {
-    const stage = plan.stages[si]!;
-    for (let start = 0; start < stage.length; start += batchSize) {
-      const boxes = stage.slice(start, start + batchSize);
-      const B = boxes.length;
-      const coords = boxes.map((b) => boxAxisCoords(plan, b));
-      const condArr = new Float32Array(B * C * c3);
-      coords.forEach((cs, i) => gather(cond, C, size, cs, condArr.subarray(i * C * c3, (i + 1) * C * c3)));
-      const masks = boxes.map((b) => (method === 'overlap' ? knownMask(plan, b) : null));
-      const anyKnown = masks.some((m) => m?.some((v) => v === 1));
-      const knownArr = new Float32Array(B * c3);
-      const maskArr = new Float32Array(B * c3);
-      if (anyKnown) {
-        coords.forEach((cs, i) => gather(y, 1, size, cs, knownArr.subarray(i * c3, (i + 1) * c3)));
-        masks.forEach((m, i) => m && maskArr.set(m, i * c3));
-      }
-      const gens = boxes.map((b) => new Generator(boxSeed(o.seed, b.id)));
-      const randnBatch = (): Tensor => F.cat(gens.map((g) => F.randn([1, 1, crop, crop, crop], g)), 0);
-      const xhat = noGrad(() =>
-        tidy(() => {
-          const condT = F.tensor(condArr, [B, C, crop, crop, crop]);
-          let z = randnBatch();
-          const mask = anyKnown ? F.tensor(maskArr, [B, 1, crop, crop, crop]) : null;
-          const known = anyKnown ? F.tensor(knownArr, [B, 1, crop, crop, crop]) : null;
-          // drawn for every box and method (used only by latent overlap), so each box's noise stream
-          // is the same whichever boxes share its batch and whichever method runs
-          let epsKnown: Tensor = randnBatch();
-          const replace = (zt: Tensor, i: number): Tensor => {
-            if (o.freshKnownNoise) epsKnown = randnBatch();
-            if (!mask || !known) return zt;
-            const { alpha, sigma } = model.alphaSigma(i, T);
-            const noised = known.mul(alpha).add(epsKnown.mul(sigma));
-            return zt.add(noised.sub(zt).mul(mask));
-          };
-          for (let i = T; i >= 1; i--) {
-            for (let j = 0; j < J; j++) {
-              const zs = tidy(() => model.ancestralStep(replace(z, i), condT, i, randnBatch(), undefined, T));
-              if (j < J - 1) {
-                // RePaint: back from s to t with q(z_t | z_s)
-                const t = model.alphaSigma(i, T);
-                const s = model.alphaSigma(i - 1, T);
-                const ats = t.alpha / s.alpha;
-                const v = Math.max(t.sigma ** 2 - ats ** 2 * s.sigma ** 2, 0);
-                const prev = z;
-                z = tidy(() => zs.mul(ats).add(randnBatch().mul(Math.sqrt(v))));
-                zs.dispose();
-                prev.dispose();
-              } else {
-                z.dispose();
-                z = zs;
-              }
-            }
-          }
-          return model.finalEstimate(z).toFloat32Array();
-        }),
-      );
-      boxes.forEach((b, i) => scatter(plan, b, coords[i]!, xhat.subarray(i * c3, (i + 1) * c3), y, acc, size));
-      done += B;
-      o.onProgress?.(done, plan.boxes.length, si);
-      // let N-API finalizers of dead tensor handles run (they only run between event-loop turns)
-      await new Promise<void>((r) => setImmediate(r));
-    }
+  for (const stage of plan.stages) {
+    await generateBoxes(model, plan, stage, memoryCond(cond, C, size), store, {
+      ...o,
+      onProgress: (d, _n, si) => o.onProgress?.(done + d, plan.boxes.length, si),
+    });
+    done += stage.length;
   }
   if (acc) {
     const cov = coverageCount(plan);
@@ -183,18 +273,25 @@ async function singlePass(model: LodiModel, cond: Float32Array, size: [number, n
   return { y, plan };
 }
 
-function scatter(plan: Plan, b: PlannedBox, coords: Int32Array[], vals: Float32Array, y: Float32Array, acc: Float64Array | null, size: readonly number[]): void {
+function scatterMasked(coords: readonly Int32Array[], vals: Float32Array, mask: Uint8Array, y: Float32Array, size: readonly number[]): void {
   const [, Y, Z] = size as [number, number, number];
   const [cx, cy, cz] = coords as [Int32Array, Int32Array, Int32Array];
-  const w = acc ? null : writeMask(plan, b);
   let k = 0;
   for (let i = 0; i < cx.length; i++)
     for (let j = 0; j < cy.length; j++) {
       const base = (cx[i]! * Y + cy[j]!) * Z;
-      for (let l = 0; l < cz.length; l++, k++) {
-        if (acc) acc[base + cz[l]!]! += vals[k]!;
-        else if (w![k]) y[base + cz[l]!] = vals[k]!;
-      }
+      for (let l = 0; l < cz.length; l++, k++) if (mask[k]) y[base + cz[l]!] = vals[k]!;
+    }
+}
+
+function accumulate(coords: readonly Int32Array[], vals: Float32Array, acc: Float64Array, size: readonly number[]): void {
+  const [, Y, Z] = size as [number, number, number];
+  const [cx, cy, cz] = coords as [Int32Array, Int32Array, Int32Array];
+  let k = 0;
+  for (let i = 0; i < cx.length; i++)
+    for (let j = 0; j < cy.length; j++) {
+      const base = (cx[i]! * Y + cy[j]!) * Z;
+      for (let l = 0; l < cz.length; l++, k++) acc[base + cz[l]!]! += vals[k]!;
     }
 }
 

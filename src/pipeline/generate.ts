@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
-import { WORLD_MEMBERS } from '../io/world.js';
 import { contractProblems, loadLodi, type LoadedLodi } from '../lodi/checkpoint.js';
 import { generateTb, type GenerationMethod } from '../lodi/generate.js';
 import { planStages } from '../lodi/planner.js';
 import { assertWritable, removeStaleTemps } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
+import { tbGridMeta } from './generate-meta.js';
+import { generateFileBacked } from './generate-shards.js';
 
 export interface GenerateRunOptions {
   halos: string;
@@ -35,6 +36,12 @@ export interface GenerateRunOptions {
   quiet?: boolean;
   logFile?: string;
   command?: string;
+  /**
+   * Keep the map in a work file beside the output instead of memory (src/pipeline/generate-shards.ts):
+   * memory bounded by a batch of sub-volumes for boxes of any size; a killed run continues with
+   * `resume`. Methods overlap and tiling.
+   */
+  fileBacked?: boolean;
 }
 
 export interface GenerateRunResult {
@@ -63,21 +70,23 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   const R = o.realizations ?? 1;
   if (!Number.isInteger(R) || R < 1) throw new Error(`--realizations must be a positive integer, got ${R}`);
   const files = Array.from({ length: R }, (_, r) => realisationPath(o.out, r, R));
+  const method = o.method ?? 'overlap';
+  const seeds = files.map((_, r) => realisationSeed(o.seed, r));
   // a killed run may have left half-written realisations behind
   if (o.resume) for (const d of new Set(files.map((f) => dirname(f)))) removeStaleTemps(d);
+  const finishedBy = (sha: string) => (f: string, r: number): boolean => {
+    if (!o.resume || !existsSync(f) || !existsSync(sidecarPath(f))) return false;
+    const p = (JSON.parse(readFileSync(sidecarPath(f), 'utf8')) as { provenance?: { seed?: number; modelSha256?: string; method?: string } }).provenance;
+    return p?.seed === seeds[r] && p?.modelSha256 === sha && p?.method === method;
+  };
+  if (o.fileBacked) return fileBackedRun(o, files, seeds, finishedBy);
   const halos = loadGrid(o.halos);
   if (halos.shape.length !== 4) throw new Error(`${o.halos}: expected halo channels [C,N,N,N], got [${halos.shape}]`);
   const [C, X, Y, Z] = halos.shape as [number, number, number, number];
   if (X !== Y || Y !== Z) throw new Error(`${o.halos}: expected a cubic grid, got [${halos.shape}]`);
   const loaded = typeof o.model === 'string' ? loadLodi(o.model) : o.model;
   const modelSha256 = sha256File(loaded.file);
-  const method = o.method ?? 'overlap';
-  const seeds = files.map((_, r) => realisationSeed(o.seed, r));
-  const done = (f: string, r: number): boolean => {
-    if (!o.resume || !existsSync(f) || !existsSync(sidecarPath(f))) return false;
-    const p = (JSON.parse(readFileSync(sidecarPath(f), 'utf8')) as { provenance?: { seed?: number; modelSha256?: string; method?: string } }).provenance;
-    return p?.seed === seeds[r] && p?.modelSha256 === modelSha256 && p?.method === method;
-  };
+  const done = finishedBy(modelSha256);
   try {
     const problems = contractProblems(loaded.meta, { file: o.halos, boxSize: halos.meta.boxSize, n: X, channels: C, unit: halos.meta.unit });
     if (problems.length && !o.ignoreContract) throw new Error(`${problems[0]} (pass --ignore-contract to generate anyway)`);
@@ -107,31 +116,38 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
         {
           data: tb,
           shape: [X, Y, Z],
-          meta: {
-            boxSize: halos.meta.boxSize,
-            redshift: halos.meta.redshift ?? loaded.meta.contract.redshift,
-            quantity: WORLD_MEMBERS.tb.quantity,
-            unit: WORLD_MEMBERS.tb.unit,
-            provenance: {
-              generator: 'lodi generate',
-              command: o.command,
-              inputs: [o.halos, loaded.file],
-              seed: seeds[r],
-              realization: r,
-              method,
-              crop,
-              overlap: o.overlap ?? 4,
-              periodic: o.periodic ?? true,
-              steps: o.steps ?? loaded.model.cfg.schedule.steps,
-              resample: o.resample ?? 1,
-              model: loaded.file,
-              modelSha256,
-              smoothingR: loaded.meta.contract.smoothingR,
-            },
-          },
+          meta: tbGridMeta(halos.meta, loaded, {
+            command: o.command,
+            halos: o.halos,
+            seed: seeds[r]!,
+            realization: r,
+            method,
+            overlap: o.overlap ?? 4,
+            periodic: o.periodic ?? true,
+            steps: o.steps ?? loaded.model.cfg.schedule.steps,
+            resample: o.resample ?? 1,
+            modelSha256,
+          }),
         },
         { force: true },
       );
+    }
+    return { files, seeds, modelFile: loaded.file, modelSha256, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    if (typeof o.model === 'string') loaded.model.dispose();
+  }
+}
+
+/** `generateRun` with `fileBacked`: each realisation through `generateFileBacked`. */
+async function fileBackedRun(o: GenerateRunOptions, files: string[], seeds: number[], finishedBy: (sha: string) => (f: string, r: number) => boolean): Promise<GenerateRunResult> {
+  const loaded = typeof o.model === 'string' ? loadLodi(o.model) : o.model;
+  try {
+    const modelSha256 = sha256File(loaded.file);
+    const done = finishedBy(modelSha256);
+    const t0 = Date.now();
+    for (let r = 0; r < files.length; r++) {
+      if (done(files[r]!, r)) continue;
+      await generateFileBacked({ ...o, model: loaded, out: files[r]!, seed: seeds[r]!, realization: r });
     }
     return { files, seeds, modelFile: loaded.file, modelSha256, seconds: (Date.now() - t0) / 1000 };
   } finally {
