@@ -150,7 +150,10 @@ const PAPER_TRAIN: HalogenTrainConfig = {
   cycle: 50,
 };
 
-const PAPER_INFER: HalogenInferConfig = { stride: 16, floorLog: 9.5, batch: 8 };
+/** log10 ρ_h [(Msun/h)/(Mpc/h)^3] below which predictions are set to 0 (and target voxels count as empty in evaluations). */
+export const DEFAULT_FLOOR_LOG = 9.5;
+
+const PAPER_INFER: HalogenInferConfig = { stride: 16, floorLog: DEFAULT_FLOOR_LOG, batch: 8 };
 
 /**
  * `paper`: widths are not given in the paper; these are the usual attention-ResUNet widths

@@ -122,8 +122,10 @@ export function absStats(k: ArrayLike<number>, y: ArrayLike<number>, kMax: numbe
 }
 
 export interface HaloChannelMetrics {
-  /** Voxels where the target is > 0 (pooled over fields). */
+  /** Voxels where the target reaches the occupancy floor (pooled over fields). */
   occupied: number;
+  /** The occupancy floor: log10 ρ_h a target voxel must reach to count as occupied. */
+  floorLog: number;
   /** log10 ρ_h of the target over its occupied voxels: median, 16th and 84th percentiles. */
   target: { median: number; p16: number; p84: number };
   /** log10 ρ_h of the prediction over the same voxels (−Infinity where the prediction is 0). */
@@ -134,18 +136,21 @@ export interface HaloChannelMetrics {
 
 /**
  * Per-channel distribution metrics of a halo-mass-density prediction over the voxels the target
- * occupies (target > 0), pooled over the given (target, prediction) pairs of one channel. Densities in
- * (Msun/h)/(Mpc/h)^3; the statistics are of log10 ρ_h. A channel the target never occupies gives NaN
- * quantiles and medianInBand = false.
+ * occupies (log10 ρ_h ≥ `floorLog`; HALOgen's inference floor, 9.5, below which its predictions are
+ * set to 0, so that the smoothing tails of the target, ρ_h down to ~1e3, do not count as occupied),
+ * pooled over the given (target, prediction) pairs of one channel. Densities in (Msun/h)/(Mpc/h)^3;
+ * the statistics are of log10 ρ_h. A channel the target never occupies gives NaN quantiles and
+ * medianInBand = false. `floorLog` −Infinity counts every voxel with ρ_h > 0.
  */
-export function haloChannelMetrics(pairs: { target: ArrayLike<number>; pred: ArrayLike<number> }[]): HaloChannelMetrics {
+export function haloChannelMetrics(pairs: { target: ArrayLike<number>; pred: ArrayLike<number> }[], floorLog = -Infinity): HaloChannelMetrics {
+  const minTarget = 10 ** floorLog;
   const t: number[] = [];
   const p: number[] = [];
   let empty = 0;
   for (const { target, pred } of pairs) {
     if (target.length !== pred.length) throw new Error(`haloChannelMetrics: target has ${target.length} voxels, prediction ${pred.length}`);
     for (let i = 0; i < target.length; i++) {
-      if (!(target[i]! > 0)) continue;
+      if (!(target[i]! > 0 && target[i]! >= minTarget)) continue;
       t.push(Math.log10(target[i]!));
       const v = pred[i]!;
       if (v > 0) p.push(Math.log10(v));
@@ -167,5 +172,5 @@ export function haloChannelMetrics(pairs: { target: ArrayLike<number>; pred: Arr
   };
   const target = { median: q(ts, 0.5), p16: q(ts, 0.16), p84: q(ts, 0.84) };
   const predicted = { median: q(ps, 0.5), p16: q(ps, 0.16), p84: q(ps, 0.84), emptyFraction: t.length ? empty / t.length : NaN };
-  return { occupied: t.length, target, predicted, medianInBand: predicted.median >= target.p16 && predicted.median <= target.p84 };
+  return { occupied: t.length, floorLog, target, predicted, medianInBand: predicted.median >= target.p16 && predicted.median <= target.p84 };
 }

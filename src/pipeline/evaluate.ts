@@ -32,6 +32,7 @@ import { planStages } from '../lodi/planner.js';
 import { histogramPlot, linePlot, multiPanel, panelImages, projectSlab, writeReport, type ImagePanel, type LinePlotOptions, type ReportSection, type Series } from '../report/index.js';
 import { OutputExistsError, writeFileAtomic } from '../util/atomic.js';
 import { canonicalDir, checkSplit, readRun, readTruth, type LoadedRun, type SplitCheck } from './evaluate-load.js';
+import { DEFAULT_FLOOR_LOG as DEFAULT_HALO_FLOOR_LOG } from '../halogen/config.js';
 import { absStats, haloChannelMetrics, interpLogK, residualBootstrap, tbHat, type HaloChannelMetrics, type ResidualStats } from './evaluate-stats.js';
 
 export interface EvaluateOptions {
@@ -501,10 +502,13 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
       return `ch${c + 1} [${e(edges.edges[c]!)}, ${e(edges.edges[c + 1]!)}) ${edges.unit}`;
     };
     haloMetrics = [];
+    // occupancy: HALOgen's inference floor, from the prediction's sidecar (lodi run records it), else the default
+    const floors = haloFields.map((f) => Number((f.run.halos!.meta.provenance as { floorLog?: unknown } | undefined)?.floorLog));
+    const haloFloorLog = floors.every((v) => Number.isFinite(v)) ? Math.max(...floors) : DEFAULT_HALO_FLOOR_LOG;
     const mapPanels: ImagePanel[] = [];
     for (let c = 0; c < C; c++) {
       const pairs = haloFields.map((f) => ({ target: f.truth.halos!.subarray(c * n3, (c + 1) * n3), pred: f.run.halos!.data.subarray(c * n3, (c + 1) * n3) }));
-      const m = haloChannelMetrics(pairs);
+      const m = haloChannelMetrics(pairs, haloFloorLog);
       // r(k) of the channel overdensities, averaged over fields
       const rk = new Float64Array(k.length);
       let ok = 0;
@@ -693,7 +697,7 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
     text:
       (haloNote ? haloNote + '\n\n' : '') +
       (haloMetrics
-        ? 'For each channel: log10 ρ_h over the voxels the target occupies (ρ_h > 0): the target\'s median and 16–84 % band, and the prediction\'s median over the same voxels (−∞ when the prediction is empty in more than half of them). r(k) is the cross-correlation of the channel overdensities, averaged over fields. Target: median inside the band and r ≥ 0.8 for k ≤ 1 h/Mpc.' +
+        ? `For each channel: log10 ρ_h over the voxels the target occupies (log10 ρ_h ≥ ${haloMetrics[0]?.floorLog ?? DEFAULT_HALO_FLOOR_LOG}, HALOgen's inference floor, below which its predictions are 0; the smoothing tails of the target below it do not count): the target's median` + ' and 16–84 % band, and the prediction\'s median over the same voxels (−∞ when the prediction is empty in more than half of them). r(k) is the cross-correlation of the channel overdensities, averaged over fields. Target: median inside the band and r ≥ 0.8 for k ≤ 1 h/Mpc.' +
           (undefinedR.length ? ` r(k) is undefined (an empty map has no overdensity; null in metrics.json, n/a here) for ${undefinedR.join(', ')}.` : '')
         : ''),
     tables: haloMetrics

@@ -202,6 +202,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
                 inputs: [o.dm, hg.file],
                 model: hg.file,
                 modelSha256: hgSha,
+                floorLog: cfg.infer.floorLog,
               },
             },
           },

@@ -137,6 +137,13 @@ test('evaluate-stats: T̂_b refuses a mean-subtracted map; log-k interpolation; 
   assert.ok(Math.abs(h.predicted.emptyFraction - 1 / 3) < 1e-12);
   assert.equal(h.medianInBand, true);
   assert.equal(haloChannelMetrics([{ target: [1e10, 1e11, 1e12], pred: [1e10, 1e10, 1e10] }]).medianInBand, false);
+  // with HALOgen's floor (log10 ρ_h ≥ 10.5 here) the voxel at 1e10 is a smoothing tail, not occupied
+  const f = haloChannelMetrics([{ target: [0, 1e10, 1e11, 1e12], pred: [5, 0, 1e11, 1e12] }], 10.5);
+  assert.equal(f.occupied, 2);
+  assert.equal(f.floorLog, 10.5);
+  assert.equal(f.target.median, 11.5);
+  assert.equal(f.predicted.emptyFraction, 0);
+  assert.equal(f.medianInBand, true);
   const e = haloChannelMetrics([{ target: [1e10, 1e11], pred: [0, 0] }]);
   assert.equal(e.predicted.median, -Infinity);
   assert.equal(e.medianInBand, false);
