@@ -311,7 +311,9 @@ async function buildCorpus(dir: string): Promise<Case[]> {
   const hinf = hal.slice();
   hinf[100] = Infinity;
   gen('Inf in halo channels', halosGrid('h_inf.npy', hinf, m * voxel), LODI_MODEL, { file: 'h_inf.npy', field: 'data', expected: /non-finite value Infinity at index \[0,0,6,4\] \(flat 100\), expected finite values/ });
-  gen('HALOgen checkpoint given as the LODI model', okHalos, MODEL, { file: 'best.safetensors', field: 'format', expected: /expected a lodi-vdm checkpoint, got a safetensors file without lodi metadata/ });
+  gen('HALOgen checkpoint given as the LODI model', okHalos, MODEL, { file: 'best.safetensors', field: 'format', expected: /expected a lodi-vdm checkpoint, got a 'halogen' checkpoint/ });
+  // a checkpoint without the `format` entry (the first HALOgen files) names no model kind
+  gen('checkpoint without a format entry given as the LODI model', okHalos, join(repoRoot(), 'test', 'halogen', 'fixtures', 'halogen-cpu-v1.safetensors'), { file: 'halogen-cpu-v1.safetensors', field: 'format', expected: /expected a lodi-vdm checkpoint, got a safetensors file without lodi metadata/ });
   copyFileSync(join(LODI_MODEL, 'best.safetensors'), p('cut.safetensors'));
   truncateSync(p('cut.safetensors'), 5000);
   gen('truncated checkpoint', okHalos, p('cut.safetensors'), { file: 'cut.safetensors', field: 'header', expected: /header length \d+ exceeds file size 5000; expected a complete lodi-vdm checkpoint/ });
