@@ -62,8 +62,11 @@ export function realisationPath(out: string, r: number, total: number): string {
   return out.replace(/\.npy$/i, '') + `_${r}.npy`;
 }
 
-/** Seed of realisation r (recorded in its sidecar). */
-export const realisationSeed = (seed: number, r: number): number => seed + r;
+/**
+ * Seed of realisation r (recorded in its sidecar): seed + r, wrapped into [0, 2^32) like every seed
+ * the CLI accepts, so that a first seed near 2^32 − 1 still gives valid seeds for later realisations.
+ */
+export const realisationSeed = (seed: number, r: number): number => (seed + r) % 2 ** 32;
 
 export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunResult> {
   if (!existsSync(o.halos)) throw new Error(`${o.halos}: not found`);
