@@ -92,7 +92,7 @@ export function readPlanFile(file: string): ShardPlanFile {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
-      throw new Error(`${file}: not found; expected the plan written by lodi generate --plan-only with the same --out`);
+      throw new Error(`${file}: file: not found; expected the plan written by lodi generate --plan-only with the same --out`);
     throw new Error(
       `${file}: invalid JSON (${(err as Error).message}); expected the plan written by lodi generate --plan-only`,
     );

@@ -312,7 +312,7 @@ async function stageOpen(
   const missing = missingBefore(file, stage, finished);
   if (missing.length)
     throw new Error(
-      `${paths.done}: stage ${stage} cannot start: ${describeMissing(file, missing)}; run those stages first`,
+      `${paths.done}: stages: stage ${stage} cannot start: ${describeMissing(file, missing)}; expected every box of the earlier stages finished: run those stages first`,
     );
   const mine = shardBoxes(file.stages[stage]!, shard);
   const skipped = mine.filter((id) => finished.has(id));

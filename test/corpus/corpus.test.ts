@@ -314,6 +314,18 @@ async function buildCorpus(dir: string): Promise<Case[]> {
   gen('HALOgen checkpoint given as the LODI model', okHalos, MODEL, { file: 'best.safetensors', field: 'format', expected: /expected a lodi-vdm checkpoint, got a 'halogen' checkpoint/ });
   // a checkpoint without the `format` entry (the first HALOgen files) names no model kind
   gen('checkpoint without a format entry given as the LODI model', okHalos, join(repoRoot(), 'test', 'halogen', 'fixtures', 'halogen-cpu-v1.safetensors'), { file: 'halogen-cpu-v1.safetensors', field: 'format', expected: /expected a lodi-vdm checkpoint, got a safetensors file without lodi metadata/ });
+  // generation beyond one process: a stage without a plan, a stage before its predecessors, a plan mismatch
+  const m40 = 40;
+  const hal40 = Float32Array.from({ length: 4 * m40 ** 3 }, (_, i) => (i % 7) * 1e10);
+  saveGrid(p('h40.npy'), { data: hal40, shape: [4, m40, m40, m40], meta: { boxSize: m40 * voxel, quantity: 'halo_mass_density', unit: '(Msun/h)/(Mpc/h)^3' } });
+  const planned = out('sharded.npy');
+  const plan = await run(['generate', '--halos', p('h40.npy'), '--model', LODI_MODEL, '--out', planned, '--plan-only', '--quiet']);
+  assert.equal(plan.code, 0, `--plan-only failed: ${plan.stderr}`);
+  const unplanned = out('unplanned.npy');
+  const shardArgs = (o: string, stage: number, extra: string[] = []): string[] => ['generate', '--halos', p('h40.npy'), '--model', LODI_MODEL, '--out', o, '--stage', String(stage), '--shard', '0/2', '--quiet', ...extra];
+  cases.push({ kind: 'generate --stage without a plan', args: shardArgs(unplanned, 0), outputs: [unplanned, unplanned.replace(/\.npy$/, '.work')], file: 'plan.json', field: 'file', expected: /not found; expected the plan written by lodi generate --plan-only with the same --out$/ });
+  cases.push({ kind: 'generate --stage before the earlier stages are done', args: shardArgs(planned, 1), outputs: [planned], file: 'done', field: 'stages', expected: /stage 1 cannot start: stage 0 lacks boxes .*; expected every box of the earlier stages finished: run those stages first$/ });
+  cases.push({ kind: 'generate --stage with options other than the plan\'s', args: shardArgs(planned, 0, ['--seed', '5']), outputs: [planned], file: 'plan.json', field: 'seed', expected: /the plan has 1, this command gives 5; expected the model, halos and options of --plan-only/ });
   copyFileSync(join(LODI_MODEL, 'best.safetensors'), p('cut.safetensors'));
   truncateSync(p('cut.safetensors'), 5000);
   gen('truncated checkpoint', okHalos, p('cut.safetensors'), { file: 'cut.safetensors', field: 'header', expected: /header length \d+ exceeds file size 5000; expected a complete lodi-vdm checkpoint/ });

@@ -158,7 +158,7 @@ const sidecar = (p: string): Record<string, unknown> =>
     const opts: ShardedRunOptions = { halos, model, out, seed: SEED, steps: STEPS, quiet: true };
     await assert.rejects(
       () => runShard({ ...opts, stage: 3, shard: { index: 0, count: 2 } }),
-      /done: stage 3 cannot start: stage 0 lacks boxes 0, 1, 2, 3, 4, 5, 6, 7 \(8 of 8\); stage 1 lacks .*; run those stages first$/,
+      /done: stages: stage 3 cannot start: stage 0 lacks boxes 0, 1, 2, 3, 4, 5, 6, 7 \(8 of 8\); stage 1 lacks .*; expected every box of the earlier stages finished: run those stages first$/,
     );
     await assert.rejects(
       () => runShard({ ...opts, seed: 6, stage: 0, shard: { index: 0, count: 2 } }),
