@@ -12,14 +12,16 @@ export function register(program: Command): void {
     .command('halogen')
     .description(
       'train HALOgen (attention ResUNet, LODI paper Sec. 2.1) on worlds with dm.npy + halos.npy; ' +
-        'writes checkpoint.safetensors (resumable), best.safetensors, train.log, history.csv, loss.png',
+        'writes checkpoint.safetensors (resumable), best.safetensors, train.log, history.csv, loss.png. ' +
+        'The cpu preset on five 128^3 worlds (30 training crops of 64^3, batch 4: 8 steps per epoch) takes about 1 min per ' +
+        'epoch on one core and 34 epochs (about 40 min), with a peak of about 4.4 GB of memory (MODELS.md); the paper preset needs a GPU.',
     )
     .requiredOption('--worlds <dir...>', 'training world directories (each with dm.npy and halos.npy)')
     .requiredOption('--out <dir>', 'run directory')
     .option('--preset <name>', `hyper-parameter preset (${Object.keys(PRESETS).join(', ')})`, 'cpu')
     .option('--epochs <n>', 'number of epochs (default: the preset); with --resume this is the new total, not an extension (default: the run\'s own total)', parseNonNegativeInteger)
     .option('--seed <int>', 'seed of the weights, the train/validation split and the augmentation', parseSeed, 0)
-    .option('--batch <n>', 'batch size (default: the preset, 16)', parsePositiveInteger)
+    .option('--batch <n>', 'batch size (default: the preset\'s: cpu 4, paper 16)', parsePositiveInteger)
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .addOption(forceOption('an existing run in <out> (its files are discarded)'))
     .option('--no-plot', 'skip the loss-curve PNG')
