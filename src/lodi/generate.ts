@@ -58,17 +58,25 @@ export function boxSeed(seed: number, box: number): number {
   return (h ^ (h >>> 16)) & 0x7fffffff;
 }
 
-function gather(src: Float32Array, channels: number, size: readonly number[], coords: readonly Int32Array[], out: Float32Array): void {
-  const [X, Y, Z] = size as [number, number, number];
+/** Flat indices into an [X, Y, Z] grid of a box's voxels given by per-axis coordinates, in box order (x, y, z). */
+function boxOffsets(coords: readonly Int32Array[], size: readonly number[]): Int32Array {
+  const [, Y, Z] = size as [number, number, number];
   const [cx, cy, cz] = coords as [Int32Array, Int32Array, Int32Array];
-  const per = X * Y * Z;
+  const out = new Int32Array(cx.length * cy.length * cz.length);
   let k = 0;
-  for (let ch = 0; ch < channels; ch++)
-    for (let i = 0; i < cx.length; i++)
-      for (let j = 0; j < cy.length; j++) {
-        const base = ch * per + (cx[i]! * Y + cy[j]!) * Z;
-        for (let l = 0; l < cz.length; l++) out[k++] = src[base + cz[l]!]!;
-      }
+  for (let i = 0; i < cx.length; i++)
+    for (let j = 0; j < cy.length; j++) {
+      const base = (cx[i]! * Y + cy[j]!) * Z;
+      for (let l = 0; l < cz.length; l++) out[k++] = base + cz[l]!;
+    }
+  return out;
+}
+
+function gather(src: Float32Array, channels: number, size: readonly number[], coords: readonly Int32Array[], out: Float32Array): void {
+  const per = size[0]! * size[1]! * size[2]!;
+  const idx = boxOffsets(coords, size);
+  let k = 0;
+  for (let ch = 0; ch < channels; ch++) for (let v = 0; v < idx.length; v++) out[k++] = src[ch * per + idx[v]!]!;
 }
 
 /**
@@ -274,25 +282,13 @@ async function singlePass(model: LodiModel, cond: Float32Array, size: [number, n
 }
 
 function scatterMasked(coords: readonly Int32Array[], vals: Float32Array, mask: Uint8Array, y: Float32Array, size: readonly number[]): void {
-  const [, Y, Z] = size as [number, number, number];
-  const [cx, cy, cz] = coords as [Int32Array, Int32Array, Int32Array];
-  let k = 0;
-  for (let i = 0; i < cx.length; i++)
-    for (let j = 0; j < cy.length; j++) {
-      const base = (cx[i]! * Y + cy[j]!) * Z;
-      for (let l = 0; l < cz.length; l++, k++) if (mask[k]) y[base + cz[l]!] = vals[k]!;
-    }
+  const idx = boxOffsets(coords, size);
+  for (let k = 0; k < idx.length; k++) if (mask[k]) y[idx[k]!] = vals[k]!;
 }
 
 function accumulate(coords: readonly Int32Array[], vals: Float32Array, acc: Float64Array, size: readonly number[]): void {
-  const [, Y, Z] = size as [number, number, number];
-  const [cx, cy, cz] = coords as [Int32Array, Int32Array, Int32Array];
-  let k = 0;
-  for (let i = 0; i < cx.length; i++)
-    for (let j = 0; j < cy.length; j++) {
-      const base = (cx[i]! * Y + cy[j]!) * Z;
-      for (let l = 0; l < cz.length; l++, k++) acc[base + cz[l]!]! += vals[k]!;
-    }
+  const idx = boxOffsets(coords, size);
+  for (let k = 0; k < idx.length; k++) acc[idx[k]!]! += vals[k]!;
 }
 
 /**
