@@ -8,34 +8,19 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
-import { contractProblems, loadLodi, type LoadedLodi } from '../lodi/checkpoint.js';
-import { generateTb, type GenerationMethod } from '../lodi/generate.js';
+import { contractProblems, loadLodi } from '../lodi/checkpoint.js';
+import { generateTb } from '../lodi/generate.js';
 import { planStages } from '../lodi/planner.js';
 import { assertWritable, removeStaleTemps } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { tbGridMeta } from './generate-meta.js';
-import { generateFileBacked } from './generate-shards.js';
+import { generateFileBacked, type ShardedRunOptions } from './generate-shards.js';
 
-export interface GenerateRunOptions {
-  halos: string;
-  model: string | LoadedLodi;
+/** The options of one generation (src/pipeline/generate-shards.ts), for one or several realisations. */
+export interface GenerateRunOptions extends Omit<ShardedRunOptions, 'out' | 'realization'> {
   /** Output path `tb.npy`; with several realisations `tb_0.npy`, `tb_1.npy`, ... */
   out: string;
-  method?: GenerationMethod;
   realizations?: number;
-  seed: number;
-  batch?: number;
-  periodic?: boolean;
-  overlap?: number;
-  steps?: number;
-  resample?: number;
-  freshKnownNoise?: boolean;
-  ignoreContract?: boolean;
-  force?: boolean;
-  resume?: boolean;
-  quiet?: boolean;
-  logFile?: string;
-  command?: string;
   /**
    * Keep the map in a work file beside the output instead of memory (src/pipeline/generate-shards.ts):
    * memory bounded by a batch of sub-volumes for boxes of any size; a killed run continues with
