@@ -133,23 +133,9 @@ export function register(program: Command): void {
         return;
       }
       const r = await generateRun({
-        halos: o.halos,
-        model: o.model,
-        out: o.out,
-        method: o.method,
+        ...sharded,
         realizations: o.realizations,
-        seed: o.seed,
-        batch: o.batch,
-        steps: o.steps,
-        resample: o.resample,
-        freshKnownNoise: o.freshKnownNoise === true,
-        periodic: o.periodic !== false,
-        ignoreContract: o.ignoreContract === true,
         fileBacked: o.fileBacked === true,
-        resume: o.resume === true,
-        force: o.force === true,
-        quiet: o.quiet === true,
-        command: commandLine(),
       });
       process.stdout.write(`${r.files.join(', ')}: T_b [mK], ${r.seconds.toFixed(1)} s (model ${r.modelSha256.slice(0, 12)})\n`);
     });
