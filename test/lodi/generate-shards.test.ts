@@ -20,17 +20,15 @@ import { registerCommands } from '../../src/cli/commands/index.js';
 import { loadGrid, saveGrid } from '../../src/io/grid.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { loadLodi } from '../../src/lodi/checkpoint.js';
-import { lodiPreset } from '../../src/lodi/config.js';
 import { NpyVolume, npyHeaderF32, readNpyLayout } from '../../src/lodi/generate-file.js';
 import { generateStandardised, memoryCond, memoryStore } from '../../src/lodi/generate.js';
 import { Rng } from '../../src/util/rng.js';
 import { haloForward, tbInverse } from '../../src/lodi/transform.js';
 import { finishedBoxes, readPlanFile, shardBoxes, workPaths } from '../../src/lodi/shards.js';
-import { trainLodi } from '../../src/lodi/train.js';
 import { generateRun } from '../../src/pipeline/generate.js';
 import { finishSharded, planSharded, runShard, type ShardedRunOptions } from '../../src/pipeline/generate-shards.js';
 import { writeSlurmScript } from '../../src/pipeline/generate-slurm.js';
-import { syntheticPair } from './helpers.js';
+import { syntheticPair, tinyModel } from './helpers.js';
 import type { ChildJob } from './shard-child.js';
 
 /** Sampling steps: few, the property does not depend on them and the file must stay fast. */
@@ -81,14 +79,6 @@ async function cli(args: string[]): Promise<{ out: string; err?: Error }> {
   } finally {
     process.stdout.write = write;
   }
-}
-
-async function tinyModel(dir: string): Promise<string> {
-  const cfg = lodiPreset('tiny');
-  cfg.train.steps = 6;
-  cfg.train.evalEvery = 6;
-  await trainLodi({ worlds: [syntheticPair(32, 1)], config: cfg, out: join(dir, 'model'), seed: 2, quiet: true });
-  return join(dir, 'model');
 }
 
 function saveHalos(path: string, n: number, seed: number): void {

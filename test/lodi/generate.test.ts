@@ -5,22 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveTensors } from '@lodi/torch';
 import { loadGrid, saveGrid } from '../../src/io/grid.js';
-import { lodiPreset } from '../../src/lodi/config.js';
 import { loadLodi } from '../../src/lodi/checkpoint.js';
 import { cropPeriodic } from '../../src/lodi/dataset.js';
 import { generateStandardised } from '../../src/lodi/generate.js';
 import { haloForward } from '../../src/lodi/transform.js';
-import { trainLodi } from '../../src/lodi/train.js';
 import { generateRun } from '../../src/pipeline/generate.js';
-import { syntheticPair } from './helpers.js';
-
-async function tinyModel(dir: string): Promise<string> {
-  const cfg = lodiPreset('tiny');
-  cfg.train.steps = 6;
-  cfg.train.evalEvery = 6;
-  await trainLodi({ worlds: [syntheticPair(32, 1)], config: cfg, out: join(dir, 'model'), seed: 2, quiet: true });
-  return join(dir, 'model');
-}
+import { syntheticPair, tinyModel } from './helpers.js';
 
 test('lodi generate: finite non-negative T_b with sidecars, reproducible per seed, every method, any size', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lodi-gen-'));

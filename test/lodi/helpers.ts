@@ -1,5 +1,8 @@
+import { join } from 'node:path';
+import { lodiPreset } from '../../src/lodi/config.js';
 import type { LodiPair } from '../../src/lodi/dataset.js';
 import { Rng } from '../../src/lodi/dataset.js';
+import { trainLodi } from '../../src/lodi/train.js';
 
 /**
  * A small synthetic (halo channels, T_b) pair: clumpy positive halo fields (a few Gaussian blobs per
@@ -30,4 +33,13 @@ export function syntheticPair(n: number, seed: number, name = `synthetic-${seed}
     tb[i] = s > 1e9 ? 1e-12 * s : 0;
   }
   return { name, n, boxSize: n * 0.2, redshift: 0, tb, halos, channels: 4, tbUnit: 'mK', haloUnit: '(Msun/h)/(Mpc/h)^3', seed, smoothingR: 0.2, massBins: null };
+}
+
+/** A `tiny`-preset LODI trained for 6 steps on one 32^3 synthetic pair, in <dir>/model; returns that path. */
+export async function tinyModel(dir: string): Promise<string> {
+  const cfg = lodiPreset('tiny');
+  cfg.train.steps = 6;
+  cfg.train.evalEvery = 6;
+  await trainLodi({ worlds: [syntheticPair(32, 1)], config: cfg, out: join(dir, 'model'), seed: 2, quiet: true });
+  return join(dir, 'model');
 }
