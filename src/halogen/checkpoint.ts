@@ -6,6 +6,7 @@
  * parameter index) and `rng.data` (the augmentation generator). Files written before HALOgen moved
  * onto src/train have the same tensors and key and lack only the `format` entry; they load as they are.
  */
+import type { PeriodState } from '../train/loop.js';
 import type { Tensor } from '@lodi/torch';
 import { BEST_FILE, CHECKPOINT_FILE, disposeGroups, readCheckpoint, resolveModelFile, type ReadCheckpoint } from '../train/checkpoint.js';
 import type { HalogenConfig } from './config.js';
@@ -43,6 +44,12 @@ export interface HalogenMeta {
   history: EpochRecord[];
   description: { parameters: number; flopsPerCrop: number; crop: number };
   command?: string;
+  /**
+   * Set in a checkpoint written inside epoch `epochsDone` (Ctrl-C): its steps done and running
+   * sums. The checkpoint's `rng.data` is then the generator state at that epoch's start, so a
+   * resume draws the same epoch again and skips the steps done.
+   */
+  partial?: PeriodState;
 }
 
 /** Reads a HALOgen checkpoint (groups `model`, `optim`, `rng`; the caller disposes them). Throws naming the file otherwise. */

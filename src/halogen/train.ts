@@ -51,6 +51,8 @@ export interface TrainOptions {
   force?: boolean;
   /** Stop (as if killed) after this many completed epochs; for resume tests. */
   stopAfterEpoch?: number;
+  /** Stop as if interrupted (a checkpoint inside the epoch) after this many optimiser steps; for resume tests. */
+  stopAfterStep?: number;
   quiet?: boolean;
   command?: string;
   /** Called (and awaited) after every epoch, e.g. to plot the loss curve (pipeline/train-halogen.ts). */
@@ -176,13 +178,16 @@ function buildState(cfg: HalogenConfig, seeds: Seeds, data: RunData, run: RunDir
   return { model, opt, dataGen };
 }
 
-/** Writes the weights (and with `withState` the optimiser and generator states) and `meta`, atomically. */
-function saveHalogen(path: string, s: TrainState, meta: HalogenMeta, withState: boolean): void {
+/**
+ * Writes the weights (and with `withState` the optimiser and generator states) and `meta`,
+ * atomically. `rng` replaces the generator's current state (the epoch's start, inside an epoch).
+ */
+function saveHalogen(path: string, s: TrainState, meta: HalogenMeta, withState: boolean, rng?: Tensor): void {
   tidy(() => {
     const groups: Record<string, Map<string, Tensor>> = { model: s.model.stateDict() };
     if (withState) {
       groups.optim = s.opt.stateTensors().tensors;
-      groups.rng = new Map([['data', s.dataGen.getState()]]);
+      groups.rng = new Map([['data', rng ?? s.dataGen.getState()]]);
     }
     writeCheckpoint(path, HALOGEN_KIND, groups, meta);
   });
@@ -274,7 +279,7 @@ export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
 
 /**
  * The epochs from `meta.epochsDone` to the configured count as a task of the shared loop
- * (src/train/loop.ts): one period per epoch, saving after each.
+ * (src/train/loop.ts): one period per epoch, saving after each, and inside one on Ctrl-C.
  */
 async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: TrainState, meta: HalogenMeta, run: RunDir<HalogenMeta>): Promise<TrainResult> {
   const { ds, split, worlds } = data;
@@ -282,21 +287,36 @@ async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: 
   const E = cfg.train.epochs;
   const start = meta.epochsDone;
   const stepsPerEpoch = Math.ceil((split.train.length * cfg.data.symmetriesPerEpoch) / cfg.data.batchSize);
-  const progress = new Progress('halogen', Math.max(1, (E - start) * stepsPerEpoch), { logFile: join(run.out, 'train.log'), quiet: o.quiet });
+  const progress = new Progress('halogen', Math.max(1, (E - start) * stepsPerEpoch), { logFile: join(run.out, 'train.log'), quiet: o.quiet, startAt: meta.partial?.done ?? 0 });
   if (run.notice) progress.log(run.notice);
   progress.log(
-    `${start > 0 ? `resuming at epoch ${start + 1}` : 'training'}: ${s.model.describe(cfg.data.crop).text}; ${worlds.length} world(s), ` +
+    `${meta.partial ? `resuming inside epoch ${start + 1} after step ${meta.partial.done}` : start > 0 ? `resuming at epoch ${start + 1}` : 'training'}: ${s.model.describe(cfg.data.crop).text}; ${worlds.length} world(s), ` +
       `${split.train.length} train / ${split.val.length} validation sub-volumes of ${cfg.data.crop}^3, ${stepsPerEpoch} steps/epoch, ${E} epochs; ${sched.describe()}`,
   );
   s.model.train();
   let batches: Sample[][] = [];
   let lastRecord: EpochRecord | null = null;
+  // the generator state before the current epoch's draw: what a checkpoint inside the epoch saves
+  let epochStart: Tensor | null = null;
   const task: TrainTask = {
     finished: () => meta.epochsDone >= E,
     beginPeriod() {
       s.opt.lr = sched.lrAt(meta.epochsDone);
+      epochStart?.dispose();
+      epochStart = s.dataGen.getState();
       batches = [...chunks(ds.epochSamples(s.dataGen), cfg.data.batchSize)];
       return batches.length;
+    },
+    resumePeriod() {
+      const p = meta.partial ?? null;
+      delete meta.partial;
+      return p;
+    },
+    saveMidPeriod(p) {
+      meta.partial = p;
+      meta.optimizer = { step: s.opt.step_, lr: s.opt.lr };
+      saveHalogen(run.checkpoint, s, meta, true, epochStart!);
+      delete meta.partial;
     },
     step: (i) => ({ terms: { total: trainStep(s, ds, cfg, batches[i]!, meta.epochsDone) }, samples: batches[i]!.length }),
     status: (m) => `epoch ${meta.epochsDone + 1}/${E} loss ${m.total.toPrecision(4)} lr ${s.opt.lr.toExponential(2)}`,
@@ -325,8 +345,13 @@ async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: 
       writeCsv(join(run.out, 'history.csv'), historyRows(meta.history));
       await o.onEpoch?.(lastRecord!, meta);
     },
-    stopRequested: (periodEnded) => periodEnded && o.stopAfterEpoch !== undefined && meta.epochsDone >= o.stopAfterEpoch,
+    stopRequested: (periodEnded) =>
+      periodEnded ? o.stopAfterEpoch !== undefined && meta.epochsDone >= o.stopAfterEpoch : o.stopAfterStep !== undefined && s.opt.step_ >= o.stopAfterStep,
   };
-  const r = await runTraining(task, progress);
-  return { meta, stopped: r.stopped, out: run.out };
+  try {
+    const r = await runTraining(task, progress, meta.partial?.done ?? 0);
+    return { meta, stopped: r.stopped, out: run.out };
+  } finally {
+    (epochStart as Tensor | null)?.dispose();
+  }
 }

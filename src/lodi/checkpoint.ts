@@ -3,6 +3,7 @@
  * trained model for generation. Generation uses the EMA weights (`ema.*` in checkpoint files;
  * best.safetensors stores the EMA weights as `model.*`).
  */
+import type { PeriodState } from '../train/loop.js';
 import { Generator, type Tensor } from '@lodi/torch';
 import { disposeGroups, readCheckpoint, resolveModelFile } from '../train/checkpoint.js';
 import type { LodiConfig } from './config.js';
@@ -53,6 +54,8 @@ export interface LodiMeta {
   history: LodiEvalRecord[];
   description: { parameters: number; flopsPerCrop: number; crop: number };
   command?: string;
+  /** Set in a checkpoint written inside an evaluation period (Ctrl-C): the period's running sums. */
+  partial?: PeriodState;
 }
 
 export interface LoadedLodi {

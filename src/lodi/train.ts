@@ -259,9 +259,17 @@ function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: Lodi
   const C = ds.pairs[0]!.channels;
   const tc = cfg.train;
   let lr = tc.lr;
+  const periodStart = (): number => Math.floor(meta.step / tc.evalEvery) * tc.evalEvery;
   return {
     finished: () => meta.step >= tc.steps,
-    beginPeriod: () => Math.min(tc.steps, (Math.floor(meta.step / tc.evalEvery) + 1) * tc.evalEvery) - meta.step,
+    beginPeriod: () => Math.min(tc.steps, periodStart() + tc.evalEvery) - periodStart(),
+    resumePeriod() {
+      // a checkpoint of an older run may lack the sums: the period's mean then covers the steps after the resume
+      const p = meta.partial;
+      delete meta.partial;
+      const done = meta.step - periodStart();
+      return done === 0 ? null : { done, sum: p?.sum ?? {}, count: p?.count ?? 0, seconds: p?.seconds ?? 0 };
+    },
     step() {
       lr = warmupCosine(meta.step, tc.lr, tc.warmupSteps, tc.steps, tc.lrMinFactor);
       s.opt.lr = lr;
@@ -314,7 +322,11 @@ function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: Lodi
       meta.bestStep = meta.step;
     },
     save: (which) => saveLodi(join(out, which === 'best' ? BEST_FILE : CHECKPOINT_FILE), s, meta, which === 'checkpoint'),
-    saveMidPeriod: () => saveLodi(join(out, CHECKPOINT_FILE), s, meta, true),
+    saveMidPeriod(p) {
+      meta.partial = p;
+      saveLodi(join(out, CHECKPOINT_FILE), s, meta, true);
+      delete meta.partial;
+    },
     afterPeriod() {
       writeCsv(join(out, 'history.csv'), historyRows(meta.history));
       o.onEval?.(meta);

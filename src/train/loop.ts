@@ -6,10 +6,13 @@
  * period, progress with ETA, Ctrl-C (a checkpoint, then a clean stop), and the test hook that
  * stops a run as if killed.
  *
- * Why periods: both models checkpoint only where their random streams are at a well-defined
- * point, so a resumed run continues on exactly the trajectory of an uninterrupted one. A task that
- * can also save inside a period (LODI, whose data stream is a counter) does so on Ctrl-C; one that
- * cannot (HALOgen, which draws an epoch's samples at its start) repeats the interrupted period.
+ * Why periods: both models checkpoint where their random streams are at a well-defined point, so
+ * a resumed run continues on exactly the trajectory of an uninterrupted one. On Ctrl-C a task that
+ * implements `saveMidPeriod` also saves inside a period, with the loop's `PeriodState` (steps done,
+ * running sums), and hands that state back through `resumePeriod` after the resumed `beginPeriod`:
+ * LODI's data stream is a counter, HALOgen keeps the generator state of the epoch's start and draws
+ * the same epoch again. The resumed period then logs the same mean as an uninterrupted one. A task
+ * without `saveMidPeriod` repeats the interrupted period.
  */
 import { interruptRequested } from '../util/interrupt.js';
 import type { Progress } from '../util/progress.js';
@@ -30,14 +33,28 @@ export interface PeriodEnd {
   line: (best: boolean) => string;
 }
 
+/** Where an interrupted period stood: steps done, the sample-weighted sums of its terms, its seconds. */
+export interface PeriodState {
+  done: number;
+  sum: Record<string, number>;
+  count: number;
+  seconds: number;
+}
+
 export interface TrainTask {
   /** Whether every period of the run is done. */
   finished(): boolean;
   /**
    * Starts the next evaluation period (sets its learning rate, draws its samples) and returns its
-   * number of optimiser steps (at least 1). Called only while not `finished()`.
+   * full number of optimiser steps (at least 1), also when it resumes inside it. Called only while
+   * not `finished()`.
    */
   beginPeriod(): number;
+  /**
+   * After `beginPeriod`: the state of that period when the run resumed inside it (its first `done`
+   * steps are then skipped), else null. Returns it once.
+   */
+  resumePeriod?(): PeriodState | null;
   /** Runs optimiser step `i` (0-based) of the current period. Throws when the loss is not finite. */
   step(i: number): StepResult;
   /** Progress-bar text after a step, from the period's running mean so far. */
@@ -53,8 +70,8 @@ export interface TrainTask {
   markBest(valTotal: number): void;
   /** Writes `best` (weights for inference) or `checkpoint` (everything resume needs), atomically. */
   save(which: 'best' | 'checkpoint'): void;
-  /** Saves a resumable checkpoint inside a period; absent when only period ends can be resumed. */
-  saveMidPeriod?(): void;
+  /** Saves a resumable checkpoint inside a period, with `p`; absent when only period ends can be resumed. */
+  saveMidPeriod?(p: PeriodState): void;
   /** After the period's checkpoints are written: CSV log, plots, callbacks. */
   afterPeriod?(best: boolean): void | Promise<void>;
   /** The test hook: stop (as if killed) now? `periodEnded` tells whether a period just ended. */
@@ -76,15 +93,17 @@ export async function runTraining(task: TrainTask, progress: Progress, firstStep
   let steps = 0;
   while (!task.finished()) {
     const n = task.beginPeriod();
-    const t0 = Date.now();
-    const sum: Record<string, number> = {};
-    let count = 0;
+    const resumed = task.resumePeriod?.() ?? null;
+    if (resumed && !(resumed.done >= 0 && resumed.done < n)) throw new Error(`internal: resumed at step ${resumed.done} of a ${n}-step period`);
+    const t0 = Date.now() - (resumed?.seconds ?? 0) * 1000;
+    const sum: Record<string, number> = { ...resumed?.sum };
+    let count = resumed?.count ?? 0;
     const mean = (): Terms => {
       const m: Record<string, number> = {};
       for (const [k, v] of Object.entries(sum)) m[k] = v / count;
       return m as Terms;
     };
-    for (let i = 0; i < n; i++) {
+    for (let i = resumed?.done ?? 0; i < n; i++) {
       const r = task.step(i);
       for (const [k, v] of Object.entries(r.terms)) sum[k] = (sum[k] ?? 0) + v * r.samples;
       count += r.samples;
@@ -96,7 +115,7 @@ export async function runTraining(task: TrainTask, progress: Progress, firstStep
       const last = i === n - 1;
       if (!last && (interruptRequested() || task.stopRequested?.(false))) {
         if (task.saveMidPeriod) {
-          task.saveMidPeriod();
+          task.saveMidPeriod({ done: i + 1, sum: { ...sum }, count, seconds: (Date.now() - t0) / 1000 });
           if (interruptRequested()) progress.log(`interrupted; continue with the same command and --resume`);
         } else if (interruptRequested()) {
           progress.log(`interrupted; --resume continues from the last completed period (this one is repeated)`);

@@ -117,6 +117,28 @@ test('resume after a stop at epoch k gives the same weights as an uninterrupted 
     );
     disposeGroups(a.groups);
     disposeGroups(b.groups);
+    // a stop inside an epoch (as on Ctrl-C) saves there; the resume redraws that epoch and skips the
+    // steps done, so weights, generator and the epochs' mean losses match the uninterrupted run
+    const perEpoch = full.meta.optimizer.step / OLD_EPOCHS;
+    assert.ok(Number.isInteger(perEpoch) && perEpoch >= 2, `steps per epoch ${perEpoch}`);
+    const stopAt = perEpoch + 1;
+    const mid = await trainHalogen({ ...common, config: oldConfig(), out: join(root, 'mid'), stopAfterStep: stopAt });
+    assert.equal(mid.stopped, true);
+    assert.equal(mid.meta.epochsDone, 1);
+    const saved = readHalogenCheckpoint(join(root, 'mid', CHECKPOINT));
+    assert.deepEqual({ step: saved.meta.optimizer.step, done: saved.meta.partial?.done }, { step: stopAt, done: 1 });
+    disposeGroups(saved.groups);
+    await trainHalogen({ ...common, config: oldConfig(), out: join(root, 'mid'), resume: true });
+    const c = readHalogenCheckpoint(join(root, 'full', CHECKPOINT));
+    const d = readHalogenCheckpoint(join(root, 'mid', CHECKPOINT));
+    for (const g of ['model', 'optim', 'rng']) assert.equal(groupDiff(c, d, g), 0, `mid-epoch resume, group ${g}`);
+    assert.deepEqual(
+      d.meta.history.map((h) => [h.trainLoss, h.valLoss]),
+      c.meta.history.map((h) => [h.trainLoss, h.valLoss]),
+    );
+    assert.equal(d.meta.partial, undefined);
+    disposeGroups(c.groups);
+    disposeGroups(d.groups);
     // and the run is the one the trainer made before it moved onto src/train (same world, seed, config)
     assertEndsLikeOldRun(join(root, 'full'));
     assert.ok(existsSync(join(root, 'full', BEST)));

@@ -58,8 +58,8 @@ test('resume after a kill continues on the same trajectory (bit-identical weight
     const sb = b.model.stateDict();
     for (const [k, t] of sa) assert.deepEqual(t.toFloat32Array(), sb.get(k)!.toFloat32Array(), k);
     assert.deepEqual(
-      full.meta.history.map((h) => h.val.total),
-      rest.meta.history.map((h) => h.val.total),
+      full.meta.history.map((h) => [h.val.total, h.train.total]),
+      rest.meta.history.map((h) => [h.val.total, h.train.total]),
     );
     a.model.dispose();
     b.model.dispose();

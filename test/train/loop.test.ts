@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runTraining, type TrainTask } from '../../src/train/loop.js';
+import { runTraining, type PeriodState, type TrainTask } from '../../src/train/loop.js';
 import { requestInterrupt } from '../../src/util/interrupt.js';
 import { Progress } from '../../src/util/progress.js';
 
@@ -95,4 +95,21 @@ test('runTraining: a finished task runs nothing', async () => {
   const s = scripted(0, 3, []);
   assert.deepEqual(await runTraining(s.task, quiet()), { stopped: false, steps: 0 });
   assert.deepEqual(s.events, []);
+});
+
+test('runTraining: a stop inside a period hands the period state to saveMidPeriod; a resume skips the steps done and keeps the sums', async () => {
+  let saved: PeriodState | null = null;
+  const a = scripted(1, 4, [1], { saveMidPeriod: (p) => (saved = p), stopRequested: (end) => !end && a.events.length === 3 });
+  assert.deepEqual(await runTraining(a.task, quiet()), { stopped: true, steps: 2 });
+  // steps 0.0 (loss 0, weight 1) and 0.1 (loss 1, weight 2)
+  assert.deepEqual({ ...saved!, seconds: 0 }, { done: 2, sum: { total: 2, other: 3 }, count: 3, seconds: 0 });
+  let handed = saved as PeriodState | null;
+  const b = scripted(1, 4, [1], { resumePeriod: () => [handed, (handed = null)][0]! });
+  assert.deepEqual(await runTraining(b.task, quiet()), { stopped: false, steps: 2 });
+  assert.deepEqual(b.events.slice(0, 3), ['begin 0', 'step 0.2', 'step 0.3']);
+  // the mean of the whole period: (0·1 + 1·2 + 2·3 + 3·4) / 10, as if never interrupted
+  assert.deepEqual(b.means, [20 / 10]);
+  const c = scripted(1, 4, [1]);
+  await runTraining(c.task, quiet());
+  assert.deepEqual(c.means, b.means);
 });
