@@ -80,7 +80,23 @@ export interface GridModelSources {
   nIonRawMean: number;
 }
 
-/** The 'chmf-on-grid' sources of a box, redshift by redshift. */
+/**
+ * Mass range [Msun/h] of the sub-sampler component of the sampled models: the mean CHMF of each cell integrated from
+ * the code's minimum source mass, M_turn / 50 (hmf.c `minimum_source_mass` with M_MIN_in_Mass, its default: "a small
+ * lower bound to cover far below the turnover" of the exp(−M_turn/M) suppression), to the sampler's minimum mass
+ * (HaloBox.c: `set_fixed_grids(M_min, SAMPLER_MIN_MASS)` for every sampled run; Davies et al. 2025, Sec. 2: "we account
+ * for the radiation emitted from halos below the user-defined limit by integrating over the average CHMF"). Null when
+ * the sampler's minimum mass is at or below that bound.
+ */
+export function belowSamplerRange(astro: AstroParams, samplerMinMass: number, h: number): { min: number; max: number } | null {
+  const min = (10 ** astro.M_TURN / 50) * h;
+  return samplerMinMass > min ? { min, max: samplerMinMass } : null;
+}
+
+/**
+ * The 'chmf-on-grid' sources of a box, redshift by redshift; with `massRange` only the halos in that range (the
+ * sub-sampler component of a sampled model, mean-fixed to the unconditional expectation of the range).
+ */
 export class ChmfGridSources {
   private readonly sigma: SigmaM;
   private lagrangian: Float32Array | null = null;
@@ -95,6 +111,8 @@ export class ChmfGridSources {
       densityKind: ChmfDensity;
       /** z = 0 linear field on the fine grid (for 'lagrangian'). */
       linear: Float32Array;
+      /** Halo masses integrated [Msun/h] (default: from the sampler's minimum mass to the cell mass). */
+      massRange?: { min: number; max: number };
     },
   ) {
     this.sigma = new SigmaM(new LinearPower(c.cosmo));
@@ -126,7 +144,8 @@ export class ChmfGridSources {
       sigma: this.sigma,
       astro: this.c.astro,
       chmf: this.c.sampler,
-      minMass: this.c.sampler.minMass,
+      minMass: this.c.massRange?.min ?? this.c.sampler.minMass,
+      maxMass: this.c.massRange?.max,
       densityKind: this.c.densityKind,
       massFunction: HMF_REFERENCE,
     });

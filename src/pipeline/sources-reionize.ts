@@ -49,7 +49,7 @@ import { LIM_FILES, limOutputs } from './sources-lim.js';
 import { EvolvedDensity, gridDawnSources, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
 import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, thermalFigure, uvlfFigure } from './sources-figures.js';
 import { stageTimer } from './stage-timer.js';
-import { ChmfGridSources, isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, SOURCE_MODELS_WITHOUT_SPIN, sourceModelAstro, v3Sources, type SourceModel } from './sources-models.js';
+import { belowSamplerRange, ChmfGridSources, isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, SOURCE_MODELS_WITHOUT_SPIN, sourceModelAstro, v3Sources, type SourceModel } from './sources-models.js';
 import type { FcollRadiusSources } from '../astro/reion/fcoll-sources.js';
 import type { ChmfDensity } from '../astro/reion/chmf-sources.js';
 
@@ -80,8 +80,16 @@ export interface ReionizeOptions {
    * as given (with the code's defaults, 'v4-mean-norm'); a sampled model overrides the scatter switches.
    */
   sourceModel?: SourceModel;
-  /** 'chmf-on-grid' only: condition the CHMF on the evolved ('eulerian', default: the paper and the code) or linear cell density. */
+  /**
+   * Condition the cell CHMF of 'chmf-on-grid' and of the sub-sampler component on the evolved ('eulerian', default:
+   * the paper and the code) or linear cell density.
+   */
   chmfDensity?: ChmfDensity;
+  /**
+   * Sampled models: add the mean contribution of the halos below the sampler's minimum mass, the cell CHMF from
+   * M_turn / 50 up to it (`belowSamplerRange`; what the public code always does). Default true.
+   */
+  belowSampler?: boolean;
   force?: boolean;
   quiet?: boolean;
   command?: string;
@@ -276,6 +284,34 @@ async function run(
 
   // Evolved density from the stored linear field, kept per redshift for the mass-weighted history.
   const evolved = evolvedEarly ?? (await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2)));
+
+  // The sampled models' halos below the sampler's minimum mass, as the mean CHMF of each cell.
+  const below = isSampledModel(p.model) && o.belowSampler !== false ? belowSamplerRange(astro, src.summary.minMass, h) : null;
+  const belowShare: number[] = [];
+  if (below) {
+    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: below });
+    await stage('below-sampler', () =>
+      zs.forEach((z, k) => {
+        const d = evolved.at(z);
+        densityEarly.set(z, d);
+        const g = grids.at(z, d);
+        addInto(emissivity[k]!, g.emissivity);
+        addInto(rate[k]!, g.rate);
+        if (spin) addInto(sfrGrid[k]!, g.sfr);
+        addInto(xrayGrid[k]!, g.xray);
+        addInto(ciiGrid[k]!, g.cii);
+        const ppb = photonsToMassEquivalent(g.totalPhotons, h) / boxSize ** 3 / rhoB;
+        belowShare.push(ppb / (photonsPerBaryon[k]! + ppb));
+        photonsPerBaryon[k]! += ppb;
+        galaxyTotals[k]!.stellarMass += g.totalStellarMass;
+        galaxyTotals[k]!.sfr += g.totalSfr;
+      }),
+    );
+    prog.log(
+      `halos of ${(below.min / h).toExponential(2)}–${(below.max / h).toExponential(2)} Msun below the sampler as the mean cell CHMF: ` +
+        `${(100 * belowShare[0]!).toFixed(1)}% of the ionising photons at z = ${zs[0]!.toFixed(2)}, ${(100 * belowShare[nz - 1]!).toFixed(1)}% at z = ${zs[nz - 1]!.toFixed(2)}`,
+    );
+  }
   const density = new Map<number, Float32Array>();
   const densityAt = (z: number): Float32Array => {
     const d = densityEarly.get(z) ?? evolved.at(z);
@@ -515,7 +551,10 @@ async function run(
     grid,
     lightconeAxis: AXES[axis],
     sourceModel: p.model,
-    ...(p.model === 'chmf-on-grid' ? { chmfDensity: o.chmfDensity ?? 'eulerian' } : {}),
+    ...(p.model === 'chmf-on-grid' || below ? { chmfDensity: o.chmfDensity ?? 'eulerian' } : {}),
+    ...(isSampledModel(p.model)
+      ? { belowSampler: below ? { minMassMsun: below.min / h, maxMassMsun: below.max / h, photonShare: belowShare } : null }
+      : {}),
     ...(v3 ? { v3MeanFix: v3Summary(v3Steps) } : {}),
     redshifts: zs,
     meanXHI: history.map((r) => r.xHI),
@@ -547,6 +586,14 @@ async function run(
       box: `${boxSize} Mpc/h, ${grid}^3 cells`,
       redshifts: `${nz}, ${zs[0]!.toFixed(3)} to ${zs[nz - 1]!.toFixed(3)}`,
       'source model': `${p.model} (${SOURCE_MODEL_LABELS[p.model]})` + (p.model === 'chmf-on-grid' ? `, ${o.chmfDensity ?? 'eulerian'} cell density` : ''),
+      ...(isSampledModel(p.model)
+        ? {
+            'halos below the sampler': below
+              ? `${(below.min / h).toExponential(2)}–${(below.max / h).toExponential(2)} Msun as the mean cell CHMF (${o.chmfDensity ?? 'eulerian'} density): ` +
+                `${(100 * belowShare[0]!).toFixed(1)}% of the ionising photons at z = ${zs[0]!.toFixed(2)}, ${(100 * belowShare[nz - 1]!).toFixed(1)}% at z = ${zs[nz - 1]!.toFixed(2)}`
+              : 'left out (--no-below-sampler, or the sampler already reaches M_turn / 50)',
+          }
+        : {}),
       'galaxy parameters': o.astroFile ? `${o.astroFile} (astro.json)` : '21cmFAST defaults (astro.json)',
       'reionisation parameters': `${o.reionFile ?? '21cmFAST defaults'} (reion.json): ${reion.filter} filter, mfp ${reion.mfp.toFixed(2)} Mpc/h, recombinations ${reion.recombinations ? 'on' : 'off'}`,
       'density': 'evolved by 2LPT from linear_density.npy (fine-grid particles, CIC)',
@@ -677,4 +724,9 @@ function v3Summary(steps: readonly FcollRadiusSources[]): { z: number; radii: nu
   return steps
     .filter((s) => s.applied.length > 0)
     .map((s) => ({ z: s.z, radii: s.applied.length, atLargestR: s.applied[0]!.meanFix, atSmallestR: s.applied[s.applied.length - 1]!.meanFix }));
+}
+
+/** a[i] += b[i] (grids of one shape). */
+function addInto(a: Float32Array, b: Float32Array): void {
+  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
 }

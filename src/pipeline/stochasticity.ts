@@ -46,6 +46,8 @@ export interface StochasticityOptions {
   astroFile?: string;
   reionFile?: string;
   spinFile?: string;
+  /** Sampled models: add the mean contribution of the halos below the sampler's minimum mass (default true; `lodi reionize`). */
+  belowSampler?: boolean;
   /** Seed of the galaxy deviates (default: the sampler's). */
   seed?: number;
   /** Scatter boosts of the UV LFs (default 0, 1, 2, 3) and how they act (default the paper's 'add-log'). */
@@ -235,7 +237,7 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
     for (const [i, model] of models.entries()) {
       const t = Date.now();
       const dir = join(out, model);
-      const res = await reionizeSources({ halos: o.halos, out: dir, sourceModel: model, spin: o.spin, astroFile: o.astroFile, reionFile: o.reionFile, spinFile: o.spinFile, seed: o.seed, force, quiet: true, command: o.command });
+      const res = await reionizeSources({ halos: o.halos, out: dir, sourceModel: model, spin: o.spin, astroFile: o.astroFile, reionFile: o.reionFile, spinFile: o.spinFile, belowSampler: o.belowSampler, seed: o.seed, force, quiet: true, command: o.command });
       const mid = readPs(join(dir, 'ps21_midpoint.csv'));
       let psZero: ModelRun['psZero'] = null;
       if (o.spin && existsSync(join(dir, 'ps21_zero.csv'))) {

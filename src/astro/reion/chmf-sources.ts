@@ -50,7 +50,11 @@ export interface ChmfSourceInput {
   densityKind: ChmfDensity;
   /** Unconditional mass function of the global means (default Sheth–Tormen of src/cosmo/massfunction.ts). */
   massFunction?: MassFunctionOptions;
-  /** Largest mass of the unconditional integral [Msun/h] (default 1e16). */
+  /**
+   * Largest halo mass of the integrals [Msun/h]: the conditional integral stops at min(maxMass, M_cell), the
+   * unconditional one (the mean fix) at maxMass (default: the cell mass and 1e16). The sub-sampler component of the
+   * sampled models sets it to the sampler's minimum mass (the code's set_fixed_grids(M_min, SAMPLER_MIN_MASS)).
+   */
   maxMass?: number;
   /** Condition nodes in δ (default 400) and mass nodes per integral (default 512). */
   nDelta?: number;
@@ -136,17 +140,20 @@ export function unconditionalMeans(
  */
 export type MassQuadrature = 'lnln-trapezoid' | 'expm1-simpson';
 
-/** Nodes u_j, Jacobians du/dv and weights of `rule` (the integral is Σ_j I(u_j) jac_j coef_j for an integrand I per du). */
-function massNodes(U: number, nMass: number, rule: MassQuadrature): { u: Float64Array; jac: Float64Array; coef: Float64Array } {
+/**
+ * Nodes u_j ∈ [u0, U], Jacobians du/dv and weights of `rule` (the integral is Σ_j I(u_j) jac_j coef_j for an
+ * integrand I per du); u0 = 1e-8 when the integral reaches the condition mass.
+ */
+function massNodes(u0: number, U: number, nMass: number, rule: MassQuadrature): { u: Float64Array; jac: Float64Array; coef: Float64Array } {
   if (rule === 'lnln-trapezoid') {
-    const t0 = Math.log(1e-8);
+    const t0 = Math.log(u0);
     const dt = (Math.log(U) - t0) / (nMass - 1);
     const u = Float64Array.from({ length: nMass }, (_, j) => (j === nMass - 1 ? U : Math.exp(t0 + j * dt)));
     const coef = Float64Array.from(u, (_, j) => (j === 0 || j === nMass - 1 ? 0.5 * dt : dt));
     return { u, jac: u, coef };
   }
   const n = nMass % 2 ? nMass : nMass + 1;
-  const w0 = Math.log(Math.expm1(1e-8));
+  const w0 = Math.log(Math.expm1(u0));
   const dw = (Math.log(Math.expm1(U)) - w0) / (n - 1);
   // u = ln(1 + e^w); du/dw = 1 − e^−u
   const u = Float64Array.from({ length: n }, (_, j) => (j === n - 1 ? U : Math.log1p(Math.exp(w0 + j * dw))));
@@ -166,6 +173,8 @@ export interface ConditionalIntegralInput {
   /** Condition (region) mass M_cond [Msun/h] and smallest halo mass [Msun/h], minMass < condMass. */
   condMass: number;
   minMass: number;
+  /** Largest halo mass [Msun/h], above minMass (default: the condition mass; larger values act as the condition mass). */
+  maxMass?: number;
   /** Redshift, cosmology and galaxy parameters of the mean relations q(M). */
   z: number;
   cosmo: Cosmology;
@@ -181,23 +190,25 @@ export interface ConditionalIntegralInput {
 
 /**
  * Expected total of each mean galaxy quantity over the halos of one Lagrangian region of mass M_cond at overdensity δ,
- *   Q(δ) = ∫_{M_min}^{M_cond} (M_cond / M) f(S(M) | S_cond, δ) |dS/dln M| q(M) dln M        (Eq. 1–5),
+ *   Q(δ) = ∫_{M_min}^{min(M_max, M_cond)} (M_cond / M) f(S(M) | S_cond, δ) |dS/dln M| q(M) dln M        (Eq. 1–5),
  * for every δ of `deltas`: one Float64Array per quantity (in the order of `quantities`), in the galaxy model's units
  * per region (photons, photons/s, Msun/yr, erg/s, Msun), on `nMass` nodes of the rule {@link MassQuadrature}. A δ
  * at or above the barrier gives the value of f there (0 once the region has collapsed: callers clamp δ below it).
  *
- * @throws RangeError when minMass is not below condMass
+ * @throws RangeError when minMass is not below condMass and maxMass
  */
 export function conditionalIntegrals(o: ConditionalIntegralInput): Float64Array[] {
-  if (!(o.minMass > 0 && o.minMass < o.condMass)) {
-    throw new RangeError(`conditionalIntegrals: minMass = ${o.minMass} Msun/h: expected a positive mass below the condition mass ${o.condMass.toExponential(3)} Msun/h`);
+  const top = Math.min(o.maxMass ?? o.condMass, o.condMass);
+  if (!(o.minMass > 0 && o.minMass < top)) {
+    throw new RangeError(`conditionalIntegrals: minMass = ${o.minMass} Msun/h: expected a positive mass below the condition mass ${o.condMass.toExponential(3)} Msun/h and maxMass`);
   }
   const { firstCrossing: fc, growth: D } = o;
   const lnMcond = Math.log(o.condMass);
   const sCond = o.sigma.sigma0(lnMcond) * D;
   const Sc = sCond * sCond;
-  // mass nodes in u = ln(M_cond / M) from 1e-8 to U = ln(M_cond / M_min)
-  const { u, jac, coef } = massNodes(lnMcond - Math.log(o.minMass), o.nMass, o.rule ?? 'lnln-trapezoid');
+  // mass nodes in u = ln(M_cond / M) from ln(M_cond / M_max) (1e-8 at the condition mass) to U = ln(M_cond / M_min)
+  const u0 = Math.max(1e-8, lnMcond - Math.log(top));
+  const { u, jac, coef } = massNodes(u0, lnMcond - Math.log(o.minMass), o.nMass, o.rule ?? 'lnln-trapezoid');
   const nMass = u.length;
   const mass = Float64Array.from(u, (x) => o.condMass * Math.exp(-x));
   const all = meanGalaxyQuantities(mass, o.z, o.cosmo, o.astro);
@@ -241,8 +252,8 @@ export function chmfSourceGrids(o: ChmfSourceInput): ChmfSourceGrids {
   if (o.density.length !== n3) throw new RangeError(`chmfSourceGrids: density has ${o.density.length} values, expected grid^3 = ${n3}`);
   const vCell = (o.boxSize / o.grid) ** 3;
   const mCell = o.cosmo.Omega_m * RHO_CRIT0_H2 * vCell;
-  if (!(o.minMass > 0 && o.minMass < mCell)) {
-    throw new RangeError(`chmfSourceGrids: minMass = ${o.minMass} Msun/h: expected a positive mass below the cell mass ${mCell.toExponential(3)} Msun/h`);
+  if (!(o.minMass > 0 && o.minMass < Math.min(mCell, o.maxMass ?? mCell))) {
+    throw new RangeError(`chmfSourceGrids: minMass = ${o.minMass} Msun/h: expected a positive mass below the cell mass ${mCell.toExponential(3)} Msun/h and maxMass`);
   }
   const nDelta = o.nDelta ?? 400;
   const nMass = o.nMass ?? 512;
@@ -255,7 +266,7 @@ export function chmfSourceGrids(o: ChmfSourceInput): ChmfSourceGrids {
   const ddelta = (dMax - dMin) / (nDelta - 1);
   const deltas = Float64Array.from({ length: nDelta }, (_, i) => dMin + i * ddelta);
   // table of Q(δ) per cell for each quantity
-  const tables = conditionalIntegrals({ sigma: sl, firstCrossing: fc, growth: D, condMass: mCell, minMass: o.minMass, z: o.z, cosmo: o.cosmo, astro: o.astro, nMass, deltas, quantities: CHMF_QUANTITIES }).map((t) =>
+  const tables = conditionalIntegrals({ sigma: sl, firstCrossing: fc, growth: D, condMass: mCell, minMass: o.minMass, maxMass: o.maxMass, z: o.z, cosmo: o.cosmo, astro: o.astro, nMass, deltas, quantities: CHMF_QUANTITIES }).map((t) =>
     t.map((v) => v / vCell),
   );
   const out = CHMF_QUANTITIES.map(() => new Float64Array(n3));

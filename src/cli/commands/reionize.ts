@@ -21,7 +21,8 @@ export function register(program: Command): void {
     .option('--spin', 'inhomogeneous spin temperature (21cmFAST USE_TS_FLUCT): X-ray and Lyman-alpha backgrounds from the SFR and L_X of the galaxies over the past lightcone, T_K, x_e and T_s per cell, the full 21 cm signal with its cosmic-dawn absorption trough (docs/astro-spin.md). Run lodi sample-halos with --zmax 35 for the whole cosmic dawn')
     .option('--spin-params <file.json>', 'spin-temperature parameters (zHeatMax, nStepTs, rMaxTsMpc, clumpingFactor, ...; docs/astro-spin.md); only with --spin')
     .option('--source-model <name>', `source model of Davies et al. 2025 Table 2: ${SOURCE_MODELS.join(', ')} (default: the galaxy parameters as given, which is v4-mean-norm with the 21cmFAST defaults; docs/astro-stochasticity.md)`)
-    .option('--chmf-density <kind>', 'chmf-on-grid only: condition the cell CHMF on the eulerian (evolved, default) or lagrangian (linear) cell density', choice(['eulerian', 'lagrangian'] as const))
+    .option('--chmf-density <kind>', 'condition the cell CHMF of chmf-on-grid and of the halos below the sampler on the eulerian (evolved, default) or lagrangian (linear) cell density', choice(['eulerian', 'lagrangian'] as const))
+    .option('--no-below-sampler', 'sampled models: leave out the halos below the sampler\'s minimum mass (by default their mean contribution, the cell CHMF from M_turn/50 up to that mass, is added as the public code does)')
     .option('--lightcone-axis <axis>', 'line of sight of the lightcone and of the velocity-gradient term: x, y or z (default z)', parseAxis)
     .addOption(quietOption('the log file'))
     .addOption(forceOption('the files of an existing output directory'))
@@ -32,7 +33,8 @@ Units: lengths comoving Mpc/h, δT_b in mK, φ(M_UV) in Mpc^-3 mag^-1 (no h).
 Cost for the output of sample-halos with its defaults (60 redshifts, 64^3, 35.6 million halos), measured on 2 shared
   cores: 430 s of CPU (8m35s wall), peak memory 1.8 GB: the excursion set takes about 5.5 s of CPU per redshift
   (about 40 filter radii, growing as N^3 log N), the galaxies about 2 CPU seconds per million halos; output 140 MB.
-Reproduce a run: lodi reionize --halos DIR --astro OUT/astro.json --reion OUT/reion.json --seed <seed of OUT/reionize.json>`,
+Reproduce a run: lodi reionize --halos DIR --astro OUT/astro.json --reion OUT/reion.json --seed <seed of OUT/reionize.json>
+  (and --no-below-sampler when its belowSampler is null)`,
     )
     .action(async (opts) => {
       const res = await reionizeSources({
@@ -46,6 +48,7 @@ Reproduce a run: lodi reionize --halos DIR --astro OUT/astro.json --reion OUT/re
         spinFile: opts.spinParams,
         sourceModel: opts.sourceModel,
         chmfDensity: opts.chmfDensity,
+        belowSampler: opts.belowSampler !== false,
         quiet: opts.quiet === true,
         force: opts.force === true,
         command: commandLine(),

@@ -21,6 +21,7 @@ export function register(program: Command): void {
     .option('--reion <file.json>', 'reionisation parameters (as lodi reionize --reion)')
     .option('--spin-params <file.json>', 'spin-temperature parameters; only with --spin')
     .option('--seed <int>', 'seed of the galaxy scatter (default: the seed of the halos)', parseSeed)
+    .option('--no-below-sampler', 'sampled models: leave out the mean contribution of the halos below the sampler\'s minimum mass (as lodi reionize --no-below-sampler)')
     .option('--boosts <a,b,...>', 'scatter boosts of the UV LFs, each >= 0 (default 0,1,2,3)', listOf(parseNonNegative))
     .option('--boost-mode <mode>', 'add-log: sigma -> sigma + log10 Y (the paper, default); multiply: sigma -> Y sigma', choice<ScatterBoostMode>(SCATTER_BOOST_MODES))
     .addOption(quietOption('the log file'))
@@ -38,6 +39,7 @@ Cost: one lodi reionize per model (chmf-on-grid draws no galaxies); measured for
         spin: opts.spin === true,
         astroFile: opts.astro,
         reionFile: opts.reion,
+        belowSampler: opts.belowSampler !== false,
         spinFile: opts.spinParams,
         seed: opts.seed,
         boosts: opts.boosts,
