@@ -112,7 +112,7 @@ export class ChmfGridSources {
       /** z = 0 linear field on the fine grid (for 'lagrangian'). */
       linear: Float32Array;
       /** Halo masses integrated [Msun/h] (default: from the sampler's minimum mass to the cell mass). */
-      massRange?: { min: number; max: number };
+      massRange?: { min: number; max?: number };
     },
   ) {
     this.sigma = new SigmaM(new LinearPower(c.cosmo));
@@ -180,6 +180,8 @@ export function v3Sources(c: {
   astro: AstroParams;
   reion: ReionParams;
   sampler: Pick<SamplerParams, 'model' | 'barrier' | 'deltaC' | 'minMass'>;
+  /** Smallest halo mass [Msun/h] (default the sampler's). */
+  minMass?: number;
 }): FcollSources {
   const radii = filterRadii(c.reion, c.boxSize, c.grid, c.cosmo.h, false);
   return new FcollSources({
@@ -187,7 +189,7 @@ export function v3Sources(c: {
     sigma: new SigmaM(new LinearPower(c.cosmo)),
     astro: c.astro,
     chmf: c.sampler,
-    minMass: c.sampler.minMass,
+    minMass: c.minMass ?? c.sampler.minMass,
     maxRadius: radii[radii.length - 1]!,
     rate: c.reion.recombinations,
     massFunction: HMF_REFERENCE,

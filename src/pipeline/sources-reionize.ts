@@ -234,13 +234,17 @@ async function run(
   const ciiGrid: Float32Array[] = [];
   const photonsPerBaryon: number[] = [];
   const galaxyTotals: { stellarMass: number; sfr: number }[] = [];
+  // Halos below the sampler's minimum mass, down to M_turn / 50: the sampled models add their mean cell CHMF (below),
+  // the grid models integrate down to the same mass, so that every model counts the same halos (as in the code).
+  const below = o.belowSampler !== false ? belowSamplerRange(astro, src.summary.minMass, h) : null;
+  const lowestMass = below?.min ?? src.summary.minMass;
   // the grid model needs the evolved density before its sources (the sampled models after their galaxies)
   let evolvedEarly: EvolvedDensity | null = null;
   const densityEarly = new Map<number, Float32Array>();
   if (!isSampledModel(p.model)) {
     evolvedEarly = await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2));
     // v3-default has no source grid: its tracer grids (LIM maps, totals) are the Eulerian cell-scale CHMF ones
-    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear });
+    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: { min: lowestMass } });
     await stage('galaxies', () =>
       zs.forEach((z, k) => {
         const d = evolvedEarly!.at(z);
@@ -286,9 +290,8 @@ async function run(
   const evolved = evolvedEarly ?? (await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2)));
 
   // The sampled models' halos below the sampler's minimum mass, as the mean CHMF of each cell.
-  const below = isSampledModel(p.model) && o.belowSampler !== false ? belowSamplerRange(astro, src.summary.minMass, h) : null;
   const belowShare: number[] = [];
-  if (below) {
+  if (below && isSampledModel(p.model)) {
     const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: below });
     await stage('below-sampler', () =>
       zs.forEach((z, k) => {
@@ -322,7 +325,7 @@ async function run(
     prog.update(nz + s.step, `reionisation z=${s.z.toFixed(2)} <x_HI>=${s.meanXHI.toFixed(3)}` + (s.meanTs !== undefined ? ` <T_s>=${s.meanTs.toFixed(1)} K` : ''));
   let dawn: CosmicDawnResult | null = null;
   // v3-default: the per-radius sources of each redshift, kept for the mean fixes of the summary
-  const v3 = p.model === 'v3-default' ? v3Sources({ cosmo, boxSize, grid, astro, reion, sampler: src.summary.sampler }) : null;
+  const v3 = p.model === 'v3-default' ? v3Sources({ cosmo, boxSize, grid, astro, reion, sampler: src.summary.sampler, minMass: lowestMass }) : null;
   const v3Steps: FcollRadiusSources[] = [];
   const radiusSources = (z: number): FcollRadiusSources => {
     const s = v3!.atRedshift(z);
@@ -551,10 +554,9 @@ async function run(
     grid,
     lightconeAxis: AXES[axis],
     sourceModel: p.model,
-    ...(p.model === 'chmf-on-grid' || below ? { chmfDensity: o.chmfDensity ?? 'eulerian' } : {}),
-    ...(isSampledModel(p.model)
-      ? { belowSampler: below ? { minMassMsun: below.min / h, maxMassMsun: below.max / h, photonShare: belowShare } : null }
-      : {}),
+    ...(p.model === 'chmf-on-grid' || (below && isSampledModel(p.model)) ? { chmfDensity: o.chmfDensity ?? 'eulerian' } : {}),
+    lowestSourceMassMsun: lowestMass / h,
+    belowSampler: below ? { minMassMsun: below.min / h, maxMassMsun: below.max / h, ...(isSampledModel(p.model) ? { photonShare: belowShare } : {}) } : null,
     ...(v3 ? { v3MeanFix: v3Summary(v3Steps) } : {}),
     redshifts: zs,
     meanXHI: history.map((r) => r.xHI),
@@ -586,14 +588,12 @@ async function run(
       box: `${boxSize} Mpc/h, ${grid}^3 cells`,
       redshifts: `${nz}, ${zs[0]!.toFixed(3)} to ${zs[nz - 1]!.toFixed(3)}`,
       'source model': `${p.model} (${SOURCE_MODEL_LABELS[p.model]})` + (p.model === 'chmf-on-grid' ? `, ${o.chmfDensity ?? 'eulerian'} cell density` : ''),
-      ...(isSampledModel(p.model)
-        ? {
-            'halos below the sampler': below
-              ? `${(below.min / h).toExponential(2)}–${(below.max / h).toExponential(2)} Msun as the mean cell CHMF (${o.chmfDensity ?? 'eulerian'} density): ` +
-                `${(100 * belowShare[0]!).toFixed(1)}% of the ionising photons at z = ${zs[0]!.toFixed(2)}, ${(100 * belowShare[nz - 1]!).toFixed(1)}% at z = ${zs[nz - 1]!.toFixed(2)}`
-              : 'left out (--no-below-sampler, or the sampler already reaches M_turn / 50)',
-          }
-        : {}),
+      'halos below the sampler': !below
+        ? `left out (--no-below-sampler, or the sampler already reaches M_turn / 50): sources from ${(lowestMass / h).toExponential(2)} Msun`
+        : isSampledModel(p.model)
+          ? `${(below.min / h).toExponential(2)}–${(below.max / h).toExponential(2)} Msun as the mean cell CHMF (${o.chmfDensity ?? 'eulerian'} density): ` +
+            `${(100 * belowShare[0]!).toFixed(1)}% of the ionising photons at z = ${zs[0]!.toFixed(2)}, ${(100 * belowShare[nz - 1]!).toFixed(1)}% at z = ${zs[nz - 1]!.toFixed(2)}`
+          : `the grid model integrates from ${(below.min / h).toExponential(2)} Msun (M_turn / 50), below the sampler's ${(below.max / h).toExponential(2)} Msun`,
       'galaxy parameters': o.astroFile ? `${o.astroFile} (astro.json)` : '21cmFAST defaults (astro.json)',
       'reionisation parameters': `${o.reionFile ?? '21cmFAST defaults'} (reion.json): ${reion.filter} filter, mfp ${reion.mfp.toFixed(2)} Mpc/h, recombinations ${reion.recombinations ? 'on' : 'off'}`,
       'density': 'evolved by 2LPT from linear_density.npy (fine-grid particles, CIC)',
