@@ -15,6 +15,11 @@ test('the T_b transform round-trips, exact zeros included', () => {
   for (let i = 2; i < tb.length; i++) assert.ok(Math.abs(back[i]! - tb[i]!) <= 2e-6 * tb[i]! + 1e-9, `${tb[i]} → ${back[i]}`);
   // values generated below the floor map to zero, never to negative T_b
   assert.equal(tbInverse(Float32Array.from([-10]), norm)[0], 0);
+  // an untrained model's output beyond float32 T_b, or NaN, is an error, not Infinity or a silent 0
+  // (y_max = (log10(3.4e38) + 3) / 1.2 = 34.6 here)
+  assert.ok(Number.isFinite(tbInverse(Float32Array.from([34]), norm)[0]));
+  assert.throws(() => tbInverse(Float32Array.from([1, 35]), norm), /^RangeError: LODI output y = 35 at voxel 1 has no T_b \(expected a finite y below 34\.6;.*untrained or has diverged$/);
+  assert.throws(() => tbInverse(Float32Array.from([NaN]), norm), /y = NaN at voxel 0/);
 });
 
 test('the block split is seeded, disjoint and 75/25', () => {

@@ -28,7 +28,7 @@ import { finishedBoxes, readPlanFile, shardBoxes, workPaths } from '../../src/lo
 import { generateRun } from '../../src/pipeline/generate.js';
 import { finishSharded, planSharded, runShard, type ShardedRunOptions } from '../../src/pipeline/generate-shards.js';
 import { writeSlurmScript } from '../../src/pipeline/generate-slurm.js';
-import { syntheticPair, tinyModel } from './helpers.js';
+import { narrowTbTransform, syntheticPair, tinyModel } from './helpers.js';
 import type { ChildJob } from './shard-child.js';
 
 /** Sampling steps: few, the property does not depend on them and the file must stay fast. */
@@ -99,6 +99,7 @@ const sidecar = (p: string): Record<string, unknown> =>
   setNumThreads(1);
   const dir = mkdtempSync(join(tmpdir(), 'lodi-shards-'));
   const model = await tinyModel(dir);
+  narrowTbTransform(model, 0.01);
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
   test('3 shard processes x 8 stages equal the one-process run; a shard killed midway continues from its records', async (t) => {

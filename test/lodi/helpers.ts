@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { disposeGroups, readCheckpoint, writeCheckpoint } from '../../src/train/checkpoint.js';
+import { LODI_KIND, type LodiMeta } from '../../src/lodi/checkpoint.js';
 import { lodiPreset } from '../../src/lodi/config.js';
 import type { LodiPair } from '../../src/lodi/dataset.js';
 import { Rng } from '../../src/lodi/dataset.js';
@@ -42,4 +44,20 @@ export async function tinyModel(dir: string): Promise<string> {
   cfg.train.evalEvery = 6;
   await trainLodi({ worlds: [syntheticPair(32, 1)], config: cfg, out: join(dir, 'model'), seed: 2, quiet: true });
   return join(dir, 'model');
+}
+
+/**
+ * Sets the T_b standard deviation of the transform in `<modelDir>/best.safetensors`. A 6-step model generates y of
+ * up to ~900 (measured), beyond the float32 range of its T_b transform (tbInverse refuses such y); the sharding tests compare
+ * whole workflows map for map, not T_b values, and need every y to have a T_b.
+ */
+export function narrowTbTransform(modelDir: string, tbStd: number): void {
+  const file = join(modelDir, 'best.safetensors');
+  const ck = readCheckpoint<LodiMeta>(file, LODI_KIND);
+  try {
+    ck.meta.normalisation.tbStd = tbStd;
+    writeCheckpoint(file, LODI_KIND, Object.fromEntries(ck.groups), ck.meta);
+  } finally {
+    disposeGroups(ck.groups);
+  }
 }
