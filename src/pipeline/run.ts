@@ -18,12 +18,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { halogenContractProblems, loadHalogen, readHalogenCheckpoint } from '../halogen/checkpoint.js';
+import { HALOGEN_KIND, halogenContractProblems, loadHalogen, type HalogenMeta } from '../halogen/checkpoint.js';
 import { predictHalos } from '../halogen/infer.js';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';
 import { LODI_KIND, loadLodi, type LodiMeta } from '../lodi/checkpoint.js';
-import { disposeGroups, readCheckpoint, resolveModelFile } from '../train/checkpoint.js';
+import { readCheckpointMeta, resolveModelFile } from '../train/checkpoint.js';
 import { openSnapshot } from '../io/snapshot.js';
 import type { LengthUnit } from '../io/units.js';
 import { runPrepare } from './prepare.js';
@@ -319,13 +319,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
 function checkContracts(dmFile: string, boxSize: number, n: number, unit: string, halogenFile: string | null, lodiFile: string): void {
   const problems: string[] = [];
   if (halogenFile) {
-    const ck = readHalogenCheckpoint(resolveModelFile(halogenFile));
-    disposeGroups(ck.groups);
-    problems.push(...halogenContractProblems(ck.meta, { file: dmFile, boxSize, n, unit }));
+    const meta = readCheckpointMeta<HalogenMeta>(resolveModelFile(halogenFile), HALOGEN_KIND);
+    problems.push(...halogenContractProblems(meta, { file: dmFile, boxSize, n, unit }));
   }
-  const ck = readCheckpoint<LodiMeta>(resolveModelFile(lodiFile), LODI_KIND);
-  disposeGroups(ck.groups);
-  const want = ck.meta.contract.voxel;
+  const want = readCheckpointMeta<LodiMeta>(resolveModelFile(lodiFile), LODI_KIND).contract.voxel;
   const voxel = boxSize / n;
   if (Math.abs(voxel - want) > 1e-3 * want && !problems.some((p) => p.includes(': voxel:')))
     problems.push(`${dmFile}: voxel: ${voxel.toFixed(4)} Mpc/h (box ${boxSize} Mpc/h / ${n}), expected ${want.toFixed(4)} Mpc/h, the voxel LODI was trained at`);
@@ -343,9 +340,7 @@ async function gridSnapshot(o: RunOptions, out: string): Promise<string> {
   const dm = join(world, 'dm.npy');
   if (o.resume && existsSync(dm) && existsSync(sidecarPath(dm))) return dm;
   const lodiFile = modelPath('lodi', o.lodi);
-  const ck = readCheckpoint<LodiMeta>(resolveModelFile(lodiFile), LODI_KIND);
-  disposeGroups(ck.groups);
-  const { voxel, smoothingR } = ck.meta.contract;
+  const { voxel, smoothingR } = readCheckpointMeta<LodiMeta>(resolveModelFile(lodiFile), LODI_KIND).contract;
   const snap = await openSnapshot(o.snapshot!, { ...(o.lengthUnit ? { lengthUnit: o.lengthUnit } : {}), ...(o.box !== undefined ? { boxSize: o.box } : {}) });
   const box = snap.info.boxSize;
   const grid = Math.round(box / voxel);

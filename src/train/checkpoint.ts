@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, saveSafetensors, type Tensor } from '@lodi/torch';
+import { loadSafetensors, loadSafetensorsMetadata, saveSafetensors, type Tensor } from '@lodi/torch';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const BEST_FILE = 'best.safetensors';
@@ -24,22 +24,41 @@ export interface ReadCheckpoint<M> {
   groups: Map<string, Map<string, Tensor>>;
 }
 
-/** Reads a checkpoint of the given `kind`; throws a one-line error naming the file otherwise. */
-export function readCheckpoint<M>(path: string, kind: string): ReadCheckpoint<M> {
-  let f: ReturnType<typeof loadSafetensors>;
+/** Runs a safetensors reader, turning its "not a valid safetensors file" into a field + expectation message. */
+function readSafetensors<T>(path: string, kind: string, read: (path: string) => T): T {
   try {
-    f = loadSafetensors(path);
+    return read(path);
   } catch (err) {
-    // the addon's reason (e.g. a header longer than the file) becomes a field + expectation message
     const why = /not a valid safetensors file \((.*)\)$/.exec(err instanceof Error ? err.message : '');
     if (!why) throw err;
     throw new Error(`${path}: header: ${why[1]}; expected a complete ${kind} checkpoint (safetensors; truncated by an interrupted copy?)`);
   }
+}
+
+/** The error for a safetensors file whose metadata has no `kind` record. */
+function wrongKind(path: string, kind: string, metadata: Record<string, string>): Error {
+  const other = metadata.format ? `a '${metadata.format}' checkpoint` : 'a safetensors file without lodi metadata';
+  return new Error(`${path}: format: expected a ${kind} checkpoint, got ${other}`);
+}
+
+/**
+ * The metadata of a checkpoint of the given `kind`, reading only the file's header (no tensors).
+ * Throws as {@link readCheckpoint} for a file of another kind or a broken header.
+ */
+export function readCheckpointMeta<M>(path: string, kind: string): M {
+  const metadata = readSafetensors(path, kind, loadSafetensorsMetadata);
+  const raw = metadata[kind];
+  if (!raw) throw wrongKind(path, kind, metadata);
+  return JSON.parse(raw) as M;
+}
+
+/** Reads a checkpoint of the given `kind`; throws a one-line error naming the file otherwise. */
+export function readCheckpoint<M>(path: string, kind: string): ReadCheckpoint<M> {
+  const f = readSafetensors(path, kind, loadSafetensors);
   const raw = f.metadata[kind];
   if (!raw) {
     for (const t of f.tensors.values()) t.dispose();
-    const other = f.metadata.format ? `a '${f.metadata.format}' checkpoint` : 'a safetensors file without lodi metadata';
-    throw new Error(`${path}: format: expected a ${kind} checkpoint, got ${other}`);
+    throw wrongKind(path, kind, f.metadata);
   }
   const groups = new Map<string, Map<string, Tensor>>();
   for (const [k, t] of f.tensors) {

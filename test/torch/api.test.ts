@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { F, Generator, tensor, tidy, dispose, liveTensors, saveSafetensors, loadSafetensors, type Tensor } from '@lodi/torch';
+import { F, Generator, tensor, tidy, dispose, liveTensors, saveSafetensors, loadSafetensors, loadSafetensorsMetadata, type Tensor } from '@lodi/torch';
 
 /** Runs `fn` in a tidy scope and checks that it leaves no tensors behind. */
 function clean(fn: () => void): void {
@@ -182,4 +182,28 @@ test('safetensors: bad headers and metadata fail with the file name, bool bytes 
       () => saveSafetensors(join(dir, 'd.safetensors'), new Map([['x', F.zeros([1])]]), { n: 3 as unknown as string }),
       /metadata 'n' must be a string/,
     );
+  }));
+
+test('safetensors: the metadata alone comes from the header; a header past the end of the file is an error', () =>
+  clean(() => {
+    const dir = mkdtempSync(join(tmpdir(), 'lodi-st-'));
+    const path = join(dir, 'm.safetensors');
+    saveSafetensors(path, new Map([['w', F.ones([1000])]]), { format: 'x', x: '{"a":1}' });
+    assert.deepEqual(loadSafetensorsMetadata(path), loadSafetensors(path).metadata);
+    assert.deepEqual(loadSafetensorsMetadata(path), { format: 'x', x: '{"a":1}' });
+    // the tensor bytes are not read: a file cut inside them still gives its metadata
+    const size = statSync(path).size;
+    truncateSync(path, size - 100);
+    assert.equal(loadSafetensorsMetadata(path).format, 'x');
+    assert.throws(() => loadSafetensors(path), /runs past the end of the file/);
+    truncateSync(path, 20);
+    assert.throws(() => loadSafetensorsMetadata(path), /m\.safetensors: not a valid safetensors file \(header length \d+ exceeds file size 20\)/);
+    truncateSync(path, 4);
+    assert.throws(() => loadSafetensorsMetadata(path), /shorter than the 8-byte header length/);
+    const badMeta = join(dir, 'b.safetensors');
+    const json = Buffer.from(JSON.stringify({ __metadata__: { n: 3 } }));
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64LE(BigInt(json.byteLength));
+    writeFileSync(badMeta, Buffer.concat([head, json]));
+    assert.throws(() => loadSafetensorsMetadata(badMeta), /__metadata__ must map strings to strings/);
   }));

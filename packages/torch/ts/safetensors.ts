@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { native } from './native.js';
 import { op, Tensor, type DType } from './tensor.js';
@@ -84,31 +84,61 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** Reads a safetensors file into CPU tensors, validating the header against the file size. */
-export function loadSafetensors(path: string): SafetensorsFile {
-  const buf = readFileSync(path);
-  const fail = (why: string): never => {
-    throw new Error(`${path}: not a valid safetensors file (${why})`);
-  };
-  if (buf.byteLength < 8) fail('shorter than the 8-byte header length');
-  const n = Number(buf.readBigUInt64LE(0));
-  if (8 + n > buf.byteLength) fail(`header length ${n} exceeds file size ${buf.byteLength}`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+
+/** Parses the JSON header (bytes 8 … 8 + n of a file of `size` bytes) and checks its `__metadata__`. */
+function parseHeader(bytes: Buffer, n: number, size: number, fail: (why: string) => never): { header: Header; metadata: Record<string, string> } {
+  if (8 + n > size) fail(`header length ${n} exceeds file size ${size}`);
+  let header: Header;
   try {
-    header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+    header = JSON.parse(bytes.toString('utf8'));
   } catch {
     return fail('header is not JSON');
   }
+  const m = header.__metadata__ ?? {};
+  if (typeof m !== 'object' || m === null || Object.values(m).some((v) => typeof v !== 'string')) fail('__metadata__ must map strings to strings');
+  return { header, metadata: m as Record<string, string> };
+}
+
+const failFor =
+  (path: string) =>
+  (why: string): never => {
+    throw new Error(`${path}: not a valid safetensors file (${why})`);
+  };
+
+/**
+ * The `__metadata__` of a safetensors file, reading only its header (a model's description without
+ * its weights). Throws as {@link loadSafetensors} for a header that is short, not JSON or longer
+ * than the file; the tensor bytes are not checked.
+ */
+export function loadSafetensorsMetadata(path: string): Record<string, string> {
+  const fail = failFor(path);
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const len = Buffer.alloc(8);
+    if (size < 8 || readSync(fd, len, 0, 8, 0) < 8) fail('shorter than the 8-byte header length');
+    const n = Number(len.readBigUInt64LE(0));
+    if (8 + n > size) fail(`header length ${n} exceeds file size ${size}`);
+    const bytes = Buffer.alloc(n);
+    if (readSync(fd, bytes, 0, n, 8) < n) fail(`header length ${n} exceeds file size ${size}`);
+    return parseHeader(bytes, n, size, fail).metadata;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a safetensors file into CPU tensors, validating the header against the file size. */
+export function loadSafetensors(path: string): SafetensorsFile {
+  const buf = readFileSync(path);
+  const fail = failFor(path);
+  if (buf.byteLength < 8) fail('shorter than the 8-byte header length');
+  const n = Number(buf.readBigUInt64LE(0));
+  const { header, metadata } = parseHeader(buf.subarray(8, 8 + n), n, buf.byteLength, fail);
   const base = 8 + n;
   const tensors = new Map<string, Tensor>();
-  let metadata: Record<string, string> = {};
   for (const [name, e] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      if (typeof e !== 'object' || e === null || Object.values(e).some((v) => typeof v !== 'string'))
-        fail('__metadata__ must map strings to strings');
-      metadata = e as Record<string, string>;
-      continue;
-    }
+    if (name === '__metadata__') continue;
     if (typeof e !== 'object' || e === null) fail(`entry '${name}' is not an object`);
     const entry = e as { dtype: string; shape: number[]; data_offsets: [number, number] };
     const dtype = CODES[entry.dtype];
