@@ -49,6 +49,7 @@ import { LIM_FILES, limOutputs } from './sources-lim.js';
 import { EvolvedDensity, gridDawnSources, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
 import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, thermalFigure, uvlfFigure } from './sources-figures.js';
 import { stageTimer } from './stage-timer.js';
+import { mimicScatterInMeans } from '../astro/galaxy/scatter-variants.js';
 import { belowSamplerRange, ChmfGridSources, isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, SOURCE_MODELS_WITHOUT_SPIN, sourceModelAstro, v3Sources, type SourceModel } from './sources-models.js';
 import type { FcollRadiusSources } from '../astro/reion/fcoll-sources.js';
 import type { ChmfDensity } from '../astro/reion/chmf-sources.js';
@@ -244,7 +245,7 @@ async function run(
   if (!isSampledModel(p.model)) {
     evolvedEarly = await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2));
     // v3-default has no source grid: its tracer grids (LIM maps, totals) are the Eulerian cell-scale CHMF ones
-    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: { min: lowestMass } });
+    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro: mimicScatterInMeans(astro), sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: { min: lowestMass } });
     await stage('galaxies', () =>
       zs.forEach((z, k) => {
         const d = evolvedEarly!.at(z);
@@ -292,7 +293,8 @@ async function run(
   // The sampled models' halos below the sampler's minimum mass, as the mean CHMF of each cell.
   const belowShare: number[] = [];
   if (below && isSampledModel(p.model)) {
-    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: below });
+    // median relations: the mean of their scatter goes into the normalisations, as the sampled galaxies carry it
+    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro: mimicScatterInMeans(astro), sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: below });
     await stage('below-sampler', () =>
       zs.forEach((z, k) => {
         const d = evolved.at(z);

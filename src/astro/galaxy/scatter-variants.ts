@@ -50,3 +50,30 @@ export function boostScatter(p: AstroParams, factor: number, mode: ScatterBoostM
   const add = (v: number): number => (v > 0 ? v + Math.log10(factor) : 0);
   return makeAstroParams({ SIGMA_STAR: add(p.SIGMA_STAR), SIGMA_SFR_LIM: add(p.SIGMA_SFR_LIM), SIGMA_LX: add(p.SIGMA_LX) }, src, p);
 }
+
+/**
+ * `p` whose zero-scatter relations give the linear mean of `p`'s median relations with their scatter: the code's
+ * `mimic_scatter_in_consts` (scaling_relations.c), used for the halos below the sampler. With σ in ln units,
+ * f_*,10 (and f_*,7) × e^{σ_*²/2}, L_X (and L_X,mcg) × e^{σ_X²/2}, t_* / e^{σ_SFR,lim²/2}; the SFR factor is, as
+ * the code says, a lower limit (the SFMS scatter grows above σ_SFR,lim at low M_*). Mean-normalised relations are
+ * returned unchanged: their zero-scatter values already are the linear means.
+ *
+ * @throws AstroParamsError when a raised normalisation leaves its allowed range (f_*,10 ≤ 1)
+ */
+export function mimicScatterInMeans(p: AstroParams): AstroParams {
+  if (!p.HALO_SCALING_RELATIONS_MEDIAN) return p;
+  const half = (dex: number): number => 0.5 * (dex * Math.LN10) ** 2;
+  const dexStar = half(p.SIGMA_STAR) / Math.LN10;
+  const dexX = half(p.SIGMA_LX) / Math.LN10;
+  return makeAstroParams(
+    {
+      F_STAR10: p.F_STAR10 + dexStar,
+      ...(p.F_STAR7_MINI !== null ? { F_STAR7_MINI: p.F_STAR7_MINI + dexStar } : {}),
+      L_X: p.L_X + dexX,
+      ...(p.L_X_MINI !== null ? { L_X_MINI: p.L_X_MINI + dexX } : {}),
+      t_STAR: p.t_STAR / Math.exp(half(p.SIGMA_SFR_LIM)),
+    },
+    'median relations with their scatter in the means',
+    p,
+  );
+}
