@@ -14,9 +14,9 @@
  * δ at or above 0.99 δ_crit(M_cell) is clamped there (the sampler's collapsed-cell limit).
  *
  * The mean galaxy relations q(M) are the galaxy model with zero scatter (src/astro/galaxy, {@link withoutScatter}),
- * the linear mean of the mean-normalised model wherever f_* < 1 (Eq. 7, 10). Integral: t = ln ln(M_cell/M) on
- * `nMass` nodes (the substitution of the sampler's tables, which resolves the S → S_cell end), trapezoid in t;
- * conditions tabulated on `nDelta` nodes of δ and linearly interpolated per cell.
+ * the linear mean of the mean-normalised model wherever f_* < 1 (Eq. 7, 10). Integral: Simpson on `nMass` nodes of
+ * the 'expm1-simpson' rule ({@link MassQuadrature}); conditions tabulated on `nDelta` nodes of δ and linearly
+ * interpolated per cell.
  */
 import { growthFactor } from '../../cosmo/background.js';
 import { dndlnM, type MassFunctionOptions } from '../../cosmo/massfunction.js';
@@ -56,7 +56,7 @@ export interface ChmfSourceInput {
    * sampled models sets it to the sampler's minimum mass (the code's set_fixed_grids(M_min, SAMPLER_MIN_MASS)).
    */
   maxMass?: number;
-  /** Condition nodes in δ (default 400) and mass nodes per integral (default 512). */
+  /** Condition nodes in δ (default 400) and mass nodes per integral (default 257). */
   nDelta?: number;
   nMass?: number;
 }
@@ -133,8 +133,8 @@ export function unconditionalMeans(
  * Quadrature rules of the mass integral in u = ln(M_cond / M), from u = 1e-8 (where the first-crossing distribution of
  * a region below the barrier vanishes) to U = ln(M_cond / M_min):
  *   'lnln-trapezoid'  trapezoid in t = ln u (the sampler tables' substitution, which resolves the S → S_cond end):
- *                     the rule of 'CHMF on Grid'; its steps in u grow to U Δt at the low-mass end, where the integrand
- *                     of an underdense region rises steeply (about 2% low at δ = −0.6 with 512 nodes);
+ *                     its steps in u grow to U Δt at the low-mass end, where the integrand of an underdense region
+ *                     rises steeply (about 2% low at δ = −0.6 with 512 nodes; 'CHMF on Grid' used it before);
  *   'expm1-simpson'   Simpson in w = ln(e^u − 1), which is ln u near the condition mass and u at low masses, so the
  *                     steps stay fine at both ends (converged to 1e-6 with 257 nodes on the tests' cases).
  */
@@ -256,7 +256,7 @@ export function chmfSourceGrids(o: ChmfSourceInput): ChmfSourceGrids {
     throw new RangeError(`chmfSourceGrids: minMass = ${o.minMass} Msun/h: expected a positive mass below the cell mass ${mCell.toExponential(3)} Msun/h and maxMass`);
   }
   const nDelta = o.nDelta ?? 400;
-  const nMass = o.nMass ?? 512;
+  const nMass = o.nMass ?? 257;
   const fc = firstCrossingOf(o.chmf);
   const D = growthFactor(o.cosmo, o.z);
   const sl = new SigmaLookup(o.sigma, o.minMass * 0.99, mCell * 1.01);
@@ -266,7 +266,7 @@ export function chmfSourceGrids(o: ChmfSourceInput): ChmfSourceGrids {
   const ddelta = (dMax - dMin) / (nDelta - 1);
   const deltas = Float64Array.from({ length: nDelta }, (_, i) => dMin + i * ddelta);
   // table of Q(δ) per cell for each quantity
-  const tables = conditionalIntegrals({ sigma: sl, firstCrossing: fc, growth: D, condMass: mCell, minMass: o.minMass, maxMass: o.maxMass, z: o.z, cosmo: o.cosmo, astro: o.astro, nMass, deltas, quantities: CHMF_QUANTITIES }).map((t) =>
+  const tables = conditionalIntegrals({ sigma: sl, firstCrossing: fc, growth: D, condMass: mCell, minMass: o.minMass, maxMass: o.maxMass, z: o.z, cosmo: o.cosmo, astro: o.astro, nMass, rule: 'expm1-simpson', deltas, quantities: CHMF_QUANTITIES }).map((t) =>
     t.map((v) => v / vCell),
   );
   const out = CHMF_QUANTITIES.map(() => new Float64Array(n3));
