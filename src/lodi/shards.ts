@@ -14,7 +14,7 @@
  * (position in the stage) belongs to shard k mod N. Boxes of one stage never overlap and read only
  * what earlier stages wrote, so shards run concurrently and their order does not matter.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from './planner.js';
 
@@ -48,6 +48,13 @@ export interface ShardPlanFile extends ShardPlanFields {
   /** Paths at planning (absolute), for the record: the sha256 decides whether a file is the same. */
   model: string;
   halos: string;
+  /**
+   * The halo file's size, modification time and inode at planning. A stage or finish that finds the same three
+   * takes `halosSha256` from the plan instead of reading the whole file again (at 512^3 the four channels are
+   * 2 GB, and every shard task of every stage would hash them); on any difference it hashes the file (the quick
+   * check of make and rsync). Absent in plans of older versions.
+   */
+  halosStat?: FileStat;
   /** Box ids of each stage, in plan order. */
   stages: number[][];
   /** Command line of the planning command (recorded in the output's sidecar). */
@@ -59,6 +66,24 @@ export interface ShardPlanFile extends ShardPlanFields {
 export function workPaths(out: string): { dir: string; plan: string; values: string; done: string } {
   const dir = out.replace(/\.npy$/i, '') + '.work';
   return { dir, plan: join(dir, 'plan.json'), values: join(dir, 'y.npy'), done: join(dir, 'done') };
+}
+
+/** What the quick check compares (see `ShardPlanFile.halosStat`). */
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** The {@link FileStat} of a file. */
+export function fileStat(file: string): FileStat {
+  const st = statSync(file);
+  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+}
+
+/** Whether the quick check finds the file unchanged since `recorded`. */
+export function sameFileStat(recorded: FileStat | undefined, now: FileStat): boolean {
+  return recorded !== undefined && recorded.size === now.size && recorded.mtimeMs === now.mtimeMs && recorded.ino === now.ino;
 }
 
 /** The box ids of each stage of `plan`. */

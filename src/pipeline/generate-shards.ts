@@ -38,12 +38,14 @@ import { generateBoxes, type GenerationMethod } from '../lodi/generate.js';
 import { planStages, type Plan } from '../lodi/planner.js';
 import {
   describeMissing,
+  fileStat,
   finishedBoxes,
   missingBefore,
   PLAN_FORMAT,
   planMismatch,
   readPlanFile,
   recordFinished,
+  sameFileStat,
   shardBoxes,
   SHARDED_METHODS,
   stageIds,
@@ -126,8 +128,22 @@ function readHaloSidecar(file: string, shape: readonly number[]): HaloSidecar {
 }
 
 /**
+ * The halo file's sha256 as recorded in the existing plan of `out` when the quick check finds the file unchanged
+ * since planning (`ShardPlanFile.halosStat`), else null (no plan, an older plan, or a changed file: then it is hashed).
+ */
+function plannedHalosSha256(out: string, halos: string): string | null {
+  try {
+    const plan = readPlanFile(workPaths(out).plan);
+    return resolve(halos) === plan.halos && sameFileStat(plan.halosStat, fileStat(halos)) ? plan.halosSha256 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Opens the model and the halo grid (header, sidecar, sha256; `checkFinite` also scans for NaN/Inf)
- * and resolves the options into the fields a plan records.
+ * and resolves the options into the fields a plan records. Without `checkFinite` (a stage or finish
+ * of an existing plan) the sha256 comes from the plan when the halo file passes the quick check.
  */
 function openInputs(o: ShardedRunOptions, checkFinite: boolean): Inputs {
   const method = o.method ?? 'overlap';
@@ -144,7 +160,8 @@ function openInputs(o: ShardedRunOptions, checkFinite: boolean): Inputs {
   const halosMeta = readHaloSidecar(o.halos, s);
   const loaded = typeof o.model === 'string' ? loadLodi(o.model) : o.model;
   try {
-    const scan = scanNpy(halos, checkFinite);
+    const known = checkFinite ? null : plannedHalosSha256(o.out, o.halos);
+    const scan = known ? { sha256: known, firstNonFinite: -1 } : scanNpy(halos, checkFinite);
     if (scan.firstNonFinite >= 0)
       throw new Error(
         `${o.halos}: data: non-finite value at flat index ${scan.firstNonFinite}, expected finite halo channels`,
@@ -241,6 +258,7 @@ function planOpen(inp: Inputs, o: ShardedRunOptions): PlanResult {
     ...fields,
     model: resolve(loaded.file),
     halos: resolve(o.halos),
+    halosStat: fileStat(o.halos),
     stages: stageIds(plan),
     command: o.command,
     created: new Date().toISOString(),

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,6 +172,17 @@ const sidecar = (p: string): Record<string, unknown> =>
       () => planSharded({ ...opts, seed: 7, resume: true }),
       /plan\.json: seed: the plan has 5, this command gives 7/,
     );
+    // the quick check (plan.halosStat): while the halo file keeps the size, mtime and inode recorded at planning, a
+    // stage or finish takes the plan's sha256 without reading the file; once the file is touched it is hashed again
+    const st = statSync(halos);
+    assert.deepEqual(plan.halosStat, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+    const planText = readFileSync(paths.plan, 'utf8');
+    writeFileSync(paths.plan, planText.replace(plan.halosSha256, 'f'.repeat(64)));
+    assert.throws(() => finishSharded(opts), /done: cannot finish/, 'the recorded sha256 is taken as it is');
+    utimesSync(halos, st.atime, new Date(st.mtimeMs + 1000));
+    assert.throws(() => finishSharded(opts), /plan\.json: halosSha256: the plan has "f{64}", this command gives "[0-9a-f]{64}"/);
+    writeFileSync(paths.plan, planText);
+    assert.throws(() => finishSharded(opts), /done: cannot finish/, 'hashed again: the same bytes');
     const other = join(dir, 'other-halos.npy');
     saveHalos(other, n, 10); // same shape, other values
     await assert.rejects(
