@@ -50,9 +50,13 @@ export interface GenerateOptions {
   onProgress?: (done: number, total: number, stage: number) => void;
 }
 
-/** Deterministic 31-bit seed of a sub-volume (splitmix-style mixing of seed and box id). */
+/**
+ * Deterministic 31-bit seed of a sub-volume (splitmix-style mixing of seed and box id). The products are taken
+ * modulo 2^32 with Math.imul: a float64 product of a seed above ~3e6 with the 32-bit constant would pass 2^53 and
+ * round its low bits, so that distinct large seeds could share box streams (below that the two agree exactly).
+ */
 export function boxSeed(seed: number, box: number): number {
-  let h = (seed * 0x9e3779b1 + box * 0x85ebca77 + 0x165667b1) >>> 0;
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(box, 0x85ebca77) + 0x165667b1) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
   return (h ^ (h >>> 16)) & 0x7fffffff;
