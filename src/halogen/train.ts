@@ -5,7 +5,10 @@
  *
  * Files in the run directory:
  *   checkpoint.safetensors  last epoch: model + optimizer state + data RNG state + JSON metadata
- *                           (written atomically after every epoch; `resume` continues from it exactly)
+ *                           (written atomically after every epoch; `resume` continues from it exactly);
+ *                           on Ctrl-C also inside an epoch, with the generator state of the epoch's start and
+ *                           `meta.partial` (steps done, running sums), so that the resume draws the same epoch
+ *                           and skips its steps done
  *   best.safetensors        model with the lowest validation loss so far (+ the same metadata)
  *   train.log               progress lines;  history.csv  per-epoch losses
  *   (loss.png, the loss curves, is drawn by pipeline/train-halogen.ts through the onEpoch hook)

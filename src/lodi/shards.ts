@@ -19,6 +19,11 @@ import { join } from 'node:path';
 import type { Plan } from './planner.js';
 
 export const PLAN_FORMAT = 'lodi-generate-plan';
+/**
+ * Version 2: the halo file's quick-check stat, and box noise seeds mixed modulo 2^32 (`boxSeed`), which changed the
+ * streams of seeds above ~3e6: a version-1 plan resumed now would mix two sets of streams, so it is refused.
+ */
+export const PLAN_VERSION = 2;
 
 /** Methods whose boxes write disjoint voxels stage by stage (`average` sums over every covering box). */
 export const SHARDED_METHODS = ['overlap', 'tiling'] as const;
@@ -44,17 +49,17 @@ export interface ShardPlanFields {
 
 export interface ShardPlanFile extends ShardPlanFields {
   format: typeof PLAN_FORMAT;
-  version: 1;
+  version: typeof PLAN_VERSION;
   /** Paths at planning (absolute), for the record: the sha256 decides whether a file is the same. */
   model: string;
   halos: string;
   /**
-   * The halo file's size, modification time and inode at planning. A stage or finish that finds the same three
-   * takes `halosSha256` from the plan instead of reading the whole file again (at 512^3 the four channels are
-   * 2 GB, and every shard task of every stage would hash them); on any difference it hashes the file (the quick
-   * check of make and rsync). Absent in plans of older versions.
+   * The halo file's size, modification and change times and inode, taken before it was hashed at planning. A
+   * stage or finish that finds the same four takes `halosSha256` from the plan instead of reading the whole file
+   * again (at 512^3 the four channels are 2 GB, and every shard task of every stage would hash them); on any
+   * difference it hashes the file (the quick check of make and rsync, with the change time added).
    */
-  halosStat?: FileStat;
+  halosStat: FileStat;
   /** Box ids of each stage, in plan order. */
   stages: number[][];
   /** Command line of the planning command (recorded in the output's sidecar). */
@@ -68,22 +73,27 @@ export function workPaths(out: string): { dir: string; plan: string; values: str
   return { dir, plan: join(dir, 'plan.json'), values: join(dir, 'y.npy'), done: join(dir, 'done') };
 }
 
-/** What the quick check compares (see `ShardPlanFile.halosStat`). */
+/**
+ * What the quick check compares (see `ShardPlanFile.halosStat`), exact to the nanosecond and for 64-bit inodes
+ * (decimal strings). The change time is the one a writer cannot set back (`cp -p`, `rsync -t` and `touch -d` set the
+ * modification time only), so an in-place rewrite of a same-shaped grid is caught.
+ */
 export interface FileStat {
-  size: number;
-  mtimeMs: number;
-  ino: number;
+  size: string;
+  mtimeNs: string;
+  ctimeNs: string;
+  ino: string;
 }
 
 /** The {@link FileStat} of a file. */
 export function fileStat(file: string): FileStat {
-  const st = statSync(file);
-  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+  const st = statSync(file, { bigint: true });
+  return { size: String(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: String(st.ino) };
 }
 
 /** Whether the quick check finds the file unchanged since `recorded`. */
 export function sameFileStat(recorded: FileStat | undefined, now: FileStat): boolean {
-  return recorded !== undefined && recorded.size === now.size && recorded.mtimeMs === now.mtimeMs && recorded.ino === now.ino;
+  return recorded !== undefined && (['size', 'mtimeNs', 'ctimeNs', 'ino'] as const).every((k) => recorded[k] === now[k]);
 }
 
 /** The box ids of each stage of `plan`. */
@@ -122,9 +132,10 @@ export function readPlanFile(file: string): ShardPlanFile {
       `${file}: invalid JSON (${(err as Error).message}); expected the plan written by lodi generate --plan-only`,
     );
   }
-  if (j?.format !== PLAN_FORMAT || j.version !== 1)
+  if (j?.format !== PLAN_FORMAT || j.version !== PLAN_VERSION)
     throw new Error(
-      `${file}: format: ${JSON.stringify(j?.format)} version ${JSON.stringify(j?.version)}, expected '${PLAN_FORMAT}' version 1`,
+      `${file}: format: ${JSON.stringify(j?.format)} version ${JSON.stringify(j?.version)}, expected '${PLAN_FORMAT}' version ${PLAN_VERSION}` +
+        (j?.format === PLAN_FORMAT ? ' (a plan of an older lodi: make a new one with --plan-only --force)' : ''),
     );
   for (const f of FIELDS)
     if (!(f in j)) throw new Error(`${file}: ${f}: missing, expected the field written by lodi generate --plan-only`);

@@ -264,11 +264,14 @@ function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: Lodi
     finished: () => meta.step >= tc.steps,
     beginPeriod: () => Math.min(tc.steps, periodStart() + tc.evalEvery) - periodStart(),
     resumePeriod() {
-      // a checkpoint of an older run may lack the sums: the period's mean then covers the steps after the resume
+      // the sums are those of this period when their step count agrees; otherwise (a checkpoint of an older run, or
+      // a finished run whose short last period is extended with --steps) the period's mean covers the steps after
+      // the resume
       const p = meta.partial;
       delete meta.partial;
       const done = meta.step - periodStart();
-      return done === 0 ? null : { done, sum: p?.sum ?? {}, count: p?.count ?? 0, seconds: p?.seconds ?? 0 };
+      if (done === 0) return null;
+      return p && p.done === done ? p : { done, sum: {}, count: 0, seconds: 0 };
     },
     step() {
       lr = warmupCosine(meta.step, tc.lr, tc.warmupSteps, tc.steps, tc.lrMinFactor);

@@ -39,9 +39,11 @@ import { planStages, type Plan } from '../lodi/planner.js';
 import {
   describeMissing,
   fileStat,
+  type FileStat,
   finishedBoxes,
   missingBefore,
   PLAN_FORMAT,
+  PLAN_VERSION,
   planMismatch,
   readPlanFile,
   recordFinished,
@@ -102,6 +104,8 @@ interface Inputs {
   own: boolean;
   halos: NpyLayout;
   halosMeta: HaloSidecar;
+  /** The halo file's stat, taken before it was hashed. */
+  halosStat: FileStat;
   fields: ShardPlanFields;
   paths: ReturnType<typeof workPaths>;
 }
@@ -131,10 +135,10 @@ function readHaloSidecar(file: string, shape: readonly number[]): HaloSidecar {
  * The halo file's sha256 as recorded in the existing plan of `out` when the quick check finds the file unchanged
  * since planning (`ShardPlanFile.halosStat`), else null (no plan, an older plan, or a changed file: then it is hashed).
  */
-function plannedHalosSha256(out: string, halos: string): string | null {
+function plannedHalosSha256(out: string, halos: string, now: FileStat): string | null {
   try {
     const plan = readPlanFile(workPaths(out).plan);
-    return resolve(halos) === plan.halos && sameFileStat(plan.halosStat, fileStat(halos)) ? plan.halosSha256 : null;
+    return resolve(halos) === plan.halos && sameFileStat(plan.halosStat, now) ? plan.halosSha256 : null;
   } catch {
     return null;
   }
@@ -160,7 +164,9 @@ function openInputs(o: ShardedRunOptions, checkFinite: boolean): Inputs {
   const halosMeta = readHaloSidecar(o.halos, s);
   const loaded = typeof o.model === 'string' ? loadLodi(o.model) : o.model;
   try {
-    const known = checkFinite ? null : plannedHalosSha256(o.out, o.halos);
+    // the stat is taken before the hash, so a write during hashing leaves the plan's stat stale (hashed next time)
+    const halosStat = fileStat(o.halos);
+    const known = checkFinite ? null : plannedHalosSha256(o.out, o.halos, halosStat);
     const scan = known ? { sha256: known, firstNonFinite: -1 } : scanNpy(halos, checkFinite);
     if (scan.firstNonFinite >= 0)
       throw new Error(
@@ -181,7 +187,7 @@ function openInputs(o: ShardedRunOptions, checkFinite: boolean): Inputs {
       modelSha256: sha256Stream(loaded.file),
       halosSha256: scan.sha256,
     };
-    return { loaded, own: typeof o.model === 'string', halos, halosMeta, fields, paths: workPaths(o.out) };
+    return { loaded, own: typeof o.model === 'string', halos, halosMeta, halosStat, fields, paths: workPaths(o.out) };
   } catch (err) {
     if (typeof o.model === 'string') loaded.model.dispose();
     throw err;
@@ -254,11 +260,11 @@ function planOpen(inp: Inputs, o: ShardedRunOptions): PlanResult {
   const plan = layoutPlan(fields);
   const planFile: ShardPlanFile = {
     format: PLAN_FORMAT,
-    version: 1,
+    version: PLAN_VERSION,
     ...fields,
     model: resolve(loaded.file),
     halos: resolve(o.halos),
-    halosStat: fileStat(o.halos),
+    halosStat: inp.halosStat,
     stages: stageIds(plan),
     command: o.command,
     created: new Date().toISOString(),

@@ -312,7 +312,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
 /**
  * Refuses, before any model runs, a DM grid whose voxel (or unit) differs from what the models were
  * trained on: HALOgen's training worlds and LODI's contract (LODI sees HALOgen's output on the same
- * grid, so its voxel must match too).
+ * grid, so its voxel must match too). Reads only the checkpoints' headers: a file whose weights are
+ * truncated passes here and is refused when the model loads.
  *
  * @throws Error naming the grid, the field, its value and the model's, with the way to override.
  */

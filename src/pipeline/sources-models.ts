@@ -83,13 +83,14 @@ export interface GridModelSources {
 /**
  * Mass range [Msun/h] of the sub-sampler component of the sampled models: the mean CHMF of each cell integrated from
  * the code's minimum source mass, M_turn / 50 (hmf.c `minimum_source_mass` with M_MIN_in_Mass, its default: "a small
- * lower bound to cover far below the turnover" of the exp(−M_turn/M) suppression), to the sampler's minimum mass
+ * lower bound to cover far below the turnover" of the exp(−M_turn/M) suppression), or M_MIN_INTEGRAL = 1e5 Msun with
+ * USE_MINI_HALOS (whose molecular-cooling turnover lies below M_turn / 50), to the sampler's minimum mass
  * (HaloBox.c: `set_fixed_grids(M_min, SAMPLER_MIN_MASS)` for every sampled run; Davies et al. 2025, Sec. 2: "we account
  * for the radiation emitted from halos below the user-defined limit by integrating over the average CHMF"). Null when
  * the sampler's minimum mass is at or below that bound.
  */
 export function belowSamplerRange(astro: AstroParams, samplerMinMass: number, h: number): { min: number; max: number } | null {
-  const min = (10 ** astro.M_TURN / 50) * h;
+  const min = (astro.USE_MINI_HALOS ? 1e5 : 10 ** astro.M_TURN / 50) * h;
   return samplerMinMass > min ? { min, max: samplerMinMass } : null;
 }
 

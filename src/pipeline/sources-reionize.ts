@@ -245,7 +245,10 @@ async function run(
   if (!isSampledModel(p.model)) {
     evolvedEarly = await stage('density', () => new EvolvedDensity(src.linear, boxSize, grid, cosmo, 2));
     // v3-default has no source grid: its tracer grids (LIM maps, totals) are the Eulerian cell-scale CHMF ones
-    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro: mimicScatterInMeans(astro), sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: { min: lowestMass } });
+    // median relations: CHMF on Grid puts the mean of their scatter into the normalisations (the code's fixed grids);
+    // v3-default keeps the relations as given, as the code's non-halo path and its own per-radius sources do
+    const gridAstro = p.model === 'chmf-on-grid' ? mimicScatterInMeans(astro) : astro;
+    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro: gridAstro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: { min: lowestMass } });
     await stage('galaxies', () =>
       zs.forEach((z, k) => {
         const d = evolvedEarly!.at(z);

@@ -35,10 +35,18 @@ function readSafetensors<T>(path: string, kind: string, read: (path: string) => 
   }
 }
 
-/** The error for a safetensors file whose metadata has no `kind` record. */
-function wrongKind(path: string, kind: string, metadata: Record<string, string>): Error {
-  const other = metadata.format ? `a '${metadata.format}' checkpoint` : 'a safetensors file without lodi metadata';
-  return new Error(`${path}: format: expected a ${kind} checkpoint, got ${other}`);
+/** The `kind` record of a safetensors file's metadata, parsed; throws naming the file and field otherwise. */
+function metaOf<M>(path: string, kind: string, metadata: Record<string, string>): M {
+  const raw = metadata[kind];
+  if (!raw) {
+    const other = metadata.format ? `a '${metadata.format}' checkpoint` : 'a safetensors file without lodi metadata';
+    throw new Error(`${path}: format: expected a ${kind} checkpoint, got ${other}`);
+  }
+  try {
+    return JSON.parse(raw) as M;
+  } catch (err) {
+    throw new Error(`${path}: ${kind}: metadata is not JSON (${(err as Error).message}); expected a complete ${kind} checkpoint`);
+  }
 }
 
 /**
@@ -46,19 +54,18 @@ function wrongKind(path: string, kind: string, metadata: Record<string, string>)
  * Throws as {@link readCheckpoint} for a file of another kind or a broken header.
  */
 export function readCheckpointMeta<M>(path: string, kind: string): M {
-  const metadata = readSafetensors(path, kind, loadSafetensorsMetadata);
-  const raw = metadata[kind];
-  if (!raw) throw wrongKind(path, kind, metadata);
-  return JSON.parse(raw) as M;
+  return metaOf<M>(path, kind, readSafetensors(path, kind, loadSafetensorsMetadata));
 }
 
 /** Reads a checkpoint of the given `kind`; throws a one-line error naming the file otherwise. */
 export function readCheckpoint<M>(path: string, kind: string): ReadCheckpoint<M> {
   const f = readSafetensors(path, kind, loadSafetensors);
-  const raw = f.metadata[kind];
-  if (!raw) {
+  let meta: M;
+  try {
+    meta = metaOf<M>(path, kind, f.metadata);
+  } catch (err) {
     for (const t of f.tensors.values()) t.dispose();
-    throw wrongKind(path, kind, f.metadata);
+    throw err;
   }
   const groups = new Map<string, Map<string, Tensor>>();
   for (const [k, t] of f.tensors) {
@@ -67,7 +74,7 @@ export function readCheckpoint<M>(path: string, kind: string): ReadCheckpoint<M>
     if (!groups.has(g)) groups.set(g, new Map());
     groups.get(g)!.set(dot < 0 ? k : k.slice(dot + 1), t);
   }
-  return { meta: JSON.parse(raw) as M, groups };
+  return { meta, groups };
 }
 
 export function disposeGroups(groups: Map<string, Map<string, Tensor>>): void {

@@ -175,7 +175,9 @@ const sidecar = (p: string): Record<string, unknown> =>
     // the quick check (plan.halosStat): while the halo file keeps the size, mtime and inode recorded at planning, a
     // stage or finish takes the plan's sha256 without reading the file; once the file is touched it is hashed again
     const st = statSync(halos);
-    assert.deepEqual(plan.halosStat, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+    const big = statSync(halos, { bigint: true });
+    assert.deepEqual(plan.halosStat, { size: String(big.size), mtimeNs: String(big.mtimeNs), ctimeNs: String(big.ctimeNs), ino: String(big.ino) });
+    assert.equal(plan.version, 2);
     const planText = readFileSync(paths.plan, 'utf8');
     writeFileSync(paths.plan, planText.replace(plan.halosSha256, 'f'.repeat(64)));
     assert.throws(() => finishSharded(opts), /done: cannot finish/, 'the recorded sha256 is taken as it is');
@@ -183,6 +185,10 @@ const sidecar = (p: string): Record<string, unknown> =>
     assert.throws(() => finishSharded(opts), /plan\.json: halosSha256: the plan has "f{64}", this command gives "[0-9a-f]{64}"/);
     writeFileSync(paths.plan, planText);
     assert.throws(() => finishSharded(opts), /done: cannot finish/, 'hashed again: the same bytes');
+    // a plan of the former version is refused, not mixed with the new box streams
+    writeFileSync(paths.plan, planText.replace('"version": 2', '"version": 1'));
+    assert.throws(() => finishSharded(opts), /plan\.json: format: "lodi-generate-plan" version 1, expected 'lodi-generate-plan' version 2 \(a plan of an older lodi: make a new one with --plan-only --force\)/);
+    writeFileSync(paths.plan, planText);
     const other = join(dir, 'other-halos.npy');
     saveHalos(other, n, 10); // same shape, other values
     await assert.rejects(
