@@ -46,8 +46,8 @@ export function register(program: Command): void {
         command: commandLine(),
       } satisfies HalogenRunOptions);
       const m = res.meta;
-      process.stdout.write(
-        `${o.out}: ${m.epochsDone} epochs, best validation loss ${m.bestVal?.toPrecision(5)} at epoch ${(m.bestEpoch ?? -1) + 1}\n`,
-      );
+      const how = res.stopped ? `stopped after ${m.epochsDone} of ${m.config.train.epochs} epochs (continue with --resume)` : `${m.epochsDone} epochs`;
+      const best = m.bestVal === null ? 'no validation yet' : `best validation loss ${m.bestVal.toPrecision(5)} at epoch ${(m.bestEpoch ?? -1) + 1}`;
+      process.stdout.write(`${o.out}: ${how}, ${best}\n`);
     });
 }

@@ -43,6 +43,7 @@ export function register(program: Command): void {
       });
       const m = res.meta;
       const how = res.stopped ? `stopped at step ${m.step} of ${m.config.train.steps} (continue with --resume)` : `${m.step} steps`;
-      process.stdout.write(`${o.out}: ${how}, best validation loss ${m.bestVal?.toPrecision(5)} at step ${m.bestStep}\n`);
+      const best = m.bestVal === null ? 'no validation yet' : `best validation loss ${m.bestVal.toPrecision(5)} at step ${m.bestStep}`;
+      process.stdout.write(`${o.out}: ${how}, ${best}\n`);
     });
 }
