@@ -47,9 +47,9 @@ export async function tinyModel(dir: string): Promise<string> {
 }
 
 /**
- * Sets the T_b standard deviation of the transform in `<modelDir>/best.safetensors`. A 6-step model generates y of
- * up to ~900 (measured), beyond the float32 range of its T_b transform (tbInverse refuses such y); the sharding tests compare
- * whole workflows map for map, not T_b values, and need every y to have a T_b.
+ * Sets the T_b standard deviation of the transform in `<modelDir>/best.safetensors`. A model trained for a few steps
+ * generates y of up to ~900 (measured), beyond the float32 range of its T_b transform (tbInverse refuses such y); the
+ * sharding and kill tests compare whole workflows file for file, not T_b values, and need every y to have a T_b.
  */
 export function narrowTbTransform(modelDir: string, tbStd: number): void {
   const file = join(modelDir, 'best.safetensors');
