@@ -235,7 +235,8 @@ async function run(
   const ciiGrid: Float32Array[] = [];
   const photonsPerBaryon: number[] = [];
   const galaxyTotals: { stellarMass: number; sfr: number }[] = [];
-  // Halos below the sampler's minimum mass, down to M_turn / 50: the sampled models add their mean cell CHMF (below),
+  // Halos below the sampler's minimum mass, down to the code's minimum source mass (M_turn / 50; 1e5 Msun with
+  // minihalos): the sampled models add their mean cell CHMF (below),
   // the grid models integrate down to the same mass, so that every model counts the same halos (as in the code).
   const below = o.belowSampler !== false ? belowSamplerRange(astro, src.summary.minMass, h) : null;
   const lowestMass = below?.min ?? src.summary.minMass;
