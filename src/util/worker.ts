@@ -1,14 +1,14 @@
 import { Worker } from 'node:worker_threads';
 
+/** A second SIGINT sooner than this after the first is the same keypress delivered twice. */
+const SECOND_INTERRUPT_MS = 1000;
+
 /**
  * Runs `exportName(args)` from the ES module at `moduleUrl` in a worker thread and resolves with its
  * result (which must survive structured cloning). Heavy engine loops run there so the main thread
  * stays free to print progress (the worker's stdout/stderr are forwarded) and to react to signals.
  * Set LODI_NO_WORKER=1 to run in the calling thread instead (e.g. under a debugger).
  */
-/** A second SIGINT sooner than this after the first is the same keypress delivered twice. */
-const SECOND_INTERRUPT_MS = 1000;
-
 export async function runInWorker<T>(moduleUrl: string, exportName: string, args: unknown): Promise<T> {
   if (process.env.LODI_NO_WORKER === '1') {
     const mod = (await import(moduleUrl)) as Record<string, (a: unknown) => Promise<T> | T>;

@@ -86,9 +86,8 @@ export interface SafetensorsFile {
 
 type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
 
-/** Parses the JSON header (bytes 8 … 8 + n of a file of `size` bytes) and checks its `__metadata__`. */
-function parseHeader(bytes: Buffer, n: number, size: number, fail: (why: string) => never): { header: Header; metadata: Record<string, string> } {
-  if (8 + n > size) fail(`header length ${n} exceeds file size ${size}`);
+/** Parses the JSON header (the n bytes after the length, checked against the file by the caller) and its `__metadata__`. */
+function parseHeader(bytes: Buffer, fail: (why: string) => never): { header: Header; metadata: Record<string, string> } {
   let header: Header;
   try {
     header = JSON.parse(bytes.toString('utf8'));
@@ -121,8 +120,8 @@ export function loadSafetensorsMetadata(path: string): Record<string, string> {
     const n = Number(len.readBigUInt64LE(0));
     if (8 + n > size) fail(`header length ${n} exceeds file size ${size}`);
     const bytes = Buffer.alloc(n);
-    if (readSync(fd, bytes, 0, n, 8) < n) fail(`header length ${n} exceeds file size ${size}`);
-    return parseHeader(bytes, n, size, fail).metadata;
+    if (readSync(fd, bytes, 0, n, 8) < n) fail(`header length ${n} exceeds file size ${size}`); // shrunk meanwhile
+    return parseHeader(bytes, fail).metadata;
   } finally {
     closeSync(fd);
   }
@@ -134,7 +133,8 @@ export function loadSafetensors(path: string): SafetensorsFile {
   const fail = failFor(path);
   if (buf.byteLength < 8) fail('shorter than the 8-byte header length');
   const n = Number(buf.readBigUInt64LE(0));
-  const { header, metadata } = parseHeader(buf.subarray(8, 8 + n), n, buf.byteLength, fail);
+  if (8 + n > buf.byteLength) fail(`header length ${n} exceeds file size ${buf.byteLength}`);
+  const { header, metadata } = parseHeader(buf.subarray(8, 8 + n), fail);
   const base = 8 + n;
   const tensors = new Map<string, Tensor>();
   for (const [name, e] of Object.entries(header)) {
