@@ -240,6 +240,8 @@ async function run(
   // the grid models integrate down to the same mass, so that every model counts the same halos (as in the code).
   const below = o.belowSampler !== false ? belowSamplerRange(astro, src.summary.minMass, h) : null;
   const lowestMass = below?.min ?? src.summary.minMass;
+  const cellChmf = (gridAstro: AstroParams, massRange: { min: number; max?: number }): ChmfGridSources =>
+    new ChmfGridSources({ cosmo, boxSize, grid, astro: gridAstro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange });
   // the grid model needs the evolved density before its sources (the sampled models after their galaxies)
   let evolvedEarly: EvolvedDensity | null = null;
   const densityEarly = new Map<number, Float32Array>();
@@ -249,7 +251,7 @@ async function run(
     // median relations: CHMF on Grid puts the mean of their scatter into the normalisations (the code's fixed grids);
     // v3-default keeps the relations as given, as the code's non-halo path and its own per-radius sources do
     const gridAstro = p.model === 'chmf-on-grid' ? mimicScatterInMeans(astro) : astro;
-    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro: gridAstro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: { min: lowestMass } });
+    const grids = cellChmf(gridAstro, { min: lowestMass });
     await stage('galaxies', () =>
       zs.forEach((z, k) => {
         const d = evolvedEarly!.at(z);
@@ -298,7 +300,7 @@ async function run(
   const belowShare: number[] = [];
   if (below && isSampledModel(p.model)) {
     // median relations: the mean of their scatter goes into the normalisations, as the sampled galaxies carry it
-    const grids = new ChmfGridSources({ cosmo, boxSize, grid, astro: mimicScatterInMeans(astro), sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange: below });
+    const grids = cellChmf(mimicScatterInMeans(astro), below);
     await stage('below-sampler', () =>
       zs.forEach((z, k) => {
         const d = evolved.at(z);
@@ -599,7 +601,7 @@ async function run(
         : isSampledModel(p.model)
           ? `${(below.min / h).toExponential(2)}–${(below.max / h).toExponential(2)} Msun as the mean cell CHMF (${o.chmfDensity ?? 'eulerian'} density): ` +
             `${(100 * belowShare[0]!).toFixed(1)}% of the ionising photons at z = ${zs[0]!.toFixed(2)}, ${(100 * belowShare[nz - 1]!).toFixed(1)}% at z = ${zs[nz - 1]!.toFixed(2)}`
-          : `the grid model integrates from ${(below.min / h).toExponential(2)} Msun (M_turn / 50), below the sampler's ${(below.max / h).toExponential(2)} Msun`,
+          : `the grid model integrates from ${(below.min / h).toExponential(2)} Msun (the code's minimum source mass), below the sampler's ${(below.max / h).toExponential(2)} Msun`,
       'galaxy parameters': o.astroFile ? `${o.astroFile} (astro.json)` : '21cmFAST defaults (astro.json)',
       'reionisation parameters': `${o.reionFile ?? '21cmFAST defaults'} (reion.json): ${reion.filter} filter, mfp ${reion.mfp.toFixed(2)} Mpc/h, recombinations ${reion.recombinations ? 'on' : 'off'}`,
       'density': 'evolved by 2LPT from linear_density.npy (fine-grid particles, CIC)',
