@@ -17,6 +17,7 @@ import type { AstroParams } from '../astro/params.js';
 import { withoutScatter, withRelationNormalisation } from '../astro/galaxy/scatter-variants.js';
 import { chmfSourceGrids, type ChmfDensity } from '../astro/reion/chmf-sources.js';
 import { FcollSources } from '../astro/reion/fcoll-sources.js';
+import { FcollShellSources } from '../astro/spin/fcoll-shells.js';
 import { filterRadii, type ReionParams } from '../astro/reion/params.js';
 import { cellDensity, densityK } from '../astro/sampler/linear-field.js';
 import { ciiLuminosity } from '../astro/lim/cii.js';
@@ -27,8 +28,6 @@ import { photonsToMassEquivalentArray } from './sources-grids.js';
 
 export const SOURCE_MODELS = ['v4-mean-norm', 'v4-no-mean-norm', 'v4-no-scatter', 'chmf-on-grid', 'v3-default'] as const;
 export type SourceModel = (typeof SOURCE_MODELS)[number];
-/** Models that cannot run with the inhomogeneous spin temperature (`--spin`): their X-ray and Lyman-α sources are not built. */
-export const SOURCE_MODELS_WITHOUT_SPIN: readonly SourceModel[] = ['v3-default'];
 
 /** One-line description of each model (report tables, --help). */
 export const SOURCE_MODEL_LABELS: Record<SourceModel, string> = {
@@ -195,4 +194,29 @@ export function v3Sources(c: {
     rate: c.reion.recombinations,
     massFunction: HMF_REFERENCE,
   });
+}
+
+/**
+ * The 'v3-default' X-ray and Lyman-α sources of the spin-temperature shells (src/astro/spin/fcoll-shells.ts): the
+ * same CHMF, minimum mass, relations and mean fix as {@link v3Sources}, σ(M) tabulated up to the sphere of the
+ * outermost shell, R_MAX_TS = `rMaxMpc` [Mpc, no h].
+ */
+export function v3ShellSources(c: {
+  cosmo: Cosmology;
+  astro: AstroParams;
+  sampler: Pick<SamplerParams, 'model' | 'barrier' | 'deltaC' | 'minMass'>;
+  minMass?: number;
+  rMaxMpc: number;
+}): FcollShellSources {
+  const fcoll = new FcollSources({
+    cosmo: c.cosmo,
+    sigma: new SigmaM(new LinearPower(c.cosmo)),
+    astro: c.astro,
+    chmf: c.sampler,
+    minMass: c.minMass ?? c.sampler.minMass,
+    maxRadius: c.rMaxMpc * c.cosmo.h,
+    rate: false,
+    massFunction: HMF_REFERENCE,
+  });
+  return new FcollShellSources(fcoll, c.cosmo);
 }

@@ -50,7 +50,7 @@ import { EvolvedDensity, gridDawnSources, gridIonisingSources, photonsToMassEqui
 import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, thermalFigure, uvlfFigure } from './sources-figures.js';
 import { stageTimer } from './stage-timer.js';
 import { mimicScatterInMeans } from '../astro/galaxy/scatter-variants.js';
-import { belowSamplerRange, ChmfGridSources, isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, SOURCE_MODELS_WITHOUT_SPIN, sourceModelAstro, v3Sources, type SourceModel } from './sources-models.js';
+import { belowSamplerRange, ChmfGridSources, isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, sourceModelAstro, v3ShellSources, v3Sources, type SourceModel } from './sources-models.js';
 import type { FcollRadiusSources } from '../astro/reion/fcoll-sources.js';
 import type { ChmfDensity } from '../astro/reion/chmf-sources.js';
 
@@ -180,9 +180,6 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
   const { reion, axis, spin } = params;
   const model = o.sourceModel === undefined ? null : parseSourceModel(o.sourceModel);
   const astro = model ? sourceModelAstro(model, params.astro) : params.astro;
-  if (model && o.spin && SOURCE_MODELS_WITHOUT_SPIN.includes(model)) {
-    throw new Error(`--spin with --source-model ${model}: not implemented (no X-ray and Lyman-α sources for it, docs/astro-stochasticity.md); run ${model} without --spin`);
-  }
   if (o.chmfDensity !== undefined && model !== 'chmf-on-grid') throw new Error(`--chmf-density ${o.chmfDensity}: only used with --source-model chmf-on-grid`);
   if (o.chmfDensity !== undefined && o.chmfDensity !== 'eulerian' && o.chmfDensity !== 'lagrangian') throw new Error(`--chmf-density ${JSON.stringify(o.chmfDensity)}: expected eulerian or lagrangian`);
   const seed = o.seed ?? src.summary.seed;
@@ -343,16 +340,17 @@ async function run(
   const res = await stage('reionisation', () => {
     if (!spin && v3) return reionise({ cosmology: cosmo, boxSize, grid, redshifts: zs, density: densityAt, radiusSources, params: reion, onProgress });
     if (!spin) return reionise({ cosmology: cosmo, boxSize, grid, redshifts: zs, density: densityAt, emissivity, ionisingRate: rate, params: reion, onProgress });
+    // v3-default: the shells' X-ray and Lyman-α sources come from the density of each step (no gridded history)
+    const sources = v3
+      ? { radiusSources, shellSources: v3ShellSources({ cosmo, astro, sampler: src.summary.sampler, minMass: lowestMass, rMaxMpc: spin.rMaxTsMpc }) }
+      : { emissivity, ionisingRate: rate, sfrDensity: sfrGrid, xrayDensity: xrayGrid };
     dawn = cosmicDawn({
       cosmology: cosmo,
       boxSize,
       grid,
       redshifts: zs,
       density: densityAt,
-      emissivity,
-      ionisingRate: rate,
-      sfrDensity: sfrGrid,
-      xrayDensity: xrayGrid,
+      ...sources,
       reionParams: reion,
       spinParams: spin,
       onProgress,

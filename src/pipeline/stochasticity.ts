@@ -31,7 +31,7 @@ import { Rng } from '../util/rng.js';
 import { withOutputGuard } from './outputs.js';
 import { readSourcesDir } from './sources.js';
 import { reionizeSources, type HistoryRow } from './sources-reionize.js';
-import { isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, SOURCE_MODELS, SOURCE_MODELS_WITHOUT_SPIN, type SourceModel } from './sources-models.js';
+import { isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, SOURCE_MODELS, type SourceModel } from './sources-models.js';
 
 const CODE_VERSION = '0.1.0';
 
@@ -39,7 +39,7 @@ export interface StochasticityOptions {
   /** Sources directory written by `lodi sample-halos`. */
   halos: string;
   out: string;
-  /** Models to run (default all of {@link SOURCE_MODELS}; with `spin`, all but {@link SOURCE_MODELS_WITHOUT_SPIN}). */
+  /** Models to run (default all of {@link SOURCE_MODELS}). */
   models?: readonly string[];
   /** Inhomogeneous spin temperature in every run (`lodi reionize --spin`). */
   spin?: boolean;
@@ -141,26 +141,20 @@ function readPs(path: string): { k: number[]; delta2: number[]; header: string }
 }
 
 /**
- * The models a study runs: `names` checked, else every model of {@link SOURCE_MODELS} (with `spin`, all but those of
- * {@link SOURCE_MODELS_WITHOUT_SPIN}).
+ * The models a study runs: `names` checked, else every model of {@link SOURCE_MODELS}.
  *
- * @throws Error for an unknown, repeated or empty list, or a model without spin-temperature sources asked for with spin
+ * @throws Error for an unknown, repeated or empty list
  */
-export function stochasticityModels(names: readonly string[] | undefined, spin: boolean): SourceModel[] {
-  const defaults = spin ? SOURCE_MODELS.filter((m) => !SOURCE_MODELS_WITHOUT_SPIN.includes(m)) : SOURCE_MODELS;
-  const models = (names ?? defaults).map((m) => parseSourceModel(m, '--models'));
+export function stochasticityModels(names: readonly string[] | undefined): SourceModel[] {
+  const models = (names ?? SOURCE_MODELS).map((m) => parseSourceModel(m, '--models'));
   if (models.length === 0) throw new Error('--models: empty list, expected at least one of ' + SOURCE_MODELS.join(', '));
   if (new Set(models).size !== models.length) throw new Error(`--models ${models.join(',')}: a model is listed twice`);
-  const noSpin = spin ? models.filter((m) => SOURCE_MODELS_WITHOUT_SPIN.includes(m)) : [];
-  if (noSpin.length) {
-    throw new Error(`--models ${models.join(',')} with --spin: ${noSpin.join(', ')} has no spin-temperature sources (docs/astro-stochasticity.md); leave it out or drop --spin`);
-  }
   return models;
 }
 
 /** Runs the study; see the module comment. */
 export async function stochasticity(o: StochasticityOptions): Promise<StochasticityResult> {
-  const models = stochasticityModels(o.models, o.spin === true);
+  const models = stochasticityModels(o.models);
   const boosts = o.boosts ?? [0, 1, 2, 3];
   for (const b of boosts) if (!(Number.isFinite(b) && b >= 0)) throw new Error(`--boosts: ${b}: expected finite factors >= 0`);
   const mode = o.boostMode ?? 'add-log';

@@ -32,7 +32,7 @@ import { M_P_G, MSUN_G } from '../galaxy/constants.js';
 import type { AstroParams } from '../params.js';
 import { SigmaLookup, type FirstCrossing } from '../sampler/chmf.js';
 import { firstCrossingOf, type ChmfSpec } from '../sampler/tables.js';
-import { conditionalIntegrals, meanGalaxyQuantities, unconditionalMeans } from './chmf-sources.js';
+import { conditionalIntegrals, meanGalaxyQuantities, unconditionalMeans, type ChmfQuantity } from './chmf-sources.js';
 import type { RadiusBudget, RadiusSources } from './ionise.js';
 
 /** Options of {@link FcollSources}. */
@@ -122,6 +122,9 @@ export class FcollRadiusSources implements RadiusSources {
   /** Expected photons per baryon and photons/s per baryon of the box (the mean-fix targets). */
   readonly meanPhotonsPerBaryon: number;
   readonly meanRatePerBaryon: number;
+  /** Mean baryons per (Mpc/h)^3, n̄_b, and the unconditional expectation of every galaxy quantity per baryon. */
+  readonly meanBaryonDensity: number;
+  readonly expectedPerBaryon: Readonly<Record<ChmfQuantity, number>>;
   /** What each call of `at` did, in call order: radius [Mpc/h], M(R) [Msun/h] and the mean-fix factors. */
   readonly applied: { R: number; condMass: number; meanFix: number; rateFix?: number }[] = [];
   private readonly growth: number;
@@ -137,6 +140,8 @@ export class FcollRadiusSources implements RadiusSources {
     // n̄_b per (Mpc/h)^3: Ω_b ρ_c / (m_p h) = ρ̄_m × baryons per unit matter mass
     this.nbPerMass = baryonsPerMass(o.cosmo);
     const nb = o.cosmo.Omega_m * RHO_CRIT0_H2 * this.nbPerMass;
+    this.meanBaryonDensity = nb;
+    this.expectedPerBaryon = Object.freeze(Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v / nb])) as Record<ChmfQuantity, number>);
     this.meanPhotonsPerBaryon = e.nIon / nb;
     this.meanRatePerBaryon = e.nIonDot / nb;
     this.growth = growthFactor(o.cosmo, z);
@@ -149,6 +154,19 @@ export class FcollRadiusSources implements RadiusSources {
    * @throws RangeError for a non-finite δ or a sphere whose mass is not above the minimum mass
    */
   raw(R: number, deltaR: ArrayLike<number>, rate = this.o.rate !== false): { photons: Float64Array; rate?: Float64Array; condMass: number } {
+    const q = this.perBaryon(R, deltaR, rate ? ['nIon', 'nIonDot'] : ['nIon']);
+    return { photons: q.values[0]!, rate: rate ? q.values[1]! : undefined, condMass: q.condMass };
+  }
+
+  /**
+   * Any mean galaxy quantity per baryon of the sphere, Q_q(δ_R, M(R)) / N_b(M(R)) with q one of `keys` (per halo:
+   * photons, photons/s, Msun/yr, erg/s, Msun), of every cell before any mean fix: the tables of {@link raw} for other
+   * quantities (the spin temperature's SFR and L_X, fcoll-shells.ts).
+   *
+   * @returns one Float64Array [cells] per key, and M(R) [Msun/h].
+   * @throws RangeError for a non-finite δ or a sphere whose mass is not above the minimum mass
+   */
+  perBaryon(R: number, deltaR: ArrayLike<number>, keys: readonly ChmfQuantity[]): { values: Float64Array[]; condMass: number } {
     const n3 = deltaR.length;
     const condMass = sphereMass(this.o.cosmo, R);
     if (!(condMass > this.o.minMass)) {
@@ -171,7 +189,6 @@ export class FcollRadiusSources implements RadiusSources {
     const sCond = this.lookup.sigma0(Math.log(condMass)) * this.growth;
     const dCrit = 0.99 * this.fc.barrier(sCond * sCond);
     const below = deltas.filter((d) => d <= dCrit);
-    const keys = rate ? (['nIon', 'nIonDot'] as const) : (['nIon'] as const);
     const q = below.length
       ? conditionalIntegrals({
           sigma: this.lookup,
@@ -206,7 +223,7 @@ export class FcollRadiusSources implements RadiusSources {
         out[k]![c] = Math.exp((1 - x) * t[i]! + x * t[i + 1]!);
       }
     }
-    return { photons: out[0]!, rate: rate ? out[1]! : undefined, condMass };
+    return { values: out, condMass };
   }
 
   /** The mean-fixed budget of radius R (see the module comment); `cellStep` makes no difference here. */

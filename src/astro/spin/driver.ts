@@ -6,7 +6,8 @@
  * cell are advanced (thermal.ts), the excursion set ionises with the residual x_e (reion/ionise.ts),
  * and δT_b takes Eq. 25 with the spin temperature (the code's optically thick form, reion/brightness.ts). As 21cmFAST's ComputeTsBox (SpinTemperatureBox.c
  * `ts_main`), ComputeIonizedBox and ComputeBrightnessTemp called in sequence for the discrete-halo
- * source model, with compute_xray_source_field's shell filtering of interpolated halo boxes.
+ * source model, with compute_xray_source_field's shell filtering of interpolated halo boxes, or, with
+ * `shellSources`, for the code's source model without halos (its SFRD per filter radius, fcoll-shells.ts).
  *
  * Differences from the code (docs/astro-cosmic-dawn.md lists them all): shell redshifts come from the exact
  * comoving distance (the Python driver's choice; the C code steps with dr/dz); the HI filling factor
@@ -30,21 +31,44 @@ import { CM_PER_MPC, S_PER_YR } from './constants.js';
  * processed from high to low, the code's steps being z_{i+1} = (1+z_i)/1.02 − 1 from Z_HEAT_MAX) and the
  * emissivities of the radiation fields. Grids are N^3, C order, comoving densities per (Mpc/h)^3.
  */
-export interface CosmicDawnInput extends Omit<ReioniseInput, 'params' | 'onProgress' | 'emissivity' | 'radiusSources'> {
-  /** Gridded cumulative ionising emissivity n_ion [N^3], (Msun/h)/(Mpc/h)^3 (Eq. 18), per redshift. */
-  emissivity: GridSource;
-  /** Star-formation-rate density Σ SFR / V [Msun/yr per (Mpc/h)^3] per redshift (ACGs + MCGs). */
-  sfrDensity: GridSource;
+export interface CosmicDawnInput extends Omit<ReioniseInput, 'params' | 'onProgress'> {
+  /**
+   * Star-formation-rate density Σ SFR / V [Msun/yr per (Mpc/h)^3] per redshift (ACGs + MCGs): the gridded
+   * emission history of the discrete sources; give it with `xrayDensity`, or give `shellSources`.
+   */
+  sfrDensity?: GridSource;
   /**
    * Soft-band X-ray luminosity density Σ L_X / V [10^38 erg/s per (Mpc/h)^3] per redshift (Eq. 13): the
    * code's unit, which keeps realistic values (10^39–10^41 erg/s per Mpc^3) inside float32.
    */
-  xrayDensity: GridSource;
+  xrayDensity?: GridSource;
+  /**
+   * Instead of the gridded history: sources that give each shell's emission from the density of the
+   * receiving step (the v3 model without halos, fcoll-shells.ts). Their shells reach back no further than
+   * the highest processed redshift, as the gridded history's do.
+   */
+  shellSources?: ShellSourceModel;
   reionParams?: ReionParams;
   spinParams?: SpinParams;
   /** Which redshifts' boxes to keep in the result (default: all). Means are kept for every redshift. */
   keep?: (z: number) => boolean;
   onProgress?: (p: { step: number; total: number; z: number; meanXHI: number; meanTs: number; meanTb: number }) => void;
+}
+
+/**
+ * Emission of the lightcone shells seen from one receiving redshift: `at(j)` gives shell j's star-formation-rate
+ * density [Msun/yr per (Mpc/h)^3] and soft-band X-ray luminosity density [10^38 erg/s per (Mpc/h)^3], each [N^3]
+ * and already averaged over the shell as the source model does, or null when the shell holds no light;
+ * `dispose` frees what the model kept for the step (called once, after the last shell).
+ */
+export interface ShellEmission {
+  at(j: number): { sfr: ArrayLike<number>; xray: ArrayLike<number> } | null;
+  dispose(): void;
+}
+
+/** Shell emission computed from the density δ(z') [N^3] of the receiving step (see `shellSources`). */
+export interface ShellSourceModel {
+  emission(z: number, delta: ArrayLike<number>, shells: SpinShells, fourier: FourierGrid): ShellEmission;
 }
 
 /** Boxes of one kept redshift, each Float32Array [N^3]. */
@@ -171,6 +195,11 @@ export function cosmicDawn(inp: CosmicDawnInput): CosmicDawnResult {
   const c = inp.cosmology;
   const n = inp.grid;
   const n3 = n * n * n;
+  if ((inp.emissivity === undefined) === (inp.radiusSources === undefined)) throw new Error('cosmicDawn: give exactly one of emissivity (source grids) and radiusSources');
+  const gridded = inp.sfrDensity !== undefined && inp.xrayDensity !== undefined;
+  if (gridded === (inp.shellSources !== undefined) || (!gridded && (inp.sfrDensity ?? inp.xrayDensity) !== undefined)) {
+    throw new Error('cosmicDawn: give either sfrDensity and xrayDensity (gridded sources) or shellSources');
+  }
   const order = descendingRedshifts('cosmicDawn', inp.redshifts, {
     density: inp.density,
     emissivity: inp.emissivity,
@@ -179,6 +208,8 @@ export function cosmicDawn(inp: CosmicDawnInput): CosmicDawnResult {
     xrayDensity: inp.xrayDensity,
   });
   const m = order.length;
+  // shells reach back to the first processed redshift at most: no model emits before its first step
+  const zFirst = order[0]!.z;
   const history: CosmicDawnHistory = {
     z: Float64Array.from(order, (o) => o.z),
     xHI: new Float64Array(m),
@@ -213,18 +244,25 @@ export function cosmicDawn(inp: CosmicDawnInput): CosmicDawnResult {
   let zPrev = -1;
   order.forEach(({ z, i }, k) => {
     const delta = pickGrid('cosmicDawn', inp.density, 'density', i, z, n3);
-    emission.push(z, pickGrid('cosmicDawn', inp.sfrDensity, 'sfrDensity', i, z, n3), pickGrid('cosmicDawn', inp.xrayDensity, 'xrayDensity', i, z, n3));
+    if (gridded) emission.push(z, pickGrid('cosmicDawn', inp.sfrDensity!, 'sfrDensity', i, z, n3), pickGrid('cosmicDawn', inp.xrayDensity!, 'xrayDensity', i, z, n3));
     let jAlphaMean = 0;
     let heatMean = 0;
     if (state === null || z >= sp.zHeatMax) {
       // Above Z_HEAT_MAX (or at the first redshift): RECFAST temperature and ionisation, no radiation.
       state = initialSpinState(c, z, delta, { params: sp });
-    } else if (!emission.anyLight) {
+    } else if (gridded && !emission.anyLight) {
       // no source yet (the code's NO_LIGHT): adiabatic and Compton evolution only
       state = evolveSpinState({ cosmo: c, z, dz: z - zPrev, delta, prev: state, rates: { xrayHeating: 0, xrayIonisation: 0, lyaXray: 0, lyaStars: 0 }, params: sp });
     } else {
       const shells = spinShells(c, z, inp.boxSize, n, { count: sp.nStepTs, rMaxMpc: sp.rMaxTsMpc });
-      const rates = shellRates({ z, shells, delta, prev: state, emission, fourier, n, c, xp, sp, hiFillingFactor, volUnitInv, lyaStar, h3 });
+      const emissionAt = gridded ? griddedShellEmission(emission, shells, fourier) : inp.shellSources!.emission(z, delta, shells, fourier);
+      const zMaxSource = Math.min(gridded ? emission.zMax : zFirst, sp.zHeatMax);
+      let rates: ReturnType<typeof shellRates>;
+      try {
+        rates = shellRates({ z, shells, delta, prev: state, emissionAt, zMaxSource, n, c, xp, sp, hiFillingFactor, volUnitInv, lyaStar, h3 });
+      } finally {
+        emissionAt.dispose();
+      }
       jAlphaMean = rates.jAlphaMean;
       heatMean = rates.heatMean;
       state = evolveSpinState({ cosmo: c, z, dz: z - zPrev, delta, prev: state, rates: rates.rates, params: sp });
@@ -234,8 +272,9 @@ export function cosmicDawn(inp: CosmicDawnInput): CosmicDawnResult {
     const out = stepper.step({
       z,
       delta,
-      nIon: pickGrid('cosmicDawn', inp.emissivity, 'emissivity', i, z, n3),
-      nIonRate: inp.ionisingRate ? pickGrid('cosmicDawn', inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined,
+      nIon: inp.emissivity ? pickGrid('cosmicDawn', inp.emissivity, 'emissivity', i, z, n3) : undefined,
+      nIonRate: inp.emissivity && inp.ionisingRate ? pickGrid('cosmicDawn', inp.ionisingRate, 'ionisingRate', i, z, n3) : undefined,
+      sourceAt: inp.radiusSources?.(z),
       xe: state.xe,
       spinTemperature: state.ts,
     });
@@ -262,8 +301,9 @@ interface ShellRatesInput {
   shells: SpinShells;
   delta: ArrayLike<number>;
   prev: SpinState;
-  emission: EmissionHistory;
-  fourier: FourierGrid;
+  emissionAt: ShellEmission;
+  /** Shells centred at or above this redshift hold no light. */
+  zMaxSource: number;
   n: number;
   c: Cosmology;
   xp: ReturnType<typeof xrayParams>;
@@ -276,12 +316,40 @@ interface ShellRatesInput {
 }
 
 /**
+ * Shell emission of the gridded history: the boxes interpolated to the shell's redshift and averaged over
+ * the shell with the spherical-shell window of Eq. 22 (the cell itself unfiltered).
+ */
+function griddedShellEmission(emission: EmissionHistory, shells: SpinShells, fourier: FourierGrid): ShellEmission {
+  const at = (j: number): { sfr: ArrayLike<number>; xray: ArrayLike<number> } | null => {
+    const src = emission.at(shells.zCentre[j]!);
+    if (!src || !(shells.rInner[j]! > 0)) return src;
+    const w = fourier.window((kk) => shellWindow(kk, shells.rInner[j]!, shells.rOuter[j]!));
+    const fs = fourier.forward(src.sfr);
+    const fx = fourier.forward(src.xray);
+    try {
+      const a = fourier.apply(fs, w);
+      const b = fourier.apply(fx, w);
+      // negative values from the filter's ringing are clipped, as one_annular_filter does
+      for (let i = 0; i < a.length; i++) {
+        if (a[i]! < 0) a[i] = 0;
+        if (b[i]! < 0) b[i] = 0;
+      }
+      return { sfr: a, xray: b };
+    } finally {
+      fs.dispose();
+      fx.dispose();
+    }
+  };
+  return { at, dispose: () => {} };
+}
+
+/**
  * The radiative rates of every cell at z' (SpinTemperatureBox.c's R_ct loop and its R-independent
  * prefactors): Σ over shells of the shell-filtered emission at z'' times the frequency integrals
  * (X-rays) or the Lyman-series factors (stars), Eq. 20–22.
  */
 function shellRates(s: ShellRatesInput) {
-  const { z, n, fourier, prev, shells } = s;
+  const { z, n, prev, shells } = s;
   const n3 = n * n * n;
   const xeMean = volumeMean(prev.xe);
   const tables = fillFreqIntTables(z, xeMean, shells.zCentre, s.hiFillingFactor, s.xp);
@@ -299,33 +367,13 @@ function shellRates(s: ShellRatesInput) {
     wf[i] = w.frac;
   }
   const nS = shells.count;
-  const zMaxSource = Math.min(s.emission.zMax, s.sp.zHeatMax);
   for (let j = nS - 1; j >= 0; j--) {
     const zpp = shells.zCentre[j]!;
-    if (zpp >= zMaxSource) continue;
-    const src = s.emission.at(zpp);
+    if (zpp >= s.zMaxSource) continue;
+    const src = s.emissionAt.at(j);
     if (!src) continue;
-    let sfrR: ArrayLike<number> = src.sfr;
-    let xrR: ArrayLike<number> = src.xray;
-    if (shells.rInner[j]! > 0) {
-      const w = fourier.window((kk) => shellWindow(kk, shells.rInner[j]!, shells.rOuter[j]!));
-      const fs = fourier.forward(src.sfr);
-      const fx = fourier.forward(src.xray);
-      try {
-        const a = fourier.apply(fs, w);
-        const b = fourier.apply(fx, w);
-        // negative values from the filter's ringing are clipped, as one_annular_filter does
-        for (let i = 0; i < n3; i++) {
-          if (a[i]! < 0) a[i] = 0;
-          if (b[i]! < 0) b[i] = 0;
-        }
-        sfrR = a;
-        xrR = b;
-      } finally {
-        fs.dispose();
-        fx.dispose();
-      }
-    }
+    const sfrR = src.sfr;
+    const xrR = src.xray;
     const edge = shells.dz[j]! * shells.dtdz[j]!; // |dz'' dt/dz''| [s]
     // input units → the code's: L_X in erg/s and SFR in Msun/s, per comoving Mpc^3
     const xrFac = edge * xrayShellFactor(zpp, s.xp) * s.h3 * 1e38;

@@ -29,8 +29,7 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Units: lengths comoving Mpc/h, dTb in mK, phi(M_UV) in Mpc^-3 mag^-1 (no h).
 Cost: one lodi reionize per model (chmf-on-grid draws no galaxies); measured for a 32^3, 64 Mpc/h box to z = 12 with
-  all five models and no --spin: see docs/astro-stochasticity.md. With --spin, v3-default is left out (its spin-temperature
-  sources are not implemented).`)
+  all five models and no --spin: see docs/astro-stochasticity.md.`)
     .action(async (opts) => {
       const res = await stochasticity({
         halos: opts.halos,
