@@ -12,6 +12,7 @@
  *   coeval/xHI_z{z}.npy, coeval/dTb_z{z}.npy   x_HI and δT_b [mK] per redshift (+ .json sidecars)
  *   coeval/Ts_z{z}.npy, Tk_z{z}.npy, xe_z{z}.npy  with --spin: T_s, T_K [K] and x_e per redshift
  *   thermal.png, ps21_zero.csv, ps21_zero.png   with --spin: T_K, T_s, T_γ and ⟨δT_b⟩(z); Δ²_21 where ⟨δT_b⟩ crosses 0
+ *   ps21_trough.csv, ps21_trough.png            with --spin: Δ²_21 at the absorption trough (lowest ⟨δT_b⟩, inside the range)
  *   lightcone_BCII.npy (+ .json), lc_*.png      multi-tracer lightcones (δ, n_ion, L_X, δT_b, B_CII; sources-lim.ts)
  *   lim_midpoint.csv, lim_power.png             21 cm × [CII] spectra and r(k) at the midpoint
  *   history.csv                                 z, ⟨x_HI⟩, ⟨δT_b⟩ [mK], mass-weighted x_HI, photons per baryon, halos
@@ -195,7 +196,7 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
   ];
   for (const f of files) assertWritable(join(out, f), force);
   for (const f of LIM_FILES) assertWritable(join(out, f), force);
-  if (spin) for (const f of ['thermal.png', 'ps21_zero.csv', 'ps21_zero.png', 'spin.json']) assertWritable(join(out, f), force);
+  if (spin) for (const f of SPIN_FILES) assertWritable(join(out, f), force);
   // --force without --spin over an earlier --spin run: its spin-only files would be left beside the new ones
   if (!spin && force) removeSpinOutputs(out);
   return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed, spin, model: model ?? 'v4-mean-norm' }));
@@ -693,30 +694,42 @@ async function thermalSection(
       `⟨T_K⟩ exceeds T_γ (X-ray heating) from ${fmt(m.zHeated)}; ⟨δT_b⟩ turns from absorption to emission at ${fmt(m.zZero)}. history.csv has the columns.`,
     images: [{ path: join(c.out, 'thermal.png'), caption: 'T_K, T_s, T_γ and ⟨δT_b⟩ against z' }],
   });
-  // Δ²_21 where ⟨δT_b⟩ ≈ 0 (the paper's Fig. 10): the box nearest the crossing.
-  let kz = -1;
-  if (m.zZero !== null) kz = history.reduce((a, r, k) => (Math.abs(r.z - m.zZero!) < Math.abs(history[a]!.z - m.zZero!) ? k : a), 0);
-  if (kz >= 0) {
+  // Δ²_21 of the box nearest an epoch (the paper's Fig. 9–10): written to <name>.csv/png with a report section
+  const spectrumAt = async (kz: number, name: string, what: string, note: string): Promise<void> => {
     const r = history[kz]!;
     const ps = powerSpectrum21(c.dTb[kz]!, c.grid, c.boxSize);
     const lines = ['k_h_per_Mpc,delta2_mK2,pk_mK2_Mpc3_per_h3,nmodes'];
     for (let i = 0; i < ps.k.length; i++) lines.push(`${ps.k[i]!.toExponential(6)},${ps.delta2[i]!.toExponential(6)},${ps.pk[i]!.toExponential(6)},${ps.nmodes[i]}`);
-    writeFileAtomic(join(c.out, 'ps21_zero.csv'), `# z = ${r.z}, <dTb> = ${r.dTb} mK\n` + lines.join('\n') + '\n', { force: c.force });
-    await ps21Figure(ps, (Math.PI * c.grid) / c.boxSize, `21 cm power spectrum at z = ${r.z.toFixed(2)}, ⟨δT_b⟩ = ${r.dTb.toFixed(2)} mK (${c.title})`, join(c.out, 'ps21_zero.png'));
+    writeFileAtomic(join(c.out, `${name}.csv`), `# z = ${r.z}, <dTb> = ${r.dTb} mK\n` + lines.join('\n') + '\n', { force: c.force });
+    await ps21Figure(ps, (Math.PI * c.grid) / c.boxSize, `21 cm power spectrum at z = ${r.z.toFixed(2)}, ⟨δT_b⟩ = ${r.dTb.toFixed(2)} mK (${c.title})`, join(c.out, `${name}.png`));
     c.sections.push({
-      title: '21 cm power spectrum where ⟨δT_b⟩ ≈ 0',
-      text: `Δ²_21(k) of the coeval box nearest the absorption-to-emission crossing (z = ${r.z.toFixed(3)}, ⟨δT_b⟩ = ${r.dTb.toFixed(2)} mK): fluctuations of T_s dominate there. ps21_zero.csv.`,
-      images: [{ path: join(c.out, 'ps21_zero.png'), caption: 'Δ²_21(k) at ⟨δT_b⟩ ≈ 0' }],
+      title: `21 cm power spectrum ${what}`,
+      text: `Δ²_21(k) of the coeval box ${note} (z = ${r.z.toFixed(3)}, ⟨δT_b⟩ = ${r.dTb.toFixed(2)} mK). ${name}.csv.`,
+      images: [{ path: join(c.out, `${name}.png`), caption: `Δ²_21(k) ${what}` }],
     });
-  } else {
-    c.sections.push({ title: '21 cm power spectrum where ⟨δT_b⟩ ≈ 0', text: '⟨δT_b⟩ does not cross zero in this redshift range: no spectrum.' });
+  };
+  // where ⟨δT_b⟩ ≈ 0 (heating; Fig. 9 middle panel, Fig. 10): the box nearest the crossing
+  let kz = -1;
+  if (m.zZero !== null) kz = history.reduce((a, r, k) => (Math.abs(r.z - m.zZero!) < Math.abs(history[a]!.z - m.zZero!) ? k : a), 0);
+  if (kz >= 0) await spectrumAt(kz, 'ps21_zero', 'where ⟨δT_b⟩ ≈ 0', 'nearest the absorption-to-emission crossing, where fluctuations of T_s dominate');
+  else c.sections.push({ title: '21 cm power spectrum where ⟨δT_b⟩ ≈ 0', text: '⟨δT_b⟩ does not cross zero in this redshift range: no spectrum.' });
+  // at the absorption trough (Lyman-α coupling; Fig. 9 top panel): only a minimum inside the range is the trough
+  const kt = m.trough ? history.findIndex((r) => r.z === m.trough!.z) : -1;
+  const interior = kt > 0 && kt < history.length - 1;
+  if (interior) await spectrumAt(kt, 'ps21_trough', 'at the absorption trough', 'of the lowest ⟨δT_b⟩, the Lyman-α coupling epoch');
+  else {
+    const why = kt < 0 ? '⟨δT_b⟩ is never negative' : `the lowest ⟨δT_b⟩ lies at the ${kt === 0 ? 'lowest' : 'highest'} redshift of the range, so the trough is outside it`;
+    c.sections.push({ title: '21 cm power spectrum at the absorption trough', text: `${why}: no spectrum.` });
   }
-  return { trough: m.trough, zHeated: m.zHeated, zZero: m.zZero, zPsZero: kz >= 0 ? history[kz]!.z : null };
+  return { trough: m.trough, zHeated: m.zHeated, zZero: m.zZero, zPsZero: kz >= 0 ? history[kz]!.z : null, zPsTrough: interior ? history[kt]!.z : null };
 }
 
-/** Removes the files only a --spin run writes (T_s, T_K, x_e boxes, thermal plot, Δ²_21 at zero, spin.json). */
+/** Files only a --spin run writes besides the T_s, T_K and x_e boxes. */
+const SPIN_FILES = ['thermal.png', 'ps21_zero.csv', 'ps21_zero.png', 'ps21_trough.csv', 'ps21_trough.png', 'spin.json'];
+
+/** Removes the files only a --spin run writes (T_s, T_K, x_e boxes, thermal plot, Δ²_21 at zero and at the trough, spin.json). */
 function removeSpinOutputs(out: string): void {
-  for (const f of ['thermal.png', 'ps21_zero.csv', 'ps21_zero.png', 'spin.json']) rmSync(join(out, f), { force: true });
+  for (const f of SPIN_FILES) rmSync(join(out, f), { force: true });
   const dir = join(out, 'coeval');
   if (!existsSync(dir)) return;
   for (const f of readdirSync(dir)) if (/^(Ts|Tk|xe)_z[-\d.]+\.(npy|json)$/.test(f)) rmSync(join(dir, f), { force: true });

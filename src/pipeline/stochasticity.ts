@@ -11,6 +11,7 @@
  *   histories.csv, histories.png      z, ⟨x_HI⟩ and ⟨δT_b⟩ [mK] of every model
  *   ps21_midpoint_models.png          Δ²_21(k) of every model at its ⟨x_HI⟩ ≈ 0.5 box
  *   ps21_zero_models.png              with --spin: Δ²_21(k) at ⟨δT_b⟩ ≈ 0
+ *   ps21_trough_models.png            with --spin: Δ²_21(k) at the absorption trough (lowest ⟨δT_b⟩)
  *   uvlf_scatter.csv, uvlf_scatter.png  φ(M_UV) per normalisation and boost; SFR densities in the csv header lines
  *   stochasticity.json                models, options, summary numbers, timings
  *   report.md, report.html, stochasticity.log
@@ -60,15 +61,23 @@ export interface StochasticityOptions {
   onStage?: (stage: string) => void;
 }
 
+/** Δ²_21 of one model at one epoch: k [h/Mpc], Δ² [mK²], the box's redshift. */
+export interface EpochSpectrum {
+  k: number[];
+  delta2: number[];
+  z: number;
+}
+
 /** One model's run. */
 export interface ModelRun {
   model: SourceModel;
   history: HistoryRow[];
   midpoint: { z: number; xHI: number };
   zEnd: number | null;
-  /** Δ²_21 at the midpoint and (with spin) at ⟨δT_b⟩ ≈ 0: k [h/Mpc], Δ² [mK²]. */
+  /** Δ²_21 at the midpoint and (with spin) at ⟨δT_b⟩ ≈ 0 and at the absorption trough: k [h/Mpc], Δ² [mK²]. */
   psMid: { k: number[]; delta2: number[] };
-  psZero: { k: number[]; delta2: number[]; z: number } | null;
+  psZero: EpochSpectrum | null;
+  psTrough: EpochSpectrum | null;
   wallSeconds: number;
 }
 
@@ -174,7 +183,7 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
   for (const b of boosts) for (const norm of ['mean', 'median'] as const) boostScatter(withRelationNormalisation(astro, norm), b, mode);
   const force = o.force === true;
   const out = o.out;
-  const files = ['histories.csv', 'histories.png', 'ps21_midpoint_models.png', 'ps21_zero_models.png', 'uvlf_scatter.csv', 'uvlf_scatter.png', 'stochasticity.json', 'report.md', 'report.html'];
+  const files = ['histories.csv', 'histories.png', 'ps21_midpoint_models.png', 'ps21_zero_models.png', 'ps21_trough_models.png', 'uvlf_scatter.csv', 'uvlf_scatter.png', 'stochasticity.json', 'report.md', 'report.html'];
   for (const f of files) assertWritable(join(out, f), force);
   return withOutputGuard([out], async () => {
     mkdirSync(out, { recursive: true });
@@ -233,12 +242,14 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
       const dir = join(out, model);
       const res = await reionizeSources({ halos: o.halos, out: dir, sourceModel: model, spin: o.spin, astroFile: o.astroFile, reionFile: o.reionFile, spinFile: o.spinFile, belowSampler: o.belowSampler, seed: o.seed, force, quiet: true, command: o.command });
       const mid = readPs(join(dir, 'ps21_midpoint.csv'));
-      let psZero: ModelRun['psZero'] = null;
-      if (o.spin && existsSync(join(dir, 'ps21_zero.csv'))) {
-        const p = readPs(join(dir, 'ps21_zero.csv'));
-        psZero = { k: p.k, delta2: p.delta2, z: Number(/z = ([^,]+)/.exec(p.header)?.[1]) };
-      }
-      runs.push({ model, history: res.history, midpoint: res.midpoint, zEnd: res.zEnd, psMid: mid, psZero, wallSeconds: (Date.now() - t) / 1000 });
+      const epoch = (name: string): EpochSpectrum | null => {
+        if (!o.spin || !existsSync(join(dir, name))) return null;
+        const p = readPs(join(dir, name));
+        return { k: p.k, delta2: p.delta2, z: Number(/z = ([^,]+)/.exec(p.header)?.[1]) };
+      };
+      const psZero = epoch('ps21_zero.csv');
+      const psTrough = epoch('ps21_trough.csv');
+      runs.push({ model, history: res.history, midpoint: res.midpoint, zEnd: res.zEnd, psMid: mid, psZero, psTrough, wallSeconds: (Date.now() - t) / 1000 });
       prog.update(i + 2, `${model}: midpoint z=${res.midpoint.z.toFixed(2)}`);
       o.onStage?.(model);
     }
@@ -301,20 +312,27 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
       images: [{ path: join(out, 'ps21_midpoint_models.png'), caption: 'Δ²_21(k) at ⟨x_HI⟩ ≈ 0.5 per source model' }],
     });
     if (o.spin) {
-      const withZero = runs.filter((r) => r.psZero);
-      if (withZero.length) {
-        await linePlot(
-          { series: withZero.map((r) => ({ name: `${r.model} (z=${r.psZero!.z.toFixed(2)})`, ...cut(r.psZero!), points: true })), xLabel: 'k [h/Mpc]', yLabel: 'Δ²_21(k) [mK^2]', logX: true, logY: true, title: 'Δ²_21 where ⟨δT_b⟩ ≈ 0' },
-          join(out, 'ps21_zero_models.png'),
-        );
+      // Fig. 9's cosmic-dawn epochs: the heating epoch (⟨δT_b⟩ ≈ 0) and the Lyman-α coupling trough
+      const epochs = [
+        { key: 'psZero', file: 'ps21_zero', title: '21 cm power where ⟨δT_b⟩ ≈ 0 (Fig. 9 middle, Fig. 10 left)', what: 'where ⟨δT_b⟩ ≈ 0', at: "the box nearest each model's absorption-to-emission crossing", missing: '⟨δT_b⟩ crosses zero' },
+        { key: 'psTrough', file: 'ps21_trough', title: '21 cm power at the absorption trough (Fig. 9 top)', what: 'at the absorption trough', at: "each model's box of lowest ⟨δT_b⟩ (the Lyman-α coupling epoch; a minimum at either end of the range is not a trough)", missing: 'the absorption trough lies inside the range' },
+      ] as const;
+      for (const e of epochs) {
+        const withEpoch = runs.filter((r) => r[e.key]);
+        if (withEpoch.length) {
+          await linePlot(
+            { series: withEpoch.map((r) => ({ name: `${r.model} (z=${r[e.key]!.z.toFixed(2)})`, ...cut(r[e.key]!), points: true })), xLabel: 'k [h/Mpc]', yLabel: 'Δ²_21(k) [mK^2]', logX: true, logY: true, title: `Δ²_21 ${e.what}` },
+            join(out, `${e.file}_models.png`),
+          );
+        }
+        sections.push({
+          title: e.title,
+          text: withEpoch.length
+            ? `Δ²_21(k) at ${e.at} (<model>/${e.file}.csv). Models without it in the range: ${runs.filter((r) => !r[e.key]).map((r) => r.model).join(', ') || 'none'}.`
+            : `In no model ${e.missing} over these redshifts (run lodi sample-halos with a higher --zmax): no spectrum.`,
+          images: withEpoch.length ? [{ path: join(out, `${e.file}_models.png`), caption: `Δ²_21(k) ${e.what} per source model` }] : undefined,
+        });
       }
-      sections.push({
-        title: '21 cm power where ⟨δT_b⟩ ≈ 0 (Fig. 10, left)',
-        text: withZero.length
-          ? `Δ²_21(k) at the box nearest each model's absorption-to-emission crossing (<model>/ps21_zero.csv). Models without a crossing in the range: ${runs.filter((r) => !r.psZero).map((r) => r.model).join(', ') || 'none'}.`
-          : '⟨δT_b⟩ crosses zero in no model over these redshifts (run lodi sample-halos with a higher --zmax): no spectrum.',
-        images: withZero.length ? [{ path: join(out, 'ps21_zero_models.png'), caption: 'Δ²_21(k) at ⟨δT_b⟩ ≈ 0 per source model' }] : undefined,
-      });
     }
     const summary: Record<string, unknown> = {
       format: 'lodi-stochasticity',

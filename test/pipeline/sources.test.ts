@@ -245,9 +245,16 @@ test('reionize --spin: T_s, T_K, x_e boxes and columns, thermal plot, spin.json;
   const low = res.history[0]!;
   assert.ok(low.ts! < 0.9 * low.tGamma!, `⟨T_s⟩ ${low.ts} vs T_γ ${low.tGamma}`);
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /below Z_HEAT_MAX = 35: it starts from RECFAST/);
+  // Δ²_21 at the absorption trough (Fig. 9 top) only where the lowest ⟨δT_b⟩ lies inside the range
+  const rows = res.history;
+  const kt = rows.reduce((a, r, k) => (r.dTb < rows[a]!.dTb ? k : a), 0);
+  const interior = rows[kt]!.dTb < 0 && kt > 0 && kt < rows.length - 1;
+  assert.equal(existsSync(join(out, 'ps21_trough.csv')), interior);
+  if (interior) assert.match(readFileSync(join(out, 'ps21_trough.csv'), 'utf8'), new RegExp(`^# z = ${rows[kt]!.z}, `));
+  else assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /at the absorption trough\s+\S.*(never negative|outside it): no spectrum/);
   // --force without --spin over it: no spin-only file of the earlier run is left behind
   await reionizeSources({ halos: SRC, out, astroFile: ASTRO_FILE, force: true, ...SAMPLED_ONLY, quiet: true });
-  assert.ok(!existsSync(join(out, 'thermal.png')) && !existsSync(join(out, 'spin.json')));
+  for (const f of ['thermal.png', 'spin.json', 'ps21_zero.csv', 'ps21_trough.csv']) assert.ok(!existsSync(join(out, f)), f);
   assert.deepEqual(readdirSync(join(out, 'coeval')).filter((f) => /^(Ts|Tk|xe)_/.test(f)), []);
 });
 

@@ -20,7 +20,7 @@ import { boostScatter, withoutScatter } from '../../src/astro/galaxy/scatter-var
 import { chmfSourceGrids } from '../../src/astro/reion/chmf-sources.js';
 import { defaultSamplerParams } from '../../src/astro/sampler/params.js';
 import { sampleHalos } from '../../src/pipeline/sources.js';
-import { parseSourceModel, sourceModelAstro, SOURCE_MODELS, type SourceModel } from '../../src/pipeline/sources-models.js';
+import { parseSourceModel, sourceModelAstro, SOURCE_MODELS } from '../../src/pipeline/sources-models.js';
 import { HMF_REFERENCE } from '../../src/pipeline/sources-figures.js';
 import { scatterLuminosityFunctions, stochasticity, stochasticityModels, type StochasticityResult } from '../../src/pipeline/stochasticity.js';
 import { reionizeSources } from '../../src/pipeline/sources-reionize.js';
@@ -87,11 +87,18 @@ test('--spin: v3-default runs with its shell sources; its early thermal history 
   // depth (the HI filling factor of the box's own history enters it)
   const darkFile = join(dir, 'astro-dark.json');
   writeFileSync(darkFile, JSON.stringify({ F_ESC10: -3 }));
-  const run = (m: SourceModel): Promise<{ history: { z: number; xHI: number; tk?: number; ts?: number }[] }> =>
-    reionizeSources({ halos: SRC, out: join(dir, `${m}-spin`), sourceModel: m, spin: true, belowSampler: false, astroFile: darkFile, quiet: true });
-  const v3 = await run('v3-default');
-  const grid = await run('chmf-on-grid');
-  for (const f of ['spin.json', 'thermal.png']) assert.ok(existsSync(join(dir, 'v3-default-spin', f)), f);
+  const spinOut = join(dir, 'spin');
+  const study = await stochasticity({ halos: SRC, out: spinOut, models: ['v3-default', 'chmf-on-grid'], spin: true, boosts: [0], belowSampler: false, astroFile: darkFile, quiet: true });
+  const [v3, grid] = study.runs;
+  for (const f of ['spin.json', 'thermal.png']) assert.ok(existsSync(join(spinOut, 'v3-default', f)), f);
+  // the cosmic-dawn epochs of Fig. 9 in the study's report: each model's spectrum, or why there is none
+  const report = readFileSync(join(spinOut, 'report.md'), 'utf8');
+  for (const [key, file] of [['psZero', 'ps21_zero'], ['psTrough', 'ps21_trough']] as const) {
+    const have = study.runs.filter((r) => r[key]);
+    assert.equal(existsSync(join(spinOut, `${file}_models.png`)), have.length > 0, file);
+    for (const r of have) assert.equal(r[key]!.z, Number(/z = ([^,]+)/.exec(readFileSync(join(spinOut, r.model, `${file}.csv`), 'utf8'))![1]));
+    if (have.length < 2) assert.match(report, have.length ? /Models without it in the range: / : /In no model .* over these redshifts/);
+  }
   // the first step starts from RECFAST in both; after it, the shells of both models carry the HMF's mean SFR and L_X
   // per unit mass (v3 at each shell's own z'', chmf-on-grid interpolated between catalogue redshifts). v3 then weights
   // each cell by (1 + δ''), as the code does, which adds the covariance of density and CHMF output: its mean T_K is
