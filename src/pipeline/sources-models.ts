@@ -20,6 +20,8 @@ import { FcollSources } from '../astro/reion/fcoll-sources.js';
 import { FcollShellSources } from '../astro/spin/fcoll-shells.js';
 import { filterRadii, type ReionParams } from '../astro/reion/params.js';
 import { cellDensity, densityK } from '../astro/sampler/linear-field.js';
+import { displacementField, eulerianPositions, type DisplacementField } from '../astro/sampler/displace.js';
+import { paint } from '../field/mas.js';
 import { ciiLuminosity } from '../astro/lim/cii.js';
 import type { SamplerParams } from '../astro/sampler/params.js';
 import { dispose } from '@lodi/torch';
@@ -99,7 +101,7 @@ export function belowSamplerRange(astro: AstroParams, samplerMinMass: number, h:
  */
 export class ChmfGridSources {
   private readonly sigma: SigmaM;
-  private lagrangian: Float32Array | null = null;
+  private lagrangian: { delta: Float32Array; nodes: Float32Array; disp: DisplacementField } | null = null;
 
   constructor(
     private readonly c: {
@@ -118,22 +120,18 @@ export class ChmfGridSources {
     this.sigma = new SigmaM(new LinearPower(c.cosmo));
   }
 
-  /** Sources at z; `evolved` is the Eulerian δ(z) on the grid (used with 'eulerian'). */
+  /**
+   * Sources at z; `evolved` is the Eulerian δ(z) on the grid (used with 'eulerian'). With 'lagrangian' each cell's
+   * integrals are made on its linear density and then moved, with the cell's 2LPT displacement, to its Eulerian
+   * position by cloud-in-cell (the code's `move_grid_galprops`): totals are kept, the mean fix is unchanged.
+   */
   at(z: number, evolved: Float32Array): GridModelSources {
     const { cosmo, boxSize, grid } = this.c;
     let density: ArrayLike<number> = evolved;
     if (this.c.densityKind === 'lagrangian') {
-      if (!this.lagrangian) {
-        const m = Math.round(Math.cbrt(this.c.linear.length));
-        const dk = densityK(this.c.linear, m);
-        try {
-          this.lagrangian = cellDensity(dk, m, boxSize, grid);
-        } finally {
-          dispose(dk);
-        }
-      }
+      const lag = this.lagrangianCells();
       const D = growthFactor(cosmo, z);
-      density = Float64Array.from(this.lagrangian, (v) => v * D);
+      density = Float64Array.from(lag.delta, (v) => v * D);
     }
     const g = chmfSourceGrids({
       density,
@@ -149,6 +147,20 @@ export class ChmfGridSources {
       densityKind: this.c.densityKind,
       massFunction: HMF_REFERENCE,
     });
+    if (this.c.densityKind === 'lagrangian') {
+      // per-volume values of equal cells: painting them as weights gives the moved per-volume values (scaled to
+      // O(1) first: the painted grid is float32, and photons per (Mpc/h)^3 reach 1e67)
+      const cells = this.lagrangianCells();
+      const pos = eulerianPositions(cells.nodes, z, cosmo, cells.disp);
+      const move = (a: Float64Array): Float64Array => {
+        let peak = 0;
+        for (const v of a) peak = Math.max(peak, Math.abs(v));
+        if (peak === 0) return a;
+        const painted = paint(pos, { grid, boxSize, weights: Float64Array.from(a, (v) => v / peak), mas: 'CIC' });
+        return Float64Array.from(painted, (v) => v * peak);
+      };
+      for (const key of ['nIon', 'nIonDot', 'sfr', 'lx', 'stellarMass'] as const) g[key] = move(g[key]);
+    }
     const h = cosmo.h;
     const volume = boxSize ** 3;
     const vCell = volume / grid ** 3;
@@ -165,6 +177,40 @@ export class ChmfGridSources {
       nIonExpected: g.expected.nIon,
       nIonRawMean: g.boxMeanRaw.nIon,
     };
+  }
+
+  /**
+   * The cells' z = 0 linear density (the sampler's cell-filtered field), their nodes i L/N [Mpc/h, N^3 × 3] and the
+   * 2LPT displacement of that coarse field (the code's lowres velocities); made once.
+   */
+  private lagrangianCells(): { delta: Float32Array; nodes: Float32Array; disp: DisplacementField } {
+    if (this.lagrangian) return this.lagrangian;
+    const { boxSize, grid } = this.c;
+    const m = Math.round(Math.cbrt(this.c.linear.length));
+    const dk = densityK(this.c.linear, m);
+    let delta: Float32Array;
+    try {
+      delta = cellDensity(dk, m, boxSize, grid);
+    } finally {
+      dispose(dk);
+    }
+    const dkc = densityK(delta, grid);
+    let disp: DisplacementField;
+    try {
+      disp = displacementField(dkc, grid, boxSize, 2);
+    } finally {
+      dispose(dkc);
+    }
+    const nodes = new Float32Array(3 * grid ** 3);
+    const dx = boxSize / grid;
+    let o = 0;
+    for (let i = 0; i < grid; i++) for (let j = 0; j < grid; j++) for (let k = 0; k < grid; k++) {
+      nodes[o++] = i * dx;
+      nodes[o++] = j * dx;
+      nodes[o++] = k * dx;
+    }
+    this.lagrangian = { delta, nodes, disp };
+    return this.lagrangian;
   }
 }
 

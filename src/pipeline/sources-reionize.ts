@@ -83,8 +83,11 @@ export interface ReionizeOptions {
    */
   sourceModel?: SourceModel;
   /**
-   * Condition the cell CHMF of 'chmf-on-grid' and of the sub-sampler component on the evolved ('eulerian', default:
-   * the paper and the code) or linear cell density.
+   * Condition the cell CHMF of 'chmf-on-grid' or of a sampled model's sub-sampler component on the evolved cell
+   * density times (1 + δ) ('eulerian') or on the linear one, with the cell's integrals moved to its Eulerian position
+   * by 2LPT ('lagrangian', the code's `set_fixed_grids`). Defaults: 'eulerian' for chmf-on-grid (the paper's
+   * "conditioning the HMFs on the evolved (Eulerian) cell densities"), 'lagrangian' for the sub-sampler component
+   * (the code's). Not used by v3-default.
    */
   chmfDensity?: ChmfDensity;
   /**
@@ -181,7 +184,9 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
   const { reion, axis, spin } = params;
   const model = o.sourceModel === undefined ? null : parseSourceModel(o.sourceModel);
   const astro = model ? sourceModelAstro(model, params.astro) : params.astro;
-  if (o.chmfDensity !== undefined && model !== 'chmf-on-grid') throw new Error(`--chmf-density ${o.chmfDensity}: only used with --source-model chmf-on-grid`);
+  if (o.chmfDensity !== undefined && (model === 'v3-default' || (model !== 'chmf-on-grid' && o.belowSampler === false))) {
+    throw new Error(`--chmf-density ${o.chmfDensity}: only used by --source-model chmf-on-grid and by the halos below the sampler of a sampled model (not with ${model === 'v3-default' ? 'v3-default' : '--no-below-sampler'})`);
+  }
   if (o.chmfDensity !== undefined && o.chmfDensity !== 'eulerian' && o.chmfDensity !== 'lagrangian') throw new Error(`--chmf-density ${JSON.stringify(o.chmfDensity)}: expected eulerian or lagrangian`);
   const seed = o.seed ?? src.summary.seed;
   if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`--seed ${seed}: expected a non-negative integer`);
@@ -237,9 +242,10 @@ async function run(
   // minihalos): the sampled models add their mean cell CHMF (below),
   // the grid models integrate down to the same mass, so that every model counts the same halos (as in the code).
   const below = o.belowSampler !== false ? belowSamplerRange(astro, src.summary.minMass, h) : null;
+  const chmfDensity: ChmfDensity = o.chmfDensity ?? (isSampledModel(p.model) ? 'lagrangian' : 'eulerian');
   const lowestMass = below?.min ?? src.summary.minMass;
   const cellChmf = (gridAstro: AstroParams, massRange: { min: number; max?: number }): ChmfGridSources =>
-    new ChmfGridSources({ cosmo, boxSize, grid, astro: gridAstro, sampler: src.summary.sampler, densityKind: o.chmfDensity ?? 'eulerian', linear: src.linear, massRange });
+    new ChmfGridSources({ cosmo, boxSize, grid, astro: gridAstro, sampler: src.summary.sampler, densityKind: chmfDensity, linear: src.linear, massRange });
   // the grid model needs the evolved density before its sources (the sampled models after their galaxies)
   let evolvedEarly: EvolvedDensity | null = null;
   const densityEarly = new Map<number, Float32Array>();
@@ -561,7 +567,7 @@ async function run(
     grid,
     lightconeAxis: AXES[axis],
     sourceModel: p.model,
-    ...(p.model === 'chmf-on-grid' || (below && isSampledModel(p.model)) ? { chmfDensity: o.chmfDensity ?? 'eulerian' } : {}),
+    ...(p.model === 'chmf-on-grid' || (below && isSampledModel(p.model)) ? { chmfDensity } : {}),
     lowestSourceMassMsun: lowestMass / h,
     belowSampler: below ? { minMassMsun: below.min / h, maxMassMsun: below.max / h, ...(isSampledModel(p.model) ? { photonShare: belowShare } : {}) } : null,
     ...(v3 ? { v3MeanFix: v3Summary(v3Steps) } : {}),
@@ -594,11 +600,11 @@ async function run(
       halos: `${resolve(o.halos)} (seed ${src.summary.seed}, M_min ${src.summary.minMassMsun.toExponential(2)} Msun)`,
       box: `${boxSize} Mpc/h, ${grid}^3 cells`,
       redshifts: `${nz}, ${zs[0]!.toFixed(3)} to ${zs[nz - 1]!.toFixed(3)}`,
-      'source model': `${p.model} (${SOURCE_MODEL_LABELS[p.model]})` + (p.model === 'chmf-on-grid' ? `, ${o.chmfDensity ?? 'eulerian'} cell density` : ''),
+      'source model': `${p.model} (${SOURCE_MODEL_LABELS[p.model]})` + (p.model === 'chmf-on-grid' ? `, ${chmfDensity} cell density` : ''),
       'halos below the sampler': !below
         ? `left out (--no-below-sampler, or the sampler already reaches M_turn / 50): sources from ${(lowestMass / h).toExponential(2)} Msun`
         : isSampledModel(p.model)
-          ? `${(below.min / h).toExponential(2)}–${(below.max / h).toExponential(2)} Msun as the mean cell CHMF (${o.chmfDensity ?? 'eulerian'} density): ` +
+          ? `${(below.min / h).toExponential(2)}–${(below.max / h).toExponential(2)} Msun as the mean cell CHMF (${chmfDensity === 'lagrangian' ? 'linear cell density, moved by 2LPT' : 'evolved cell density'}): ` +
             `${(100 * belowShare[0]!).toFixed(1)}% of the ionising photons at z = ${zs[0]!.toFixed(2)}, ${(100 * belowShare[nz - 1]!).toFixed(1)}% at z = ${zs[nz - 1]!.toFixed(2)}`
           : `the grid model integrates from ${(below.min / h).toExponential(2)} Msun (the code's minimum source mass), below the sampler's ${(below.max / h).toExponential(2)} Msun`,
       'galaxy parameters': o.astroFile ? `${o.astroFile} (astro.json)` : '21cmFAST defaults (astro.json)',

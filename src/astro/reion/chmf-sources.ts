@@ -10,7 +10,8 @@
  * with f the first-crossing distribution of the sampler's CHMF (src/astro/sampler/chmf.ts `FirstCrossing`,
  * Sheth–Tormen barrier by default). 'eulerian' (the paper's and the code's choice) conditions on the evolved
  * cell density and multiplies by (1 + δ), as the code does ("pretending that the lagrangian density is
- * eulerian"); 'lagrangian' conditions on the linear density of the cell at z without the factor.
+ * eulerian"); 'lagrangian' conditions on the linear density of the cell at z without the factor (the caller then
+ * moves the cells' integrals to their Eulerian positions, as the code's `set_fixed_grids` does: ChmfGridSources).
  * δ at or above 0.99 δ_crit(M_cell) is clamped there (the sampler's collapsed-cell limit).
  *
  * The mean galaxy relations q(M) are the galaxy model with zero scatter (src/astro/galaxy, {@link withoutScatter}),
