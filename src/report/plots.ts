@@ -588,7 +588,7 @@ function linePanel(
     spec: {
       width: p.width,
       height: p.height,
-      ...(o.title ? { title: o.title } : {}),
+      ...(o.title ? { title: { text: wrapTitle(o.title, titleChars(p.width)) } } : {}),
       data: { values: rows },
       layer: layers,
     },
@@ -596,17 +596,42 @@ function linePanel(
   };
 }
 
+/**
+ * A long title broken at spaces into lines of at most `max` characters: vega sizes the image to fit the title, so a
+ * one-line title longer than the plot leaves an empty band beside it.
+ */
+export function wrapTitle(title: string, max: number): string | string[] {
+  if (title.length <= max) return title;
+  const lines: string[] = [];
+  let line = "";
+  for (const word of title.split(" ")) {
+    if (line && line.length + 1 + word.length > max) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Characters of a bold title line that fit over a plot `width` pixels wide (about 8 px each). */
+function titleChars(width: number): number {
+  return Math.max(40, Math.floor(width / 8));
+}
+
 /** A title with the notes as its subtitle (or the plain title when nothing was left out). */
 function titleWithNotes(
   title: string | undefined,
   notes: PlotNotes,
   noun?: string,
+  width = DEFAULT_W,
 ): Record<string, unknown> {
   const sub = notesText(notes, noun);
-  if (!sub) return title ? { title } : {};
+  const text = title ? wrapTitle(title, titleChars(width)) : undefined;
+  if (!sub) return text ? { title: { text } } : {};
   return {
     title: {
-      text: title ?? " ",
+      text: text ?? " ",
       subtitle: sub,
       subtitleFontSize: 11,
       subtitleColor: "#a33",
@@ -636,7 +661,7 @@ function linePlotParts(o: LinePlotOptions): {
     spec: {
       $schema: SCHEMA,
       ...spec,
-      ...titleWithNotes(o.title, notes),
+      ...titleWithNotes(o.title, notes, undefined, o.width ?? DEFAULT_W),
     } as TopLevelSpec,
     notes,
   };
@@ -817,7 +842,7 @@ function histogramParts(o: HistogramOptions): {
     spec: {
       $schema: SCHEMA,
       ...panel.spec,
-      ...titleWithNotes(o.title, notes, "value"),
+      ...titleWithNotes(o.title, notes, "value", o.width ?? DEFAULT_W),
     } as TopLevelSpec,
     notes,
   };
@@ -877,7 +902,7 @@ function multiPanelParts(o: MultiPanelOptions): {
   return {
     spec: {
       $schema: SCHEMA,
-      ...titleWithNotes(o.title, notes),
+      ...titleWithNotes(o.title, notes, undefined, width),
       vconcat: panels,
       spacing: 6,
       resolve: { scale: { x: "shared", y: "independent" } },

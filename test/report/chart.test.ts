@@ -13,6 +13,7 @@ import {
   linePlot,
   linePlotSpec,
   multiPanel,
+  wrapTitle,
 } from "../../src/report/plots.js";
 import { assertPng, darkPixels, tempDir } from "./helpers.js";
 
@@ -154,4 +155,15 @@ test("multiPanel stacks P(k) and its ratio on a shared x axis", async () => {
   );
   const { height } = assertPng(out, 800, 700);
   assert.ok(height > 800);
+});
+
+test("wrapTitle: a long title is broken at spaces into lines that fit; a short one is kept", () => {
+  assert.equal(wrapTitle("short title", 40), "short title");
+  const long = "21 cm power spectrum at z = 11.37, ⟨δT_b⟩ = -97.30 mK (64 Mpc/h, 32^3)";
+  const lines = wrapTitle(long, 40);
+  assert.ok(Array.isArray(lines) && lines.length === 2, JSON.stringify(lines));
+  for (const l of lines) assert.ok(l.length <= 40, l);
+  assert.equal(lines.join(" "), long);
+  // a word longer than the line stays whole on its own line
+  assert.deepEqual(wrapTitle("a " + "x".repeat(50) + " b", 40), ["a", "x".repeat(50), "b"]);
 });
