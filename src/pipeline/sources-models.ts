@@ -15,7 +15,7 @@ import { SigmaM } from '../cosmo/sigma.js';
 import { LinearPower } from '../cosmo/power.js';
 import type { AstroParams } from '../astro/params.js';
 import { withoutScatter, withRelationNormalisation } from '../astro/galaxy/scatter-variants.js';
-import { chmfSourceGrids, type ChmfDensity } from '../astro/reion/chmf-sources.js';
+import { CHMF_QUANTITIES, chmfSourceGrids, type ChmfDensity } from '../astro/reion/chmf-sources.js';
 import { FcollSources } from '../astro/reion/fcoll-sources.js';
 import { FcollShellSources } from '../astro/spin/fcoll-shells.js';
 import { filterRadii, type ReionParams } from '../astro/reion/params.js';
@@ -159,7 +159,7 @@ export class ChmfGridSources {
         const painted = paint(pos, { grid, boxSize, weights: Float64Array.from(a, (v) => v / peak), mas: 'CIC' });
         return Float64Array.from(painted, (v) => v * peak);
       };
-      for (const key of ['nIon', 'nIonDot', 'sfr', 'lx', 'stellarMass'] as const) g[key] = move(g[key]);
+      for (const key of CHMF_QUANTITIES) g[key] = move(g[key]);
     }
     const h = cosmo.h;
     const volume = boxSize ** 3;

@@ -187,6 +187,9 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
   if (o.chmfDensity !== undefined && (model === 'v3-default' || (model !== 'chmf-on-grid' && o.belowSampler === false))) {
     throw new Error(`--chmf-density ${o.chmfDensity}: only used by --source-model chmf-on-grid and by the halos below the sampler of a sampled model (not with ${model === 'v3-default' ? 'v3-default' : '--no-below-sampler'})`);
   }
+  if (o.chmfDensity !== undefined && model !== 'chmf-on-grid' && model !== 'v3-default' && o.belowSampler !== false && !belowSamplerRange(astro, src.summary.minMass, src.cosmology.h)) {
+    throw new Error(`--chmf-density ${o.chmfDensity}: the sampler already reaches the code's minimum source mass, so there are no halos below it to grid`);
+  }
   if (o.chmfDensity !== undefined && o.chmfDensity !== 'eulerian' && o.chmfDensity !== 'lagrangian') throw new Error(`--chmf-density ${JSON.stringify(o.chmfDensity)}: expected eulerian or lagrangian`);
   const seed = o.seed ?? src.summary.seed;
   if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`--seed ${seed}: expected a non-negative integer`);
@@ -659,6 +662,20 @@ export interface ThermalMilestones {
   zZero: number | null;
 }
 
+/**
+ * Index of the absorption trough in a history (ascending z): the lowest negative ⟨δT_b⟩ when it lies strictly inside
+ * the range (a minimum at either end only says the trough is outside it), else null with the reason.
+ */
+export function troughIndex(history: readonly Pick<HistoryRow, 'dTb'>[]): { index: number } | { index: null; reason: string } {
+  let k = -1;
+  history.forEach((r, i) => {
+    if (r.dTb < 0 && (k < 0 || r.dTb < history[k]!.dTb)) k = i;
+  });
+  if (k < 0) return { index: null, reason: '⟨δT_b⟩ is never negative' };
+  if (k === 0 || k === history.length - 1) return { index: null, reason: `the lowest ⟨δT_b⟩ lies at the ${k === 0 ? 'lowest' : 'highest'} redshift of the range, so the trough is outside it` };
+  return { index: k };
+}
+
 /** The trough, the T_K = T_γ crossing and the ⟨δT_b⟩ = 0 crossing of a history (ascending z). */
 export function thermalMilestones(history: readonly HistoryRow[]): ThermalMilestones {
   let trough: ThermalMilestones['trough'] = null;
@@ -717,17 +734,18 @@ async function thermalSection(
   // where ⟨δT_b⟩ ≈ 0 (heating; Fig. 9 middle panel, Fig. 10): the box nearest the crossing
   let kz = -1;
   if (m.zZero !== null) kz = history.reduce((a, r, k) => (Math.abs(r.z - m.zZero!) < Math.abs(history[a]!.z - m.zZero!) ? k : a), 0);
+  // an epoch without a spectrum leaves no file of an earlier run behind (a --force rerun, or lodi stochasticity)
+  const noSpectrum = (name: string, what: string, why: string): void => {
+    for (const ext of ['csv', 'png']) rmSync(join(c.out, `${name}.${ext}`), { force: true });
+    c.sections.push({ title: `21 cm power spectrum ${what}`, text: `${why}: no spectrum.` });
+  };
   if (kz >= 0) await spectrumAt(kz, 'ps21_zero', 'where ⟨δT_b⟩ ≈ 0', 'nearest the absorption-to-emission crossing, where fluctuations of T_s dominate');
-  else c.sections.push({ title: '21 cm power spectrum where ⟨δT_b⟩ ≈ 0', text: '⟨δT_b⟩ does not cross zero in this redshift range: no spectrum.' });
+  else noSpectrum('ps21_zero', 'where ⟨δT_b⟩ ≈ 0', '⟨δT_b⟩ does not cross zero in this redshift range');
   // at the absorption trough (Lyman-α coupling; Fig. 9 top panel): only a minimum inside the range is the trough
-  const kt = m.trough ? history.findIndex((r) => r.z === m.trough!.z) : -1;
-  const interior = kt > 0 && kt < history.length - 1;
-  if (interior) await spectrumAt(kt, 'ps21_trough', 'at the absorption trough', 'of the lowest ⟨δT_b⟩, the Lyman-α coupling epoch');
-  else {
-    const why = kt < 0 ? '⟨δT_b⟩ is never negative' : `the lowest ⟨δT_b⟩ lies at the ${kt === 0 ? 'lowest' : 'highest'} redshift of the range, so the trough is outside it`;
-    c.sections.push({ title: '21 cm power spectrum at the absorption trough', text: `${why}: no spectrum.` });
-  }
-  return { trough: m.trough, zHeated: m.zHeated, zZero: m.zZero, zPsZero: kz >= 0 ? history[kz]!.z : null, zPsTrough: interior ? history[kt]!.z : null };
+  const t = troughIndex(history);
+  if (t.index !== null) await spectrumAt(t.index, 'ps21_trough', 'at the absorption trough', 'of the lowest ⟨δT_b⟩, the Lyman-α coupling epoch');
+  else noSpectrum('ps21_trough', 'at the absorption trough', t.reason);
+  return { trough: m.trough, zHeated: m.zHeated, zZero: m.zZero, zPsZero: kz >= 0 ? history[kz]!.z : null, zPsTrough: t.index !== null ? history[t.index]!.z : null };
 }
 
 /** Files only a --spin run writes besides the T_s, T_K and x_e boxes. */

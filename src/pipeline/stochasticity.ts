@@ -16,7 +16,7 @@
  *   stochasticity.json                models, options, summary numbers, timings
  *   report.md, report.html, stochasticity.log
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Cosmology } from '../cosmo/params.js';
 import type { AstroParams } from '../astro/params.js';
@@ -242,6 +242,7 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
       const dir = join(out, model);
       const res = await reionizeSources({ halos: o.halos, out: dir, sourceModel: model, spin: o.spin, astroFile: o.astroFile, reionFile: o.reionFile, spinFile: o.spinFile, belowSampler: o.belowSampler, seed: o.seed, force, quiet: true, command: o.command });
       const mid = readPs(join(dir, 'ps21_midpoint.csv'));
+      // the run writes an epoch's file only when the epoch lies in its range (and removes an older one otherwise)
       const epoch = (name: string): EpochSpectrum | null => {
         if (!o.spin || !existsSync(join(dir, name))) return null;
         const p = readPs(join(dir, name));
@@ -311,6 +312,8 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
         (smallScaleV3.length ? ` Over v3-default at ${smallScaleV3[0]!.kHMpc.toFixed(2)} h/Mpc: ${smallScaleV3.map((s) => `${s.model} ${s.ratio.toFixed(2)}`).join(', ')}.` : ''),
       images: [{ path: join(out, 'ps21_midpoint_models.png'), caption: 'Δ²_21(k) at ⟨x_HI⟩ ≈ 0.5 per source model' }],
     });
+    // a --force rerun without --spin leaves no spectrum of an earlier --spin study behind
+    if (!o.spin) for (const f of ['ps21_zero_models.png', 'ps21_trough_models.png']) rmSync(join(out, f), { force: true });
     if (o.spin) {
       // Fig. 9's cosmic-dawn epochs: the heating epoch (⟨δT_b⟩ ≈ 0) and the Lyman-α coupling trough
       const epochs = [
@@ -319,6 +322,7 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
       ] as const;
       for (const e of epochs) {
         const withEpoch = runs.filter((r) => r[e.key]);
+        if (!withEpoch.length) rmSync(join(out, `${e.file}_models.png`), { force: true });
         if (withEpoch.length) {
           await linePlot(
             { series: withEpoch.map((r) => ({ name: `${r.model} (z=${r[e.key]!.z.toFixed(2)})`, ...cut(r[e.key]!), points: true })), xLabel: 'k [h/Mpc]', yLabel: 'Δ²_21(k) [mK^2]', logX: true, logY: true, title: `Δ²_21 ${e.what}` },

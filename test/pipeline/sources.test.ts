@@ -16,7 +16,7 @@ import type { MergerHistory } from '../../src/astro/sampler/catalogue.js';
 import { loadGrid, readNpy } from '../../src/io/index.js';
 import { readMergerHistory } from '../../src/io/halo-catalogue.js';
 import { readSourcesDir, sampleHalos, type SampleHalosResult } from '../../src/pipeline/sources.js';
-import { coevalNames, reionizeSources, type ReionizeResult } from '../../src/pipeline/sources-reionize.js';
+import { coevalNames, reionizeSources, troughIndex, type ReionizeResult } from '../../src/pipeline/sources-reionize.js';
 import { LIM_FILES } from '../../src/pipeline/sources-lim.js';
 import { EvolvedDensity, gridIonisingSources, photonsToMassEquivalent } from '../../src/pipeline/sources-grids.js';
 import { forEachGalaxyCatalogue } from '../../src/pipeline/sources-galaxies.js';
@@ -256,6 +256,15 @@ test('reionize --spin: T_s, T_K, x_e boxes and columns, thermal plot, spin.json;
   await reionizeSources({ halos: SRC, out, astroFile: ASTRO_FILE, force: true, ...SAMPLED_ONLY, quiet: true });
   for (const f of ['thermal.png', 'spin.json', 'ps21_zero.csv', 'ps21_trough.csv']) assert.ok(!existsSync(join(out, f)), f);
   assert.deepEqual(readdirSync(join(out, 'coeval')).filter((f) => /^(Ts|Tk|xe)_/.test(f)), []);
+});
+
+test('troughIndex: the lowest negative ⟨δT_b⟩ inside the range, else why not', () => {
+  const h = (xs: number[]): { dTb: number }[] => xs.map((dTb) => ({ dTb }));
+  assert.deepEqual(troughIndex(h([5, -3, -40, -10, -1])), { index: 2 });
+  assert.match((troughIndex(h([-50, -20, -1])) as { reason: string }).reason, /at the lowest redshift of the range/);
+  assert.match((troughIndex(h([-1, -20, -50])) as { reason: string }).reason, /at the highest redshift of the range/);
+  assert.match((troughIndex(h([1, 2, 0])) as { reason: string }).reason, /never negative/);
+  assert.equal(troughIndex(h([])).index, null);
 });
 
 test('the saved parameters and seed reproduce the run: identical x_HI grids', async () => {

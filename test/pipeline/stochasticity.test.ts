@@ -107,7 +107,8 @@ test('--spin: v3-default runs with its shell sources; its early thermal history 
     const g = grid.history[k]!;
     assert.ok(h.tk! >= g.tk! * (1 - 1e-3) && h.tk! < g.tk! * 1.05, `z = ${h.z}: <T_K> ${h.tk} vs ${g.tk}`);
   });
-  assert.ok(v3.history.some((h, k) => h.ts !== grid.history[k]!.ts), 'the two models differ');
+  // by the lowest redshift the weight shows: v3 warmer by more than 0.5%
+  assert.ok(v3.history[0]!.tk! > grid.history[0]!.tk! * 1.005, `z = ${v3.history[0]!.z}: ${v3.history[0]!.tk} vs ${grid.history[0]!.tk}`);
 });
 
 test('median relations ("No Mean Norm") emit more photons than mean-normalised ones at every redshift', () => {

@@ -8,10 +8,10 @@
  * Per cell of Lagrangian mass M_cell = Ω_m ρ_c V_cell and overdensity δ (at z), for a galaxy quantity q(M_h):
  *   Q(δ) = ∫_{M_min}^{M_cell} (M_cell / M) f(S(M) | S_cell, δ) |dS/dln M| q(M) dln M        (Eq. 1–4 and 5)
  * with f the first-crossing distribution of the sampler's CHMF (src/astro/sampler/chmf.ts `FirstCrossing`,
- * Sheth–Tormen barrier by default). 'eulerian' (the paper's and the code's choice) conditions on the evolved
- * cell density and multiplies by (1 + δ), as the code does ("pretending that the lagrangian density is
- * eulerian"); 'lagrangian' conditions on the linear density of the cell at z without the factor (the caller then
- * moves the cells' integrals to their Eulerian positions, as the code's `set_fixed_grids` does: ChmfGridSources).
+ * Sheth–Tormen barrier by default). 'eulerian' (the paper's 'CHMF on Grid': "conditioning the HMFs on the evolved
+ * (Eulerian) cell densities") conditions on the evolved cell density and multiplies by (1 + δ); 'lagrangian' (the
+ * code's `set_fixed_grids`) conditions on the linear density of the cell at z without the factor, and the caller then
+ * moves the cells' integrals to their Eulerian positions (`move_grid_galprops`; ChmfGridSources).
  * δ at or above 0.99 δ_crit(M_cell) is clamped there (the sampler's collapsed-cell limit).
  *
  * The mean galaxy relations q(M) are the galaxy model with zero scatter (src/astro/galaxy, {@link withoutScatter}),

@@ -233,8 +233,7 @@ export class FcollRadiusSources implements RadiusSources {
       let s = 0;
       for (let i = 0; i < a.length; i++) s += a[i]!;
       const mean = s / a.length;
-      // a box without any source keeps zeros (the code floors the mean at a tiny value instead)
-      const factor = mean > 0 ? target / mean : 0;
+      const factor = meanFixFactor(a, target);
       for (let i = 0; i < a.length; i++) a[i] = a[i]! * factor;
       return { mean, factor };
     };
@@ -249,4 +248,14 @@ export class FcollRadiusSources implements RadiusSources {
     this.applied.push({ R, condMass: r.condMass, meanFix: out.meanFix, ...(out.rateFix !== undefined ? { rateFix: out.rateFix } : {}) });
     return out;
   }
+}
+
+/**
+ * The mean fix of a budget: `expected` over the box mean of `a` (the code's mean_fix_term / avg_fix_term), or 0 for a
+ * box without any source, which then keeps zeros (the code floors the mean at a tiny value instead).
+ */
+export function meanFixFactor(a: ArrayLike<number>, expected: number): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s > 0 ? (expected * a.length) / s : 0;
 }

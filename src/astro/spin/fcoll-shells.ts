@@ -21,28 +21,13 @@
  */
 import { growthFactor } from '../../cosmo/background.js';
 import type { Cosmology } from '../../cosmo/params.js';
-import type { FcollSources } from '../reion/fcoll-sources.js';
+import { meanFixFactor, type FcollSources } from '../reion/fcoll-sources.js';
 import { tophatWindow, type FourierGrid } from '../reion/filters.js';
 import type { ShellEmission, ShellSourceModel } from './driver.js';
 import type { SpinShells } from './shells.js';
 
-/** Mean fixes of one shell (the code's avg_fix_term), for reports. */
-export interface ShellMeanFix {
-  /** Receiving redshift z' and the shell's emission redshift z''. */
-  z: number;
-  zpp: number;
-  /** Outer radius R_j [Mpc/h]. */
-  R: number;
-  /** Expected over raw box mean of SFR and L_X per baryon. */
-  sfr: number;
-  lx: number;
-}
-
 /** {@link ShellSourceModel} of the v3 model (see the module comment). */
 export class FcollShellSources implements ShellSourceModel {
-  /** Mean fixes of the last receiving step, in the order the shells were asked for. */
-  lastFixes: ShellMeanFix[] = [];
-
   /**
    * @param fcoll the CHMF tables of the model; its largest radius must reach the outermost shell, R_MAX_TS (in
    *   Mpc/h), or `perBaryon` throws a RangeError there.
@@ -53,37 +38,27 @@ export class FcollShellSources implements ShellSourceModel {
   ) {}
 
   emission(z: number, delta: ArrayLike<number>, shells: SpinShells, fourier: FourierGrid): ShellEmission {
-    const dz = growthFactor(this.cosmo, z);
+    const dzp = growthFactor(this.cosmo, z);
     const fk = fourier.forward(delta);
-    this.lastFixes = [];
     const at = (j: number): { sfr: Float64Array; xray: Float64Array } => {
       const R = shells.rOuter[j]!;
       const zpp = shells.zCentre[j]!;
       // the code does not filter on the cell's own radius
       const dR = shells.rInner[j]! > 0 ? fourier.apply(fk, fourier.window((k) => tophatWindow(k * R))) : Float64Array.from(delta);
-      const g = growthFactor(this.cosmo, zpp) / dz;
+      const g = growthFactor(this.cosmo, zpp) / dzp;
       for (let i = 0; i < dR.length; i++) dR[i] = Math.max(dR[i]!, -1) * g;
       const src = this.fcoll.atRedshift(zpp);
       const [sfr, xray] = src.perBaryon(R, dR, ['sfr', 'lx']).values as [Float64Array, Float64Array];
-      const fix = { sfr: meanFix(sfr, src.expectedPerBaryon.sfr), lx: meanFix(xray, src.expectedPerBaryon.lx) };
-      // per baryon → per (Mpc/h)^3; L_X in the driver's 10^38 erg/s
-      const cSfr = fix.sfr * src.meanBaryonDensity;
-      const cLx = fix.lx * src.meanBaryonDensity * 1e-38;
+      // the code's avg_fix_term (the mean taken without (1 + δ'')); per baryon → per (Mpc/h)^3; L_X in 10^38 erg/s
+      const cSfr = meanFixFactor(sfr, src.expectedPerBaryon.sfr) * src.meanBaryonDensity;
+      const cLx = meanFixFactor(xray, src.expectedPerBaryon.lx) * src.meanBaryonDensity * 1e-38;
       for (let i = 0; i < dR.length; i++) {
         const w = 1 + dR[i]!;
         sfr[i] = sfr[i]! * w * cSfr;
         xray[i] = xray[i]! * w * cLx;
       }
-      this.lastFixes.push({ z, zpp, R, ...fix });
       return { sfr, xray };
     };
     return { at, dispose: () => fk.dispose() };
   }
-}
-
-/** Expected over box mean of `a` (0 for a box without sources, which then stays dark). */
-function meanFix(a: Float64Array, expected: number): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return s > 0 ? (expected * a.length) / s : 0;
 }
