@@ -10,13 +10,13 @@ export function register(program: Command): void {
     .description(
       'The stochasticity study of Davies et al. 2025 (Sec. 6, Table 2, Fig. 9-11) on the sources of lodi sample-halos: runs ' +
         'lodi reionize with each source model into <out>/<model>/ and writes one report with the global histories, the 21 cm ' +
-        'power spectra at the EoR midpoint (and where <dTb> = 0 with --spin) of all models, and the UV LF at z = 8 for scatter ' +
+        'power spectra at the EoR midpoint (and with --spin where <dTb> = 0 and at the absorption trough) of all models, and the UV LF at z = 8 for scatter ' +
         'boosts x0, x1, x2, x3 with mean-normalised and median relations.',
     )
     .requiredOption('--halos <dir>', 'sources directory written by lodi sample-halos')
     .requiredOption('--out <dir>', 'output directory')
     .option('--models <a,b,...>', `source models to run (default all: ${SOURCE_MODELS.join(', ')}); docs/astro-stochasticity.md`, parseList)
-    .option('--spin', 'inhomogeneous spin temperature in every run (lodi reionize --spin), adds the spectra where <dTb> = 0')
+    .option('--spin', 'inhomogeneous spin temperature in every run (lodi reionize --spin), adds the spectra where <dTb> = 0 and at the absorption trough')
     .option('--astro <file.json>', 'galaxy parameters (as lodi reionize --astro)')
     .option('--reion <file.json>', 'reionisation parameters (as lodi reionize --reion)')
     .option('--spin-params <file.json>', 'spin-temperature parameters; only with --spin')
