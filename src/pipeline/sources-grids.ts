@@ -154,6 +154,27 @@ export class EvolvedDensity {
 
   /** δ(z) [N^3] (float32, C order). */
   at(z: number): Float32Array {
+    const out = this.paintMoved(z, null);
+    const mean = this.fine ** 3 / out.length;
+    for (let c = 0; c < out.length; c++) out[c] = out[c]! / mean - 1;
+    return out;
+  }
+
+  /**
+   * A field on the nodes [m^3, C order] carried with them to z: each node's value painted by CIC at the node's 2LPT
+   * position onto N^3 (totals kept; the code's `move_grid_galprops` when m = N). Float64 [N^3]; painted at O(1) (the
+   * grid is float32, and photons per (Mpc/h)^3 reach 1e67), to float32 precision relative to the largest value.
+   */
+  carry(z: number, values: ArrayLike<number>): Float64Array {
+    if (values.length !== this.fine ** 3) throw new Error(`EvolvedDensity.carry: ${values.length} values, expected one per node (${this.fine}^3)`);
+    let peak = 0;
+    for (let i = 0; i < values.length; i++) peak = Math.max(peak, Math.abs(values[i]!));
+    if (peak === 0) return new Float64Array(this.grid ** 3);
+    return Float64Array.from(this.paintMoved(z, values, 1 / peak), (v) => v * peak);
+  }
+
+  /** The nodes moved to z and painted by CIC, each with weight 1 or scale × its value. */
+  private paintMoved(z: number, values: ArrayLike<number> | null, scale = 1): Float32Array {
     const m = this.fine;
     const L = this.boxSize;
     const D1 = growthFactor(this.cosmo, z);
@@ -162,6 +183,7 @@ export class EvolvedDensity {
     const out = new Float32Array(this.grid ** 3);
     // one plane of particles at a time keeps the position buffer small
     const plane = new Float64Array(3 * m * m);
+    const weights = values ? new Float64Array(m * m) : undefined;
     const p1 = this.psi1;
     const p2 = this.psi2;
     for (let i = 0; i < m; i++) {
@@ -174,10 +196,9 @@ export class EvolvedDensity {
           plane[o++] = k * cell + D1 * p1[p + 2]! + (p2 ? D2 * p2[p + 2]! : 0);
         }
       }
-      paint(plane, { grid: this.grid, boxSize: L, mas: 'CIC', out });
+      if (weights) for (let t = 0; t < m * m; t++) weights[t] = values![i * m * m + t]! * scale;
+      paint(plane, { grid: this.grid, boxSize: L, mas: 'CIC', out, weights });
     }
-    const mean = (m * m * m) / out.length;
-    for (let c = 0; c < out.length; c++) out[c] = out[c]! / mean - 1;
     return out;
   }
 }

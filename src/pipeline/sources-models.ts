@@ -20,13 +20,11 @@ import { FcollSources } from '../astro/reion/fcoll-sources.js';
 import { FcollShellSources } from '../astro/spin/fcoll-shells.js';
 import { filterRadii, type ReionParams } from '../astro/reion/params.js';
 import { cellDensity, densityK } from '../astro/sampler/linear-field.js';
-import { displacementField, eulerianPositions, type DisplacementField } from '../astro/sampler/displace.js';
-import { paint } from '../field/mas.js';
 import { ciiLuminosity } from '../astro/lim/cii.js';
 import type { SamplerParams } from '../astro/sampler/params.js';
 import { dispose } from '@lodi/torch';
 import { HMF_REFERENCE } from './sources-figures.js';
-import { photonsToMassEquivalentArray } from './sources-grids.js';
+import { EvolvedDensity, photonsToMassEquivalentArray } from './sources-grids.js';
 
 export const SOURCE_MODELS = ['v4-mean-norm', 'v4-no-mean-norm', 'v4-no-scatter', 'chmf-on-grid', 'v3-default'] as const;
 export type SourceModel = (typeof SOURCE_MODELS)[number];
@@ -101,7 +99,7 @@ export function belowSamplerRange(astro: AstroParams, samplerMinMass: number, h:
  */
 export class ChmfGridSources {
   private readonly sigma: SigmaM;
-  private lagrangian: { delta: Float32Array; nodes: Float32Array; disp: DisplacementField } | null = null;
+  private lagrangian: { delta: Float32Array; mover: EvolvedDensity } | null = null;
 
   constructor(
     private readonly c: {
@@ -148,18 +146,9 @@ export class ChmfGridSources {
       massFunction: HMF_REFERENCE,
     });
     if (this.c.densityKind === 'lagrangian') {
-      // per-volume values of equal cells: painting them as weights gives the moved per-volume values (scaled to
-      // O(1) first: the painted grid is float32, and photons per (Mpc/h)^3 reach 1e67)
-      const cells = this.lagrangianCells();
-      const pos = eulerianPositions(cells.nodes, z, cosmo, cells.disp);
-      const move = (a: Float64Array): Float64Array => {
-        let peak = 0;
-        for (const v of a) peak = Math.max(peak, Math.abs(v));
-        if (peak === 0) return a;
-        const painted = paint(pos, { grid, boxSize, weights: Float64Array.from(a, (v) => v / peak), mas: 'CIC' });
-        return Float64Array.from(painted, (v) => v * peak);
-      };
-      for (const key of CHMF_QUANTITIES) g[key] = move(g[key]);
+      // per-volume values of equal cells: carrying them as weights gives the moved per-volume values
+      const { mover } = this.lagrangianCells();
+      for (const key of CHMF_QUANTITIES) g[key] = mover.carry(z, g[key]);
     }
     const h = cosmo.h;
     const volume = boxSize ** 3;
@@ -180,10 +169,10 @@ export class ChmfGridSources {
   }
 
   /**
-   * The cells' z = 0 linear density (the sampler's cell-filtered field), their nodes i L/N [Mpc/h, N^3 × 3] and the
-   * 2LPT displacement of that coarse field (the code's lowres velocities); made once.
+   * The cells' z = 0 linear density (the sampler's cell-filtered field) and the 2LPT mover of that coarse field's nodes
+   * (its displacements are the code's lowres velocities); made once.
    */
-  private lagrangianCells(): { delta: Float32Array; nodes: Float32Array; disp: DisplacementField } {
+  private lagrangianCells(): { delta: Float32Array; mover: EvolvedDensity } {
     if (this.lagrangian) return this.lagrangian;
     const { boxSize, grid } = this.c;
     const m = Math.round(Math.cbrt(this.c.linear.length));
@@ -194,22 +183,7 @@ export class ChmfGridSources {
     } finally {
       dispose(dk);
     }
-    const dkc = densityK(delta, grid);
-    let disp: DisplacementField;
-    try {
-      disp = displacementField(dkc, grid, boxSize, 2);
-    } finally {
-      dispose(dkc);
-    }
-    const nodes = new Float32Array(3 * grid ** 3);
-    const dx = boxSize / grid;
-    let o = 0;
-    for (let i = 0; i < grid; i++) for (let j = 0; j < grid; j++) for (let k = 0; k < grid; k++) {
-      nodes[o++] = i * dx;
-      nodes[o++] = j * dx;
-      nodes[o++] = k * dx;
-    }
-    this.lagrangian = { delta, nodes, disp };
+    this.lagrangian = { delta, mover: new EvolvedDensity(delta, boxSize, grid, this.c.cosmo, 2) };
     return this.lagrangian;
   }
 }
@@ -230,16 +204,7 @@ export function v3Sources(c: {
   minMass?: number;
 }): FcollSources {
   const radii = filterRadii(c.reion, c.boxSize, c.grid, c.cosmo.h, false);
-  return new FcollSources({
-    cosmo: c.cosmo,
-    sigma: new SigmaM(new LinearPower(c.cosmo)),
-    astro: c.astro,
-    chmf: c.sampler,
-    minMass: c.minMass ?? c.sampler.minMass,
-    maxRadius: radii[radii.length - 1]!,
-    rate: c.reion.recombinations,
-    massFunction: HMF_REFERENCE,
-  });
+  return v3Fcoll(c, radii[radii.length - 1]!, c.reion.recombinations);
 }
 
 /**
@@ -247,22 +212,28 @@ export function v3Sources(c: {
  * same CHMF, minimum mass, relations and mean fix as {@link v3Sources}, σ(M) tabulated up to the sphere of the
  * outermost shell, R_MAX_TS = `rMaxMpc` [Mpc, no h].
  */
-export function v3ShellSources(c: {
+export function v3ShellSources(c: V3Common & { rMaxMpc: number }): FcollShellSources {
+  return new FcollShellSources(v3Fcoll(c, c.rMaxMpc * c.cosmo.h, false), c.cosmo);
+}
+
+/** What both v3 source sets take from the run. */
+interface V3Common {
   cosmo: Cosmology;
   astro: AstroParams;
   sampler: Pick<SamplerParams, 'model' | 'barrier' | 'deltaC' | 'minMass'>;
   minMass?: number;
-  rMaxMpc: number;
-}): FcollShellSources {
-  const fcoll = new FcollSources({
+}
+
+/** The v3 CHMF tables up to the sphere of `maxRadius` [Mpc/h], with the photon rate or without. */
+function v3Fcoll(c: V3Common, maxRadius: number, rate: boolean): FcollSources {
+  return new FcollSources({
     cosmo: c.cosmo,
     sigma: new SigmaM(new LinearPower(c.cosmo)),
     astro: c.astro,
     chmf: c.sampler,
     minMass: c.minMass ?? c.sampler.minMass,
-    maxRadius: c.rMaxMpc * c.cosmo.h,
-    rate: false,
+    maxRadius,
+    rate,
     massFunction: HMF_REFERENCE,
   });
-  return new FcollShellSources(fcoll, c.cosmo);
 }

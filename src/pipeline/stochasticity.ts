@@ -312,9 +312,10 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
         (smallScaleV3.length ? ` Over v3-default at ${smallScaleV3[0]!.kHMpc.toFixed(2)} h/Mpc: ${smallScaleV3.map((s) => `${s.model} ${s.ratio.toFixed(2)}`).join(', ')}.` : ''),
       images: [{ path: join(out, 'ps21_midpoint_models.png'), caption: 'Δ²_21(k) at ⟨x_HI⟩ ≈ 0.5 per source model' }],
     });
-    // a --force rerun without --spin leaves no spectrum of an earlier --spin study behind
-    if (!o.spin) for (const f of ['ps21_zero_models.png', 'ps21_trough_models.png']) rmSync(join(out, f), { force: true });
-    if (o.spin) {
+    if (!o.spin) {
+      // a --force rerun without --spin leaves no spectrum of an earlier --spin study behind
+      for (const f of ['ps21_zero_models.png', 'ps21_trough_models.png']) rmSync(join(out, f), { force: true });
+    } else {
       // Fig. 9's cosmic-dawn epochs: the heating epoch (⟨δT_b⟩ ≈ 0) and the Lyman-α coupling trough
       const epochs = [
         { key: 'psZero', file: 'ps21_zero', title: '21 cm power where ⟨δT_b⟩ ≈ 0 (Fig. 9 middle, Fig. 10 left)', what: 'where ⟨δT_b⟩ ≈ 0', at: "the box nearest each model's absorption-to-emission crossing", missing: '⟨δT_b⟩ crosses zero' },
@@ -322,13 +323,12 @@ export async function stochasticity(o: StochasticityOptions): Promise<Stochastic
       ] as const;
       for (const e of epochs) {
         const withEpoch = runs.filter((r) => r[e.key]);
-        if (!withEpoch.length) rmSync(join(out, `${e.file}_models.png`), { force: true });
         if (withEpoch.length) {
           await linePlot(
             { series: withEpoch.map((r) => ({ name: `${r.model} (z=${r[e.key]!.z.toFixed(2)})`, ...cut(r[e.key]!), points: true })), xLabel: 'k [h/Mpc]', yLabel: 'Δ²_21(k) [mK^2]', logX: true, logY: true, title: `Δ²_21 ${e.what}` },
             join(out, `${e.file}_models.png`),
           );
-        }
+        } else rmSync(join(out, `${e.file}_models.png`), { force: true });
         sections.push({
           title: e.title,
           text: withEpoch.length

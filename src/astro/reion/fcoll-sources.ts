@@ -233,7 +233,8 @@ export class FcollRadiusSources implements RadiusSources {
       let s = 0;
       for (let i = 0; i < a.length; i++) s += a[i]!;
       const mean = s / a.length;
-      const factor = meanFixFactor(a, target);
+      // a box without any source keeps zeros (meanFixFactor's rule, from the mean already summed here)
+      const factor = mean > 0 ? target / mean : 0;
       for (let i = 0; i < a.length; i++) a[i] = a[i]! * factor;
       return { mean, factor };
     };
