@@ -17,15 +17,27 @@ export function loadHalogenWorld(dir: string): WorldGrids {
 
 /** log10(ρ_DM / <ρ_DM> + offset) (or without the mean division), not yet standardised. */
 export function logDm(dm: Float32Array, cfg: Pick<HalogenDataConfig, 'dmNormalise' | 'dmOffset'>): Float32Array {
-  let mean = 1;
-  if (cfg.dmNormalise === 'box-mean') {
-    let s = 0;
-    for (let i = 0; i < dm.length; i++) s += dm[i]!;
-    mean = s / dm.length;
-    if (!(mean > 0)) throw new Error('DM density has a non-positive mean');
-  }
-  const out = new Float32Array(dm.length);
-  for (let i = 0; i < dm.length; i++) out[i] = Math.log10(Math.max(0, dm[i]!) / mean + cfg.dmOffset);
+  const mean = cfg.dmNormalise === 'box-mean' ? boxMean(sumF32(dm, 0), dm.length) : 1;
+  return logDmInto(dm, mean, cfg.dmOffset, new Float32Array(dm.length));
+}
+
+/** Float64 running sum of `values` added to `start`, in index order (so a box summed slab by slab gives the same sum). */
+export function sumF32(values: Float32Array, start: number): number {
+  let s = start;
+  for (let i = 0; i < values.length; i++) s += values[i]!;
+  return s;
+}
+
+/** The box mean of a DM grid from its sum; throws when it is not positive (no density to normalise by). */
+export function boxMean(sum: number, count: number): number {
+  const mean = sum / count;
+  if (!(mean > 0)) throw new Error('DM density has a non-positive mean');
+  return mean;
+}
+
+/** out = log10(max(0, dm) / mean + offset) per voxel; `out` may be `dm` itself. */
+export function logDmInto(dm: Float32Array, mean: number, offset: number, out: Float32Array): Float32Array {
+  for (let i = 0; i < dm.length; i++) out[i] = Math.log10(Math.max(0, dm[i]!) / mean + offset);
   return out;
 }
 

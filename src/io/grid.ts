@@ -96,8 +96,14 @@ export function saveGrid(path: string, grid: Grid, opts: { force?: boolean } = {
   assertWritable(path, force);
   assertWritable(side, force);
   writeNpy(path, grid.data, grid.shape, { force });
-  const sidecar = { format: 'lodi-grid', version: 1, shape: grid.shape, dtype: 'float32', order: 'C', ...grid.meta };
-  writeFileAtomic(side, JSON.stringify(sidecar, null, 2) + '\n', { force });
+  writeFileAtomic(side, gridSidecarText(grid.shape, grid.meta), { force });
+}
+
+/** The JSON sidecar of a float32 C-order grid of `shape` (what `saveGrid` writes beside the `.npy`). */
+export function gridSidecarText(shape: readonly number[], meta: GridMeta): string {
+  return (
+    JSON.stringify({ format: 'lodi-grid', version: 1, shape, dtype: 'float32', order: 'C', ...meta }, null, 2) + '\n'
+  );
 }
 
 function readSidecar(path: string): (GridMeta & { shape?: number[] }) | undefined {
@@ -119,26 +125,8 @@ function readSidecar(path: string): (GridMeta & { shape?: number[] }) | undefine
 /** Reads a grid (.npy + optional sidecar) with shape, finiteness and box/grid consistency checks. */
 export function loadGrid(path: string, opts: LoadGridOptions = {}): Grid {
   const arr = readNpy(path, { expectDtypes: ['float32', 'float64'] });
-  const side = readSidecar(path);
-  if (!side && opts.boxSize === undefined) {
-    throw new LodiIOError(path, `no sidecar ${basename(sidecarPath(path))}, expected one giving the box size (Mpc/h) or the box size from the caller`, 'boxSize', 'box-size');
-  }
-  if (side && opts.boxSize !== undefined && Math.abs(side.boxSize - opts.boxSize) > 1e-6 * Math.max(side.boxSize, opts.boxSize)) {
-    throw new LodiIOError(path, `box size mismatch: sidecar ${basename(sidecarPath(path))} says ${side.boxSize} Mpc/h, expected ${opts.boxSize} Mpc/h as given`, 'boxSize');
-  }
-  if (side?.shape && fmtShape(side.shape) !== fmtShape(arr.shape)) {
-    throw new LodiIOError(path, `shape mismatch: sidecar ${basename(sidecarPath(path))} says ${fmtShape(side.shape)}, expected the .npy's ${fmtShape(arr.shape)}`, 'shape');
-  }
   const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array);
-  const { shape: _s, ...rest } = side ?? ({} as Partial<GridMeta> & { shape?: number[] });
-  const meta: GridMeta = {
-    quantity: 'unknown',
-    unit: 'unknown',
-    ...(rest as Partial<GridMeta>),
-    boxSize: side?.boxSize ?? (opts.boxSize as number),
-  };
-  for (const k of ['format', 'version', 'dtype', 'order']) delete (meta as unknown as Record<string, unknown>)[k];
-  const grid: Grid = { data, shape: arr.shape, meta };
+  const grid: Grid = { data, shape: arr.shape, meta: loadGridMeta(path, arr.shape, opts) };
   validateGrid(grid, path, opts);
   const n = gridN(arr.shape);
   if (opts.expectN !== undefined && n !== opts.expectN) {
@@ -149,4 +137,30 @@ export function loadGrid(path: string, opts: LoadGridOptions = {}): Grid {
     throw new LodiIOError(path, `expected ${opts.expectChannels} channels, got shape ${fmtShape(arr.shape)}`, 'shape');
   }
   return grid;
+}
+
+/**
+ * The metadata of the grid `path` of `shape` from its sidecar (or the caller's box size), with the
+ * same checks as `loadGrid` but without reading the data: for grids streamed from disk.
+ */
+export function loadGridMeta(path: string, shape: readonly number[], opts: Pick<LoadGridOptions, 'boxSize'> = {}): GridMeta {
+  const side = readSidecar(path);
+  if (!side && opts.boxSize === undefined) {
+    throw new LodiIOError(path, `no sidecar ${basename(sidecarPath(path))}, expected one giving the box size (Mpc/h) or the box size from the caller`, 'boxSize', 'box-size');
+  }
+  if (side && opts.boxSize !== undefined && Math.abs(side.boxSize - opts.boxSize) > 1e-6 * Math.max(side.boxSize, opts.boxSize)) {
+    throw new LodiIOError(path, `box size mismatch: sidecar ${basename(sidecarPath(path))} says ${side.boxSize} Mpc/h, expected ${opts.boxSize} Mpc/h as given`, 'boxSize');
+  }
+  if (side?.shape && fmtShape(side.shape) !== fmtShape(shape)) {
+    throw new LodiIOError(path, `shape mismatch: sidecar ${basename(sidecarPath(path))} says ${fmtShape(side.shape)}, expected the .npy's ${fmtShape(shape)}`, 'shape');
+  }
+  const { shape: _s, ...rest } = side ?? ({} as Partial<GridMeta> & { shape?: number[] });
+  const meta: GridMeta = {
+    quantity: 'unknown',
+    unit: 'unknown',
+    ...(rest as Partial<GridMeta>),
+    boxSize: side?.boxSize ?? (opts.boxSize as number),
+  };
+  for (const k of ['format', 'version', 'dtype', 'order']) delete (meta as unknown as Record<string, unknown>)[k];
+  return meta;
 }

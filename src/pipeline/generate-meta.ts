@@ -55,12 +55,3 @@ export function tbGridMeta(
   };
 }
 
-/**
- * The sidecar text `saveGrid` (src/io/grid.ts) writes for a float32 C-order grid of `shape` with
- * `meta`, for maps written chunk by chunk instead of through `saveGrid`.
- */
-export function gridSidecarText(shape: readonly number[], meta: GridMeta): string {
-  return (
-    JSON.stringify({ format: 'lodi-grid', version: 1, shape, dtype: 'float32', order: 'C', ...meta }, null, 2) + '\n'
-  );
-}

@@ -21,19 +21,18 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { sidecarPath } from '../io/grid.js';
+import { gridSidecarText, sidecarPath } from '../io/grid.js';
 import { contractProblems, loadLodi, type LoadedLodi } from '../lodi/checkpoint.js';
 import {
   createZeroNpyF32,
-  fileCond,
-  fileStore,
   mapNpyF32,
   NpyVolume,
   readNpyLayout,
   scanNpy,
   sha256Stream,
   type NpyLayout,
-} from '../lodi/generate-file.js';
+} from '../io/npy-file.js';
+import { fileCond, fileStore } from '../lodi/generate-file.js';
 import { generateBoxes, type GenerationMethod } from '../lodi/generate.js';
 import { planStages, type Plan } from '../lodi/planner.js';
 import {
@@ -62,7 +61,7 @@ import {
 import { tbInverse } from '../lodi/transform.js';
 import { assertWritable, tempSibling } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
-import { gridSidecarText, tbGridMeta } from './generate-meta.js';
+import { tbGridMeta } from './generate-meta.js';
 import { OutputGuard } from './outputs.js';
 
 export interface ShardedRunOptions {

@@ -10,7 +10,7 @@
 import { chmodSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadLodi } from '../lodi/checkpoint.js';
-import { readNpyLayout } from '../lodi/generate-file.js';
+import { readNpyLayout } from '../io/npy-file.js';
 import { planStages } from '../lodi/planner.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ShardedRunOptions } from './generate-shards.js';

@@ -20,7 +20,7 @@ import { registerCommands } from '../../src/cli/commands/index.js';
 import { loadGrid, saveGrid } from '../../src/io/grid.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { loadLodi } from '../../src/lodi/checkpoint.js';
-import { NpyVolume, npyHeaderF32, readNpyLayout } from '../../src/lodi/generate-file.js';
+import { NpyVolume, npyHeaderF32, readNpyLayout } from '../../src/io/npy-file.js';
 import { generateStandardised, memoryCond, memoryStore } from '../../src/lodi/generate.js';
 import { Rng } from '../../src/util/rng.js';
 import { haloForward, tbInverse } from '../../src/lodi/transform.js';

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
-import { loadGrid, saveGrid, sidecarPath } from '../../io/grid.js';
-import { assertWritable } from '../../util/atomic.js';
+import { renameSync, rmSync } from 'node:fs';
+import { gridSidecarText, loadGrid, loadGridMeta, saveGrid, sidecarPath, type GridMeta } from '../../io/grid.js';
+import { readNpyLayout } from '../../io/npy-file.js';
+import { assertWritable, tempSibling, writeFileAtomic } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { predictHalos } from '../../halogen/infer.js';
+import { cubicSide, predictHalosFile } from '../../halogen/infer-file.js';
 import { halogenContractProblems, loadHalogen } from '../../halogen/checkpoint.js';
 import { withOutputGuard } from '../../pipeline/outputs.js';
 import { remedyAction } from '../remedy.js';
@@ -25,6 +28,10 @@ export function register(program: Command): void {
     .option('--floor <log10rho>', 'log10 rho_h below which the output is 0 (default 9.5)', parseNumber)
     .option('--ignore-contract', "predict even if the grid's voxel size or unit differs from the training worlds' (refused otherwise)")
     .option('--log', 'write log10 rho_h (averaged, not floored) instead of rho_h')
+    .option(
+      '--file-backed',
+      'stream the DM grid from disk and the halo channels to it by x-planes: memory O(crop N^2) for boxes of any size (same values as in memory)',
+    )
     .addOption(quietOption())
     .addOption(forceOption('an existing output'))
     .action(
@@ -32,62 +39,72 @@ export function register(program: Command): void {
         if (o.log) refuseGiven(cmd, ['floor'], 'with --log (the log10 output is not floored)');
         assertWritable(o.out, o.force === true);
         assertWritable(sidecarPath(o.out), o.force === true);
-        const dm = loadGrid(o.dm, o.box !== undefined ? { boxSize: o.box } : {});
-        if (dm.shape.length !== 3) throw new Error(`${o.dm}: shape: expected a [N,N,N] grid, got [${dm.shape}]`);
+        const fileBacked = o.fileBacked === true;
+        const dm = fileBacked ? null : loadGrid(o.dm, o.box !== undefined ? { boxSize: o.box } : {});
+        const shape = dm ? dm.shape : readNpyLayout(o.dm).shape;
+        const n = cubicSide(o.dm, shape);
+        const dmMeta = dm ? dm.meta : loadGridMeta(o.dm, shape, o.box !== undefined ? { boxSize: o.box } : {});
         const { model, meta, file } = loadHalogen(o.model);
-        const n = dm.shape[0]!;
         const trainBox = meta.worlds[0];
-        const problems = halogenContractProblems(meta, { file: o.dm, boxSize: dm.meta.boxSize, n, unit: dm.meta.unit });
+        const problems = halogenContractProblems(meta, { file: o.dm, boxSize: dmMeta.boxSize, n, unit: dmMeta.unit });
         if (problems.length && o.ignoreContract !== true) {
           model.dispose();
           throw new Error(`${problems[0]} (pass --ignore-contract to predict anyway)`);
         }
         let progress: Progress | null = null;
         const t0 = Date.now();
-        const p = predictHalos(model, meta, dm.data, n, {
+        const cfg = meta.config;
+        const outShape = [cfg.model.outChannels, n, n, n];
+        const options = {
           stride: o.stride,
           batch: o.batch,
           floorLog: o.floor,
-          onProgress: (done, total) => {
+          onProgress: (done: number, total: number) => {
             progress ??= new Progress('predict-halos windows', total, { quiet: o.quiet === true });
             progress.update(done);
           },
-        });
-        model.dispose();
-        const cfg = meta.config;
-        await withOutputGuard([o.out, sidecarPath(o.out)], () =>
-          saveGrid(
-            o.out,
-            {
-              data: o.log ? p.log : p.density,
-              shape: [cfg.model.outChannels, n, n, n],
-              meta: {
-                boxSize: dm.meta.boxSize,
-                redshift: dm.meta.redshift,
-                quantity: o.log ? 'log10_halo_mass_density' : 'halo_mass_density',
-                unit: o.log
-                  ? 'log10 of ' + (trainBox?.haloUnit ?? 'training unit')
-                  : (trainBox?.haloUnit ?? 'training unit'),
-                channels:
-                  meta.worlds[0]?.channels ??
-                  cfg.data.massBins
-                    .slice(0, -1)
-                    .map((m, i) => `M in [${m}, ${cfg.data.massBins[i + 1]}) ${cfg.data.massBinsUnit ?? 'Msun'}`),
-                provenance: {
-                  command: commandLine(),
-                  inputs: [o.dm, file],
-                  ...(o.box !== undefined ? { boxSize: o.box } : {}),
-                  model: file,
-                  stride: o.stride ?? cfg.infer.stride,
-                  floorLog: o.floor ?? cfg.infer.floorLog,
-                },
-              },
-            },
-            { force: o.force === true },
-          ),
-        );
+        };
+        const gridMeta: GridMeta = {
+          boxSize: dmMeta.boxSize,
+          redshift: dmMeta.redshift,
+          quantity: o.log ? 'log10_halo_mass_density' : 'halo_mass_density',
+          unit: o.log ? 'log10 of ' + (trainBox?.haloUnit ?? 'training unit') : (trainBox?.haloUnit ?? 'training unit'),
+          channels:
+            meta.worlds[0]?.channels ??
+            cfg.data.massBins
+              .slice(0, -1)
+              .map((m, i) => `M in [${m}, ${cfg.data.massBins[i + 1]}) ${cfg.data.massBinsUnit ?? 'Msun'}`),
+          provenance: {
+            command: commandLine(),
+            inputs: [o.dm, file],
+            ...(o.box !== undefined ? { boxSize: o.box } : {}),
+            model: file,
+            stride: o.stride ?? cfg.infer.stride,
+            floorLog: o.floor ?? cfg.infer.floorLog,
+          },
+        };
+        try {
+          await withOutputGuard([o.out, sidecarPath(o.out)], () => {
+            if (dm) {
+              const p = predictHalos(model, meta, dm.data, n, options);
+              saveGrid(o.out, { data: o.log ? p.log : p.density, shape: outShape, meta: gridMeta }, { force: o.force === true });
+            } else {
+              // written under a temporary name and renamed with its sidecar: a killed run leaves no output
+              const tmp = tempSibling(o.out);
+              try {
+                predictHalosFile(model, meta, o.dm, tmp, { ...options, log: o.log === true });
+                writeFileAtomic(sidecarPath(o.out), gridSidecarText(outShape, gridMeta), { force: true });
+                renameSync(tmp, o.out);
+              } finally {
+                rmSync(tmp, { force: true });
+              }
+            }
+          });
+        } finally {
+          model.dispose();
+        }
         process.stdout.write(
-          `${o.out}: [${cfg.model.outChannels},${n},${n},${n}] in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+          `${o.out}: [${outShape.join(',')}] in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
         );
       }),
     );
