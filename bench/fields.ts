@@ -14,7 +14,7 @@ import { paint } from '../src/field/mas.js';
 import { powerSpectrum } from '../src/field/power.js';
 import { overdensity } from '../src/field/ops.js';
 import { Rng } from '../src/util/rng.js';
-import { machineLine, median, mdTable, runPython, timeIt, writeSection } from './lib.js';
+import { machineLine, maxRssMB, median, mdTable, runPython, timeIt, writeSection } from './lib.js';
 
 const N = Number(process.env.LODI_BENCH_N ?? 256);
 const REPEATS = Number(process.env.LODI_BENCH_REPEATS ?? 3);
@@ -91,9 +91,6 @@ print(float(np.max(np.abs(a - b)) / np.max(np.abs(b))))`);
   return Number(out.trim());
 }
 
-function maxRssMB(): number {
-  return process.resourceUsage().maxRSS / 1024;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'lodi-bench-fields-'));
 try {

@@ -92,3 +92,26 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: 
   }
   return { diff, scale };
 }
+
+/**
+ * Peak resident set size of this process so far [MB]: VmHWM of /proc/self/status (getrusage's
+ * ru_maxrss would carry the parent's peak over into a spawned child on Linux).
+ */
+export function maxRssMB(): number {
+  const m = /VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
+/** Other CPU-heavy work on the machine (the benchmark reports it next to the times). */
+export function machineLoad(): string {
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  let trains = 0;
+  try {
+    trains = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => /\btrain (lodi|halogen)\b/.test(l) && !l.includes('bench')).length;
+  } catch {
+    /* ps missing: report the load average only */
+  }
+  return `load average ${load}, ${trains} training process(es) running`;
+}

@@ -22,13 +22,13 @@
  *
  * Needs python3-torch and python3-numpy (`LODI_BENCH_DEPS=1 ./setup.sh`).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AdamW, EMA, F, Generator, clipGradNorm, getNumThreads, memoryStats, noGrad, tidy, type Tensor } from '@lodi/torch';
-import { MATCHING_MALLOC_ENV, PYTHON, machineLine, maxAbsDiff, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
+import { MATCHING_MALLOC_ENV, PYTHON, machineLine, machineLoad, maxAbsDiff, maxRssMB, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
 import { lodiPreset, type LodiConfig } from '../src/lodi/config.js';
 import { LodiModel } from '../src/lodi/vdm.js';
 import { LODI_KIND, loadLodi, type LodiMeta } from '../src/lodi/checkpoint.js';
@@ -55,14 +55,6 @@ function python<T>(job: Record<string, unknown>): T {
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
-/**
- * Peak resident set size of this process so far [MB]: VmHWM of /proc/self/status (getrusage's
- * ru_maxrss would carry the parent's peak over into a spawned child on Linux).
- */
-function maxRssMB(): number {
-  const m = /VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
-}
 
 // ------------------------------------------------------------------ random-weight checkpoints
 /**
@@ -424,19 +416,6 @@ function rss(ckpt: string, sizes: number[], steps: number): RssResult[] {
   });
 }
 
-/** Other CPU-heavy work on the machine (the benchmark reports it next to the times). */
-function machineLoad(): string {
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  let trains = 0;
-  try {
-    trains = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => /\btrain (lodi|halogen)\b/.test(l) && !l.includes('bench')).length;
-  } catch {
-    /* ps missing: report the load average only */
-  }
-  return `load average ${load}, ${trains} training process(es) running`;
-}
 
 // ------------------------------------------------------------------ main
 function memorySection(rs: RssResult[], rssSteps: number): string[] {
