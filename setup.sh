@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything lodi needs on Debian/Ubuntu: libtorch + OpenBLAS (system packages, only when
+# Installs everything lodi needs on Debian/Ubuntu: libtorch + OpenBLAS + Gloo (system packages, only when
 # missing), the npm dependencies, the native engine addon, and the TypeScript build.
 # With LIBTORCH=/path/to/libtorch (e.g. a CUDA build) the system libtorch is not needed.
 set -euo pipefail
@@ -7,6 +7,8 @@ cd "$(dirname "$0")"
 
 need=()
 if [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/torch/csrc/api/include/torch/torch.h ]; then need+=(libtorch-dev); fi
+# Gloo's headers: the engine's collectives for data-parallel training (c10d, `lodi train lodi --world-size`)
+if [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/gloo/algorithm.h ]; then need+=(libgloo-dev); fi
 if ! ldconfig -p 2>/dev/null | grep -q 'libopenblas.*openmp\|openblas-openmp'; then
   dpkg -s libopenblas0-openmp >/dev/null 2>&1 || need+=(libopenblas0-openmp)
 fi

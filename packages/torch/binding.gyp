@@ -1,6 +1,7 @@
 {
   "variables": {
-    "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")"
+    "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")",
+    "c10d_gloo%": "<!(node -p \"process.env.LIBTORCH ? (process.env.LODI_C10D_GLOO === '1' ? 1 : 0) : (require('fs').existsSync('/usr/include/gloo/algorithm.h') && require('fs').existsSync('/usr/include/torch/csrc/distributed/c10d/ProcessGroupGloo.hpp') ? 1 : 0)\")"
   },
   "targets": [
     {
@@ -12,6 +13,12 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++14"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter"],
       "conditions": [
+        ["c10d_gloo==1", {
+          "defines": ["LODI_C10D_GLOO"]
+        }],
+        ["c10d_gloo==1 and libtorch==''", {
+          "libraries": ["-lgloo"]
+        }],
         ["libtorch==''", {
           "include_dirs": ["/usr/include/torch/csrc/api/include"],
           "libraries": ["-ltorch", "-ltorch_cpu", "-lc10"]

@@ -82,6 +82,21 @@ export function parseSeed(value: string): number {
   return x + 0;
 }
 
+/**
+ * Where data-parallel ranks meet: `file:PATH` (a c10d FileStore on a shared file system) or
+ * `HOST:PORT` (a TCP store that rank 0 serves on HOST; port 1–65535).
+ */
+export function parseRendezvous(value: string): { file: string } | { host: string; port: number } {
+  if (value.startsWith('file:')) {
+    if (value.length === 5) throw refuse('file:PATH with a path', value);
+    return { file: value.slice(5) };
+  }
+  const m = /^(.+):(\d+)$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535)) throw refuse('HOST:PORT (port 1-65535) or file:PATH', value);
+  return { host: m[1]!, port };
+}
+
 /** A redshift: a finite number > -1 (the scale factor 1/(1+z) must be positive). */
 export function parseRedshift(value: string): number {
   const x = decimal(value);

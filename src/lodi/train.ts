@@ -9,20 +9,24 @@
  *   best.safetensors        EMA weights with the lowest validation loss so far (+ metadata)
  *   history.csv             train/validation loss terms and γ(0), γ(1) per evaluation
  *   split.json              the seeded 75/25 block split;  train.log  progress lines
+ *
+ * With `group` the run is data-parallel over processes (src/train/data-parallel.ts); rank 0 writes it.
  */
 import { join, resolve } from 'node:path';
-import { AdamW, EMA, F, Generator, clipGradNorm, keep, noGrad, tidy, type Tensor } from '@lodi/torch';
+import { AdamW, EMA, F, Generator, ProcessGroup, clipGradNorm, keep, noGrad, tidy, type DType, type ProcessGroupOptions, type Tensor } from '@lodi/torch';
 import { BEST_FILE, CHECKPOINT_FILE, writeCheckpoint } from '../train/checkpoint.js';
+import { averageGradients, rankRows, rankStepSeed, shareJson, shareTensors } from '../train/data-parallel.js';
 import { writeCsv } from '../train/log.js';
 import { runTraining, type TrainTask } from '../train/loop.js';
 import { RunDir } from '../train/run-dir.js';
 import { warmupCosine } from '../train/schedule.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { interruptRequested } from '../util/interrupt.js';
 import { Progress } from '../util/progress.js';
 import { LODI_KIND, type LodiEvalRecord, type LodiMeta } from './checkpoint.js';
 import { validateLodiConfig, type LodiConfig } from './config.js';
 import { LodiDataset, Rng, loadPair, splitBlocks, type Batch, type LodiPair } from './dataset.js';
-import { LodiModel } from './vdm.js';
+import { LodiModel, type LossTerms } from './vdm.js';
 
 export interface LodiTrainOptions {
   /** World directories holding tb.npy and halos.npy (or loaded pairs). */
@@ -38,6 +42,16 @@ export interface LodiTrainOptions {
   command?: string;
   /** Called after every evaluation (e.g. to redraw the loss plot). */
   onEval?: (meta: LodiMeta) => void;
+  /**
+   * Data-parallel training (src/train/data-parallel.ts): this process is rank `distributed.rank` of
+   * `distributed.worldSize`, meeting the others at `distributed.rendezvous`. Rank 0 owns the run
+   * directory and sends its starting state to the others; each rank trains on its slice of every
+   * batch (the batch must be a multiple of the world size). Plain data, so that it reaches the
+   * training worker thread.
+   */
+  distributed?: ProcessGroupOptions;
+  /** Called on every rank with the final live weights before they are freed (checks that ranks agree). */
+  onDone?: (params: Tensor[]) => void;
 }
 
 export interface LodiTrainResult {
@@ -182,9 +196,29 @@ function checkPairs(pairs: LodiPair[]): void {
  * Trains LODI (or resumes a run) with the shared loop (src/train/loop.ts): one period per
  * `evalEvery` steps. Returns the final metadata. Throws (one line) on a bad config, an existing run
  * without `resume`/`force`, `resume` without a checkpoint, unreadable worlds or a diverging loss; a
- * run that fails before its first checkpoint leaves no directory behind that it created.
+ * run that fails before its first checkpoint leaves no directory behind that it created. With
+ * `distributed`, every rank calls this; the group is opened here and closed on return, and a rank
+ * 0 that fails before training sends its error to the others, which throw it too.
  */
 export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
+  const dp = o.distributed && o.distributed.worldSize > 1 ? new ProcessGroup(o.distributed) : null;
+  try {
+    if (dp && dp.rank > 0) return await followLodi(o, dp);
+    let shared = false;
+    try {
+      return await leadLodi(o, dp, () => (shared = true));
+    } catch (err) {
+      // the other ranks wait for the starting state: tell them why it will not come
+      if (dp && !shared) shareJson<StartMessage>(dp, { error: (err as Error).message });
+      throw err;
+    }
+  } finally {
+    dp?.close();
+  }
+}
+
+/** A single-process run, or rank 0 of a data-parallel one (`onShared` once the others have its state). */
+async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onShared: () => void): Promise<LodiTrainResult> {
   const run = new RunDir<LodiMeta>(o.out, LODI_KIND, { resume: o.resume, force: o.force, missingCheckpoint: 'error', files: RUN_FILES });
   let s: LodiState | null = null;
   try {
@@ -238,8 +272,15 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
       `LODI ${cfg.preset}: ${meta.description.parameters} parameters, ${(meta.description.flopsPerCrop / 1e9).toFixed(2)} GFLOP per ${cfg.data.crop}^3 crop; ` +
         `${pairs.length} world(s), ${split.train.length} training / ${split.val.length} validation blocks; step ${meta.step} of ${cfg.train.steps}`,
     );
+    if (dp) {
+      rankRows(dp, cfg.data.batchSize);
+      shareStart(dp, s, meta);
+      onShared();
+      progress.log(`data-parallel: ${dp.worldSize} ranks, ${cfg.data.batchSize / dp.worldSize} of the batch of ${cfg.data.batchSize} per rank`);
+    }
     s.model.train();
-    const r = await runTraining(lodiTask(o, cfg, ds, s, meta, run.out), progress, meta.step);
+    const r = await runTraining(lodiTask(o, cfg, ds, s, meta, run.out, dp), progress, meta.step);
+    o.onDone?.(s.params);
     return { meta, stopped: r.stopped, out: run.out };
   } catch (err) {
     run.abandon();
@@ -251,14 +292,78 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
   }
 }
 
+/** What rank 0 sends the other ranks before training: its metadata and the layout of its state tensors. */
+interface StartMessage {
+  error?: string;
+  meta?: LodiMeta;
+  optim?: { name: string; shape: number[]; dtype: DType }[];
+  noiseBytes?: number;
+}
+
+/** The tensors every rank must hold alike at the start: weights and buffers, EMA, optimiser moments, the noise stream. */
+function startTensors(s: LodiState, optim: Map<string, Tensor>, noise: Tensor): Tensor[] {
+  return [...s.model.stateDict().values(), ...s.ema.shadow, ...optim.values(), noise];
+}
+
+/** Rank 0: sends the metadata and the starting state (fresh or resumed) to the other ranks. */
+function shareStart(dp: ProcessGroup, s: LodiState, meta: LodiMeta): void {
+  tidy(() => {
+    const optim = s.opt.stateTensors().tensors;
+    const noise = s.noiseGen.getState();
+    shareJson<StartMessage>(dp, {
+      meta,
+      optim: [...optim].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
+      noiseBytes: noise.numel,
+    });
+    shareTensors(dp, startTensors(s, optim, noise));
+  });
+}
+
+/**
+ * Ranks 1..W−1: receive rank 0's metadata and state, load the same worlds, and train in step with
+ * rank 0 without touching the run directory.
+ */
+async function followLodi(o: LodiTrainOptions, dp: ProcessGroup): Promise<LodiTrainResult> {
+  const msg = shareJson<StartMessage>(dp, undefined);
+  if (msg.error !== undefined || !msg.meta || !msg.optim) throw new Error(`data-parallel rank ${dp.rank}: rank 0 stopped before training: ${msg.error ?? 'no state sent'}`);
+  const meta = msg.meta;
+  const cfg = meta.config;
+  const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w) : w));
+  checkPairs(pairs);
+  const ds = new LodiDataset(pairs, cfg.data, meta.split, meta.normalisation);
+  const s = buildState(cfg, meta.seeds);
+  try {
+    tidy(() => {
+      const optim = new Map(msg.optim!.map((e) => [e.name, F.zeros(e.shape, { dtype: e.dtype })]));
+      const noise = F.zeros([msg.noiseBytes!], { dtype: 'uint8' });
+      shareTensors(dp, startTensors(s, optim, noise));
+      if (optim.size > 1) s.opt.loadStateTensors(optim, { step: meta.step, lr: cfg.train.lr });
+      s.noiseGen.setState(noise);
+    });
+    s.rng.state = meta.dataRng;
+    s.model.train();
+    const progress = new Progress('lodi train', cfg.train.steps, { quiet: true, startAt: meta.step });
+    const r = await runTraining(lodiTask(o, cfg, ds, s, meta, '', dp), progress, meta.step);
+    o.onDone?.(s.params);
+    return { meta, stopped: r.stopped, out: o.out };
+  } finally {
+    s.model.dispose();
+    s.ema.dispose();
+    s.opt.dispose();
+  }
+}
+
 /**
  * LODI as a task of the shared loop: a period is `evalEvery` steps (the last one shorter); the
  * validation uses the EMA weights (those used for sampling), then the live weights are restored.
  */
-function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: LodiState, meta: LodiMeta, out: string): TrainTask {
+function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: LodiState, meta: LodiMeta, out: string, dp: ProcessGroup | null): TrainTask {
   const C = ds.pairs[0]!.channels;
   const tc = cfg.train;
   let lr = tc.lr;
+  // rank 0 (or a single process) writes the run; in data-parallel runs a Ctrl-C on any rank stops all of them at the same step
+  const lead = !dp || dp.rank === 0;
+  let interrupted = false;
   const periodStart = (): number => Math.floor(meta.step / tc.evalEvery) * tc.evalEvery;
   return {
     finished: () => meta.step >= tc.steps,
@@ -279,11 +384,24 @@ function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: Lodi
       const batch = ds.trainBatch(s.rng);
       const terms = tidy(() => {
         const { x, cond } = toTensors(batch, cfg.data.crop, C);
-        const t = s.model.loss(x, cond, s.model.drawNoise(x, s.noiseGen));
+        const noise = s.model.drawNoise(x, s.noiseGen);
+        let t: LossTerms;
+        if (dp) {
+          // every rank drew the global batch and its noise; each keeps its rows, with dropout of its own
+          const rows = rankRows(dp, x.shape[0]!);
+          const mine = (v: Tensor): Tensor => v.narrow(0, rows.start, rows.count);
+          s.dropoutGen.manualSeed(rankStepSeed(meta.seeds.dropout, meta.step, dp.rank));
+          t = s.model.loss(mine(x), mine(cond), { u0: noise.u0, eps: mine(noise.eps), eps0: mine(noise.eps0), rows: { start: rows.start, total: x.shape[0]! } });
+        } else t = s.model.loss(x, cond, noise);
         t.total.backward();
-        const v = t.total.item();
-        if (!Number.isFinite(v)) throw new Error(`LODI training diverged at step ${meta.step} (loss ${v}); lower the learning rate (config train.lr)`);
-        return { total: v, diffusion: t.diffusion, prior: t.prior, reconstruction: t.reconstruction };
+        let v = [t.total.item(), t.diffusion, t.prior, t.reconstruction];
+        if (dp) {
+          const mean = averageGradients(dp, s.params, [...v, interruptRequested() ? 1 : 0]);
+          interrupted = mean[4]! > 0;
+          v = mean.slice(0, 4);
+        }
+        if (!Number.isFinite(v[0]!)) throw new Error(`LODI training diverged at step ${meta.step} (loss ${v[0]}); lower the learning rate (config train.lr)`);
+        return { total: v[0]!, diffusion: v[1]!, prior: v[2]!, reconstruction: v[3]! };
       });
       if (tc.clipNorm > 0) clipGradNorm(s.params, tc.clipNorm);
       s.opt.step();
@@ -324,16 +442,21 @@ function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: Lodi
       meta.bestVal = v;
       meta.bestStep = meta.step;
     },
-    save: (which) => saveLodi(join(out, which === 'best' ? BEST_FILE : CHECKPOINT_FILE), s, meta, which === 'checkpoint'),
+    save(which) {
+      if (lead) saveLodi(join(out, which === 'best' ? BEST_FILE : CHECKPOINT_FILE), s, meta, which === 'checkpoint');
+    },
     saveMidPeriod(p) {
+      if (!lead) return;
       meta.partial = p;
       saveLodi(join(out, CHECKPOINT_FILE), s, meta, true);
       delete meta.partial;
     },
     afterPeriod() {
+      if (!lead) return;
       writeCsv(join(out, 'history.csv'), historyRows(meta.history));
       o.onEval?.(meta);
     },
     stopRequested: () => o.stopAfterStep !== undefined && meta.step >= o.stopAfterStep,
+    ...(dp ? { interrupted: () => interrupted } : {}),
   };
 }

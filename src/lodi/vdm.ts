@@ -32,6 +32,11 @@ export interface LossNoise {
   /** ε [B,1,n,n,n] and ε_0 (reconstruction). */
   eps: Tensor;
   eps0: Tensor;
+  /**
+   * Data-parallel training: the batch is rows [start, start + B) of a global batch of `total`, and
+   * the antithetic times are those of the global batch (src/train/data-parallel.ts).
+   */
+  rows?: { start: number; total: number };
 }
 
 /** Antithetic discrete times: i_b = floor(((u0 + b/B) mod 1) T) + 1 ∈ {1..T}. */
@@ -72,7 +77,9 @@ export class LodiModel extends nn.Module {
       const D = x.numel / B;
       const T = this.cfg.schedule.steps;
       const bcast = (v: Tensor): Tensor => v.reshape([B, 1, 1, 1, 1]);
-      const steps = antitheticSteps(noise.u0, B, T);
+      const steps = noise.rows
+        ? antitheticSteps(noise.u0, noise.rows.total, T).slice(noise.rows.start, noise.rows.start + B)
+        : antitheticSteps(noise.u0, B, T);
       const t = F.tensor(Float32Array.from(steps, (i) => i / T));
       const s = F.tensor(Float32Array.from(steps, (i) => (i - 1) / T));
       const gt = this.gamma.forward(t);

@@ -19,6 +19,7 @@ export interface TrainLodiRun {
   plot: boolean;
   quiet: boolean;
   command: string;
+  distributed?: LodiTrainOptions['distributed'];
 }
 
 /** Loss curves (train and validation totals and diffusion terms against step) as PNG. */
@@ -53,7 +54,9 @@ export async function trainLodiRun(o: TrainLodiRun): Promise<LodiTrainResult> {
     force: o.force,
     quiet: o.quiet,
     command: o.command,
+    distributed: o.distributed,
   } satisfies LodiTrainOptions);
-  if (o.plot) await plotLodiLoss(res.meta, join(o.out, 'loss.png'));
+  // in a data-parallel run rank 0 alone writes the run directory
+  if (o.plot && (o.distributed?.rank ?? 0) === 0) await plotLodiLoss(res.meta, join(o.out, 'loss.png'));
   return res;
 }

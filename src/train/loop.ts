@@ -14,7 +14,7 @@
  * the same epoch again. The resumed period then logs the same mean as an uninterrupted one. A task
  * without `saveMidPeriod` repeats the interrupted period.
  */
-import { interruptRequested } from '../util/interrupt.js';
+import { interruptRequested as signalled } from '../util/interrupt.js';
 import type { Progress } from '../util/progress.js';
 
 /** Loss terms of one step or one evaluation: `total` selects the best checkpoint; all are logged. */
@@ -76,6 +76,11 @@ export interface TrainTask {
   afterPeriod?(best: boolean): void | Promise<void>;
   /** The test hook: stop (as if killed) now? `periodEnded` tells whether a period just ended. */
   stopRequested?(periodEnded: boolean): boolean;
+  /**
+   * Whether to stop as on Ctrl-C, instead of this process's own signal: data-parallel ranks agree on
+   * it in each step's all-reduce, so that all of them stop after the same step.
+   */
+  interrupted?(): boolean;
 }
 
 export interface LoopResult {
@@ -90,6 +95,7 @@ export interface LoopResult {
  * `progress.update` receives `firstStep` + the steps run so far.
  */
 export async function runTraining(task: TrainTask, progress: Progress, firstStep = 0): Promise<LoopResult> {
+  const interruptRequested = (): boolean => (task.interrupted ? task.interrupted() : signalled());
   let steps = 0;
   while (!task.finished()) {
     const n = task.beginPeriod();

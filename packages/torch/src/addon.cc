@@ -13,6 +13,17 @@
 #include <c10/core/CPUAllocator.h>
 #include <torch/torch.h>
 
+// Collectives for data-parallel training (c10d with the Gloo backend): built when libtorch's c10d
+// headers and Gloo's headers are present (Debian: libgloo-dev; binding.gyp defines LODI_C10D_GLOO).
+#if defined(LODI_C10D_GLOO)
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO
+#endif
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+
 #include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -280,6 +291,99 @@ class GeneratorHandle : public Napi::ObjectWrap<GeneratorHandle> {
     return info.Env().Undefined();
   }
 };
+
+// ---------------------------------------------------------------------------------------------
+// Process group (c10d + Gloo): rendezvous through a file on a shared file system or a TCP store,
+// then blocking collectives on CPU tensors. Generic: which tensors to reduce is the caller's choice.
+// ---------------------------------------------------------------------------------------------
+#if defined(LODI_C10D_GLOO)
+class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "ProcessGroupHandle",
+                       {InstanceMethod("allreduceSum", &ProcessGroupHandle::AllreduceSum),
+                        InstanceMethod("broadcast", &ProcessGroupHandle::Broadcast),
+                        InstanceMethod("barrier", &ProcessGroupHandle::Barrier),
+                        InstanceMethod("close", &ProcessGroupHandle::Close)});
+  }
+  // new ProcessGroupHandle({ rank, worldSize, file? | host + port, timeoutMs, deviceHost? })
+  explicit ProcessGroupHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessGroupHandle>(info) {
+    Guard(info.Env(), "ProcessGroup", [&] { Create(info); });
+  }
+
+ private:
+  void Create(const Napi::CallbackInfo& info) {
+    auto o = info[0].As<Napi::Object>();
+    int rank = o.Get("rank").As<Napi::Number>().Int32Value();
+    int size = o.Get("worldSize").As<Napi::Number>().Int32Value();
+    auto timeout = std::chrono::milliseconds(o.Get("timeoutMs").As<Napi::Number>().Int64Value());
+    c10::intrusive_ptr<c10d::Store> store;
+    if (o.Has("file") && o.Get("file").IsString()) {
+      store = c10::make_intrusive<c10d::FileStore>(o.Get("file").As<Napi::String>().Utf8Value(), size);
+    } else {
+      c10d::TCPStoreOptions so;
+      so.port = (std::uint16_t)o.Get("port").As<Napi::Number>().Uint32Value();
+      so.isServer = rank == 0;
+      so.numWorkers = size;
+      so.timeout = timeout;
+      store = c10::make_intrusive<c10d::TCPStore>(o.Get("host").As<Napi::String>().Utf8Value(), so);
+    }
+    store->setTimeout(timeout);
+    auto opts = c10d::ProcessGroupGloo::Options::create();
+    opts->timeout = timeout;
+    if (o.Has("deviceHost") && o.Get("deviceHost").IsString())
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(o.Get("deviceHost").As<Napi::String>().Utf8Value()));
+    else
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
+  }
+  c10d::ProcessGroupGloo& pg(Napi::Env env) {
+    if (!pg_) throw Napi::Error::New(env, "ProcessGroup: already closed");
+    return *pg_;
+  }
+  static std::vector<at::Tensor> Tensors(const Napi::Value& v, const char* what) {
+    std::vector<at::Tensor> out;
+    auto a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(TensorHandle::FromValue(a.Get(i), what));
+    return out;
+  }
+  // In place: every tensor becomes the sum of its copies over the ranks. One collective per tensor
+  // (a c10d tensor list holds one tensor per local device, all of one shape).
+  Napi::Value AllreduceSum(const Napi::CallbackInfo& info) {
+    Guard(info.Env(), "allreduceSum", [&] {
+      for (auto& t : Tensors(info[0], "allreduceSum")) {
+        std::vector<at::Tensor> one{t};
+        c10d::AllreduceOptions opts;
+        opts.reduceOp = c10d::ReduceOp::SUM;
+        pg(info.Env()).allreduce(one, opts)->wait();
+      }
+    });
+    return info.Env().Undefined();
+  }
+  // In place: every tensor takes the values of rank `root`.
+  Napi::Value Broadcast(const Napi::CallbackInfo& info) {
+    Guard(info.Env(), "broadcast", [&] {
+      int root = info[1].As<Napi::Number>().Int32Value();
+      for (auto& t : Tensors(info[0], "broadcast")) {
+        std::vector<at::Tensor> one{t};
+        c10d::BroadcastOptions opts;
+        opts.rootRank = root;
+        pg(info.Env()).broadcast(one, opts)->wait();
+      }
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value Barrier(const Napi::CallbackInfo& info) {
+    Guard(info.Env(), "barrier", [&] { pg(info.Env()).barrier()->wait(); });
+    return info.Env().Undefined();
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    pg_.reset();
+    return info.Env().Undefined();
+  }
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
+};
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // dtype helpers
@@ -1015,6 +1119,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaSynchronize", Napi::Function::New(env, Safe<CudaSynchronize>));
   exports.Set("configInfo", Napi::Function::New(env, Safe<ConfigInfo>));
   exports.Set("version", Napi::Function::New(env, Safe<Version>));
+#if defined(LODI_C10D_GLOO)
+  exports.Set("ProcessGroupHandle", ProcessGroupHandle::Init(env));
+#endif
   return exports;
 }
 

@@ -25,6 +25,7 @@ export * as nn from './nn.js';
 export { Optimizer, Adam, AdamW, RMSprop, SGD, clipGradNorm, EMA } from './optim.js';
 export { ConstantWarmup, CosineAnnealingWarmRestarts, SequentialSchedule, type LrSchedule } from './sched.js';
 export { saveSafetensors, loadSafetensors, loadSafetensorsMetadata, type SafetensorsFile } from './safetensors.js';
+export { ProcessGroup, distributedAvailable, type ProcessGroupOptions } from './distributed.js';
 import { native } from './native.js';
 
 /** Intra-op threads used by libtorch (set from LODI_NUM_THREADS at load; default all cores). */

@@ -43,8 +43,30 @@ export interface NativeMemoryStats {
   misses: number;
 }
 
+/** c10d process group with the Gloo backend (present when the addon was built with Gloo). */
+export interface NativeProcessGroup {
+  allreduceSum(tensors: unknown[]): void;
+  broadcast(tensors: unknown[], root: number): void;
+  barrier(): void;
+  close(): void;
+}
+
+export interface NativeProcessGroupOptions {
+  rank: number;
+  worldSize: number;
+  /** Rendezvous file on a file system every rank sees (c10d FileStore) ... */
+  file?: string;
+  /** ... or the TCP store served by rank 0. */
+  host?: string;
+  port?: number;
+  timeoutMs: number;
+  /** Address Gloo binds to (default: the one the hostname resolves to). */
+  deviceHost?: string;
+}
+
 export interface NativeAddon {
   TensorHandle: new (...args: never[]) => NativeTensor;
+  ProcessGroupHandle?: new (o: NativeProcessGroupOptions) => NativeProcessGroup;
   GeneratorHandle: new (seed: number, device?: string) => NativeGenerator;
   call(op: string, args: unknown[], kwargs?: Record<string, unknown>): unknown;
   schema(op: string): string;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
-import { commandLine, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+import { commandLine, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseRendezvous, parseSeed, quietOption } from '../options.js';
 import { trainCommand } from '../train-command.js';
 import { lodiPreset } from '../../lodi/config.js';
 import { trainLodiRun } from '../../pipeline/train-lodi.js';
@@ -21,10 +21,15 @@ export function register(program: Command): void {
     .option('--seed <int>', 'seed of the weights, the split, the crops and the noise', parseSeed, 0)
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .addOption(forceOption('an existing run in <out> (its files are discarded)'))
+    .option('--world-size <n>', 'data-parallel training over n processes (one per machine or per core group; Gloo over TCP); each runs this command with its own --rank', parsePositiveInteger, 1)
+    .option('--rank <r>', 'with --world-size: this process\'s rank, 0 to n-1; rank 0 writes the run directory', parseNonNegativeInteger, 0)
+    .option('--rendezvous <where>', 'with --world-size: where the ranks meet: HOST:PORT (a TCP store served by rank 0 on HOST, e.g. the first node of a Slurm job) or file:PATH (a new file on a file system all ranks share)', parseRendezvous)
     .option('--no-plot', 'skip the loss-curve PNG')
     .addOption(quietOption('the log file'))
     .action(async (o, cmd: Command) => {
       if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --steps sets its new total)');
+      if (o.worldSize === 1) refuseGiven(cmd, ['rank', 'rendezvous'], 'without --world-size > 1');
+      else if (o.rendezvous === undefined) throw new Error('--rendezvous: missing; expected HOST:PORT or file:PATH where the ' + o.worldSize + ' ranks meet');
       const cfg = lodiPreset(o.preset);
       // a resumed run keeps its own total unless --steps sets a new one (0 tells the trainer so)
       if (o.steps !== undefined) cfg.train.steps = o.steps;
@@ -40,10 +45,11 @@ export function register(program: Command): void {
         plot: o.plot !== false,
         quiet: o.quiet === true,
         command: commandLine(),
+        ...(o.worldSize > 1 ? { distributed: { rank: o.rank, worldSize: o.worldSize, rendezvous: o.rendezvous } } : {}),
       });
       const m = res.meta;
       const how = res.stopped ? `stopped at step ${m.step} of ${m.config.train.steps} (continue with --resume)` : `${m.step} steps`;
       const best = m.bestVal === null ? 'no validation yet' : `best validation loss ${m.bestVal.toPrecision(5)} at step ${m.bestStep}`;
-      process.stdout.write(`${o.out}: ${how}, ${best}\n`);
+      process.stdout.write(`${o.out}${o.worldSize > 1 ? ` (rank ${o.rank} of ${o.worldSize})` : ''}: ${how}, ${best}\n`);
     });
 }

@@ -1,0 +1,26 @@
+/** The tiny synthetic LODI run shared by test/lodi/train-dp.test.ts and its rank processes. */
+import { createHash } from 'node:crypto';
+import type { Tensor } from '@lodi/torch';
+import { lodiPreset, type LodiConfig } from '../../src/lodi/config.js';
+import type { LodiPair } from '../../src/lodi/dataset.js';
+import { syntheticPair } from './helpers.js';
+
+export function dpPairs(): LodiPair[] {
+  return [syntheticPair(32, 1), syntheticPair(32, 2)];
+}
+
+export function dpConfig(steps: number, batch: number, dropout: number): LodiConfig {
+  const cfg = lodiPreset('tiny');
+  cfg.train.steps = steps;
+  cfg.train.evalEvery = 3;
+  cfg.data.batchSize = batch;
+  cfg.net.dropout = dropout;
+  return cfg;
+}
+
+/** sha256 of the float32 bytes of `params`, in order. */
+export function weightsSha(params: Tensor[]): string {
+  const h = createHash('sha256');
+  for (const p of params) h.update(Buffer.from(p.toFloat32Array().buffer));
+  return h.digest('hex');
+}
