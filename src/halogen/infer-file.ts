@@ -2,17 +2,14 @@
  * HALOgen inference streamed from and to disk, for boxes whose grids do not fit in memory: the DM
  * grid [N,N,N] is read by x-planes from its `.npy` and the halo channels [C,N,N,N] are written plane by
  * plane into a new float32 `.npy` (positional I/O, src/io/npy-file.ts). Memory is O(crop N²)
- * (`slidingWindowPlanes`) instead of the in-memory path's ~75 bytes per voxel (the DM and its log,
- * float64 sums of the four channels, the log and floored outputs).
+ * (`slidingWindowPlanes`) instead of the in-memory path's ~40 bytes per voxel (float64 sums of the
+ * four channels and the outputs; BENCHMARKS.md, "Streaming scale").
  */
-import { NpyVolume, createZeroNpyF32, readNpyLayout } from '../io/npy-file.js';
+import { CHUNK, NpyVolume, createZeroNpyF32, readNpyLayout } from '../io/npy-file.js';
 import type { HalogenMeta } from './checkpoint.js';
 import { boxMean, logDmInto, sumF32 } from './dataset.js';
 import { slidingOptions, slidingWindowPlanes, standardiseDm, toHaloDensity, type PredictOptions } from './infer.js';
 import type { HalogenNet } from './model.js';
-
-/** Values per chunk of the mean pass (16 MiB of float32). */
-const CHUNK_VALUES = 1 << 22;
 
 export interface PredictFileOptions extends PredictOptions {
   /** Write log10 ρ_h (averaged, not floored) instead of ρ_h. */
@@ -53,7 +50,7 @@ export function predictHalosFile(model: HalogenNet, meta: HalogenMeta, dmFile: s
   try {
     let mean = 1;
     if (cfg.data.dmNormalise === 'box-mean') {
-      const per = Math.max(1, Math.floor(CHUNK_VALUES / n2));
+      const per = Math.max(1, Math.floor(CHUNK / n2));
       const buf = new Float32Array(per * n2);
       let sum = 0;
       for (let x = 0; x < n; x += per) {

@@ -62,10 +62,11 @@ export function slidingWindow(input: Float32Array, n: number, predict: Predictor
 /**
  * The sliding window over a box streamed by x-planes: input is read one window's slab ([crop][N][N],
  * wrapped) at a time, and each output plane is written as soon as the last window covering it is done.
- * Memory: the slabs of one batch plus the float64 sums of the planes still open, at most
- * 2·crop − stride planes (the first crop − stride planes wait for the windows that wrap around to
- * them): O(crop N²), whatever the box size. The windows, batches and order of the sums are those of
- * a box held in memory, so the result is the same to the bit.
+ * Memory: the slabs of one batch plus the float64 sums of the planes still open, below 3·crop
+ * planes (the first planes wait for the windows that wrap around to them, the current origin's
+ * crop is open, and a batch may reach into the next origin): O(crop N²), whatever the box size.
+ * The windows, batches and order of the sums are those of a box held in memory, so the result is
+ * the same to the bit.
  */
 export function slidingWindowPlanes(n: number, read: PlaneReader, write: PlaneWriter, predict: Predictor, o: SlidingOptions): void {
   if (o.crop < o.stride) throw new Error(`slidingWindow: stride ${o.stride} larger than the window ${o.crop} leaves gaps`);

@@ -103,7 +103,7 @@ export function npyHeaderF32(shape: readonly number[]): Uint8Array {
 }
 
 /** Values per chunk of the streamed passes (16 MiB of float32): bounded memory for grids of any size. */
-const CHUNK = 1 << 22;
+export const CHUNK = 1 << 22;
 
 /**
  * Creates a float32 `.npy` of `shape` filled with zeros, written out in chunks (so the disk space is

@@ -15,7 +15,7 @@
 import { join, resolve } from 'node:path';
 import { AdamW, EMA, F, Generator, ProcessGroup, clipGradNorm, keep, noGrad, tidy, type DType, type ProcessGroupOptions, type Tensor } from '@lodi/torch';
 import { BEST_FILE, CHECKPOINT_FILE, writeCheckpoint } from '../train/checkpoint.js';
-import { averageGradients, rankRows, rankStepSeed, shareJson, shareTensors } from '../train/data-parallel.js';
+import { agreeToStart, averageGradients, rankRows, rankStepSeed, shareJson, shareTensors } from '../train/data-parallel.js';
 import { writeCsv } from '../train/log.js';
 import { runTraining, type TrainTask } from '../train/loop.js';
 import { RunDir } from '../train/run-dir.js';
@@ -204,12 +204,17 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
   const dp = o.distributed && o.distributed.worldSize > 1 ? new ProcessGroup(o.distributed) : null;
   try {
     if (dp && dp.rank > 0) return await followLodi(o, dp);
-    let shared = false;
+    let sent = false;
     try {
-      return await leadLodi(o, dp, () => (shared = true));
+      return await leadLodi(o, dp, () => (sent = true));
     } catch (err) {
-      // the other ranks wait for the starting state: tell them why it will not come
-      if (dp && !shared) shareJson<StartMessage>(dp, { error: (err as Error).message });
+      // the other ranks wait for the metadata: tell them why it will not come (a broken group must not hide the error)
+      if (dp && !sent)
+        try {
+          shareJson<StartMessage>(dp, { error: (err as Error).message });
+        } catch {
+          /* the error below is the one to report */
+        }
       throw err;
     }
   } finally {
@@ -217,8 +222,8 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
   }
 }
 
-/** A single-process run, or rank 0 of a data-parallel one (`onShared` once the others have its state). */
-async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onShared: () => void): Promise<LodiTrainResult> {
+/** A single-process run, or rank 0 of a data-parallel one (`onSent` once the others have its metadata). */
+async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: () => void): Promise<LodiTrainResult> {
   const run = new RunDir<LodiMeta>(o.out, LODI_KIND, { resume: o.resume, force: o.force, missingCheckpoint: 'error', files: RUN_FILES });
   let s: LodiState | null = null;
   try {
@@ -274,8 +279,7 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onShared: 
     );
     if (dp) {
       rankRows(dp, cfg.data.batchSize);
-      shareStart(dp, s, meta);
-      onShared();
+      shareStart(dp, s, meta, onSent);
       progress.log(`data-parallel: ${dp.worldSize} ranks, ${cfg.data.batchSize / dp.worldSize} of the batch of ${cfg.data.batchSize} per rank`);
     }
     s.model.train();
@@ -305,8 +309,11 @@ function startTensors(s: LodiState, optim: Map<string, Tensor>, noise: Tensor): 
   return [...s.model.stateDict().values(), ...s.ema.shadow, ...optim.values(), noise];
 }
 
-/** Rank 0: sends the metadata and the starting state (fresh or resumed) to the other ranks. */
-function shareStart(dp: ProcessGroup, s: LodiState, meta: LodiMeta): void {
+/**
+ * Rank 0: sends the metadata (then `onSent`), waits until every rank has loaded its worlds, and
+ * sends the starting state (fresh or resumed).
+ */
+function shareStart(dp: ProcessGroup, s: LodiState, meta: LodiMeta, onSent: () => void): void {
   tidy(() => {
     const optim = s.opt.stateTensors().tensors;
     const noise = s.noiseGen.getState();
@@ -315,8 +322,26 @@ function shareStart(dp: ProcessGroup, s: LodiState, meta: LodiMeta): void {
       optim: [...optim].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
       noiseBytes: noise.numel,
     });
+    onSent();
+    agreeToStart(dp, null);
     shareTensors(dp, startTensors(s, optim, noise));
   });
+}
+
+/** A follower's worlds must be rank 0's: same grids, boxes, redshifts, seeds and data contract. */
+function sameWorldsProblem(pairs: LodiPair[], meta: LodiMeta): string | null {
+  if (pairs.length !== meta.worlds.length) return `--worlds: ${pairs.length} world(s), expected rank 0's ${meta.worlds.length}`;
+  for (let i = 0; i < pairs.length; i++) {
+    const p = pairs[i]!;
+    const w = meta.worlds[i]!;
+    for (const k of ['n', 'boxSize', 'redshift', 'seed'] as const)
+      if (p[k] !== w[k]) return `${p.name}: ${k}: ${p[k]}, expected ${w[k]} as in rank 0's world ${i} (${w.dir})`;
+  }
+  // the fields rank 0's run records (a run from an older version may record fewer)
+  const c = contractOf(pairs) as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(meta.contract))
+    if (JSON.stringify(c[k]) !== JSON.stringify(v)) return `--worlds: data contract ${k}: ${JSON.stringify(c[k])}, expected rank 0's ${JSON.stringify(v)}`;
+  return null;
 }
 
 /**
@@ -328,22 +353,30 @@ async function followLodi(o: LodiTrainOptions, dp: ProcessGroup): Promise<LodiTr
   if (msg.error !== undefined || !msg.meta || !msg.optim) throw new Error(`data-parallel rank ${dp.rank}: rank 0 stopped before training: ${msg.error ?? 'no state sent'}`);
   const meta = msg.meta;
   const cfg = meta.config;
-  const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w) : w));
-  checkPairs(pairs);
-  const ds = new LodiDataset(pairs, cfg.data, meta.split, meta.normalisation);
+  let ds: LodiDataset | null = null;
+  let problem: string | null = null;
+  try {
+    const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w) : w));
+    checkPairs(pairs);
+    problem = sameWorldsProblem(pairs, meta);
+    ds = new LodiDataset(pairs, cfg.data, meta.split, meta.normalisation);
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  agreeToStart(dp, problem);
   const s = buildState(cfg, meta.seeds);
   try {
     tidy(() => {
       const optim = new Map(msg.optim!.map((e) => [e.name, F.zeros(e.shape, { dtype: e.dtype })]));
       const noise = F.zeros([msg.noiseBytes!], { dtype: 'uint8' });
       shareTensors(dp, startTensors(s, optim, noise));
-      if (optim.size > 1) s.opt.loadStateTensors(optim, { step: meta.step, lr: cfg.train.lr });
+      s.opt.loadStateTensors(optim, { step: meta.step, lr: cfg.train.lr });
       s.noiseGen.setState(noise);
     });
     s.rng.state = meta.dataRng;
     s.model.train();
     const progress = new Progress('lodi train', cfg.train.steps, { quiet: true, startAt: meta.step });
-    const r = await runTraining(lodiTask(o, cfg, ds, s, meta, '', dp), progress, meta.step);
+    const r = await runTraining(lodiTask(o, cfg, ds!, s, meta, '', dp), progress, meta.step);
     o.onDone?.(s.params);
     return { meta, stopped: r.stopped, out: o.out };
   } finally {

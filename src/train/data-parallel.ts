@@ -42,10 +42,25 @@ export function shareTensors(group: ProcessGroup, tensors: Tensor[]): void {
   noGrad(() => group.broadcast(tensors, 0));
 }
 
+/**
+ * Every rank reports whether it could start (`problem` null) and all learn the outcome in one
+ * all-reduce: a rank with a problem throws it, the others throw that some rank could not start, so no
+ * rank waits for a collective that will never come.
+ */
+export function agreeToStart(group: ProcessGroup, problem: string | null): void {
+  const failed = tidy(() => {
+    const flag = F.tensor(Float64Array.from([problem === null ? 0 : 1]), [1], { dtype: 'float64' });
+    group.allReduceSum([flag]);
+    return flag.item();
+  });
+  if (problem !== null) throw new Error(`data-parallel rank ${group.rank}: ${problem}`);
+  if (failed > 0) throw new Error(`data-parallel rank ${group.rank}: ${failed} other rank(s) could not start (their own output says why)`);
+}
+
 /** Rows [start, start + count) of a batch laid out along dimension 0: this rank's slice of the global batch. */
 export function rankRows(group: ProcessGroup, batch: number): { start: number; count: number } {
   if (batch % group.worldSize !== 0)
-    throw new Error(`data-parallel training: batch ${batch} is not a multiple of the world size ${group.worldSize} (set the batch with --batch)`);
+    throw new Error(`data-parallel training: batch ${batch} is not a multiple of the world size ${group.worldSize}; choose a --world-size that divides it (on --resume the batch is the run's own)`);
   const count = batch / group.worldSize;
   return { start: group.rank * count, count };
 }

@@ -17,6 +17,7 @@ import { readNpy, saveGrid, writeNpy } from '../../src/io/index.js';
 import { syntheticWorld } from './helpers.js';
 import { repoRoot } from '../reference-dir.js';
 import { tempDir } from '../io/helpers.js';
+import { withAtomicPath } from '../../src/util/atomic.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const MODEL = join(repoRoot(), 'models', 'halogen-cpu');
@@ -56,6 +57,7 @@ for (const [n, crop, stride, batch] of [
   [20, 8, 6, 3],
   [6, 8, 4, 5],
   [40, 8, 4, 7],
+  [41, 8, 3, 9],
 ] as const) {
   test(`streamed planes equal a brute-force window average (N = ${n}, crop ${crop}, stride ${stride}, batch ${batch})`, () => {
     const n2 = n * n;
@@ -98,7 +100,7 @@ for (const [n, crop, stride, batch] of [
   });
 }
 
-test('file-backed prediction equals the in-memory one to the bit (bundled model; float32 and float64 DM; density and log)', () => {
+test('file-backed prediction equals the in-memory one to the bit (bundled model; float32 and float64 DM; density and log)', async () => {
   const { dir, cleanup } = tempDir('halogen-file-');
   const { model, meta } = loadHalogen(MODEL);
   try {
@@ -126,6 +128,19 @@ test('file-backed prediction equals the in-memory one to the bit (bundled model;
     dm[77] = NaN;
     writeNpy(bad, dm, [8, 8, 8]);
     assert.throws(() => predictHalosFile(model, meta, bad, join(dir, 'never.npy')), /nan\.npy: data: non-finite value at flat index 77, expected a finite DM density/);
+    // a failure once the output exists (here: the network) leaves neither the output nor its temporary file
+    const good = join(dir, 'dm-20.npy');
+    const forward = model.forward.bind(model);
+    let calls = 0;
+    model.forward = (x) => {
+      if (++calls === 2) throw new Error('network failed');
+      return forward(x);
+    };
+    const sub = join(dir, 'new-dir');
+    await assert.rejects(withAtomicPath(join(sub, 'h.npy'), (tmp) => tidy(() => predictHalosFile(model, meta, good, tmp, { stride: 16, batch: 1 }))), /network failed/);
+    assert.equal(calls, 2);
+    assert.deepEqual(readdirSync(sub), []);
+    model.forward = forward;
   } finally {
     model.dispose();
     cleanup();
@@ -144,6 +159,8 @@ test('lodi predict-halos --file-backed writes the same grid and sidecar as in me
       assert.equal(r.status, 0, r.stderr);
     };
     run(join(dir, 'mem.npy'), []);
+    run(join(dir, 'new', 'deeper', 'file.npy'), ['--file-backed']);
+    assert.ok(readFileSync(join(dir, 'mem.npy')).equals(readFileSync(join(dir, 'new', 'deeper', 'file.npy'))), 'a new output directory');
     run(join(dir, 'file.npy'), ['--file-backed']);
     assert.ok(readFileSync(join(dir, 'mem.npy')).equals(readFileSync(join(dir, 'file.npy'))), 'the .npy files differ');
     const side = (f: string): Record<string, unknown> => {

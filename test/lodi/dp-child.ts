@@ -14,6 +14,8 @@ export interface DpJob {
   batch: number;
   dropout: number;
   seed: number;
+  /** Seeds of the synthetic worlds this rank loads (default those of dpPairs). */
+  worlds?: number[];
 }
 
 const env = process.env.LODI_DP_CHILD;
@@ -24,7 +26,7 @@ if (env) {
   try {
     let sha = '';
     const r = await trainLodi({
-      worlds: dpPairs(),
+      worlds: dpPairs(job.worlds),
       config: dpConfig(job.steps, job.batch, job.dropout),
       out: job.out,
       seed: job.seed,

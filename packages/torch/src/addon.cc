@@ -333,6 +333,8 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
     opts->timeout = timeout;
     if (o.Has("deviceHost") && o.Get("deviceHost").IsString())
       opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(o.Get("deviceHost").As<Napi::String>().Utf8Value()));
+    else if (o.Has("deviceInterface") && o.Get("deviceInterface").IsString())
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(o.Get("deviceInterface").As<Napi::String>().Utf8Value()));
     else
       opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);

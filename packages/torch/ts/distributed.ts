@@ -19,14 +19,17 @@ export interface ProcessGroupOptions {
   rendezvous: { file: string } | { host: string; port: number };
   /** How long a rendezvous or collective waits for the other ranks [ms] (default 10 min). */
   timeoutMs?: number;
-  /** The address Gloo binds to (default: what the hostname resolves to; '127.0.0.1' for one machine). */
+  /**
+   * The address Gloo binds to ('127.0.0.1' for one machine); default: the interface named by
+   * GLOO_SOCKET_IFNAME, else what the hostname resolves to.
+   */
   deviceHost?: string;
 }
 
 export class ProcessGroup {
   readonly rank: number;
   readonly worldSize: number;
-  private pg: NativeProcessGroup | null;
+  private pg: NativeProcessGroup | null = null;
 
   /** @throws when the addon has no Gloo, the rank is out of range, or the rendezvous times out. */
   constructor(o: ProcessGroupOptions) {
@@ -36,7 +39,16 @@ export class ProcessGroup {
     if (!(Number.isInteger(o.rank) && o.rank >= 0 && o.rank < o.worldSize)) throw new Error(`distributed: rank ${o.rank}, expected an integer in [0, ${o.worldSize})`);
     this.rank = o.rank;
     this.worldSize = o.worldSize;
-    this.pg = new Ctor({ rank: o.rank, worldSize: o.worldSize, ...o.rendezvous, timeoutMs: o.timeoutMs ?? 600_000, deviceHost: o.deviceHost });
+    const timeoutMs = o.timeoutMs ?? 600_000;
+    // as PyTorch does: GLOO_SOCKET_IFNAME names the network interface Gloo binds to (on clusters the
+    // hostname may resolve to a loopback address the other nodes cannot reach)
+    const ifname = o.deviceHost === undefined ? process.env.GLOO_SOCKET_IFNAME : undefined;
+    const where = 'file' in o.rendezvous ? `file:${o.rendezvous.file}` : `${o.rendezvous.host}:${o.rendezvous.port}`;
+    try {
+      this.pg = new Ctor({ rank: o.rank, worldSize: o.worldSize, ...o.rendezvous, timeoutMs, deviceHost: o.deviceHost, deviceInterface: ifname || undefined });
+    } catch (err) {
+      throw new Error(`distributed: rank ${o.rank} of ${o.worldSize} could not meet the others at ${where} within ${timeoutMs / 1000} s: ${(err as Error).message}`);
+    }
   }
 
   private handle(): NativeProcessGroup {

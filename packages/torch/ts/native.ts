@@ -60,8 +60,9 @@ export interface NativeProcessGroupOptions {
   host?: string;
   port?: number;
   timeoutMs: number;
-  /** Address Gloo binds to (default: the one the hostname resolves to). */
+  /** Address Gloo binds to, or the network interface (default: the one the hostname resolves to). */
   deviceHost?: string;
+  deviceInterface?: string;
 }
 
 export interface NativeAddon {

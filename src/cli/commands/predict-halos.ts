@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { renameSync, rmSync } from 'node:fs';
 import { gridSidecarText, loadGrid, loadGridMeta, saveGrid, sidecarPath, type GridMeta } from '../../io/grid.js';
 import { readNpyLayout } from '../../io/npy-file.js';
-import { assertWritable, tempSibling, writeFileAtomic } from '../../util/atomic.js';
+import { assertWritable, withAtomicPath, writeFileAtomic } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { predictHalos } from '../../halogen/infer.js';
 import { cubicSide, predictHalosFile } from '../../halogen/infer-file.js';
@@ -84,20 +83,14 @@ export function register(program: Command): void {
           },
         };
         try {
-          await withOutputGuard([o.out, sidecarPath(o.out)], () => {
+          await withOutputGuard([o.out, sidecarPath(o.out)], async () => {
             if (dm) {
               const p = predictHalos(model, meta, dm.data, n, options);
               saveGrid(o.out, { data: o.log ? p.log : p.density, shape: outShape, meta: gridMeta }, { force: o.force === true });
             } else {
-              // written under a temporary name and renamed with its sidecar: a killed run leaves no output
-              const tmp = tempSibling(o.out);
-              try {
-                predictHalosFile(model, meta, o.dm, tmp, { ...options, log: o.log === true });
-                writeFileAtomic(sidecarPath(o.out), gridSidecarText(outShape, gridMeta), { force: true });
-                renameSync(tmp, o.out);
-              } finally {
-                rmSync(tmp, { force: true });
-              }
+              // written under a temporary name and renamed at the end: an interrupted run leaves no output
+              await withAtomicPath(o.out, (tmp) => predictHalosFile(model, meta, o.dm, tmp, { ...options, log: o.log === true }), { force: o.force === true });
+              writeFileAtomic(sidecarPath(o.out), gridSidecarText(outShape, gridMeta), { force: true });
             }
           });
         } finally {
