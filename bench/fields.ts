@@ -91,7 +91,6 @@ print(float(np.max(np.abs(a - b)) / np.max(np.abs(b))))`);
   return Number(out.trim());
 }
 
-
 const dir = mkdtempSync(join(tmpdir(), 'lodi-bench-fields-'));
 try {
   process.stderr.write(`fields benchmark: N=${N}, ${NP} particles, ${REPEATS} repeats, ${getNumThreads()} engine threads\n`);

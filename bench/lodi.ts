@@ -55,7 +55,6 @@ function python<T>(job: Record<string, unknown>): T {
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
-
 // ------------------------------------------------------------------ random-weight checkpoints
 /**
  * Writes a LODI checkpoint with random weights: the initialised model with every parameter
@@ -415,7 +414,6 @@ function rss(ckpt: string, sizes: number[], steps: number): RssResult[] {
     return res;
   });
 }
-
 
 // ------------------------------------------------------------------ main
 function memorySection(rs: RssResult[], rssSteps: number): string[] {

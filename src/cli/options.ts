@@ -94,7 +94,8 @@ export function parseRendezvous(value: string): { file: string } | { host: strin
   const m = /^(.+):(\d+)$/.exec(value);
   const port = m ? Number(m[2]) : NaN;
   if (!m || !(port >= 1 && port <= 65535)) throw refuse('HOST:PORT (port 1-65535) or file:PATH', value);
-  return { host: m[1]!, port };
+  // an IPv6 address is written in brackets, [::1]:29500
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 /** A redshift: a finite number > -1 (the scale factor 1/(1+z) must be positive). */
