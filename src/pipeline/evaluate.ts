@@ -418,7 +418,7 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
   }
   const residualPng = png('tb-residual.png');
   {
-    const series: Series[] = [{ name: `${fields.length} field(s) × realisations, bootstrap 1σ`, x: arr(k), y: arr(res.mean), yErr: arr(res.bootStd) }];
+    const series: Series[] = [{ name: `${fields.length === 1 ? 'the field' : `all ${fields.length} fields`}, bootstrap 1σ`, x: arr(k), y: arr(res.mean), yErr: arr(res.bootStd) }];
     if (fields.length > 1) res.perField.forEach((pf, f) => series.push({ name: `field ${f}`, x: arr(k), y: arr(pf.mean), dashed: true }));
     await linePlot(
       {
