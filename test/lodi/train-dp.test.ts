@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,7 +156,15 @@ test('two ranks with half the batch each follow the one-process run; their weigh
 test('a batch that does not split over the ranks stops both ranks with one line each (ranks met through a TCP store)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lodi-dp-bad-'));
   try {
-    const port = 20000 + (process.pid % 20000);
+    // a port the system just handed out (closed again, so rank 0's store can take it)
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const a = srv.address();
+        srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
     const [a, b] = await ranks(dir, 'bad', { steps: 2, batch: 3, dropout: 0, seed: 1 }, `tcp:${port}`);
     assert.equal(a!.ok, false);
     assert.match(a!.error!, /batch 3 is not a multiple of the world size 2/);
