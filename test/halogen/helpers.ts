@@ -1,5 +1,5 @@
 /** Synthetic worlds for HALOgen tests: a smooth random DM field and halo channels derived from it. */
-import type { WorldGrids } from '../../src/io/world.js';
+import { writeWorld, type WorldGrids } from '../../src/io/world.js';
 import { Rng } from '../../src/util/rng.js';
 
 export function syntheticWorld(n: number, seed: number, dir = `synthetic-${seed}`): WorldGrids & { dm: Float32Array; halos: Float32Array } {
@@ -41,4 +41,16 @@ export function syntheticWorld(n: number, seed: number, dir = `synthetic-${seed}
     dm,
     halos,
   };
+}
+
+/**
+ * Writes a synthetic world with T_b as well (the sum of its halo channels × 1e-12, so T_b follows
+ * them) into `dir`, for the commands that train LODI.
+ */
+export function writeSyntheticTbWorld(dir: string, n: number, seed: number): void {
+  const world = syntheticWorld(n, seed, dir);
+  const n3 = n ** 3;
+  const tb = new Float32Array(n3);
+  for (let i = 0; i < n3; i++) for (let c = 0; c < 4; c++) tb[i]! += 1e-12 * world.halos[c * n3 + i]!;
+  writeWorld(dir, { ...world, tb });
 }

@@ -18,8 +18,7 @@ import { trainLodi } from '../../src/lodi/train.js';
 import { averageGradients, rankRows, rankStepSeed, shareJson } from '../../src/train/data-parallel.js';
 import type { DpJob } from './dp-child.js';
 import { dpConfig, dpPairs } from './dp-setup.js';
-import { writeWorld } from '../../src/io/world.js';
-import { syntheticWorld } from '../halogen/helpers.js';
+import { writeSyntheticTbWorld } from '../halogen/helpers.js';
 
 const CHILD = fileURLToPath(new URL('./dp-child.js', import.meta.url));
 
@@ -202,11 +201,7 @@ test('lodi train lodi --world-size 2: two processes train one run that rank 0 wr
     });
   try {
     const worldDir = join(dir, 'world');
-    const world = syntheticWorld(32, 3, worldDir);
-    const n3 = 32 ** 3;
-    const tb = new Float32Array(n3);
-    for (let i = 0; i < n3; i++) for (let c = 0; c < 4; c++) tb[i]! += 1e-12 * world.halos[c * n3 + i]!;
-    writeWorld(worldDir, { ...world, tb });
+    writeSyntheticTbWorld(worldDir, 32, 3);
     const out = join(dir, 'run');
     const base = ['train', 'lodi', '--worlds', worldDir, '--out', out, '--preset', 'tiny', '--batch', '4', '--steps', '4', '--seed', '2', '--quiet', '--no-plot', '--world-size', '2', '--rendezvous', `file:${join(dir, 'rv')}`];
     const [r0, r1] = await Promise.all([cli([...base, '--rank', '0']), cli([...base, '--rank', '1'])]);

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSafetensors } from '@lodi/torch';
 import { writeWorld } from '../../src/io/world.js';
-import { syntheticWorld } from '../halogen/helpers.js';
+import { syntheticWorld, writeSyntheticTbWorld } from '../halogen/helpers.js';
 import { narrowTbTransform } from '../lodi/helpers.js';
 import { repoRoot } from '../reference-dir.js';
 
@@ -125,11 +125,7 @@ test('kill -9 then --resume gives the files of an uninterrupted run: train lodi,
   try {
     // a 32^3 world whose T_b follows its halo channels (as in the pipeline tests)
     const worldDir = join(root, 'world');
-    const world = syntheticWorld(32, 3, worldDir);
-    const n3 = 32 ** 3;
-    const tb = new Float32Array(n3);
-    for (let i = 0; i < n3; i++) for (let c = 0; c < 4; c++) tb[i]! += 1e-12 * world.halos[c * n3 + i]!;
-    writeWorld(worldDir, { ...world, tb });
+    writeSyntheticTbWorld(worldDir, 32, 3);
     // generation runs on a 16^3 world at the same voxel (0.1 Mpc/h), the model's data contract
     const small = join(root, 'world16');
     writeWorld(small, syntheticWorld(16, 4, small));
