@@ -17,7 +17,7 @@
  * `lodi prepare`) are read from their sidecars.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 import { LodiIOError, fmtShape } from './errors.js';
 import { loadGrid, saveGrid, sidecarPath, type Grid, type Provenance } from './grid.js';
@@ -241,6 +241,12 @@ function readWorldJson(dir: string): Record<string, unknown> | undefined {
 export interface ReadWorldOptions {
   /** Grids to load; each must exist (default: every grid present, at least one). */
   members?: readonly WorldMember[];
+  /**
+   * Another file for a member instead of its standard name (relative to the world directory, or
+   * absolute), e.g. `{ halos: 'halos_halogen.npy' }` for predicted halo channels; it is checked
+   * against world.json exactly as the standard file would be.
+   */
+  files?: Partial<Record<WorldMember, string>>;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -259,11 +265,15 @@ export function readWorld(dir: string, o: ReadWorldOptions = {}): WorldGrids {
   const v2 = j !== undefined && (j.version as number) >= 2;
   const listed = v2 && Array.isArray(j.members) ? (j.members as string[]) : undefined;
   const grids: Partial<Record<WorldMember, Grid>> = {};
+  const fileOf = (m: WorldMember): string => {
+    const f = o.files?.[m];
+    return f === undefined ? join(dir, WORLD_MEMBERS[m].file) : isAbsolute(f) ? f : join(dir, f);
+  };
   for (const m of requested) {
     const spec = WORLD_MEMBERS[m];
-    const path = join(dir, spec.file);
+    const path = fileOf(m);
     if (!existsSync(path)) {
-      const why = listed && listed.includes(m) ? 'listed in world.json but missing' : 'missing';
+      const why = listed && listed.includes(m) && o.files?.[m] === undefined ? 'listed in world.json but missing' : 'missing';
       fail(path, m, `${why}: expected ${spec.quantity} [${spec.unit}]`, dir);
     }
     const g = loadGrid(path);
@@ -278,7 +288,7 @@ export function readWorld(dir: string, o: ReadWorldOptions = {}): WorldGrids {
   const from = v2 ? WORLD_JSON : WORLD_MEMBERS[requested[0]!].file;
   for (const m of requested) {
     const g = grids[m]!;
-    const path = join(dir, WORLD_MEMBERS[m].file);
+    const path = fileOf(m);
     const n = g.shape[g.shape.length - 1]!;
     if (n !== facts.grid) fail(path, 'grid', `expected N = ${facts.grid} (as ${from}), got ${fmtShape(g.shape)}`, dir);
     if (Math.abs(g.meta.boxSize - facts.boxSize) > 1e-6 * facts.boxSize) fail(sidecarPath(path), 'boxSize', `expected ${facts.boxSize} Mpc/h (as ${from}), got ${g.meta.boxSize} Mpc/h`, dir);
@@ -286,7 +296,7 @@ export function readWorld(dir: string, o: ReadWorldOptions = {}): WorldGrids {
     if (z !== undefined && Math.abs(z - facts.redshift) > 1e-6 * (1 + facts.redshift)) fail(sidecarPath(path), 'redshift', `expected ${facts.redshift} (as ${from}), got ${z}`, dir);
   }
   if (grids.halos) {
-    const path = join(dir, WORLD_MEMBERS.halos.file);
+    const path = fileOf('halos');
     const c = grids.halos.shape[0]!;
     const mb = facts.massBins;
     if (mb && mb.edges.length - 1 !== c) fail(path, 'channels', `expected ${mb.edges.length - 1} channels for the mass-bin edges [${mb.edges.join(', ')}] ${mb.unit} of ${from}, got ${c}`, dir);

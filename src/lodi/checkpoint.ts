@@ -42,7 +42,8 @@ export interface LodiMeta {
   version: 1;
   config: LodiConfig;
   seeds: { base: number; model: number; split: number; data: number; noise: number; dropout: number; val: number };
-  worlds: { dir: string; n: number; boxSize: number; redshift: number; seed?: number }[];
+  /** Training worlds; `halosFile` names the halo channels trained on when they were not the world's halos.npy. */
+  worlds: { dir: string; n: number; boxSize: number; redshift: number; seed?: number; halosFile?: string }[];
   split: LodiSplit;
   normalisation: LodiNormalisation;
   contract: LodiDataContract;
@@ -54,6 +55,8 @@ export interface LodiMeta {
   history: LodiEvalRecord[];
   description: { parameters: number; flopsPerCrop: number; crop: number };
   command?: string;
+  /** The trained LODI this run started from (`init`: fine-tuning), with its step count when saved. */
+  init?: { file: string; sha256: string; step: number };
   /** Set in a checkpoint written inside an evaluation period (Ctrl-C): the period's running sums. */
   partial?: PeriodState;
 }

@@ -36,9 +36,14 @@ export interface LodiPair {
   massBins: { edges: number[]; unit: string } | null;
 }
 
-/** Reads `tb.npy` and `halos.npy` of a world directory through the world format (errors name the file and the field). */
-export function loadPair(dir: string): LodiPair {
-  const w = readWorld(dir, { members: ['tb', 'halos'] });
+/**
+ * Reads `tb.npy` and the halo channels of a world directory through the world format (errors name
+ * the file and the field). `halosFile` (relative to `dir`, or absolute) replaces `halos.npy`, e.g.
+ * HALOgen's prediction of the world's halos (`lodi predict-halos`), so that LODI learns from the
+ * conditioning it will be given at generation; it is checked against world.json as halos.npy is.
+ */
+export function loadPair(dir: string, halosFile?: string): LodiPair {
+  const w = readWorld(dir, { members: ['tb', 'halos'], ...(halosFile === undefined ? {} : { files: { halos: halosFile } }) });
   const seed = w.provenance.seed;
   return {
     name: dir,

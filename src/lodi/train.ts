@@ -14,7 +14,8 @@
  */
 import { join, resolve } from 'node:path';
 import { AdamW, EMA, F, Generator, ProcessGroup, clipGradNorm, keep, noGrad, tidy, type DType, type ProcessGroupOptions, type Tensor } from '@lodi/torch';
-import { BEST_FILE, CHECKPOINT_FILE, writeCheckpoint } from '../train/checkpoint.js';
+import { BEST_FILE, CHECKPOINT_FILE, disposeGroups, readCheckpoint, resolveModelFile, writeCheckpoint } from '../train/checkpoint.js';
+import { sha256Stream } from '../io/npy-file.js';
 import { agreeToStart, averageGradients, rankRows, rankStepSeed, shareJson, shareTensors } from '../train/data-parallel.js';
 import { writeCsv } from '../train/log.js';
 import { runTraining, type TrainTask } from '../train/loop.js';
@@ -36,6 +37,17 @@ export interface LodiTrainOptions {
   seed: number;
   resume?: boolean;
   force?: boolean;
+  /**
+   * File of every world's halo channels instead of halos.npy (relative to the world directory), e.g.
+   * HALOgen's prediction of it, so that LODI trains on the conditioning it is given at generation.
+   */
+  halosFile?: string;
+  /**
+   * A trained LODI (run directory or .safetensors) to start from instead of random weights
+   * (fine-tuning): its EMA weights, data normalisation and, on the same worlds, its split are taken;
+   * `config.net` and `config.schedule` must equal its own. Fresh optimiser and step count.
+   */
+  init?: string;
   /** Stop (as if killed, after saving) once this many steps are done in total; for resume tests. */
   stopAfterStep?: number;
   quiet?: boolean;
@@ -192,6 +204,45 @@ function checkPairs(pairs: LodiPair[]): void {
   }
 }
 
+/** A trained LODI that a run starts from (`init`). `groups` are freed once the weights are loaded. */
+interface InitModel {
+  file: string;
+  sha256: string;
+  meta: LodiMeta;
+  weights: Map<string, Tensor>;
+  groups: Map<string, Map<string, Tensor>>;
+  /** Its split when the worlds are the same (same grids, boxes, redshifts, seeds), else null. */
+  split: LodiMeta['split'] | null;
+}
+
+/**
+ * Reads the model a fine-tuning run starts from and checks that it fits: same network and schedule
+ * as `cfg` (the weights must load), and the data contract of `pairs`.
+ *
+ * @throws Error (one line, naming the file and the field) when it does not fit
+ */
+function readInit(path: string, cfg: LodiConfig, pairs: LodiPair[]): InitModel {
+  const file = resolveModelFile(path);
+  const ck = readCheckpoint<LodiMeta>(file, LODI_KIND);
+  try {
+    const m = ck.meta;
+    for (const k of ['net', 'schedule'] as const)
+      if (JSON.stringify(m.config[k]) !== JSON.stringify(cfg[k]))
+        throw new Error(`--init ${file}: config.${k} ${JSON.stringify(m.config[k])} differs from this run's ${JSON.stringify(cfg[k])}; fine-tune with the model's own preset`);
+    if (m.config.data.crop !== cfg.data.crop) throw new Error(`--init ${file}: config.data.crop ${m.config.data.crop}, this run's ${cfg.data.crop}`);
+    const c = contractOf(pairs) as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(m.contract))
+      if (JSON.stringify(c[k]) !== JSON.stringify(v)) throw new Error(`--init ${file}: data contract ${k}: the worlds give ${JSON.stringify(c[k])}, the model was trained on ${JSON.stringify(v)}`);
+    const weights = ck.groups.get('ema') ?? ck.groups.get('model');
+    if (!weights) throw new Error(`--init ${file}: holds no model weights`);
+    const same = sameWorldsProblem(pairs, m) === null;
+    return { file, sha256: sha256Stream(file), meta: m, weights, groups: ck.groups, split: same ? m.split : null };
+  } catch (err) {
+    disposeGroups(ck.groups);
+    throw err;
+  }
+}
+
 /**
  * Trains LODI (or resumes a run) with the shared loop (src/train/loop.ts): one period per
  * `evalEvery` steps. Returns the final metadata. Throws (one line) on a bad config, an existing run
@@ -228,20 +279,27 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: ()
   let s: LodiState | null = null;
   try {
     const dirs = o.worlds.map((w) => (typeof w === 'string' ? resolve(w) : w.name));
-    const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w) : w));
+    const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w, o.halosFile) : w));
     checkPairs(pairs);
     const resumed = run.resumed;
+    const init = !resumed && o.init !== undefined ? readInit(o.init, o.config, pairs) : null;
     // a resumed run takes the given total of steps, or keeps its own when given 0
     const steps = resumed ? o.config.train.steps || resumed.meta.config.train.steps : o.config.train.steps;
     const cfg: LodiConfig = resumed ? { ...resumed.meta.config, train: { ...resumed.meta.config.train, steps } } : o.config;
     validateLodiConfig(cfg);
     const base = o.seed;
     const seeds = resumed?.meta.seeds ?? { base, model: base, split: base + 1, data: base + 2, noise: base + 3, dropout: base + 4, val: base + 5 };
-    const split = resumed?.meta.split ?? splitBlocks(pairs.map((p) => p.n), cfg.data.crop, cfg.data.trainFraction, seeds.split);
-    const norm = resumed?.meta.normalisation ?? LodiDataset.normalisation(pairs, cfg.data, split);
+    const split = resumed?.meta.split ?? init?.split ?? splitBlocks(pairs.map((p) => p.n), cfg.data.crop, cfg.data.trainFraction, seeds.split);
+    const norm = resumed?.meta.normalisation ?? init?.meta.normalisation ?? LodiDataset.normalisation(pairs, cfg.data, split);
     const ds = new LodiDataset(pairs, cfg.data, split, norm);
     run.create();
     s = buildState(cfg, seeds);
+    if (init) {
+      const st = s;
+      st.model.loadStateDict(init.weights);
+      noGrad(() => st.params.forEach((p, i) => st.ema.shadow[i]!.copy_(p)));
+      disposeGroups(init.groups);
+    }
     let meta: LodiMeta;
     if (resumed) {
       meta = resumed.meta;
@@ -257,7 +315,7 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: ()
         version: 1,
         config: cfg,
         seeds,
-        worlds: pairs.map((p, i) => ({ dir: dirs[i]!, n: p.n, boxSize: p.boxSize, redshift: p.redshift, seed: p.seed })),
+        worlds: pairs.map((p, i) => ({ dir: dirs[i]!, n: p.n, boxSize: p.boxSize, redshift: p.redshift, seed: p.seed, ...(o.halosFile === undefined ? {} : { halosFile: o.halosFile }) })),
         split,
         normalisation: norm,
         contract: contractOf(pairs),
@@ -268,11 +326,14 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: ()
         history: [],
         description: { parameters: s.model.numParameters(), flopsPerCrop: s.model.net.flopsPerCrop(cfg.data.crop), crop: cfg.data.crop },
         command: o.command,
+        ...(init ? { init: { file: init.file, sha256: init.sha256, step: init.meta.step } } : {}),
       };
       writeFileAtomic(join(run.out, 'split.json'), JSON.stringify({ seed: split.seed, trainFraction: cfg.data.trainFraction, worlds: meta.worlds, train: split.train, val: split.val }, null, 1) + '\n', { force: true });
     }
     const progress = new Progress('lodi train', cfg.train.steps, { logFile: join(run.out, 'train.log'), quiet: o.quiet, startAt: meta.step });
     if (run.notice) progress.log(run.notice);
+    if (init) progress.log(`starting from ${init.file} (step ${init.meta.step}): its weights and normalisation${init.split ? ' and split' : '; new split (other worlds)'}`);
+    if (o.halosFile !== undefined) progress.log(`halo channels from ${o.halosFile} in each world (not halos.npy)`);
     progress.log(
       `LODI ${cfg.preset}: ${meta.description.parameters} parameters, ${(meta.description.flopsPerCrop / 1e9).toFixed(2)} GFLOP per ${cfg.data.crop}^3 crop; ` +
         `${pairs.length} world(s), ${split.train.length} training / ${split.val.length} validation blocks; step ${meta.step} of ${cfg.train.steps}`,
@@ -356,7 +417,7 @@ async function followLodi(o: LodiTrainOptions, dp: ProcessGroup): Promise<LodiTr
   let ds: LodiDataset | null = null;
   let problem: string | null = null;
   try {
-    const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w) : w));
+    const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w, o.halosFile) : w));
     checkPairs(pairs);
     problem = sameWorldsProblem(pairs, meta);
     ds = new LodiDataset(pairs, cfg.data, meta.split, meta.normalisation);

@@ -20,6 +20,8 @@ export interface TrainLodiRun {
   quiet: boolean;
   command: string;
   distributed?: LodiTrainOptions['distributed'];
+  halosFile?: string;
+  init?: string;
 }
 
 /** Loss curves (train and validation totals and diffusion terms against step) as PNG. */
@@ -55,6 +57,8 @@ export async function trainLodiRun(o: TrainLodiRun): Promise<LodiTrainResult> {
     quiet: o.quiet,
     command: o.command,
     distributed: o.distributed,
+    halosFile: o.halosFile,
+    init: o.init,
   } satisfies LodiTrainOptions);
   // in a data-parallel run rank 0 alone writes the run directory
   if (o.plot && (o.distributed?.rank ?? 0) === 0) await plotLodiLoss(res.meta, join(o.out, 'loss.png'));

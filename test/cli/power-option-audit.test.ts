@@ -52,3 +52,12 @@ test('predict-halos: --floor with --log is refused (the log10 output is not floo
   assert.match((await parse([...base, '--floor', 'abc'])).message, /option '--floor <log10rho>' argument 'abc' is invalid\. expected a number, got "abc"/);
   assert.doesNotMatch((await parse([...base, '--log'])).message, /no effect/);
 });
+
+test('train lodi --init: takes the model\'s preset (refuses --preset), needs --steps; --resume refuses --init, --halos-file, --lr', async () => {
+  const worlds = ['--worlds', join(dir, 'w'), '--out', join(dir, 'r')];
+  assert.match((await parse(['train', 'lodi', ...worlds, '--init', join(dir, 'm'), '--preset', 'cpu', '--steps', '10'])).message, /^--preset has no effect with --init/);
+  assert.match((await parse(['train', 'lodi', ...worlds, '--init', join(dir, 'm')])).message, /^--steps: missing; with --init/);
+  assert.match((await parse(['train', 'lodi', ...worlds, '--resume', '--init', join(dir, 'm'), '--halos-file', 'h.npy', '--lr', '1e-4'])).message, /^--init, --halos-file, --lr have no effect with --resume/);
+  // a valid combination gets as far as reading the model
+  assert.match((await parse(['train', 'lodi', ...worlds, '--init', join(dir, 'm'), '--steps', '10', '--lr', '1e-4'])).message, /\/m: model not found$/);
+});

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
-import { commandLine, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseRendezvous, parseSeed, quietOption } from '../options.js';
+import { commandLine, forceOption, parseNonNegativeInteger, parsePositive, parsePositiveInteger, parseRendezvous, parseSeed, quietOption } from '../options.js';
 import { trainCommand } from '../train-command.js';
+import { LODI_KIND, type LodiMeta } from '../../lodi/checkpoint.js';
 import { lodiPreset } from '../../lodi/config.js';
+import { readCheckpointMeta, resolveModelFile } from '../../train/checkpoint.js';
 import { trainLodiRun } from '../../pipeline/train-lodi.js';
 
 export function register(program: Command): void {
@@ -20,6 +22,9 @@ export function register(program: Command): void {
     .option('--batch <n>', 'batch size (default: the preset)', parsePositiveInteger)
     .option('--seed <int>', 'seed of the weights, the split, the crops and the noise', parseSeed, 0)
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--init <model>', 'fine-tune: start from a trained LODI (run directory or .safetensors) with its preset, weights and normalisation (and its split on the same worlds); needs --steps')
+    .option('--halos-file <name>', 'train on this halo-channel file in each world instead of halos.npy, e.g. HALOgen\'s prediction of the world (lodi predict-halos --dm W/dm.npy --out W/halos_halogen.npy), so that LODI learns the conditioning it gets in lodi run')
+    .option('--lr <rate>', 'peak learning rate (default: the preset; warm-up then cosine decay to 0.1x)', parsePositive)
     .addOption(forceOption('an existing run in <out> (its files are discarded)'))
     .option('--world-size <n>', 'data-parallel training over n processes (one per machine or per core group; Gloo over TCP); each runs this command with its own --rank', parsePositiveInteger, 1)
     .option('--rank <r>', 'with --world-size: this process\'s rank, 0 to n-1; rank 0 writes the run directory', parseNonNegativeInteger, 0)
@@ -27,10 +32,15 @@ export function register(program: Command): void {
     .option('--no-plot', 'skip the loss-curve PNG')
     .addOption(quietOption('the log file'))
     .action(async (o, cmd: Command) => {
-      if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --steps sets its new total)');
+      if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force', 'init', 'halosFile', 'lr'], 'with --resume (the run continues with its own configuration, data and seeds; --steps sets its new total)');
+      if (o.init !== undefined) {
+        refuseGiven(cmd, ['preset'], 'with --init (the run takes the preset of the model it starts from)');
+        if (o.steps === undefined) throw new Error('--steps: missing; with --init give the number of fine-tuning steps');
+      }
       if (o.worldSize === 1) refuseGiven(cmd, ['rank', 'rendezvous'], 'without --world-size > 1');
       else if (o.rendezvous === undefined) throw new Error('--rendezvous: missing; expected HOST:PORT or file:PATH where the ' + o.worldSize + ' ranks meet');
-      const cfg = lodiPreset(o.preset);
+      const cfg = o.init !== undefined ? structuredClone(readCheckpointMeta<LodiMeta>(resolveModelFile(o.init), LODI_KIND).config) : lodiPreset(o.preset);
+      if (o.lr !== undefined) cfg.train.lr = o.lr;
       // a resumed run keeps its own total unless --steps sets a new one (0 tells the trainer so)
       if (o.steps !== undefined) cfg.train.steps = o.steps;
       else if (o.resume) cfg.train.steps = 0;
@@ -45,6 +55,8 @@ export function register(program: Command): void {
         plot: o.plot !== false,
         quiet: o.quiet === true,
         command: commandLine(),
+        ...(o.halosFile === undefined ? {} : { halosFile: o.halosFile }),
+        ...(o.init === undefined ? {} : { init: o.init }),
         ...(o.worldSize > 1 ? { distributed: { rank: o.rank, worldSize: o.worldSize, rendezvous: o.rendezvous } } : {}),
       });
       const m = res.meta;
