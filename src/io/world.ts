@@ -351,9 +351,12 @@ function legacyFacts(dir: string, j: Record<string, unknown> | undefined, first:
   };
   const halos = side('halos');
   const prov = (first.meta.provenance ?? {}) as Record<string, unknown>;
-  let massBins = massBinsOf(halos?.massBins, sidecarPath(join(dir, WORLD_MEMBERS.halos.file)), dir);
+  // the first lodi simulate kept the bins in the sidecar's provenance (provenance.prepare), later ones at the top level
+  const prep = ((halos?.provenance as Record<string, unknown> | undefined)?.prepare ?? {}) as Record<string, unknown>;
+  let massBins = massBinsOf(halos?.massBins ?? prep.massBins, sidecarPath(join(dir, WORLD_MEMBERS.halos.file)), dir);
   // older sidecars hold only the edges in Msun/h
-  if (!massBins && Array.isArray(halos?.massBinsMsunH)) massBins = { edges: fromJsonEdges(halos.massBinsMsunH as (number | null)[]), unit: 'Msun/h' };
+  const msunH = halos?.massBinsMsunH ?? prep.massBinsMsunH;
+  if (!massBins && Array.isArray(msunH)) massBins = { edges: fromJsonEdges(msunH as (number | null)[]), unit: 'Msun/h' };
   const seed = num(j?.seed) ?? num(prov.seed);
   return {
     grid: num(j?.grid) ?? first.shape[first.shape.length - 1]!,

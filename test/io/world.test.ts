@@ -118,3 +118,15 @@ test('a directory without world.json (older lodi prepare) is read from its sidec
     assert.equal(r.provenance.generator, 'unknown');
   });
 });
+
+test('a world of the first lodi simulate (bins in the halo sidecar\'s provenance.prepare) keeps its mass bins', () => {
+  withDir((dir) => {
+    const w = tinyWorld();
+    const prov = { command: 'lodi simulate', generator: 'lodi simulate', smoothingR: 0.2, prepare: { massBins: { edges: [3e10, 1e11, null], unit: 'Msun' }, massBinsMsunH: [2e10, 6.7e10, null] } };
+    saveGrid(join(dir, 'tb.npy'), { data: w.tb!, shape: [4, 4, 4], meta: { boxSize: 10, redshift: 0, quantity: WORLD_MEMBERS.tb.quantity, unit: WORLD_MEMBERS.tb.unit, provenance: prov } });
+    saveGrid(join(dir, 'halos.npy'), { data: w.halos!, shape: [2, 4, 4, 4], meta: { boxSize: 10, redshift: 0, quantity: 'halo_mass_density', unit: WORLD_MEMBERS.halos.unit, channels: ['a', 'b'], provenance: prov } as never });
+    // tb first, as LODI reads a world
+    const r = readWorld(dir, { members: ['tb', 'halos'] });
+    assert.deepEqual(r.massBins, { edges: [3e10, 1e11, Infinity], unit: 'Msun' });
+  });
+});
