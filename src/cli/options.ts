@@ -177,6 +177,20 @@ export function quietOption(log?: string): Option {
   return new Option('--quiet', `no progress output on the terminal${log ? ` (${log} is still written)` : ''}`);
 }
 
+/**
+ * `--device`: where the networks run. The name is checked here; whether the engine and the machine
+ * have it is checked when the model loads (`resolveDevice`), so that a Slurm script written on a
+ * login node without a GPU can still name `cuda` for its tasks.
+ */
+export function deviceOption(): Option {
+  return new Option('--device <d>', 'where the networks run: cpu, cuda, cuda:N, or auto (cuda when the engine was built with CUDA and sees a GPU, else cpu)')
+    .default('auto')
+    .argParser((v: string) => {
+      if (!/^(cpu|auto|cuda(:\d+)?)$/.test(v)) throw new InvalidArgumentError(`expected cpu, cuda, cuda:N or auto, got "${v}"`);
+      return v;
+    });
+}
+
 /** `--force`: overwrite `what` (e.g. `an existing world`, `the files of an existing output directory`). */
 export function forceOption(what: string): Option {
   return new Option('--force', `overwrite ${what}`);

@@ -66,9 +66,10 @@ export function modelWeights(ck: ReadCheckpoint<HalogenMeta>, file: string): Map
 
 /**
  * Loads a trained model (run directory: best.safetensors, else checkpoint.safetensors; or a file)
- * in eval mode, with strict name and shape checks. Throws one line naming the file on failure.
+ * in eval mode, with strict name and shape checks, on `device` ('cpu' default; 'cuda', 'cuda:N':
+ * see `resolveDevice` of the engine). Throws one line naming the file on failure.
  */
-export function loadHalogen(path: string): { model: HalogenNet; meta: HalogenMeta; file: string } {
+export function loadHalogen(path: string, device = 'cpu'): { model: HalogenNet; meta: HalogenMeta; file: string } {
   const file = resolveModelFile(path);
   const ck = readHalogenCheckpoint(file);
   try {
@@ -80,6 +81,7 @@ export function loadHalogen(path: string): { model: HalogenNet; meta: HalogenMet
       throw new Error(`${file}: ${(err as Error).message}`);
     }
     model.eval();
+    if (device !== 'cpu') model.to(device);
     return { model, meta: ck.meta, file };
   } finally {
     disposeGroups(ck.groups);

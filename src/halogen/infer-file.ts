@@ -8,7 +8,7 @@
 import { CHUNK, NpyVolume, createZeroNpyF32, readNpyLayout } from '../io/npy-file.js';
 import type { HalogenMeta } from './checkpoint.js';
 import { boxMean, logDmInto, sumF32 } from './dataset.js';
-import { slidingOptions, slidingWindowPlanes, standardiseDm, toHaloDensity, type PredictOptions } from './infer.js';
+import { devicePredictor, slidingOptions, slidingWindowPlanes, standardiseDm, toHaloDensity, type PredictOptions } from './infer.js';
 import type { HalogenNet } from './model.js';
 
 export interface PredictFileOptions extends PredictOptions {
@@ -79,7 +79,7 @@ export function predictHalosFile(model: HalogenNet, meta: HalogenMeta, dmFile: s
           target.writePlanes(ch, x, o.log ? y : toHaloDensity(y, cfg.data.haloOffset, floorLog));
         }
       },
-      (t) => model.forward(t),
+      devicePredictor(model),
       slidingOptions(meta, o),
     );
     dest.sync();

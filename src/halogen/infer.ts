@@ -178,6 +178,15 @@ export interface PredictOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * The network as a predictor of host-built batches of windows: each is copied to the model's device
+ * and its prediction read back by the caller.
+ */
+export function devicePredictor(model: HalogenNet): (x: Tensor) => Tensor {
+  const device = model.device;
+  return device === 'cpu' ? (x) => model.forward(x) : (x) => tidy(() => model.forward(x.to(device)));
+}
+
 /** The network's input: (log10 DM − dmMean) / dmStd per voxel, in place (after `logDm`/`logDmInto`). */
 export function standardiseDm(x: Float32Array, norm: HalogenMeta['normalisation']): Float32Array {
   for (let i = 0; i < x.length; i++) x[i] = (x[i]! - norm.dmMean) / norm.dmStd;
@@ -201,6 +210,6 @@ export function predictHalos(model: HalogenNet, meta: HalogenMeta, dm: Float32Ar
   const cfg = meta.config;
   const x = standardiseDm(logDm(dm, cfg.data), meta.normalisation);
   model.eval();
-  const log = slidingWindow(x, n, (t) => model.forward(t), slidingOptions(meta, o));
+  const log = slidingWindow(x, n, devicePredictor(model), slidingOptions(meta, o));
   return { log, density: toHaloDensity(log, cfg.data.haloOffset, o.floorLog ?? cfg.infer.floorLog) };
 }

@@ -67,8 +67,8 @@ export interface LoadedLodi {
   file: string;
 }
 
-/** Loads a trained LODI (run directory or file) with its EMA weights, in eval mode. */
-export function loadLodi(path: string): LoadedLodi {
+/** Loads a trained LODI (run directory or file) with its EMA weights, in eval mode, on `device` ('cpu' default; 'cuda', 'cuda:N'). */
+export function loadLodi(path: string, device = 'cpu'): LoadedLodi {
   const file = resolveModelFile(path);
   const ck = readCheckpoint<LodiMeta>(file, LODI_KIND);
   try {
@@ -77,6 +77,7 @@ export function loadLodi(path: string): LoadedLodi {
     if (!weights) throw new Error(`${file}: holds no model weights`);
     model.loadStateDict(weights);
     model.eval();
+    if (device !== 'cpu') model.to(device);
     return { model, meta: ck.meta, file };
   } finally {
     disposeGroups(ck.groups);

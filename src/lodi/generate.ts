@@ -126,14 +126,21 @@ export function sampleBoxes(model: LodiModel, boxIds: readonly number[], cond: F
   const B = boxIds.length;
   const T = o.steps ?? model.cfg.schedule.steps;
   const J = Math.max(1, o.resample ?? 1);
+  // the model's device; the noise is drawn on the host from each box's CPU Generator and copied over, so a
+  // seed gives the same map on every device (to float tolerance); only finished boxes come back
+  const device = model.device;
   const gens = boxIds.map((id) => new Generator(boxSeed(o.seed, id)));
-  const randnBatch = (): Tensor => F.cat(gens.map((g) => F.randn([1, 1, crop, crop, crop], g)), 0);
+  const randnBatch = (): Tensor =>
+    tidy(() => {
+      const e = F.cat(gens.map((g) => F.randn([1, 1, crop, crop, crop], g)), 0);
+      return device === 'cpu' ? e : e.to(device);
+    });
   return noGrad(() =>
     tidy(() => {
-      const condT = F.tensor(cond, [B, C, crop, crop, crop]);
+      const condT = F.tensor(cond, [B, C, crop, crop, crop], { device });
       let z = randnBatch();
-      const mask = known ? F.tensor(known.mask, [B, 1, crop, crop, crop]) : null;
-      const knownT = known ? F.tensor(known.values, [B, 1, crop, crop, crop]) : null;
+      const mask = known ? F.tensor(known.mask, [B, 1, crop, crop, crop], { device }) : null;
+      const knownT = known ? F.tensor(known.values, [B, 1, crop, crop, crop], { device }) : null;
       // drawn for every box and method (used only by latent overlap), so each box's noise stream
       // is the same whichever boxes share its batch and whichever method runs
       let epsKnown: Tensor = randnBatch();
@@ -270,11 +277,13 @@ async function singlePass(model: LodiModel, cond: Float32Array, size: [number, n
   model.eval();
   const y = noGrad(() =>
     tidy(() => {
-      const condT = F.tensor(cond, [1, C, X, Y, Z]);
-      let z = F.randn([1, 1, X, Y, Z], gen);
+      const device = model.device;
+      const noise = (): Tensor => tidy(() => (device === 'cpu' ? F.randn([1, 1, X, Y, Z], gen) : F.randn([1, 1, X, Y, Z], gen).to(device)));
+      const condT = F.tensor(cond, [1, C, X, Y, Z], { device });
+      let z = noise();
       for (let i = T; i >= 1; i--) {
         const prev = z;
-        z = model.ancestralStep(z, condT, i, F.randn([1, 1, X, Y, Z], gen), undefined, T);
+        z = model.ancestralStep(z, condT, i, noise(), undefined, T);
         prev.dispose();
       }
       return model.finalEstimate(z).toFloat32Array();

@@ -80,17 +80,18 @@ export class LodiModel extends nn.Module {
       const steps = noise.rows
         ? antitheticSteps(noise.u0, noise.rows.total, T).slice(noise.rows.start, noise.rows.start + B)
         : antitheticSteps(noise.u0, B, T);
-      const t = F.tensor(Float32Array.from(steps, (i) => i / T));
-      const s = F.tensor(Float32Array.from(steps, (i) => (i - 1) / T));
+      const device = x.device;
+      const t = F.tensor(Float32Array.from(steps, (i) => i / T), undefined, { device });
+      const s = F.tensor(Float32Array.from(steps, (i) => (i - 1) / T), undefined, { device });
       const gt = this.gamma.forward(t);
       const gs = this.gamma.forward(s);
       const zt = bcast(alphaOf(gt)).mul(x).add(bcast(sigmaOf(gt)).mul(noise.eps));
       const eh = denoiser ? denoiser(zt, gt, cond) : this.epsHat(zt, gt, cond);
       const sq = noise.eps.sub(eh).square().sum([1, 2, 3, 4]); // [B]
       const diffusion = expm1(gt.sub(gs)).mul(sq).mul(T / 2); // [B]
-      const ones = F.ones([1]);
+      const ones = F.ones([1], { device });
       const g1 = this.gamma.forward(ones);
-      const g0 = this.gamma.forward(F.zeros([1]));
+      const g0 = this.gamma.forward(F.zeros([1], { device }));
       const var1 = g1.sigmoid();
       // KL per voxel: ½(σ1² + α1² x² − log σ1² − 1), α1² = 1 − σ1²
       const prior = x.square().sum([1, 2, 3, 4]).mul(ones.sub(var1)).add(var1.sub(var1.log()).sub(1).mul(D)).mul(0.5);
@@ -131,7 +132,7 @@ export class LodiModel extends nn.Module {
       const gt = this.gamma.at(i / T);
       const gs = this.gamma.at((i - 1) / T);
       const B = z.shape[0]!;
-      const g = F.full([B], gt);
+      const g = F.full([B], gt, { device: z.device });
       const eh = denoiser ? denoiser(z, g, cond) : this.epsHat(z, g, cond);
       const c = -Math.expm1(gs - gt);
       const at = alphaAt(gt);

@@ -20,6 +20,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolveDevice } from '@lodi/torch';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gridSidecarText, sidecarPath } from '../io/grid.js';
 import { contractProblems, loadLodi, type LoadedLodi } from '../lodi/checkpoint.js';
@@ -86,6 +87,8 @@ export interface ShardedRunOptions {
   quiet?: boolean;
   logFile?: string;
   command?: string;
+  /** Where the denoiser runs: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (engine's `resolveDevice`); a loaded `model` stays where it is. */
+  device?: string;
   /** Realisation number recorded in the sidecar (default 0). */
   realization?: number;
 }
@@ -161,7 +164,7 @@ function openInputs(o: ShardedRunOptions, checkFinite: boolean): Inputs {
   if (s.length !== 4 || s[1] !== s[2] || s[2] !== s[3] || s.some((n) => n < 1))
     throw new Error(`${o.halos}: shape: [${s.join(', ')}], expected halo channels [C, N, N, N]`);
   const halosMeta = readHaloSidecar(o.halos, s);
-  const loaded = typeof o.model === 'string' ? loadLodi(o.model) : o.model;
+  const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
   try {
     // the stat is taken before the hash, so a write during hashing leaves the plan's stat stale (hashed next time)
     const halosStat = fileStat(o.halos);

@@ -44,6 +44,8 @@ export function shardedArgs(o: ShardedRunOptions & { model: string }): string[] 
   if (o.overlap !== undefined && o.overlap !== 4)
     throw new Error(`overlap: ${o.overlap}, expected 4 (the command line has no --overlap)`);
   if (o.batch !== undefined) a.push('--batch', String(o.batch));
+  // the choice, not its resolution here: each task resolves it on its own node
+  if (o.device !== undefined && o.device !== 'auto') a.push('--device', o.device);
   return a;
 }
 

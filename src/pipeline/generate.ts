@@ -5,6 +5,7 @@
  * and seed are kept.
  */
 import { createHash } from 'node:crypto';
+import { resolveDevice } from '@lodi/torch';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
@@ -72,7 +73,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   if (halos.shape.length !== 4) throw new Error(`${o.halos}: expected halo channels [C,N,N,N], got [${halos.shape}]`);
   const [C, X, Y, Z] = halos.shape as [number, number, number, number];
   if (X !== Y || Y !== Z) throw new Error(`${o.halos}: expected a cubic grid, got [${halos.shape}]`);
-  const loaded = typeof o.model === 'string' ? loadLodi(o.model) : o.model;
+  const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
   const modelSha256 = sha256File(loaded.file);
   const done = finishedBy(modelSha256);
   try {
@@ -128,7 +129,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
 
 /** `generateRun` with `fileBacked`: each realisation through `generateFileBacked`. */
 async function fileBackedRun(o: GenerateRunOptions, files: string[], seeds: number[], finishedBy: (sha: string) => (f: string, r: number) => boolean): Promise<GenerateRunResult> {
-  const loaded = typeof o.model === 'string' ? loadLodi(o.model) : o.model;
+  const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
   try {
     const modelSha256 = sha256File(loaded.file);
     const done = finishedBy(modelSha256);

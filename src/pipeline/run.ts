@@ -18,6 +18,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { resolveDevice } from '@lodi/torch';
 import { HALOGEN_KIND, halogenContractProblems, loadHalogen, type HalogenMeta } from '../halogen/checkpoint.js';
 import { predictHalos } from '../halogen/infer.js';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
@@ -54,6 +55,8 @@ export interface RunOptions {
   /** Model paths (default: the bundled models). */
   halogen?: string;
   lodi?: string;
+  /** Where the networks run: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (engine's `resolveDevice`); recorded in run.json. */
+  device?: string;
   out: string;
   realizations?: number;
   seed?: number;
@@ -99,12 +102,15 @@ export interface RunJson {
       file: string;
       sha256: string;
       preset: string;
-      trainWorlds: { dir: string; seed?: number }[];
+      /** `halosFile`: the halo channels LODI trained on when not the world's halos.npy (e.g. HALOgen's prediction). */
+      trainWorlds: { dir: string; seed?: number; halosFile?: string }[];
       split: unknown;
     };
   };
   files: { halos: string; tb: string[]; baselines: Record<string, string> };
   timings: Record<string, number>;
+  /** Where the networks ran ('cpu', 'cuda', 'cuda:N'). */
+  device?: string;
   command?: string;
 }
 
@@ -134,6 +140,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
   const n = dm.shape[0]!;
   const halogenFile = o.halos ? null : modelPath('halogen', o.halogen);
   const lodiFile = modelPath('lodi', o.lodi);
+  const device = resolveDevice(o.device ?? 'cpu');
   if (!o.ignoreContract) checkContracts(o.dm, dm.meta.boxSize, n, dm.meta.unit, halogenFile, lodiFile);
   // (before gridSnapshot made <out>/world, if it did)
   const created = createdBySnapshot;
@@ -167,7 +174,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
       );
       log.log(`halo channels: ${o.halos} (HALOgen not run)`);
     } else {
-      const hg = loadHalogen(halogenFile!);
+      const hg = loadHalogen(halogenFile!, device);
       const hgSha = sha256File(hg.file);
       const haveHalos =
         o.resume &&
@@ -221,7 +228,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
     timings.halogen = (Date.now() - t0) / 1000;
     log.update(1, 'halos done');
     // ---- LODI ----
-    const lodi = loadLodi(lodiFile);
+    const lodi = loadLodi(lodiFile, device);
     const lodiSha = sha256File(lodi.file);
     const seeds = Array.from({ length: R }, (_, r) => realisationSeed(seed, r));
     const tbFiles = seeds.map((_, r) => join(out, `tb_${r}.npy`));
@@ -286,7 +293,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
             file: lodi.file,
             sha256: lodiSha,
             preset: lodi.meta.config.preset,
-            trainWorlds: lodi.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed })),
+            trainWorlds: lodi.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed, ...(w.halosFile === undefined ? {} : { halosFile: w.halosFile }) })),
             split: { seed: lodi.meta.split.seed, train: lodi.meta.split.train.length, val: lodi.meta.split.val.length },
           },
         },
@@ -296,6 +303,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
           baselines: Object.fromEntries(Object.entries(baselines).map(([k, f]) => [k, f.slice(out.length + 1)])),
         },
         timings,
+        device,
         command: o.command,
       };
       writeFileAtomic(join(out, 'run.json'), JSON.stringify(run, null, 1) + '\n', { force: true });

@@ -61,3 +61,10 @@ test('train lodi --init: takes the model\'s preset (refuses --preset), needs --s
   // a valid combination gets as far as reading the model
   assert.match((await parse(['train', 'lodi', ...worlds, '--init', join(dir, 'm'), '--steps', '10', '--lr', '1e-4'])).message, /\/m: model not found$/);
 });
+
+test('--device: cpu, cuda, cuda:N or auto; demo --world-only runs no network and refuses it', async () => {
+  const base = ['generate', '--halos', missing, '--model', join(dir, 'm'), '--out', join(dir, 'tb.npy')];
+  assert.match((await parse([...base, '--device', 'gpu'])).message, /option '--device <d>' argument 'gpu' is invalid\. expected cpu, cuda, cuda:N or auto, got "gpu"/);
+  assert.doesNotMatch((await parse([...base, '--device', 'cuda:1'])).message, /--device/);
+  assert.match((await parse(['demo', '--out', join(dir, 'd'), '--world-only', '--device', 'cpu'])).message, /^--device has no effect with --world-only/);
+});

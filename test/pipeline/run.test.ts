@@ -34,6 +34,9 @@ test('lodi run: DM → HALOgen → LODI into a run directory; resume keeps finis
     assert.deepEqual(run.files.tb, ['tb_0.npy', 'tb_1.npy']);
     assert.deepEqual(Object.keys(run.files.baselines).sort(), ['average', 'single', 'tiling']);
     assert.equal(run.models.lodi.trainWorlds[0]!.seed, 3);
+    assert.equal(run.device, 'cpu');
+    await assert.rejects(() => runPipeline({ ...common, out: join(root, 'run-gpu'), device: 'gpu' }), /device 'gpu': expected cpu, cuda, cuda:N or auto/);
+    assert.equal(existsSync(join(root, 'run-gpu')), false);
     assert.match(run.models.halogen!.sha256, /^[0-9a-f]{64}$/);
     const halos = loadGrid(join(out, 'halos.npy'));
     assert.deepEqual(halos.shape, [4, 32, 32, 32]);

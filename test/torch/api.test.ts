@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { F, Generator, tensor, tidy, dispose, liveTensors, saveSafetensors, loadSafetensors, loadSafetensorsMetadata, type Tensor } from '@lodi/torch';
+import { F, Generator, cuda, nn, resolveDevice, tensor, tidy, dispose, liveTensors, saveSafetensors, loadSafetensors, loadSafetensorsMetadata, type Tensor } from '@lodi/torch';
 
 /** Runs `fn` in a tidy scope and checks that it leaves no tensors behind. */
 function clean(fn: () => void): void {
@@ -207,3 +207,37 @@ test('safetensors: the metadata alone comes from the header; a header past the e
     writeFileSync(badMeta, Buffer.concat([head, json]));
     assert.throws(() => loadSafetensorsMetadata(badMeta), /__metadata__ must map strings to strings/);
   }));
+
+test('resolveDevice: auto falls back to the CPU; CUDA asked of an engine without it is refused in one line', () => {
+  const n = cuda.isAvailable() ? cuda.deviceCount() : 0;
+  assert.equal(resolveDevice('cpu'), 'cpu');
+  assert.equal(resolveDevice('auto'), n > 0 ? 'cuda' : 'cpu');
+  assert.throws(() => resolveDevice('gpu'), /^Error: device 'gpu': expected cpu, cuda, cuda:N or auto$/);
+  if (n === 0) assert.throws(() => resolveDevice('cuda'), /^Error: device 'cuda': no CUDA device \(libtorch .*\); use cpu, or build the addon against a CUDA libtorch \(README\)$/);
+  else assert.throws(() => resolveDevice(`cuda:${n}`), new RegExp(`only ${n} CUDA device`));
+});
+
+test('Module.to moves parameters in place: the same tensors (fields of submodules stay valid), values kept', () => {
+  const m = new nn.Conv3d(2, 3, new Generator(1));
+  try {
+    const w = m.weight;
+    const before = w.toFloat32Array();
+    assert.equal(m.to('cpu'), m);
+    assert.equal(m.weight, w);
+    assert.equal(m.device, 'cpu');
+    assert.deepEqual(m.weight.toFloat32Array(), before);
+    assert.equal(m.weight.requiresGrad, true);
+    if (cuda.isAvailable()) {
+      m.to('cuda');
+      assert.equal(m.weight, w, 'same tensor object after moving');
+      assert.match(m.weight.device, /^cuda/);
+      assert.match(m.bias!.device, /^cuda/);
+      assert.deepEqual(m.weight.toFloat32Array(), before);
+      assert.equal(m.weight.requiresGrad, true);
+      m.to('cpu');
+      assert.equal(m.device, 'cpu');
+    }
+  } finally {
+    m.dispose();
+  }
+});

@@ -68,6 +68,24 @@ export const cuda = {
   deviceCount: (): number => native.cudaDeviceCount(),
   synchronize: (): void => native.cudaSynchronize(),
 };
+/**
+ * The device a user's choice names: 'auto' → 'cuda' when a CUDA device is visible, else 'cpu';
+ * 'cpu'; 'cuda' or 'cuda:N' when that device is visible.
+ *
+ * @throws Error (one line) for any other name, or for CUDA on an engine or machine without it
+ */
+export function resolveDevice(choice: string): string {
+  const n = cuda.isAvailable() ? cuda.deviceCount() : 0;
+  if (choice === 'auto') return n > 0 ? 'cuda' : 'cpu';
+  if (choice === 'cpu') return 'cpu';
+  const m = /^cuda(?::(\d+))?$/.exec(choice);
+  if (!m) throw new Error(`device '${choice}': expected cpu, cuda, cuda:N or auto`);
+  if (n === 0)
+    throw new Error(`device '${choice}': no CUDA device (libtorch ${native.version()} of this build ${native.cudaAvailable() ? 'sees none' : 'has no CUDA, or sees no device'}); use cpu, or build the addon against a CUDA libtorch (README)`);
+  const i = m[1] === undefined ? 0 : Number(m[1]);
+  if (i >= n) throw new Error(`device '${choice}': only ${n} CUDA device(s) visible (cuda:0 to cuda:${n - 1})`);
+  return choice;
+}
 export function libtorchVersion(): string {
   return native.version();
 }

@@ -1,6 +1,6 @@
 import { keep, tidy } from './scope.js';
 import { noGrad } from './autograd.js';
-import { Tensor } from './tensor.js';
+import { Tensor, opMulti } from './tensor.js';
 import * as F from './functional.js';
 import type { Generator, PadMode } from './functional.js';
 
@@ -71,6 +71,24 @@ export abstract class Module {
         t.copy_(src);
       }
     });
+  }
+  /**
+   * Moves every parameter and buffer to `device` in place, as PyTorch's `module.to(device)` does
+   * (`param.data = param.to(device)`): each tensor keeps its identity, so the fields of submodules
+   * that refer to it stay valid. Create optimisers and EMA copies after moving.
+   */
+  to(device: string): this {
+    noGrad(() => {
+      for (const t of [...this._params.values(), ...this._buffers.values()])
+        if (t.device !== device) tidy(() => void opMulti('set_data', [t, t.to(device)]));
+    });
+    for (const c of this._children.values()) c.to(device);
+    return this;
+  }
+  /** The device of the first parameter (or buffer); 'cpu' for a module without tensors. */
+  get device(): string {
+    const t = this.namedParameters()[0]?.[1] ?? this.namedBuffers()[0]?.[1];
+    return t?.device ?? 'cpu';
   }
   train(on = true): this {
     this.training = on;

@@ -9,7 +9,8 @@ import { halogenContractProblems, loadHalogen } from '../../halogen/checkpoint.j
 import { withOutputGuard } from '../../pipeline/outputs.js';
 import { remedyAction } from '../remedy.js';
 import { refuseGiven } from '../option-checks.js';
-import { commandLine, forceOption, parseBoxSize, parseNumber, parsePositiveInteger, quietOption } from '../options.js';
+import { commandLine, deviceOption, forceOption, parseBoxSize, parseNumber, parsePositiveInteger, quietOption } from '../options.js';
+import { resolveDevice } from '@lodi/torch';
 
 export function register(program: Command): void {
   program
@@ -31,6 +32,7 @@ export function register(program: Command): void {
       '--file-backed',
       'stream the DM grid from disk and the halo channels to it by x-planes: memory O(crop N^2) for boxes of any size (same values as in memory)',
     )
+    .addOption(deviceOption())
     .addOption(quietOption())
     .addOption(forceOption('an existing output'))
     .action(
@@ -43,7 +45,7 @@ export function register(program: Command): void {
         const shape = dm ? dm.shape : readNpyLayout(o.dm).shape;
         const n = cubicSide(o.dm, shape);
         const dmMeta = dm ? dm.meta : loadGridMeta(o.dm, shape, o.box !== undefined ? { boxSize: o.box } : {});
-        const { model, meta, file } = loadHalogen(o.model);
+        const { model, meta, file } = loadHalogen(o.model, resolveDevice(o.device));
         const trainBox = meta.worlds[0];
         const problems = halogenContractProblems(meta, { file: o.dm, boxSize: dmMeta.boxSize, n, unit: dmMeta.unit });
         if (problems.length && o.ignoreContract !== true) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
 import { runPipeline } from '../../pipeline/run.js';
-import { choice, commandLine, forceOption, parseBoxSize, parseLengthUnit, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+import { choice, commandLine, deviceOption, forceOption, parseBoxSize, parseLengthUnit, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
 
 const METHODS = ['overlap', 'tiling', 'average'] as const;
 
@@ -31,6 +31,7 @@ export function register(program: Command): void {
     .option('--ignore-contract', "run even if the DM grid's voxel size or unit differs from what the models were trained on (refused otherwise)")
     .option('--resume', 'continue a killed run (finished outputs are kept)')
     .addOption(forceOption('an existing run'))
+    .addOption(deviceOption())
     .addOption(quietOption('run.log'))
     .action(async (o, cmd: Command) => {
       if (o.halos !== undefined) refuseGiven(cmd, ['halogen'], 'with --halos (the given halo channels replace HALOgen)');
@@ -55,6 +56,7 @@ export function register(program: Command): void {
         resume: o.resume === true,
         force: o.force === true,
         quiet: o.quiet === true,
+        device: o.device,
         command: commandLine(),
       });
       const t = Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ');
