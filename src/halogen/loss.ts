@@ -55,7 +55,7 @@ export function weightedMask(target: Tensor, thresholds: number[]): Tensor {
     tidy(() => {
       const [B, C] = target.shape as [number, number];
       const V = target.numel / (B * C);
-      const T = F.tensor(Float32Array.from(thresholds), [1, C, ...target.shape.slice(2).map(() => 1)]);
+      const T = F.tensor(Float32Array.from(thresholds), [1, C, ...target.shape.slice(2).map(() => 1)], { device: target.device });
       const above = target.gt(T).to('float32'); // [B,C,...]
       const counts = above.sum(target.shape.slice(2).map((_, i) => i + 2)); // [B,C]
       // neighbour sum over channels i-1, i, i+1 (clipped at the ends)
@@ -95,7 +95,7 @@ export function halogenLoss(pred: Tensor, target: Tensor, mask: Tensor, cfg: Hal
     const diff = target.sub(pred);
     const mse = diff.square().mul(mask).mean(dims); // [C]
     const pin = diff.mul(cfg.q).maximum(diff.mul(cfg.q - 1)).mean(dims); // [C]
-    const beta = F.tensor(Float32Array.from(cfg.beta.slice(0, C)));
+    const beta = F.tensor(Float32Array.from(cfg.beta.slice(0, C)), undefined, { device: pred.device });
     let total = mse.mul(beta).mul(cfg.alpha).add(pin.mul(1 - cfg.alpha)).sum();
     let l1v = 0;
     if (l1) {

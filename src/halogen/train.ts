@@ -58,6 +58,11 @@ export interface TrainOptions {
   stopAfterStep?: number;
   quiet?: boolean;
   command?: string;
+  /**
+   * Where the network trains: 'cpu' (default), 'cuda' or 'cuda:N' (a resolved device). Weights are
+   * initialised (and restored) on the CPU and moved; batches and augmentations come from the host.
+   */
+  device?: string;
   /** Called (and awaited) after every epoch, e.g. to plot the loss curve (pipeline/train-halogen.ts). */
   onEpoch?: (r: EpochRecord, meta: HalogenMeta) => void | Promise<void>;
 }
@@ -156,29 +161,30 @@ interface TrainState {
  * Builds the model, optimiser and augmentation generator: fresh (output affine map from the
  * training targets) or restored from the resumed checkpoint, whose tensors it then releases.
  */
-function buildState(cfg: HalogenConfig, seeds: Seeds, data: RunData, run: RunDir<HalogenMeta>): TrainState {
+function buildState(cfg: HalogenConfig, seeds: Seeds, data: RunData, run: RunDir<HalogenMeta>, device = 'cpu'): TrainState {
   const model = new HalogenNet(cfg.model, seeds.model);
-  const opt = new RMSprop(model.parameters(), { lr: cfg.train.lrInitial, alpha: cfg.train.rmspropAlpha, eps: cfg.train.rmspropEps });
+  let opt: RMSprop | null = null;
   const dataGen = new Generator(seeds.data);
   const resumed = run.resumed;
   try {
+    // weights set on the CPU, then moved; the optimiser is built on the moved parameters
+    if (resumed) model.loadStateDict(modelWeights(resumed, run.checkpoint));
+    else model.setOutputStats(data.ds.norm!.haloMean, data.ds.norm!.haloStd);
+    if (device !== 'cpu') model.to(device);
+    opt = new RMSprop(model.parameters(), { lr: cfg.train.lrInitial, alpha: cfg.train.rmspropAlpha, eps: cfg.train.rmspropEps });
     if (resumed) {
-      model.loadStateDict(modelWeights(resumed, run.checkpoint));
       opt.loadStateTensors(resumed.groups.get('optim') ?? new Map(), resumed.meta.optimizer);
       const rng = resumed.groups.get('rng')?.get('data');
       if (rng) dataGen.setState(rng);
-    } else {
-      const norm = data.ds.norm!;
-      model.setOutputStats(norm.haloMean, norm.haloStd);
     }
   } catch (err) {
-    opt.dispose();
+    opt?.dispose();
     model.dispose();
     throw err;
   } finally {
     run.disposeResumed();
   }
-  return { model, opt, dataGen };
+  return { model, opt: opt!, dataGen };
 }
 
 /**
@@ -196,6 +202,11 @@ function saveHalogen(path: string, s: TrainState, meta: HalogenMeta, withState: 
   });
 }
 
+/** A host-built batch on the model's device (the host copies are released by the caller's tidy). */
+function onDevice(b: { x: Tensor; y: Tensor }, device: string): { x: Tensor; y: Tensor } {
+  return device === 'cpu' ? b : { x: b.x.to(device), y: b.y.to(device) };
+}
+
 /**
  * One optimiser step on the samples `b` (Eq. 5 with the L1 term); returns the loss. Throws when the
  * loss is not finite.
@@ -203,7 +214,7 @@ function saveHalogen(path: string, s: TrainState, meta: HalogenMeta, withState: 
 function trainStep(s: TrainState, ds: HalogenDataset, cfg: HalogenConfig, b: Sample[], epoch: number): number {
   const norm = ds.norm!;
   const v = tidy(() => {
-    const { x, y } = ds.batch(b);
+    const { x, y } = onDevice(ds.batch(b), s.model.device);
     const mask = weightedMask(y, norm.thresholds);
     const pred = s.model.forward(x);
     const terms = halogenLoss(pred, y, mask, cfg.loss, s.model.l1());
@@ -227,7 +238,7 @@ export function evaluate(model: HalogenNet, ds: HalogenDataset, cfg: HalogenConf
   noGrad(() => {
     for (const b of chunks(samples, cfg.data.batchSize)) {
       tidy(() => {
-        const { x, y } = ds.batch(b);
+        const { x, y } = onDevice(ds.batch(b), model.device);
         const mask = weightedMask(y, ds.norm!.thresholds);
         const t = halogenLoss(model.forward(x), y, mask, cfg.loss, null);
         const f = b.length / samples.length;
@@ -268,7 +279,7 @@ export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
     const data = loadData(o, cfg, seeds, resumed);
     const resumedMeta: HalogenMeta | null = resumed ? { ...resumed.meta, config: cfg } : null;
     run.create();
-    s = buildState(cfg, seeds, data, run);
+    s = buildState(cfg, seeds, data, run, o.device);
     const meta = resumedMeta ?? newMeta(cfg, seeds, data, s.model, o.command);
     return await epochLoop(o, cfg, data, s, meta, run);
   } catch (err) {

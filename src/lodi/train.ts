@@ -48,6 +48,13 @@ export interface LodiTrainOptions {
    * `config.net` and `config.schedule` must equal its own. Fresh optimiser and step count.
    */
   init?: string;
+  /**
+   * Where the network trains: 'cpu' (default), 'cuda' or 'cuda:N' (a resolved device). The weights are
+   * initialised on the CPU and moved, data batches and diffusion noise come from the host (same seed,
+   * same draws on every device), and dropout draws on the device from a generator reseeded every step
+   * from (seed, step), so that a run resumes on any device.
+   */
+  device?: string;
   /** Stop (as if killed, after saving) once this many steps are done in total; for resume tests. */
   stopAfterStep?: number;
   quiet?: boolean;
@@ -74,8 +81,8 @@ export interface LodiTrainResult {
 
 type Terms = { total: number; diffusion: number; prior: number; reconstruction: number };
 
-function toTensors(b: Batch, crop: number, channels: number): { x: Tensor; cond: Tensor } {
-  return { x: F.tensor(b.x, [b.size, 1, crop, crop, crop]), cond: F.tensor(b.cond, [b.size, channels, crop, crop, crop]) };
+function toTensors(b: Batch, crop: number, channels: number, device = 'cpu'): { x: Tensor; cond: Tensor } {
+  return { x: F.tensor(b.x, [b.size, 1, crop, crop, crop], { device }), cond: F.tensor(b.cond, [b.size, channels, crop, crop, crop], { device }) };
 }
 
 /** Validation loss terms with the current weights, fixed crops and fixed noise (seed `valSeed`). */
@@ -88,7 +95,7 @@ export function validationLoss(model: LodiModel, ds: LodiDataset, batchSize: num
   noGrad(() => {
     for (const b of ds.valBatches(batchSize, maxBatches)) {
       tidy(() => {
-        const { x, cond } = toTensors(b, ds.cfg.crop, ds.pairs[0]!.channels);
+        const { x, cond } = toTensors(b, ds.cfg.crop, ds.pairs[0]!.channels, model.device);
         const t = model.loss(x, cond, model.drawNoise(x, gen));
         acc.total += t.total.item() * b.size;
         acc.diffusion += t.diffusion * b.size;
@@ -146,8 +153,10 @@ interface LodiState {
   rng: Rng;
 }
 
-function buildState(cfg: LodiConfig, seeds: LodiMeta['seeds']): LodiState {
+function buildState(cfg: LodiConfig, seeds: LodiMeta['seeds'], device = 'cpu'): LodiState {
+  // initialised on the CPU from the seed, so that the initial weights are those of every device
   const model = new LodiModel(cfg, new Generator(seeds.model));
+  if (device !== 'cpu') model.to(device);
   const params = model.parameters();
   const s: LodiState = {
     model,
@@ -156,7 +165,7 @@ function buildState(cfg: LodiConfig, seeds: LodiMeta['seeds']): LodiState {
     opt: new AdamW(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay }),
     ema: new EMA(params, cfg.train.emaDecay),
     noiseGen: new Generator(seeds.noise),
-    dropoutGen: new Generator(seeds.dropout),
+    dropoutGen: new Generator(seeds.dropout, device),
     rng: new Rng(seeds.data),
   };
   model.net.dropoutGen = s.dropoutGen;
@@ -170,7 +179,9 @@ function restoreState(s: LodiState, groups: Map<string, Map<string, Tensor>>, me
   noGrad(() => s.names.forEach((n, i) => s.ema.shadow[i]!.copy_(emaW.get(n)!)));
   s.opt.loadStateTensors(groups.get('optim') ?? new Map(), { step: meta.step, lr: cfg.train.lr });
   s.noiseGen.setState(groups.get('rng')!.get('noise')!);
-  s.dropoutGen.setState(groups.get('rng')!.get('dropout')!);
+  // a run on another device reseeds dropout every step; a CPU generator takes the state it saved
+  const dropout = groups.get('rng')!.get('dropout')!;
+  if (s.dropoutGen.device === 'cpu' && dropout.numel === tidy(() => s.dropoutGen.getState().numel)) s.dropoutGen.setState(dropout);
   s.rng.state = meta.dataRng;
 }
 
@@ -293,7 +304,7 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: ()
     const norm = resumed?.meta.normalisation ?? init?.meta.normalisation ?? LodiDataset.normalisation(pairs, cfg.data, split);
     const ds = new LodiDataset(pairs, cfg.data, split, norm);
     run.create();
-    s = buildState(cfg, seeds);
+    s = buildState(cfg, seeds, o.device);
     if (init) {
       const st = s;
       st.model.loadStateDict(init.weights);
@@ -425,7 +436,7 @@ async function followLodi(o: LodiTrainOptions, dp: ProcessGroup): Promise<LodiTr
     problem = (err as Error).message;
   }
   agreeToStart(dp, problem);
-  const s = buildState(cfg, meta.seeds);
+  const s = buildState(cfg, meta.seeds, o.device);
   try {
     tidy(() => {
       const optim = new Map(msg.optim!.map((e) => [e.name, F.zeros(e.shape, { dtype: e.dtype })]));
@@ -454,6 +465,7 @@ async function followLodi(o: LodiTrainOptions, dp: ProcessGroup): Promise<LodiTr
 function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: LodiState, meta: LodiMeta, out: string, dp: ProcessGroup | null): TrainTask {
   const C = ds.pairs[0]!.channels;
   const tc = cfg.train;
+  const device = s.model.device;
   let lr = tc.lr;
   // rank 0 (or a single process) writes the run; in data-parallel runs a Ctrl-C on any rank stops all of them at the same step
   const lead = !dp || dp.rank === 0;
@@ -477,9 +489,10 @@ function lodiTask(o: LodiTrainOptions, cfg: LodiConfig, ds: LodiDataset, s: Lodi
       s.opt.lr = lr;
       const batch = ds.trainBatch(s.rng);
       const terms = tidy(() => {
-        const { x, cond } = toTensors(batch, cfg.data.crop, C);
+        const { x, cond } = toTensors(batch, cfg.data.crop, C, device);
         const noise = s.model.drawNoise(x, s.noiseGen);
         let t: LossTerms;
+        if (!dp && device !== 'cpu') s.dropoutGen.manualSeed(rankStepSeed(meta.seeds.dropout, meta.step, 0));
         if (dp) {
           // every rank drew the global batch and its noise; each keeps its rows, with dropout of its own
           const rows = rankRows(dp, x.shape[0]!);

@@ -61,10 +61,16 @@ export class LodiModel extends nn.Module {
     return tidy(() => this.net.forward(z, this.gamma.normalise(gamma), cond));
   }
 
-  /** Draws the noise of one loss evaluation from `gen` (so a loss can be recomputed exactly). */
+  /**
+   * Draws the noise of one loss evaluation from `gen` (so a loss can be recomputed exactly). A CPU
+   * `gen` with `x` on another device draws on the host and copies the noise over, so that a seed
+   * gives the same noise on every device.
+   */
   drawNoise(x: Tensor, gen: Generator): LossNoise {
     const u0 = tidy(() => F.rand([1], gen, { dtype: 'float64' }).item());
-    return { u0, eps: F.randnLike(x, gen), eps0: F.randnLike(x, gen) };
+    if (gen.device !== 'cpu' || x.device === 'cpu') return { u0, eps: F.randnLike(x, gen), eps0: F.randnLike(x, gen) };
+    const draw = (): Tensor => tidy(() => F.randn(x.shape, gen, { dtype: x.dtype }).to(x.device));
+    return { u0, eps: draw(), eps0: draw() };
   }
 
   /**

@@ -22,6 +22,8 @@ export interface TrainLodiRun {
   distributed?: LodiTrainOptions['distributed'];
   halosFile?: string;
   init?: string;
+  /** A resolved device ('cpu', 'cuda', 'cuda:N'). */
+  device?: string;
 }
 
 /** Loss curves (train and validation totals and diffusion terms against step) as PNG. */
@@ -59,6 +61,7 @@ export async function trainLodiRun(o: TrainLodiRun): Promise<LodiTrainResult> {
     distributed: o.distributed,
     halosFile: o.halosFile,
     init: o.init,
+    device: o.device,
   } satisfies LodiTrainOptions);
   // in a data-parallel run rank 0 alone writes the run directory
   if (o.plot && (o.distributed?.rank ?? 0) === 0) await plotLodiLoss(res.meta, join(o.out, 'loss.png'));

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { resolveDevice } from '@lodi/torch';
 import { refuseGiven } from '../option-checks.js';
-import { commandLine, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+import { commandLine, deviceOption, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
 import { trainCommand } from '../train-command.js';
 import { preset, PRESETS } from '../../halogen/config.js';
 import type { TrainResult } from '../../halogen/train.js';
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'batch size (default: the preset\'s: cpu 4, paper 16)', parsePositiveInteger)
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .addOption(forceOption('an existing run in <out> (its files are discarded)'))
+    .addOption(deviceOption())
     .option('--no-plot', 'skip the loss-curve PNG')
     .addOption(quietOption('the log file'))
     .action(async (o, cmd: Command) => {
@@ -44,6 +46,7 @@ export function register(program: Command): void {
         plot: o.plot !== false,
         quiet: o.quiet === true,
         command: commandLine(),
+        device: resolveDevice(o.device),
       } satisfies HalogenRunOptions);
       const m = res.meta;
       const how = res.stopped ? `stopped after ${m.epochsDone} of ${m.config.train.epochs} epochs (continue with --resume)` : `${m.epochsDone} epochs`;

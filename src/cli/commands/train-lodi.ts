@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { resolveDevice } from '@lodi/torch';
 import { refuseGiven } from '../option-checks.js';
-import { commandLine, forceOption, parseNonNegativeInteger, parsePositive, parsePositiveInteger, parseRendezvous, parseSeed, quietOption } from '../options.js';
+import { commandLine, deviceOption, forceOption, parseNonNegativeInteger, parsePositive, parsePositiveInteger, parseRendezvous, parseSeed, quietOption } from '../options.js';
 import { trainCommand } from '../train-command.js';
 import { LODI_KIND, type LodiMeta } from '../../lodi/checkpoint.js';
 import { lodiPreset } from '../../lodi/config.js';
@@ -29,6 +30,7 @@ export function register(program: Command): void {
     .option('--world-size <n>', 'data-parallel training over n processes (one per machine or per core group; Gloo over TCP); each runs this command with its own --rank', parsePositiveInteger, 1)
     .option('--rank <r>', 'with --world-size: this process\'s rank, 0 to n-1; rank 0 writes the run directory', parseNonNegativeInteger, 0)
     .option('--rendezvous <where>', 'with --world-size: where the ranks meet: HOST:PORT (a TCP store served by rank 0 on HOST, e.g. the first node of a Slurm job) or file:PATH (a new file on a file system all ranks share)', parseRendezvous)
+    .addOption(deviceOption())
     .option('--no-plot', 'skip the loss-curve PNG')
     .addOption(quietOption('the log file'))
     .action(async (o, cmd: Command) => {
@@ -57,6 +59,7 @@ export function register(program: Command): void {
         command: commandLine(),
         ...(o.halosFile === undefined ? {} : { halosFile: o.halosFile }),
         ...(o.init === undefined ? {} : { init: o.init }),
+        device: resolveDevice(o.device),
         ...(o.worldSize > 1 ? { distributed: { rank: o.rank, worldSize: o.worldSize, rendezvous: o.rendezvous } } : {}),
       });
       const m = res.meta;
