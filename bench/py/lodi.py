@@ -320,10 +320,12 @@ def generate(model, cond, plan, steps, batch=8):
             gens = [torch.Generator().manual_seed(b["seed"]) for b in boxes]
             randn = lambda: torch.cat([torch.randn([1, 1, c, c, c], generator=g) for g in gens], 0)
             z = randn()
+            # drawn for every box, known region or not, as lodi does (src/lodi/generate.ts): a box's noise
+            # stream does not depend on which boxes share its batch
+            eps_known = randn()
             if any_known:
                 mask = torch.from_numpy(masks.astype(np.float32)).reshape(B, 1, c, c, c)
                 known = torch.from_numpy(np.stack([y[ix] for ix in idx])).reshape(B, 1, c, c, c)
-                eps_known = randn()
             for i in range(steps, 0, -1):
                 zr = z
                 if any_known:
