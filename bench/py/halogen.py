@@ -28,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lodi import read_safetensors  # noqa: E402
+from lodi import Budget, BudgetStop, _device_info, read_safetensors  # noqa: E402
 
 # ---------------------------------------------------------------- blocks (src/nets)
 ACTIVATIONS = {
@@ -216,9 +216,11 @@ def log_dm(dm, data_cfg):
     return np.log10(np.maximum(0, dm.astype(np.float64)) / mean + data_cfg["dmOffset"]).astype(np.float32)
 
 
-def predict_halos(net, meta, dm, stride=None, batch=None, floor_log=None):
+def predict_halos(net, meta, dm, stride=None, batch=None, floor_log=None, progress=None):
     """Sliding-window prediction over a periodic DM box dm [N,N,N]: (log10 ρ_h [C,N,N,N] averaged
-    over the windows, ρ_h with values below floor_log set to 0)."""
+    over the windows, ρ_h with values below floor_log set to 0). Windows run on the network's
+    device (host-built batches copied over); `progress(done, total)` after each batch."""
+    dev = next(net.parameters()).device
     cfg, norm = meta["config"], meta["normalisation"]
     c = cfg["data"]["crop"]
     stride = stride or cfg["infer"]["stride"]
@@ -234,10 +236,12 @@ def predict_halos(net, meta, dm, stride=None, batch=None, floor_log=None):
         for s in range(0, len(origins), batch):
             idx = [[np.arange(o, o + c) % n for o in w] for w in origins[s : s + batch]]
             xb = np.stack([x[np.ix_(*ii)] for ii in idx])[:, None]
-            yb = net(torch.from_numpy(np.ascontiguousarray(xb))).numpy()
+            yb = net(torch.from_numpy(np.ascontiguousarray(xb)).to(dev)).cpu().numpy()
             for ii, yy in zip(idx, yb):
                 acc[(slice(None),) + np.ix_(*ii)] += yy
                 cnt[np.ix_(*ii)] += 1
+            if progress is not None:
+                progress(min(s + batch, len(origins)), len(origins))
     log = (acc / cnt).astype(np.float32)
     rho = np.where(log < floor_log, 0, np.maximum(0, 10.0 ** log.astype(np.float64) - cfg["data"]["haloOffset"])).astype(np.float32)
     return log, rho
@@ -302,9 +306,20 @@ def mode_time(job):
             "normalisation": {"dmMean": 0.0, "dmStd": 1.0},
         }
         dm = np.random.default_rng(0).random((n, n, n)).astype(np.float32)
+        dev = torch.device(job.get("device", "cpu"))
+        net.to(dev)
+        if job.get("warmup"):  # 8 windows (bench/gpu-check.ts: the first CUDA calls pick kernels)
+            predict_halos(net, meta, dm[:c, :c, :c], stride=c // 2)
+        budget = Budget(job.get("budget_s"))
         t0 = time.perf_counter()
-        predict_halos(net, meta, dm)
-        out["infer"] = [time.perf_counter() - t0]
+        try:
+            predict_halos(net, meta, dm, progress=budget)
+            res = budget.result(time.perf_counter() - t0)
+        except BudgetStop:
+            res = budget.result()
+        out["infer"] = [res["seconds"]]
+        out.update(res)
+        out.update(_device_info(dev))
     return out
 
 

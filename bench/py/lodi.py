@@ -67,7 +67,7 @@ class PeriodicConv3d(nn.Conv3d):
 
 def sinusoidal_embedding(t, dim):
     half = dim // 2
-    freqs = torch.arange(0, half, 1, dtype=torch.float32).mul(-math.log(10000) / (half - 1)).exp()
+    freqs = torch.arange(0, half, 1, dtype=torch.float32, device=t.device).mul(-math.log(10000) / (half - 1)).exp()
     arg = t.reshape(-1, 1).mul(1000).mul(freqs.reshape(1, half))
     return torch.cat([arg.sin(), arg.cos()], 1)
 
@@ -270,7 +270,7 @@ class LodiModel(nn.Module):
         """z_s = (α_s/α_t)(z_t − σ_t c ε̂) + σ_s √c ε, c = −expm1(γ(s) − γ(t)), t = i/T, s = (i−1)/T."""
         T = steps or self.cfg["schedule"]["steps"]
         gt, gs = self.gamma.at(i / T), self.gamma.at((i - 1) / T)
-        eh = self.eps_hat(z, torch.full([z.shape[0]], gt), cond)
+        eh = self.eps_hat(z, torch.full([z.shape[0]], gt, device=z.device), cond)
         c = -math.expm1(gs - gt)
         return z.sub(eh.mul(sigma_at(gt) * c)).mul(alpha_at(gs) / alpha_at(gt)).add(noise.mul(sigma_at(gs) * math.sqrt(c)))
 
@@ -300,12 +300,16 @@ def load_checkpoint(path, group=None):
 
 # ---------------------------------------------------------------- latent-overlap sampler (generate.ts)
 @torch.no_grad()
-def generate(model, cond, plan, steps, batch=8):
+def generate(model, cond, plan, steps, batch=8, progress=None):
     """Standardised T_b [X,Y,Z] from standardised halo channels cond [C,X,Y,Z] with latent overlap
     on lodi's stage plan (`plan`: size, box, periodic, stages of {seed, origin}); noise per box from
-    its own torch.Generator seeded like lodi's, so the output matches lodi's for the same plan."""
+    its own torch.Generator seeded like lodi's, so the output matches lodi's for the same plan.
+    Runs on the model's device (batches and host-drawn noise copied over, as lodi does);
+    `progress(done, total)` is called after each batch (bench/gpu-check.ts)."""
     c, size = plan["box"], plan["size"]
     model.eval()
+    dev = next(model.parameters()).device
+    total, done = sum(len(s) for s in plan["stages"]), 0
     y = np.zeros(size, dtype=np.float32)
     written = np.zeros(size, dtype=bool)
     ar = np.arange(c)
@@ -314,18 +318,18 @@ def generate(model, cond, plan, steps, batch=8):
             boxes = stage[start:start + batch]
             B = len(boxes)
             idx = [np.ix_(*[(o + ar) % n if plan["periodic"] else o + ar for o, n in zip(b["origin"], size)]) for b in boxes]
-            cond_t = torch.from_numpy(np.stack([cond[(slice(None),) + ix] for ix in idx]))
+            cond_t = torch.from_numpy(np.stack([cond[(slice(None),) + ix] for ix in idx])).to(dev)
             masks = np.stack([written[ix] for ix in idx])
             any_known = bool(masks.any())
             gens = [torch.Generator().manual_seed(b["seed"]) for b in boxes]
-            randn = lambda: torch.cat([torch.randn([1, 1, c, c, c], generator=g) for g in gens], 0)
+            randn = lambda: torch.cat([torch.randn([1, 1, c, c, c], generator=g) for g in gens], 0).to(dev)
             z = randn()
             # drawn for every box, known region or not, as lodi does (src/lodi/generate.ts): a box's noise
             # stream does not depend on which boxes share its batch
             eps_known = randn()
             if any_known:
-                mask = torch.from_numpy(masks.astype(np.float32)).reshape(B, 1, c, c, c)
-                known = torch.from_numpy(np.stack([y[ix] for ix in idx])).reshape(B, 1, c, c, c)
+                mask = torch.from_numpy(masks.astype(np.float32)).reshape(B, 1, c, c, c).to(dev)
+                known = torch.from_numpy(np.stack([y[ix] for ix in idx])).reshape(B, 1, c, c, c).to(dev)
             for i in range(steps, 0, -1):
                 zr = z
                 if any_known:
@@ -333,17 +337,59 @@ def generate(model, cond, plan, steps, batch=8):
                     noised = known.mul(a).add(eps_known.mul(s))
                     zr = z.add(noised.sub(z).mul(mask))
                 z = model.ancestral_step(zr, cond_t, i, randn(), steps)
-            xhat = model.final_estimate(z).numpy()
+            xhat = model.final_estimate(z).cpu().numpy()
             for k, ix in enumerate(idx):
                 sub = y[ix]
                 w = ~masks[k]
                 sub[w] = xhat[k, 0][w]
                 y[ix] = sub
                 written[ix] = True
+            done += B
+            if progress is not None:
+                progress(done, total)
     return y
 
 
 # ---------------------------------------------------------------- benchmark modes
+class BudgetStop(Exception):
+    """Raised by a `Budget` progress callback once its time is spent (bench/gpu-check.ts)."""
+
+
+class Budget:
+    """Progress callback of a timed run: records (seconds, units done) after each batch and, once
+    `limit` seconds have passed with work left, stops the run (BudgetStop). `result()` gives the time
+    of the whole run: measured when it finished, else extrapolated from the batches after the first
+    (the first carries the warm-up: t1 + (tk - t1) (total - d1) / (dk - d1), as bench/gpu-check.ts)."""
+
+    def __init__(self, limit=None):
+        self.limit, self.t0, self.points, self.total = limit, time.perf_counter(), [], 0
+
+    def __call__(self, done, total):
+        t = time.perf_counter() - self.t0
+        self.points.append((t, done))
+        self.total = total
+        if self.limit is not None and done < total and t > self.limit:
+            raise BudgetStop()
+
+    def result(self, seconds=None):
+        """`seconds`: the time of the finished call (None when it was stopped)."""
+        if seconds is not None:
+            return {"seconds": seconds, "measured_s": seconds, "done": self.total, "total": self.total, "extrapolated": False}
+        (t1, d1), (tk, dk) = self.points[0], self.points[-1]
+        est = t1 + (tk - t1) * (self.total - d1) / (dk - d1) if dk > d1 else tk * self.total / dk
+        return {"seconds": est, "measured_s": tk, "done": dk, "total": self.total, "extrapolated": True, "first_s": t1}
+
+
+def _device_info(dev):
+    """Versions and, on CUDA, the peak of PyTorch's allocator (bench/gpu-check.ts)."""
+    out = {"torch": torch.__version__, "device": str(dev)}
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+        out["cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        out["cuda_max_reserved_mb"] = torch.cuda.max_memory_reserved() / 2**20
+    return out
+
+
 def _maxrss_mb():
     """Peak RSS [MB] of this process (VmHWM; ru_maxrss would include the parent's peak)."""
     try:
@@ -382,17 +428,28 @@ def mode_check(job):
 
 
 def mode_generate(job):
-    model, _ = load_checkpoint(job["checkpoint"])
+    """Times a whole generation. `checkpoint`, or `config` for random weights; optional `device`
+    (default cpu) and `budget_s` (stop after that many seconds and extrapolate, see Budget)."""
+    if job.get("checkpoint"):
+        model, _ = load_checkpoint(job["checkpoint"])
+    else:
+        model = LodiModel(job["config"]).eval()
+    dev = torch.device(job.get("device", "cpu"))
+    model.to(dev)
     with open(job["plan"]) as f:
         plan = json.load(f)
     cond = np.load(job["cond"])
     generate(model, cond[:, :32, :32, :32], {**plan, "size": [32, 32, 32], "stages": [plan["stages"][0][:1]]}, 1)  # warm-up
+    budget = Budget(job.get("budget_s"))
     t0 = time.perf_counter()
-    y = generate(model, cond, plan, job["steps"], job.get("batch", 8))
-    t = time.perf_counter() - t0
-    if job.get("out"):
+    try:
+        y = generate(model, cond, plan, job["steps"], job.get("batch", 8), budget)
+        res = budget.result(time.perf_counter() - t0)
+    except BudgetStop:
+        y, res = None, budget.result()
+    if job.get("out") and y is not None:
         np.save(job["out"], y)
-    return {"seconds": t, "maxrss_mb": _maxrss_mb()}
+    return {**res, "maxrss_mb": _maxrss_mb(), **_device_info(dev)}
 
 
 def mode_serve(job):
