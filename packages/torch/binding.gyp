@@ -30,7 +30,10 @@
             "<!(node -e \"const fs=require('fs');const d=process.env.LIBTORCH+'/lib';console.log(fs.existsSync(d+'/libtorch_cuda.so')?'-ltorch_cuda -lc10_cuda':'')\")",
             "-Wl,--as-needed"
           ],
-          "cflags_cc": ["-D_GLIBCXX_USE_CXX11_ABI=<!(node -e \"console.log(process.env.LIBTORCH_CXX11_ABI||'1')\")"]
+          "cflags_cc": [
+            "-D_GLIBCXX_USE_CXX11_ABI=<!(node -e \"console.log(process.env.LIBTORCH_CXX11_ABI||'1')\")",
+            "<!(node -e \"const f=process.env.LIBTORCH+'/include/ATen/ATen.h';const fs=require('fs');console.log(fs.existsSync(f)&&fs.readFileSync(f,'utf8').includes('__cplusplus < 202002L')?'-std=c++20':'-std=c++17')\")"
+          ]
         }]
       ]
     }

@@ -950,9 +950,15 @@ class CachingCpuAllocator final : public c10::Allocator {
     page_ = (size_t)sysconf(_SC_PAGESIZE);
   }
 
-  c10::DataPtr allocate(size_t n) const override {
+  // c10::Allocator::allocate is const in libtorch 1.x and non-const in 2.x, which also adds the pure
+  // virtual copy_data: both forms are defined (no `override`), the headers' one is the override.
+  c10::DataPtr allocate(size_t n) const {
     void* p = n >= kBigBlock ? Self()->Big(n) : fallback_->raw_allocate(n);
     return {p, p, &Delete, c10::Device(c10::DeviceType::CPU)};
+  }
+  c10::DataPtr allocate(size_t n) { return static_cast<const CachingCpuAllocator*>(this)->allocate(n); }
+  void copy_data(void* dest, const void* src, std::size_t count) const {
+    if (count) std::memcpy(dest, src, count);
   }
   c10::DeleterFnPtr raw_deleter() const override { return &Delete; }
 
