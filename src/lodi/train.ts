@@ -288,12 +288,13 @@ export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
 async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: () => void): Promise<LodiTrainResult> {
   const run = new RunDir<LodiMeta>(o.out, LODI_KIND, { resume: o.resume, force: o.force, missingCheckpoint: 'error', files: RUN_FILES });
   let s: LodiState | null = null;
+  let init: InitModel | null = null;
   try {
     const dirs = o.worlds.map((w) => (typeof w === 'string' ? resolve(w) : w.name));
     const pairs = o.worlds.map((w) => (typeof w === 'string' ? loadPair(w, o.halosFile) : w));
     checkPairs(pairs);
     const resumed = run.resumed;
-    const init = !resumed && o.init !== undefined ? readInit(o.init, o.config, pairs) : null;
+    if (!resumed && o.init !== undefined) init = readInit(o.init, o.config, pairs);
     // a resumed run takes the given total of steps, or keeps its own when given 0
     const steps = resumed ? o.config.train.steps || resumed.meta.config.train.steps : o.config.train.steps;
     const cfg: LodiConfig = resumed ? { ...resumed.meta.config, train: { ...resumed.meta.config.train, steps } } : o.config;
@@ -309,7 +310,6 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: ()
       const st = s;
       st.model.loadStateDict(init.weights);
       noGrad(() => st.params.forEach((p, i) => st.ema.shadow[i]!.copy_(p)));
-      disposeGroups(init.groups);
     }
     let meta: LodiMeta;
     if (resumed) {
@@ -362,6 +362,7 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: ()
     run.abandon();
     throw err;
   } finally {
+    if (init) disposeGroups(init.groups);
     s?.model.dispose();
     s?.ema.dispose();
     s?.opt.dispose();
