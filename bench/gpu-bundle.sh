@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds .gpu-bundle/: what a GPU machine without Node and without network needs to run the device
 # check (bash bench/gpu.sh there; BENCHMARKS.md, "GPU device check"). Run it here, before the GPU
-# session, and carry .gpu-bundle with the working tree (it is git-ignored):
+# run, and carry .gpu-bundle with the working tree (it is git-ignored):
 #
 #   bash bench/gpu-bundle.sh [--no-build]
 #

@@ -1,5 +1,5 @@
 /**
- * GPU device check (issue 18, item 3): everything a short session on a GPU machine should measure,
+ * GPU device check: everything a short run on a GPU machine should measure,
  * in one run that records every result (or its error) and never lets one failed step stop the
  * later ones. Started by bench/gpu.sh, which builds the addon against the machine's PyTorch and
  * samples the GPU memory; the compiled script travels in .gpu-bundle (bench/gpu-bundle.sh).

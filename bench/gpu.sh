@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU device check (issue 18, item 3; BENCHMARKS.md, "GPU device check"): one command for a machine
+# GPU device check (BENCHMARKS.md, "GPU device check"): one command for a machine
 # with an NVIDIA GPU, python3 with PyTorch (CUDA), g++, and neither Node nor network. Run it from the
 # repository root, with .gpu-bundle (bench/gpu-bundle.sh, made beforehand) carried along:
 #
