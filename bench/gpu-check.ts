@@ -695,37 +695,13 @@ async function orchestrate(): Promise<void> {
   };
   /** Seconds a process may still run before the hard limit. */
   const hardLeft = (): number => hard - now() - 5;
-  const child = (name: string, title: string, timeoutS: number, limitS?: number): StepRecord => {
-    const start = now();
-    const to = Math.min(timeoutS, hardLeft());
-    if (to < 10)
-      return record(
-        name,
-        title,
-        start,
-        { ok: false, skipped: true, error: 'no time left before the hard limit' },
-        limitS,
-      );
-    log(`${name}: ${title}`);
-    const args = [
-      script,
-      '--step',
-      name,
-      '--tmp',
-      O.tmp,
-      ...(O.dry ? ['--dry'] : []),
-      ...PASS,
-      ...(limitS !== undefined ? ['--limit-s', String(limitS)] : []),
-    ];
-    return record(name, title, start, runProc(name, process.execPath, args, to), limitS);
-  };
-  const python = (
+  /** Runs one step's process with the time left before the hard limit, or records it as skipped when too little is left. */
+  const launch = (
     name: string,
     title: string,
-    file: string,
-    env: Record<string, string>,
     timeoutS: number,
-    limitS?: number,
+    limitS: number | undefined,
+    run: (to: number) => ReturnType<typeof runProc>,
   ): StepRecord => {
     const start = now();
     const to = Math.min(timeoutS, hardLeft());
@@ -738,8 +714,32 @@ async function orchestrate(): Promise<void> {
         limitS,
       );
     log(`${name}: ${title}`);
-    return record(name, title, start, runProc(name, O.python, [join(O.repo, 'bench', 'py', file)], to, env), limitS);
+    return record(name, title, start, run(to), limitS);
   };
+  const child = (name: string, title: string, timeoutS: number, limitS?: number): StepRecord => {
+    const args = [
+      script,
+      '--step',
+      name,
+      '--tmp',
+      O.tmp,
+      ...(O.dry ? ['--dry'] : []),
+      ...PASS,
+      ...(limitS !== undefined ? ['--limit-s', String(limitS)] : []),
+    ];
+    return launch(name, title, timeoutS, limitS, (to) => runProc(name, process.execPath, args, to));
+  };
+  const python = (
+    name: string,
+    title: string,
+    file: string,
+    env: Record<string, string>,
+    timeoutS: number,
+    limitS?: number,
+  ): StepRecord =>
+    launch(name, title, timeoutS, limitS, (to) =>
+      runProc(name, O.python, [join(O.repo, 'bench', 'py', file)], to, env),
+    );
 
   try {
     // a. PyTorch's facts (its own process: the versions are known even when the engine fails)
