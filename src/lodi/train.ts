@@ -138,6 +138,16 @@ function contractOf(pairs: LodiPair[]): LodiMeta['contract'] {
   return { voxel: p.boxSize / p.n, smoothingR: p.smoothingR, massBins, haloUnit: p.haloUnit, tbUnit: p.tbUnit, channels: p.channels, redshift: p.redshift };
 }
 
+/**
+ * The first field of a recorded data contract (a run from an older version may record fewer) that the contract of
+ * `pairs` does not match, both sides as JSON; null when they agree.
+ */
+function contractDifference(pairs: LodiPair[], recorded: LodiMeta['contract']): { key: string; mine: string; recorded: string } | null {
+  const c = contractOf(pairs) as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(recorded)) if (JSON.stringify(c[k]) !== JSON.stringify(v)) return { key: k, mine: JSON.stringify(c[k]), recorded: JSON.stringify(v) };
+  return null;
+}
+
 /** Files of a run besides the checkpoints (removed when --force starts it over). */
 const RUN_FILES = ['train.log', 'history.csv', 'split.json', 'loss.png'];
 
@@ -241,9 +251,8 @@ function readInit(path: string, cfg: LodiConfig, pairs: LodiPair[]): InitModel {
       if (JSON.stringify(m.config[k]) !== JSON.stringify(cfg[k]))
         throw new Error(`--init ${file}: config.${k} ${JSON.stringify(m.config[k])} differs from this run's ${JSON.stringify(cfg[k])}; fine-tune with the model's own preset`);
     if (m.config.data.crop !== cfg.data.crop) throw new Error(`--init ${file}: config.data.crop ${m.config.data.crop}, this run's ${cfg.data.crop}`);
-    const c = contractOf(pairs) as unknown as Record<string, unknown>;
-    for (const [k, v] of Object.entries(m.contract))
-      if (JSON.stringify(c[k]) !== JSON.stringify(v)) throw new Error(`--init ${file}: data contract ${k}: the worlds give ${JSON.stringify(c[k])}, the model was trained on ${JSON.stringify(v)}`);
+    const d = contractDifference(pairs, m.contract);
+    if (d) throw new Error(`--init ${file}: data contract ${d.key}: the worlds give ${d.mine}, the model was trained on ${d.recorded}`);
     const weights = ck.groups.get('ema') ?? ck.groups.get('model');
     if (!weights) throw new Error(`--init ${file}: holds no model weights`);
     const same = sameWorldsProblem(pairs, m) === null;
@@ -410,11 +419,8 @@ function sameWorldsProblem(pairs: LodiPair[], meta: LodiMeta): string | null {
     for (const k of ['n', 'boxSize', 'redshift', 'seed'] as const)
       if (p[k] !== w[k]) return `${p.name}: ${k}: ${p[k]}, expected ${w[k]} as in rank 0's world ${i} (${w.dir})`;
   }
-  // the fields rank 0's run records (a run from an older version may record fewer)
-  const c = contractOf(pairs) as unknown as Record<string, unknown>;
-  for (const [k, v] of Object.entries(meta.contract))
-    if (JSON.stringify(c[k]) !== JSON.stringify(v)) return `--worlds: data contract ${k}: ${JSON.stringify(c[k])}, expected rank 0's ${JSON.stringify(v)}`;
-  return null;
+  const d = contractDifference(pairs, meta.contract);
+  return d ? `--worlds: data contract ${d.key}: ${d.mine}, expected rank 0's ${d.recorded}` : null;
 }
 
 /**
