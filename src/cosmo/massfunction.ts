@@ -57,3 +57,17 @@ export function dndlnM(sig: SigmaM, M: number, z: number, opts: MassFunctionOpti
 export function dndlog10M(sig: SigmaM, M: number, z: number, opts: MassFunctionOptions = {}): number {
   return Math.LN10 * dndlnM(sig, M, z, opts);
 }
+
+/**
+ * Large-scale (peak-background split) Eulerian bias of halos of peak height nu = delta_c / sigma(M, z) for the
+ * Sheth–Tormen multiplicity of the same parameters (Sheth & Tormen 1999, Eq. 12; Sheth, Mo & Tormen 2001):
+ *   b(nu) = 1 + (a nu^2 - 1) / delta_c + 2 p / (delta_c [1 + (a nu^2)^p]).
+ * With a normalised multiplicity (A fixed by the integral of f over ln nu, as for {@link ST_DEFAULT}) the
+ * mass-weighted bias of all matter is one: the integral of b(nu) f(nu) over ln nu equals 1.
+ * Dimensionless; nu must be positive.
+ */
+export function biasST(nu: number, p: ShethTormenParams = ST_DEFAULT, deltaC: number = DELTA_C): number {
+  if (!(nu > 0)) throw new Error(`biasST: nu = ${nu}: expected a positive peak height delta_c / sigma`);
+  const an2 = p.a * nu * nu;
+  return 1 + (an2 - 1) / deltaC + (2 * p.p) / (deltaC * (1 + Math.pow(an2, p.p)));
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { erfc } from '../../src/cosmo/conditional.js';
-import { DELTA_C, dndlnM, dndlog10M, multiplicityPS, multiplicityST } from '../../src/cosmo/massfunction.js';
+import { DELTA_C, ST_DEFAULT, biasST, dndlnM, dndlog10M, multiplicityPS, multiplicityST } from '../../src/cosmo/massfunction.js';
 import { makeCosmology } from '../../src/cosmo/params.js';
 import { LinearPower } from '../../src/cosmo/power.js';
 import { SigmaM } from '../../src/cosmo/sigma.js';
@@ -65,4 +65,30 @@ test('delta_c is configurable and the two models differ as expected', () => {
   assert.ok(dndlnM(sig, 1e15, 0, { model: 'st' }) > dndlnM(sig, 1e15, 0, { model: 'ps' }));
   assert.ok(Math.abs(dndlog10M(sig, M, 0) / dndlnM(sig, M, 0) - Math.LN10) < 1e-14);
   assert.throws(() => dndlnM(sig, M, 0, { model: 'xx' as never }), /unknown mass function/);
+});
+
+test('Sheth-Tormen bias is the peak-background split of the multiplicity and averages to one over all matter', () => {
+  // Lagrangian bias from the split: shifting delta_c by the background delta_b changes nu by -nu delta_b / delta_c,
+  // so b - 1 = -(1 / delta_c) dln f / dln nu; a central difference in float64 is good to ~1e-8 here.
+  const jenkins = { A: 0.353, a: 0.73, p: 0.175 };
+  for (const p of [ST_DEFAULT, jenkins]) {
+    for (const nu of [0.3, 0.8, 1, 1.7, 2.5, 4]) {
+      const e = 1e-5;
+      const dlnf = (Math.log(multiplicityST(nu * Math.exp(e), p)) - Math.log(multiplicityST(nu * Math.exp(-e), p))) / (2 * e);
+      assert.ok(Math.abs(biasST(nu, p) - (1 - dlnf / DELTA_C)) < 1e-6, `nu ${nu}, a ${p.a}: ${biasST(nu, p)} vs ${1 - dlnf / DELTA_C}`);
+    }
+  }
+  // The PS limit (a = 1, p = 0, A = 1/2 of the two-term form) is Mo & White's 1 + (nu^2 - 1) / delta_c.
+  assert.ok(Math.abs(biasST(2, { A: 0.5, a: 1, p: 0 }) - (1 + 3 / DELTA_C)) < 1e-12);
+  // Mass-weighted over all matter the bias is one (with the normalised A of ST_DEFAULT; 0.3222 is rounded: 1e-4).
+  const n = 40001;
+  const lo = -40;
+  const d = (3 - lo) / (n - 1);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const nu = Math.exp(lo + i * d);
+    y[i] = biasST(nu) * multiplicityST(nu);
+  }
+  assert.ok(Math.abs(simpson(y, d) - 1) < 1e-3, `integral ${simpson(y, d)}`);
+  assert.throws(() => biasST(0), /biasST: nu = 0: expected a positive peak height/);
 });
