@@ -1,7 +1,8 @@
 /**
  * HDF5 files of halo merger histories (the halo sampler's output): one group per redshift,
  *   /                      attrs format = "lodi-halo-merger-history", version, boxSize [Mpc/h], mass_unit,
- *                          length_unit, order = "ascending redshift", provenance (JSON, optional)
+ *                          length_unit, order = "ascending redshift", provenance (JSON, optional; `lodi sample-halos`
+ *                          records the cosmology and the resolved sampler parameters there)
  *   /redshifts             float64 [n_z], ascending
  *   /z_000, /z_001, ...    attrs z, count
  *       mass               float64 [count]     Msun/h
@@ -156,6 +157,14 @@ export async function readMergerHistory(path: string): Promise<MergerHistoryReco
       return c;
     });
     const prov = attrString(f, 'provenance');
-    return { redshifts, catalogues, ...(prov ? { provenance: JSON.parse(prov) as Record<string, unknown> } : {}) };
+    let provenance: Record<string, unknown> | undefined;
+    if (prov !== undefined) {
+      try {
+        provenance = JSON.parse(prov) as Record<string, unknown>;
+      } catch {
+        throw new LodiIOError(path, 'provenance attribute is not JSON, expected a JSON object', 'provenance');
+      }
+    }
+    return { redshifts, catalogues, ...(provenance ? { provenance } : {}) };
   });
 }

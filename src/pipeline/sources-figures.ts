@@ -210,6 +210,22 @@ export async function ps21Figure(ps: { k: ArrayLike<number>; delta2: ArrayLike<n
   );
 }
 
+/** Δ²_21(k) of several coeval boxes on one log-log plot (one curve per redshift), up to k_Ny = π N / L. */
+export async function ps21RedshiftsFigure(
+  spectra: readonly { z: number; xHI: number; k: ArrayLike<number>; delta2: ArrayLike<number> }[],
+  kNyquist: number,
+  title: string,
+  path: string,
+): Promise<void> {
+  const series = spectra.map((s) => {
+    // zeros (a fully ionised box) are left out by the log axis and counted in the subtitle
+    const keep = Array.from(s.k, (k) => k <= kNyquist);
+    const pick = (a: ArrayLike<number>): number[] => Array.from(a).filter((_, i) => keep[i]);
+    return { name: `z = ${s.z.toFixed(2)}, ⟨x_HI⟩ = ${s.xHI.toFixed(2)}`, x: pick(s.k), y: pick(s.delta2), points: true };
+  });
+  await linePlot({ series, xLabel: 'k [h/Mpc]', yLabel: 'Δ²_21(k) = k^3 P(k)/2π^2 [mK^2]', logX: true, logY: true, title }, path);
+}
+
 /** Sampled φ(M_UV) with Poisson errors (non-empty bins) against the analytic expectation of the same bins. */
 export async function uvlfFigure(
   lf: { centres: ArrayLike<number>; phi: ArrayLike<number>; phiErr: ArrayLike<number>; counts: ArrayLike<number> },

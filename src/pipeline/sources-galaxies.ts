@@ -9,6 +9,7 @@ import type { AstroParams } from '../astro/params.js';
 import { galaxyProperties, haloMassToMsun, type GalaxyProperties } from '../astro/galaxy/properties.js';
 import { progenitorDeviates, type GalaxyDeviates } from '../astro/galaxy/scatter.js';
 import type { HaloCatalogue, MergerHistory } from '../astro/sampler/catalogue.js';
+import type { GalaxyCatalogueRecord } from '../io/galaxy-catalogue.js';
 import { Rng } from '../util/rng.js';
 
 /**
@@ -43,4 +44,30 @@ export function forEachGalaxyCatalogue(
     visit(k, c, gal);
     prev = gal.deviates;
   });
+}
+
+/**
+ * The galaxies of catalogue `haloIndex` of a merger history as a record of galaxies.h5 (src/io/galaxy-catalogue.ts):
+ * the arrays of `gal` (not copied), one entry per halo of that catalogue, in its order.
+ */
+export function galaxyRecord(haloIndex: number, catalogue: Pick<HaloCatalogue, 'z' | 'count'>, gal: GalaxyProperties): GalaxyCatalogueRecord {
+  return {
+    z: catalogue.z,
+    haloIndex,
+    count: catalogue.count,
+    stellarMass: gal.stellarMass,
+    stellarMassMini: gal.stellarMassMini,
+    sfr: gal.sfr,
+    sfrMini: gal.sfrMini,
+    metallicity: gal.metallicity,
+    lx: gal.lx,
+    fesc: gal.fesc,
+    nIon: gal.nIon,
+    nIonDot: gal.nIonDot,
+    luv: gal.luv,
+    muv: gal.muv,
+    deviateStar: gal.deviates.star,
+    deviateSfr: gal.deviates.sfr,
+    deviateXray: gal.deviates.xray,
+  };
 }

@@ -20,9 +20,18 @@
  *   lightcone_dTb.npy (+ .json), lightcone.png  δT_b lightcone [N, N, n_slices] and a slice through it
  *   ps21_midpoint.csv, ps21.png                 Δ²_21(k) of the box with ⟨x_HI⟩ nearest 0.5
  *   uvlf_z8.csv, uvlf.png                       UV LF of the catalogue nearest z = 8 (if in range), sampled vs analytic
+ *   ps21_z{z}.csv, ps21_redshifts.png           with --ps-z: Δ²_21(k) at the catalogue redshifts nearest those asked for
+ *   uvlf_z{z}.csv, uvlf_z{z}.png                with --uvlf-z: the UV LF there (sources-spectra.ts)
+ *   galaxies.h5                                 with --galaxies: the galaxy properties of every halo of the chosen
+ *                                               catalogues, aligned with halos.h5 (src/io/galaxy-catalogue.ts)
  *   astro.json, reion.json                      the frozen galaxy and reionisation parameters used
- *   reionize.json                               seed, inputs, command, version, summary numbers, timings
+ *   reionize.json                               seed, inputs, command, version, cosmology and every parameter set
+ *                                               (cosmology, sampler, astro, reion, spin), summary numbers, timings
  *   report.md, report.html, reionize.log
+ *
+ * Provenance: the sidecars (.json) of the coeval boxes and lightcones and the provenance attribute of galaxies.h5
+ * hold the generator, command, version, seed, input, the cosmology and the source model; the sidecars name the
+ * parameter files beside them (astro.json, reion.json, spin.json), galaxies.h5 embeds the galaxy parameters.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -30,7 +39,6 @@ import { SigmaM } from '../cosmo/sigma.js';
 import { LinearPower } from '../cosmo/power.js';
 import { rhoCrit } from '../cosmo/background.js';
 import { ASTRO_DEFAULTS, astroParamsToJSON, makeAstroParams, type AstroParams } from '../astro/params.js';
-import { analyticUvLuminosityFunction, uvLuminosityFunction } from '../astro/galaxy/uvlf.js';
 import { makeReionParams, type ReionParams } from '../astro/reion/params.js';
 import { reionise } from '../astro/reion/driver.js';
 import { cosmicDawn, type CosmicDawnResult } from '../astro/spin/driver.js';
@@ -43,12 +51,15 @@ import { writeReport, type ReportSection } from '../report/report.js';
 import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { withOutputGuard } from './outputs.js';
-import { readSourcesDir, type SourcesDir } from './sources.js';
-import { forEachGalaxyCatalogue } from './sources-galaxies.js';
+import { readSourcesDir, SOURCES_FILES, type SourcesDir } from './sources.js';
+import { forEachGalaxyCatalogue, galaxyRecord } from './sources-galaxies.js';
+import { GALAXY_BYTES_PER_HALO, GalaxyCatalogueWriter } from '../io/galaxy-catalogue.js';
+import { pickRedshifts, type RedshiftPick } from './sources-select.js';
+import { CHOSEN_REDSHIFT_FILES, PS21_REDSHIFTS_FIGURE, ps21AtRedshifts, ps21Csv, ps21File, uvlfFiles, writeUvlf, type ChosenSpectrum } from './sources-spectra.js';
 import { ciiLuminosity, gridCiiLuminosity } from '../astro/lim/cii.js';
 import { LIM_FILES, limOutputs } from './sources-lim.js';
 import { EvolvedDensity, gridDawnSources, gridIonisingSources, photonsToMassEquivalent } from './sources-grids.js';
-import { HMF_REFERENCE, historyFigure, lightconeFigure, ps21Figure, thermalFigure, uvlfFigure } from './sources-figures.js';
+import { historyFigure, lightconeFigure, ps21Figure, thermalFigure } from './sources-figures.js';
 import { stageTimer } from './stage-timer.js';
 import { mimicScatterInMeans } from '../astro/galaxy/scatter-variants.js';
 import { belowSamplerRange, ChmfGridSources, isSampledModel, parseSourceModel, SOURCE_MODEL_LABELS, sourceModelAstro, v3ShellSources, v3Sources, type SourceModel } from './sources-models.js';
@@ -56,6 +67,8 @@ import type { FcollRadiusSources } from '../astro/reion/fcoll-sources.js';
 import type { ChmfDensity } from '../astro/reion/chmf-sources.js';
 
 const CODE_VERSION = '0.1.0';
+/** The galaxy catalogues of --galaxies (src/io/galaxy-catalogue.ts). */
+export const GALAXIES_FILE = 'galaxies.h5';
 const AXES = ['x', 'y', 'z'] as const;
 
 export interface ReionizeOptions {
@@ -95,10 +108,19 @@ export interface ReionizeOptions {
    * M_turn / 50 up to it (`belowSamplerRange`; what the public code always does). Default true.
    */
   belowSampler?: boolean;
+  /**
+   * Write galaxies.h5: the galaxy properties of every halo of the catalogues nearest these redshifts, or of all
+   * catalogues ('all'). Default: none (the galaxies follow from halos.h5, astro.json and the seed). Sampled models only.
+   */
+  galaxies?: readonly number[] | 'all';
+  /** Also write Δ²_21(k) at the catalogue redshifts nearest these (ps21_z{z}.csv, ps21_redshifts.png). */
+  psRedshifts?: readonly number[];
+  /** Also write the UV LF at the catalogue redshifts nearest these (uvlf_z{z}.csv/.png). Sampled models only. */
+  uvlfRedshifts?: readonly number[];
   force?: boolean;
   quiet?: boolean;
   command?: string;
-  /** Called after each stage ('galaxies', 'reionisation', 'coeval', 'history', 'lightcone', 'ps21', 'uvlf', 'params', 'report'); throwing aborts the run. */
+  /** Called after each stage ('galaxies', 'reionisation', 'coeval', 'history', 'lightcone', 'ps21', 'spectra', 'uvlf', 'params', 'report'); throwing aborts the run. */
   onStage?: (stage: string) => void;
 }
 
@@ -197,23 +219,66 @@ export async function reionizeSources(o: ReionizeOptions): Promise<ReionizeResul
   if (resolve(out) === resolve(o.halos)) throw new Error(`--out ${out}: expected a folder other than --halos (the sources directory)`);
   const force = o.force === true;
   const zs = src.history.redshifts;
+  const picks = chosenRedshifts(o, zs, src.summary.sampler.zStepFactor, model ?? 'v4-mean-norm');
+  const chosen = chosenFiles(picks);
   const files = [
     ...zs.flatMap((z) => Object.values(coevalNames(z)).flatMap((f) => [f, f.replace(/\.npy$/, '.json')])),
     'history.csv', 'history.png', 'lightcone_dTb.npy', 'lightcone_dTb.json', 'lightcone.png', 'ps21_midpoint.csv', 'ps21.png',
-    'uvlf_z8.csv', 'uvlf.png', 'astro.json', 'reion.json', 'reionize.json', 'report.md', 'report.html',
+    'uvlf_z8.csv', 'uvlf.png', 'astro.json', 'reion.json', 'reionize.json', 'report.md', 'report.html', ...chosen,
   ];
   for (const f of files) assertWritable(join(out, f), force);
   for (const f of LIM_FILES) assertWritable(join(out, f), force);
   if (spin) for (const f of SPIN_FILES) assertWritable(join(out, f), force);
-  // --force without --spin over an earlier --spin run: its spin-only files would be left beside the new ones
+  // --force without --spin over an earlier --spin run: its spin-only files would be left beside the new ones; the same
+  // for the galaxies and spectra of redshifts chosen by an earlier run and not by this one
   if (!spin && force) removeSpinOutputs(out);
-  return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed, spin, model: model ?? 'v4-mean-norm' }));
+  if (force) removeOtherChosen(out, chosen);
+  return withOutputGuard([out], () => run(o, src, { astro, reion, axis, seed, spin, model: model ?? 'v4-mean-norm', picks }));
+}
+
+/** The catalogues chosen by --galaxies, --ps-z and --uvlf-z (empty when not given). */
+interface ChosenRedshifts {
+  galaxies: RedshiftPick[];
+  ps: RedshiftPick[];
+  uvlf: RedshiftPick[];
+}
+
+/** Resolves the requested redshifts to catalogues; refuses requests outside the halos' range and galaxy outputs of grid models. */
+function chosenRedshifts(o: ReionizeOptions, zs: readonly number[], zStepFactor: number, model: SourceModel): ChosenRedshifts {
+  for (const [flag, v] of [['--galaxies', o.galaxies], ['--uvlf-z', o.uvlfRedshifts]] as const) {
+    if (v !== undefined && !isSampledModel(model)) throw new Error(`${flag}: the ${model} source model has no individual galaxies; expected a sampled model (v4-mean-norm, v4-no-mean-norm, v4-no-scatter)`);
+  }
+  const pick = (flag: string, v: readonly number[] | 'all' | undefined): RedshiftPick[] => (v === undefined ? [] : pickRedshifts(zs, v, { flag, zStepFactor }));
+  return { galaxies: pick('--galaxies', o.galaxies), ps: pick('--ps-z', o.psRedshifts), uvlf: pick('--uvlf-z', o.uvlfRedshifts) };
+}
+
+/** The files written for the chosen redshifts. */
+function chosenFiles(p: ChosenRedshifts): string[] {
+  return [
+    ...(p.galaxies.length > 0 ? [GALAXIES_FILE] : []),
+    ...p.ps.map((k) => ps21File(k.z)),
+    ...(p.ps.length > 0 ? [PS21_REDSHIFTS_FIGURE] : []),
+    ...p.uvlf.flatMap((k) => Object.values(uvlfFiles(k.z))),
+  ];
+}
+
+/** Removes galaxies.h5 and the spectra and UV LFs of chosen redshifts that this run does not write (a --force rerun). */
+function removeOtherChosen(out: string, keep: readonly string[]): void {
+  let names: string[];
+  try {
+    names = readdirSync(out);
+  } catch {
+    return; // no folder yet
+  }
+  for (const f of names) {
+    if ((f === GALAXIES_FILE || CHOSEN_REDSHIFT_FILES.test(f)) && !keep.includes(f)) rmSync(join(out, f), { force: true });
+  }
 }
 
 async function run(
   o: ReionizeOptions,
   src: SourcesDir,
-  p: { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2; seed: number; spin: SpinParams | null; model: SourceModel },
+  p: { astro: AstroParams; reion: ReionParams; axis: 0 | 1 | 2; seed: number; spin: SpinParams | null; model: SourceModel; picks: ChosenRedshifts },
 ): Promise<ReionizeResult> {
   const out = o.out;
   const force = o.force === true;
@@ -233,7 +298,10 @@ async function run(
   // Galaxies, lowest z first (descendants before progenitors), and their gridded photons.
   const rhoB = cosmo.Omega_b * rhoCrit(cosmo, 0);
   const kUv = nz > 0 && zs[0]! <= 8.1 && zs[nz - 1]! >= 7.9 ? zs.reduce((a, z, i) => (Math.abs(z - 8) < Math.abs(zs[a]! - 8) ? i : a), 0) : -1;
-  let muvAt8: Float64Array | null = null;
+  // M_UV of the catalogues whose UV LF is written (z ≈ 8 and --uvlf-z), kept past the galaxy loop
+  const uvlfIndices = new Set([...(kUv >= 0 ? [kUv] : []), ...p.picks.uvlf.map((q) => q.index)]);
+  const muvKept = new Map<number, Float64Array>();
+  const galaxyIndices = new Set(p.picks.galaxies.map((q) => q.index));
   const emissivity: Float32Array[] = [];
   const rate: Float32Array[] = [];
   const sfrGrid: Float32Array[] = [];
@@ -274,28 +342,43 @@ async function run(
         prog.update(k + 1, `CHMF sources z=${z.toFixed(2)} (mean fix ×${(g.nIonExpected / g.nIonRawMean).toFixed(3)})`);
       }),
     );
-  } else await stage('galaxies', () =>
-    forEachGalaxyCatalogue(src.history, { cosmo, params: astro, seed }, (k, c, gal) => {
-      const g = gridIonisingSources(c.pos, gal, { grid, boxSize, h });
-      emissivity.push(g.emissivity);
-      rate.push(g.rate);
-      const d = gridDawnSources(c.pos, gal, { grid, boxSize });
-      if (spin) sfrGrid.push(d.sfr);
-      xrayGrid.push(d.xray);
-      const sfrTotal = Float64Array.from(gal.sfr, (v, i) => v + gal.sfrMini[i]!);
-      ciiGrid.push(gridCiiLuminosity(c.pos, ciiLuminosity(sfrTotal), { grid, boxSize }));
-      photonsPerBaryon.push(photonsToMassEquivalent(g.totalPhotons, h) / boxSize ** 3 / rhoB);
-      let ms = 0;
-      let sfr = 0;
-      for (let i = 0; i < c.count; i++) {
-        ms += gal.stellarMass[i]! + gal.stellarMassMini[i]!;
-        sfr += gal.sfr[i]! + gal.sfrMini[i]!;
-      }
-      galaxyTotals.push({ stellarMass: ms, sfr });
-      if (k === kUv) muvAt8 = gal.muv;
-      prog.update(k + 1, `galaxies z=${c.z.toFixed(2)} (${c.count} halos)`);
-    }),
-  );
+  } else await stage('galaxies', async () => {
+    // galaxies.h5 is written one catalogue at a time, as the galaxies are drawn
+    const galaxyFile = galaxyIndices.size > 0
+      ? await GalaxyCatalogueWriter.create(join(out, GALAXIES_FILE), { boxSize, halos: resolve(o.halos, SOURCES_FILES.halos), provenance: galaxyProvenance(o, src, { seed, astro, model: p.model }), force })
+      : null;
+    if (galaxyFile) {
+      const n = [...galaxyIndices].reduce((a, k) => a + counts[k]!, 0);
+      prog.log(`${GALAXIES_FILE}: ${galaxyIndices.size} catalogue(s), ${n} galaxies, about ${((n * GALAXY_BYTES_PER_HALO) / 2 ** 20).toFixed(1)} MiB`);
+    }
+    try {
+      forEachGalaxyCatalogue(src.history, { cosmo, params: astro, seed }, (k, c, gal) => {
+        const g = gridIonisingSources(c.pos, gal, { grid, boxSize, h });
+        emissivity.push(g.emissivity);
+        rate.push(g.rate);
+        const d = gridDawnSources(c.pos, gal, { grid, boxSize });
+        if (spin) sfrGrid.push(d.sfr);
+        xrayGrid.push(d.xray);
+        const sfrTotal = Float64Array.from(gal.sfr, (v, i) => v + gal.sfrMini[i]!);
+        ciiGrid.push(gridCiiLuminosity(c.pos, ciiLuminosity(sfrTotal), { grid, boxSize }));
+        photonsPerBaryon.push(photonsToMassEquivalent(g.totalPhotons, h) / boxSize ** 3 / rhoB);
+        let ms = 0;
+        let sfr = 0;
+        for (let i = 0; i < c.count; i++) {
+          ms += gal.stellarMass[i]! + gal.stellarMassMini[i]!;
+          sfr += gal.sfr[i]! + gal.sfrMini[i]!;
+        }
+        galaxyTotals.push({ stellarMass: ms, sfr });
+        if (uvlfIndices.has(k)) muvKept.set(k, gal.muv);
+        if (galaxyFile && galaxyIndices.has(k)) galaxyFile.append(galaxyRecord(k, c, gal));
+        prog.update(k + 1, `galaxies z=${c.z.toFixed(2)} (${c.count} halos)`);
+      });
+    } catch (err) {
+      galaxyFile?.abort();
+      throw err;
+    }
+    galaxyFile?.close();
+  });
 
   // the catalogues are not needed any more: let them go before the grids of the excursion set are made
   src.history.catalogues = [];
@@ -398,7 +481,7 @@ async function run(
       : {}),
   }));
 
-  const provenance = { generator: 'lodi reionize', command: o.command, version: CODE_VERSION, seed, inputs: [resolve(o.halos)] };
+  const provenance = runProvenance(o, src, { seed, model: p.model, spin: spin !== null });
   await stage('coeval', () => {
     zs.forEach((z, k) => {
       const n = coevalNames(z);
@@ -506,9 +589,7 @@ async function run(
   const ps = await stage('ps21', async () => {
     const m = history[mid]!;
     const ps = powerSpectrum21(dTb[mid]!, grid, boxSize);
-    const lines = ['k_h_per_Mpc,delta2_mK2,pk_mK2_Mpc3_per_h3,nmodes'];
-    for (let i = 0; i < ps.k.length; i++) lines.push(`${ps.k[i]!.toExponential(6)},${ps.delta2[i]!.toExponential(6)},${ps.pk[i]!.toExponential(6)},${ps.nmodes[i]}`);
-    writeFileAtomic(join(out, 'ps21_midpoint.csv'), `# z = ${m.z}, <x_HI> = ${m.xHI}\n` + lines.join('\n') + '\n', { force });
+    writeFileAtomic(join(out, 'ps21_midpoint.csv'), ps21Csv(ps, `z = ${m.z}, <x_HI> = ${m.xHI}`), { force });
     await ps21Figure(ps, (Math.PI * grid) / boxSize, `21 cm power spectrum at z = ${m.z.toFixed(2)}, ⟨x_HI⟩ = ${m.xHI.toFixed(2)} (${title})`, join(out, 'ps21.png'));
     sections.push({
       title: '21 cm power spectrum at the midpoint',
@@ -517,43 +598,71 @@ async function run(
     });
     return ps;
   });
+  // --ps-z: the spectra at the chosen redshifts
+  let chosenSpectra: ChosenSpectrum[] = [];
+  if (p.picks.ps.length > 0) {
+    await stage('spectra', async () => {
+      const r = await ps21AtRedshifts({ out, force, picks: p.picks.ps, dTb, history, grid, boxSize, title });
+      sections.push(r.section);
+      chosenSpectra = r.spectra;
+    });
+  }
 
+  const chosenUvlf: { z: number; requested: number[]; file: string | null }[] = [];
   await stage('uvlf', async () => {
-    const muv = muvAt8 as Float64Array | null;
     if (!isSampledModel(p.model)) {
       sections.push({ title: 'UV luminosity function', text: `The ${p.model} source model has no individual galaxies: no UV LF.` });
       return;
     }
-    if (kUv < 0 || !muv) {
-      sections.push({ title: 'UV luminosity function', text: `z = 8 is outside the redshifts of the halos (${zs[0]!.toFixed(2)}–${zs[nz - 1]!.toFixed(2)}): no UV LF.` });
-      return;
-    }
-    const z8 = zs[kUv]!;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const m of muv) if (Number.isFinite(m)) [lo, hi] = [Math.min(lo, m), Math.max(hi, m)];
-    if (!Number.isFinite(lo)) {
-      sections.push({ title: 'UV luminosity function', text: `No galaxy with a finite M_UV at z = ${z8.toFixed(2)}.` });
-      return;
-    }
-    const e0 = Math.floor(lo * 2) / 2;
-    const e1 = Math.ceil(hi * 2) / 2 + 0.5;
-    const edges = Array.from({ length: Math.round((e1 - e0) / 0.5) + 1 }, (_, i) => e0 + 0.5 * i);
-    const lf = uvLuminosityFunction(muv, { boxSize, h, edges });
     const sigma = new SigmaM(new LinearPower(cosmo));
     const mMin = src.summary.minMass / h;
-    const ana = analyticUvLuminosityFunction({ edges, z: z8, cosmo, params: astro, sigma, massFunction: HMF_REFERENCE, haloMassMinMsun: mMin, haloMassMaxMsun: 1e15 / h });
-    const lines = ['muv_centre,phi_sampled_Mpc3_mag,phi_err,count,phi_analytic_Mpc3_mag'];
-    for (let i = 0; i < lf.centres.length; i++) lines.push(`${lf.centres[i]},${lf.phi[i]!.toExponential(6)},${lf.phiErr[i]!.toExponential(6)},${lf.counts[i]},${ana.phi[i]!.toExponential(6)}`);
-    writeFileAtomic(join(out, 'uvlf_z8.csv'), `# z = ${z8}, halos above ${mMin.toExponential(3)} Msun\n` + lines.join('\n') + '\n', { force });
-    await uvlfFigure(lf, ana, `UV luminosity function at z = ${z8.toFixed(2)} (${title}, M_h ≥ ${mMin.toExponential(1)} Msun)`, join(out, 'uvlf.png'));
+    const lfOf = (k: number, csv: string, png: string): ReturnType<typeof writeUvlf> =>
+      writeUvlf({
+        muv: muvKept.get(k)!,
+        z: zs[k]!,
+        boxSize,
+        cosmo,
+        astro,
+        sigma,
+        minMassMsun: mMin,
+        csv: join(out, csv),
+        png: join(out, png),
+        force,
+        title: `UV luminosity function at z = ${zs[k]!.toFixed(2)} (${title}, M_h ≥ ${mMin.toExponential(1)} Msun)`,
+      });
+    if (kUv < 0) {
+      sections.push({ title: 'UV luminosity function', text: `z = 8 is outside the redshifts of the halos (${zs[0]!.toFixed(2)}–${zs[nz - 1]!.toFixed(2)}): no UV LF at z = 8.` });
+    } else {
+      const z8 = zs[kUv]!;
+      if (!(await lfOf(kUv, 'uvlf_z8.csv', 'uvlf.png'))) sections.push({ title: 'UV luminosity function', text: `No galaxy with a finite M_UV at z = ${z8.toFixed(2)}.` });
+      else {
+        sections.push({
+          title: 'UV luminosity function',
+          text:
+            `φ(M_UV) of the galaxies of the catalogue at z = ${z8.toFixed(3)} (Poisson errors) against its analytic expectation: ` +
+            `the 21cmFAST Sheth–Tormen HMF above the sampler's minimum mass (${mMin.toExponential(2)} Msun) integrated over the ` +
+            `galaxy model's scatter (analyticUvLuminosityFunction). The faint end is cut by the minimum halo mass in both. uvlf_z8.csv.`,
+          images: [{ path: join(out, 'uvlf.png'), caption: `UV LF at z = ${z8.toFixed(2)}` }],
+        });
+      }
+    }
+    // --uvlf-z: the same at the chosen redshifts
+    if (p.picks.uvlf.length === 0) return;
+    const images: { path: string; caption: string }[] = [];
+    const notes: string[] = [];
+    for (const q of p.picks.uvlf) {
+      const f = uvlfFiles(q.z);
+      const done = await lfOf(q.index, f.csv, f.png);
+      chosenUvlf.push({ z: q.z, requested: q.requested, file: done ? f.csv : null });
+      if (done) images.push({ path: join(out, f.png), caption: `UV LF at z = ${q.z.toFixed(2)}` });
+      notes.push(done ? `z = ${q.z.toFixed(3)} (${done.galaxies} galaxies, ${f.csv})` : `z = ${q.z.toFixed(3)} (no galaxy with a finite M_UV: no file)`);
+      // (a --force rerun: no file of an earlier run is left under this name)
+      if (!done) for (const n of Object.values(f)) rmSync(join(out, n), { force: true });
+    }
     sections.push({
-      title: 'UV luminosity function',
-      text:
-        `φ(M_UV) of the galaxies of the catalogue at z = ${z8.toFixed(3)} (Poisson errors) against its analytic expectation: ` +
-        `the 21cmFAST Sheth–Tormen HMF above the sampler's minimum mass (${mMin.toExponential(2)} Msun) integrated over the ` +
-        `galaxy model's scatter (analyticUvLuminosityFunction). The faint end is cut by the minimum halo mass in both. uvlf_z8.csv.`,
-      images: [{ path: join(out, 'uvlf.png'), caption: `UV LF at z = ${z8.toFixed(2)}` }],
+      title: 'UV luminosity functions at the chosen redshifts',
+      text: `φ(M_UV) as above at the catalogue redshifts nearest those asked for (--uvlf-z): ${notes.join('; ')}.`,
+      images,
     });
   });
 
@@ -583,8 +692,15 @@ async function run(
     sfrDensity: galaxyTotals.map((g) => g.sfr / (boxSize / h) ** 3),
     units: { stellarMassDensity: 'Msun/Mpc^3 (comoving)', sfrDensity: 'Msun/yr/Mpc^3 (comoving)', meanDTb: 'mK', boxSize: 'Mpc/h' },
     ps21Bins: ps.k.length,
+    // the outputs at chosen redshifts: the catalogue redshift used for each requested one
+    galaxies: p.picks.galaxies.length > 0 ? { file: GALAXIES_FILE, redshifts: p.picks.galaxies.map((q) => q.z), haloIndex: p.picks.galaxies.map((q) => q.index) } : null,
+    ps21Redshifts: chosenSpectra.map((c) => ({ z: c.z, requested: c.requested, xHI: c.xHI, file: c.file })),
+    uvlfRedshifts: chosenUvlf,
     ...(dawnSummary ? { spin: dawnSummary } : {}),
     lim: limSummary,
+    // every parameter set of the run, embedded (astro.json, reion.json and spin.json hold the same)
+    cosmology: cosmo,
+    parameters: { sampler: src.summary.sampler, astro: astroParamsToJSON(astro), reion, spin },
     timings: { wall, cpu },
     peakRssMiB: 0,
   };
@@ -629,6 +745,46 @@ async function run(
   o.onStage?.('report');
   prog.update(total, `done: ${zEnd !== null ? `<x_HI> < 0.01 at z = ${zEnd.toFixed(2)}` : `<x_HI> = ${history[0]!.xHI.toFixed(3)} at z = ${zs[0]!.toFixed(2)}`}`);
   return { history, xHI, astro, reion, seed, midpoint: { z: history[mid]!.z, xHI: history[mid]!.xHI }, zEnd, summary };
+}
+
+/**
+ * Provenance of the files of a run (the sidecars of the coeval boxes and lightcones): generator, command, version,
+ * galaxy seed, the sources directory and its seed, the cosmology, the source model, and the parameter files written
+ * beside them (relative to the output folder).
+ */
+function runProvenance(o: ReionizeOptions, src: SourcesDir, p: { seed: number; model: SourceModel; spin: boolean }): Record<string, unknown> {
+  return {
+    generator: 'lodi reionize',
+    command: o.command,
+    version: CODE_VERSION,
+    seed: p.seed,
+    inputs: [resolve(o.halos)],
+    halosSeed: src.summary.seed,
+    cosmology: src.cosmology,
+    sourceModel: p.model,
+    parameters: { astro: 'astro.json', reion: 'reion.json', ...(p.spin ? { spin: 'spin.json' } : {}), run: 'reionize.json' },
+  };
+}
+
+/**
+ * Provenance of galaxies.h5, which may travel without its folder: as {@link runProvenance}, with the galaxy parameters
+ * embedded (astroParamsToJSON) instead of named, and the rule of the galaxy draws.
+ */
+function galaxyProvenance(o: ReionizeOptions, src: SourcesDir, p: { seed: number; astro: AstroParams; model: SourceModel }): Record<string, unknown> {
+  return {
+    generator: 'lodi reionize',
+    command: o.command,
+    version: CODE_VERSION,
+    seed: p.seed,
+    inputs: [resolve(o.halos)],
+    halosSeed: src.summary.seed,
+    cosmology: src.cosmology,
+    sourceModel: p.model,
+    astro: astroParamsToJSON(p.astro),
+    draws:
+      'catalogue k of halos.h5 draws from fork k of Rng(seed) (catalogueSeeds); the lowest redshift independently, every ' +
+      'higher one correlated with its descendants (progenitorDeviates, Davies et al. 2025 Eq. 8-9)',
+  };
 }
 
 /** Highest redshift below which ⟨x_HI⟩ stays < 0.01 (rows in ascending z), or null. */
@@ -721,9 +877,7 @@ async function thermalSection(
   const spectrumAt = async (kz: number, name: string, what: string, note: string): Promise<void> => {
     const r = history[kz]!;
     const ps = powerSpectrum21(c.dTb[kz]!, c.grid, c.boxSize);
-    const lines = ['k_h_per_Mpc,delta2_mK2,pk_mK2_Mpc3_per_h3,nmodes'];
-    for (let i = 0; i < ps.k.length; i++) lines.push(`${ps.k[i]!.toExponential(6)},${ps.delta2[i]!.toExponential(6)},${ps.pk[i]!.toExponential(6)},${ps.nmodes[i]}`);
-    writeFileAtomic(join(c.out, `${name}.csv`), `# z = ${r.z}, <dTb> = ${r.dTb} mK\n` + lines.join('\n') + '\n', { force: c.force });
+    writeFileAtomic(join(c.out, `${name}.csv`), ps21Csv(ps, `z = ${r.z}, <dTb> = ${r.dTb} mK`), { force: c.force });
     await ps21Figure(ps, (Math.PI * c.grid) / c.boxSize, `21 cm power spectrum at z = ${r.z.toFixed(2)}, ⟨δT_b⟩ = ${r.dTb.toFixed(2)} mK (${c.title})`, join(c.out, `${name}.png`));
     c.sections.push({
       title: `21 cm power spectrum ${what}`,

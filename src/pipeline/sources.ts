@@ -4,9 +4,10 @@
  *
  *   halos.h5               merger history (src/io/halo-catalogue.ts): per redshift, masses [Msun/h], Eulerian
  *                          positions [Mpc/h], descendant index into the next-lower redshift (Lagrangian positions
- *                          are not stored: nothing downstream needs them)
+ *                          are not stored: nothing downstream needs them); its provenance attribute holds the
+ *                          cosmology and the resolved sampler and finder parameters ({@link samplerProvenance})
  *   linear_density.npy     z = 0 linear overdensity on the fine m^3 grid (m = grid x hires) the sampler used,
- *                          + linear_density.json sidecar; `lodi reionize` rebuilds δ(z) from it by 2LPT
+ *                          + linear_density.json sidecar (the same provenance); `lodi reionize` rebuilds δ(z) from it by 2LPT
  *   sources.json           cosmology, sampler and finder parameters, seed, command, version, redshifts, halo
  *                          counts per redshift, timings
  *   hmf.png, report.md     sampled HMF vs the 21cmFAST Sheth–Tormen function; the report
@@ -227,13 +228,14 @@ export async function sampleHalos(o: SampleHalosOptions): Promise<SampleHalosRes
       peakRssMiB: 0,
       units: { boxSize: 'Mpc/h', minMass: 'Msun/h', minMassMsun: 'Msun', cellMass: 'Msun/h', positions: 'Mpc/h comoving', masses: 'Msun/h' },
     };
-    const provenance = { generator: 'lodi sample-halos', command: o.command, version: CODE_VERSION, seed: o.seed };
+    // what made the halos, in every file: the cosmology and the full resolved sampler and finder parameters
+    const provenance = samplerProvenance(summary);
     // the catalogues without their Lagrangian positions (a third of the file, unused downstream)
     const history: MergerHistory = {
       redshifts: field.redshifts,
       catalogues: field.catalogues.map((c): HaloCatalogue => ({ z: c.z, boxSize: c.boxSize, count: c.count, mass: c.mass, pos: c.pos, descendant: c.descendant })),
     };
-    await stage('halos', () => writeMergerHistory(join(out, SOURCES_FILES.halos), history, { force, provenance: { ...provenance, minMass: field.params.minMass } }));
+    await stage('halos', () => writeMergerHistory(join(out, SOURCES_FILES.halos), history, { force, provenance }));
     await stage('linear-file', () =>
       saveGrid(
         join(out, SOURCES_FILES.linear),
@@ -269,6 +271,34 @@ export async function sampleHalos(o: SampleHalosOptions): Promise<SampleHalosRes
     prog.update(total, `done (peak RSS ${summary.peakRssMiB} MiB)`);
     return { summary, history };
   });
+}
+
+/**
+ * Provenance of the files of a sources directory (the `provenance` attribute of halos.h5, the sidecar of
+ * linear_density.npy): generator, command, version and seed, with the cosmology, the box, the redshift range, the
+ * minimum mass (Msun and Msun/h) and the full resolved sampler and finder parameters, so that each file says how it
+ * was made. `cosmology` reads back with makeCosmology, `sampler` with resolveSamplerParams(h, sampler).
+ */
+export function samplerProvenance(s: SourcesSummary): Record<string, unknown> {
+  return {
+    generator: s.generator,
+    command: s.command,
+    version: CODE_VERSION,
+    seed: s.seed,
+    cosmology: s.cosmology,
+    boxSize: s.boxSize,
+    grid: s.grid,
+    fineGrid: s.fineGrid,
+    hiresFactor: s.hiresFactor,
+    lptOrder: s.lptOrder,
+    zLowest: s.zLowest,
+    zMax: s.zMax,
+    minMassMsun: s.minMassMsun,
+    minMass: s.minMass,
+    sampler: s.sampler,
+    dexm: s.dexm,
+    units: { boxSize: 'Mpc/h', minMass: 'Msun/h', minMassMsun: 'Msun', 'sampler.minMass': 'Msun/h' },
+  };
 }
 
 /** Sampled / expected halos per decade above M_min at each redshift of the figure. */

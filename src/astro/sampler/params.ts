@@ -113,8 +113,11 @@ function need(ok: boolean, name: string, value: unknown, expected: string): void
   if (!ok) throw new Error(`sampler parameter ${name} = ${String(value)}: expected ${expected}`);
 }
 
-/** Fills the defaults and checks every field; throws naming the first bad parameter. */
-export function resolveSamplerParams(h: number, p: Partial<SamplerParams> = {}): SamplerParams {
+/**
+ * Fills the defaults and checks every field; throws naming the first bad parameter. The result is frozen (its barrier
+ * too), as the other parameter resolvers' (makeCosmology, makeAstroParams, makeReionParams): it is what the outputs record.
+ */
+export function resolveSamplerParams(h: number, p: Partial<SamplerParams> = {}): Readonly<SamplerParams> {
   const r: SamplerParams = { ...defaultSamplerParams(h), ...p };
   need(r.minMass > 0 && Number.isFinite(r.minMass), 'minMass', r.minMass, 'a positive mass in Msun/h');
   need(r.bufferFactor >= 1 && Number.isFinite(r.bufferFactor), 'bufferFactor', r.bufferFactor, 'a number >= 1');
@@ -133,15 +136,15 @@ export function resolveSamplerParams(h: number, p: Partial<SamplerParams> = {}):
   need(r.parkinsonG0 > 0, 'parkinsonG0', r.parkinsonG0, 'a positive factor');
   need(r.parkinsonGamma1 < 1 && Number.isFinite(r.parkinsonGamma1), 'parkinsonGamma1', r.parkinsonGamma1, 'a number below 1');
   need(Number.isFinite(r.parkinsonGamma2), 'parkinsonGamma2', r.parkinsonGamma2, 'a finite number');
-  return r;
+  return Object.freeze({ ...r, barrier: Object.freeze({ ...r.barrier }) });
 }
 
-/** Fills the DexM defaults and checks every field. */
-export function resolveDexmParams(p: Partial<DexmParams> = {}): DexmParams {
+/** Fills the DexM defaults and checks every field; the result is frozen (its barrier too). */
+export function resolveDexmParams(p: Partial<DexmParams> = {}): Readonly<DexmParams> {
   const r: DexmParams = { ...DEFAULT_DEXM, ...p };
   need(r.deltaRFactor > 1 && r.deltaRFactor < 2, 'dexm.deltaRFactor', r.deltaRFactor, 'a factor in (1, 2)');
   need(r.overlapFactor > 0, 'dexm.overlapFactor', r.overlapFactor, 'a positive factor');
-  return r;
+  return Object.freeze({ ...r, barrier: Object.freeze({ ...r.barrier }) });
 }
 
 /**

@@ -10,7 +10,7 @@ export function register(program: Command): void {
       'Sample the halo field and its merger history with the 21cmFAST-v4 discrete source model (Davies et al. 2025, Sec. 2): ' +
         'Gaussian initial conditions, halos from conditional mass functions in every cell at the lowest redshift, progenitors ' +
         'backward in time in steps 1 + z -> 1.02 (1 + z), 2LPT positions. Writes DIR/halos.h5 (masses Msun/h, positions Mpc/h, ' +
-        'descendant indices), DIR/linear_density.npy (+ .json; the z = 0 linear field, for lodi reionize), DIR/sources.json, ' +
+        'descendant indices; its provenance attribute holds the cosmology and every resolved sampler parameter), DIR/linear_density.npy (+ .json; the z = 0 linear field, for lodi reionize), DIR/sources.json, ' +
         'DIR/hmf.png (sampled HMF vs Sheth-Tormen), DIR/report.md and DIR/sample-halos.log.',
     )
     .requiredOption('--out <dir>', 'output directory (the "sources directory" that lodi reionize --halos reads)')

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createH5 } from '../../../src/io/hdf5.js';
+import { createH5, h5ready } from '../../../src/io/hdf5.js';
 import { readMergerHistory, writeMergerHistory } from '../../../src/io/halo-catalogue.js';
 import { massHistogram, totalMass, validateMergerHistory, type HaloCatalogue, type MergerHistory } from '../../../src/astro/sampler/catalogue.js';
-import { samplerRedshifts, resolveSamplerParams } from '../../../src/astro/sampler/params.js';
+import { samplerRedshifts, resolveDexmParams, resolveSamplerParams } from '../../../src/astro/sampler/params.js';
 import { Rng } from '../../../src/util/rng.js';
 
 function history(): MergerHistory {
@@ -87,6 +87,15 @@ test('merger history: bad files and bad catalogues are refused with the field na
     h3.catalogues[1]!.z = 5;
     assert.throws(() => validateMergerHistory(h3), /ascending/);
     await assert.rejects(writeMergerHistory(join(dir, 'x.h5'), h3), /ascending/);
+    // provenance that is not JSON
+    const prov = join(dir, 'prov.h5');
+    await writeMergerHistory(prov, history(), { provenance: { seed: 1 } });
+    const h5 = await h5ready();
+    const pf = new h5.File(prov, 'a');
+    pf.delete_attribute('provenance');
+    pf.create_attribute('provenance', '{seed: 1');
+    pf.close();
+    await assert.rejects(readMergerHistory(prov), /prov\.h5: provenance: provenance attribute is not JSON, expected a JSON object/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -105,6 +114,16 @@ test('helpers: mass histogram, total mass, redshift steps and parameter checks',
   assert.equal(p.minMass, 0.7e8, '1e8 Msun = 0.7e8 Msun/h for h = 0.7');
   assert.equal(p.barrier.a, 0.73);
   assert.equal(p.haloMassCorrection, 0.89);
+  // frozen, as the other parameter resolvers' results: what a run records cannot change under it
+  assert.ok(Object.isFrozen(p) && Object.isFrozen(p.barrier));
+  assert.throws(() => {
+    (p as { haloMassCorrection: number }).haloMassCorrection = 1;
+  }, TypeError);
+  const given = { a: 0.7, alpha: 0.81, beta: 0.34 };
+  const q = resolveSamplerParams(0.7, { barrier: given });
+  given.a = 0.5; // the caller's object stays the caller's
+  assert.equal(q.barrier.a, 0.7);
+  assert.ok(Object.isFrozen(resolveDexmParams()) && Object.isFrozen(resolveDexmParams().barrier));
   assert.throws(() => resolveSamplerParams(0.7, { nProb: 2 }), /nProb = 2/);
   assert.throws(() => resolveSamplerParams(0.7, { model: 'ps' as 'st' }), /model = ps/);
   assert.throws(() => samplerRedshifts(6, 5, 1.02), /zMax = 5/);
