@@ -10,12 +10,12 @@ export function register(program: Command): void {
     .description(
       'the main job on the bundled models: build an unseen simulated world (DM, halos, T_b), run HALOgen -> LODI on its dark matter ' +
         '(3 T_b realisations with latent overlap, plus tiling and single-pass baselines), and evaluate them against the world\'s own T_b ' +
-        '(report.html, metrics.json). About 15 minutes and 2 GB on 2 cores. --world-only: just a world and its statistics.',
+        '(report.html, metrics.json). About 10-15 minutes and under 3 GB on 2 cores. --world-only: just a world and its statistics.',
     )
     .option('--out <dir>', 'output directory (a new DIR-1, DIR-2, ... if it exists)', 'out/demo')
     .option('--particles <n>', 'particles (and grid cells) per side (the box keeps the bundled models\' 0.195 Mpc/h voxel)', parsePositiveInteger, 64)
     .option('--realizations <n>', 'T_b realisations', parsePositiveInteger, 3)
-    .option('--seed <int>', 'seed of the world (the bundled models trained on 101-105 and validated on 106)', parseSeed, 301)
+    .option('--seed <int>', 'seed of the world (the bundled models trained and validated on blocks of worlds 101-105)', parseSeed, 301)
     .addOption(quietOption("each stage's log"))
     .addOption(deviceOption())
     .option('--world-only', 'only build a world and show its statistics (no models)')
