@@ -499,6 +499,7 @@ export async function generateFileBacked(
       logFile: o.logFile,
       startAt: started.finished,
     });
+    if (started.finished > 0) bar.log(`${o.out}: kept ${started.finished} of ${total} finished sub-volumes of an interrupted run`);
     let generated = 0;
     let skipped = 0;
     let before = started.finished;

@@ -12,8 +12,9 @@
  * With `snapshot` instead of `dm`, the DM grid is made first, as `lodi prepare` makes it (world/ in the run
  * directory: CIC, the LODI model's voxel and smoothing radius), so the main job starts from a simulation output.
  *
- * A killed run resumes with `resume`: the halo prediction and every finished realisation are kept
- * (checked against the model checksums and seeds in their sidecars). A run that fails before
+ * A killed run resumes with `resume`: the halo prediction, every finished realisation and, within the map it
+ * was writing (latent overlap or tiling), every finished sub-volume are kept (checked against the model
+ * checksums, seeds and the stage plan). A run that fails before
  * writing anything leaves no directory behind.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -233,7 +234,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
     const seeds = Array.from({ length: R }, (_, r) => realisationSeed(seed, r));
     const tbFiles = seeds.map((_, r) => join(out, `tb_${r}.npy`));
     t0 = Date.now();
-    // every map of the run: same halos, model, batch, steps and log; finished maps are kept
+    // every map of the run: same halos, model, batch, steps and log; finished maps are kept, and the maps with
+    // sub-volumes written in place go through a work file (byte for byte the in-memory result), so that a killed
+    // run also keeps the finished sub-volumes of the map it was writing
     const generate = (out: string, seed: number, m: GenerationMethod): ReturnType<typeof generateRun> =>
       generateRun({
         halos: halosPath,
@@ -241,6 +244,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         out,
         seed,
         method: m,
+        fileBacked: m === 'overlap' || m === 'tiling',
         batch: o.batch,
         steps: o.steps,
         resume: true,

@@ -165,6 +165,24 @@ test('kill -9 then --resume gives the files of an uninterrupted run: train lodi,
       await ok([...run(b), '--resume']);
       sameRun(a, b);
     });
+
+    // killed inside a map: a 40^3 world holds 27 sub-volumes of the tiny model's 16^3, and the resumed run keeps
+    // those its work file recorded as finished
+    const big = join(root, 'world40');
+    writeWorld(big, syntheticWorld(40, 6, big));
+    const runBig = (out: string): string[] => ['run', '--dm', join(big, 'dm.npy'), '--halos', join(big, 'halos.npy'), '--lodi', model, '--out', out, '--realizations', '1', '--steps', '2', '--seed', '4', '--quiet'];
+    await t.test('run, killed inside a realisation', async () => {
+      const a = join(root, 'runbig-a');
+      const b = join(root, 'runbig-b');
+      await ok(runBig(a));
+      const done = join(b, 'tb_0.work', 'done');
+      await killed(runBig(b), () => existsSync(done) && readdirSync(done).length >= 2);
+      await ok([...runBig(b), '--resume']);
+      const kept = /kept (\d+) of (\d+) finished sub-volumes/.exec(readFileSync(join(b, 'run.log'), 'utf8'));
+      assert.ok(kept, 'the resumed run reports the sub-volumes it kept');
+      assert.ok(Number(kept[1]) >= 2 && Number(kept[1]) < Number(kept[2]), `kept ${kept[1]} of ${kept[2]}`);
+      sameRun(a, b);
+    });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

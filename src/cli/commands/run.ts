@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'sampling steps (default: the training T, 50)', parsePositiveInteger)
     .option('--baselines', 'also generate realisation 0 by tiling and by averaging (for stitching diagnostics)')
     .option('--ignore-contract', "run even if the DM grid's voxel size or unit differs from what the models were trained on (refused otherwise)")
-    .option('--resume', 'continue a killed run (finished outputs are kept)')
+    .option('--resume', 'continue a killed run (the halo prediction, finished realisations and the finished sub-volumes of the interrupted map are kept)')
     .addOption(forceOption('an existing run'))
     .addOption(deviceOption())
     .addOption(quietOption('run.log'))
