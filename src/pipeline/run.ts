@@ -234,10 +234,11 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
     const seeds = Array.from({ length: R }, (_, r) => realisationSeed(seed, r));
     const tbFiles = seeds.map((_, r) => join(out, `tb_${r}.npy`));
     t0 = Date.now();
-    // every map of the run: same halos, model, batch, steps and log; finished maps are kept, and the maps with
-    // sub-volumes written in place go through a work file (byte for byte the in-memory result), so that a killed
-    // run also keeps the finished sub-volumes of the map it was writing
-    const generate = (out: string, seed: number, m: GenerationMethod): ReturnType<typeof generateRun> =>
+    // every map of the run: same halos, model, batch, steps and log; the maps with sub-volumes written in place go
+    // through a work file (byte for byte the in-memory result); with `resume` finished maps are kept and a killed
+    // run also keeps the finished sub-volumes of the map it was writing; without it (a new run, or --force) every
+    // map is made afresh, whatever an earlier run left in the folder
+    const generate = (out: string, seed: number, m: GenerationMethod): Promise<unknown> =>
       generateRun({
         halos: halosPath,
         model: lodi,
@@ -247,11 +248,17 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         fileBacked: m === 'overlap' || m === 'tiling',
         batch: o.batch,
         steps: o.steps,
-        resume: true,
+        resume: o.resume === true,
         force: true,
+        ignoreContract: o.ignoreContract,
         quiet: o.quiet,
         logFile,
         command: o.command,
+      }).catch((err: unknown) => {
+        if (o.resume && err instanceof Error && /\.work[/\\]plan\.json/.test(err.message)) {
+          throw new Error(`${err.message} (here: the work file of the map the interrupted run was writing; rerun with --force instead of --resume to start it afresh)`);
+        }
+        throw err;
       });
     try {
       for (let r = 0; r < R; r++) {

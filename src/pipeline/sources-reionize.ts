@@ -693,7 +693,7 @@ async function run(
     units: { stellarMassDensity: 'Msun/Mpc^3 (comoving)', sfrDensity: 'Msun/yr/Mpc^3 (comoving)', meanDTb: 'mK', boxSize: 'Mpc/h' },
     ps21Bins: ps.k.length,
     // the outputs at chosen redshifts: the catalogue redshift used for each requested one
-    galaxies: p.picks.galaxies.length > 0 ? { file: GALAXIES_FILE, redshifts: p.picks.galaxies.map((q) => q.z), haloIndex: p.picks.galaxies.map((q) => q.index) } : null,
+    galaxies: p.picks.galaxies.length > 0 ? { file: GALAXIES_FILE, redshifts: p.picks.galaxies.map((q) => q.z), requested: p.picks.galaxies.map((q) => q.requested), haloIndex: p.picks.galaxies.map((q) => q.index) } : null,
     ps21Redshifts: chosenSpectra.map((c) => ({ z: c.z, requested: c.requested, xHI: c.xHI, file: c.file })),
     uvlfRedshifts: chosenUvlf,
     ...(dawnSummary ? { spin: dawnSummary } : {}),

@@ -54,6 +54,17 @@ test('lodi run: DM → HALOgen → LODI into a run directory; resume keeps finis
     const given = await runPipeline({ ...common, halogen: undefined, halos: join(root, 'world', 'halos.npy'), out: join(root, 'run-true'), realizations: 1 });
     assert.equal(given.models.halogen, undefined);
     assert.deepEqual(loadGrid(join(root, 'run-true', 'halos.npy')).data, world.halos);
+    // --force into a folder holding another run's maps (same seeds and model) makes every map afresh: with other
+    // halos the maps must change, and equal those of a new run with the same inputs
+    const other = join(root, 'other-halos.npy');
+    const hal = loadGrid(join(root, 'world', 'halos.npy'));
+    saveGrid(other, { ...hal, data: hal.data.map((v) => 3 * v) });
+    const oldMap = readFileSync(join(root, 'run-true', 'tb_0.npy'));
+    await runPipeline({ ...common, halogen: undefined, halos: other, out: join(root, 'run-true'), realizations: 1, force: true });
+    await runPipeline({ ...common, halogen: undefined, halos: other, out: join(root, 'run-other'), realizations: 1 });
+    const forced = readFileSync(join(root, 'run-true', 'tb_0.npy'));
+    assert.notDeepEqual(forced, oldMap, '--force regenerated the map');
+    assert.deepEqual(forced, readFileSync(join(root, 'run-other', 'tb_0.npy')), 'and made it as a new run does');
     // a failed start leaves nothing behind
     await assert.rejects(() => runPipeline({ ...common, lodi: join(root, 'nope'), out: join(root, 'run-fail') }), /not found/);
     assert.equal(existsSync(join(root, 'run-fail')), false);

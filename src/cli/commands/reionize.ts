@@ -6,7 +6,7 @@ import { choice, commandLine, forceOption, listOf, parseAxis, parseRedshift, par
 
 /** `--galaxies`: `all`, or a comma-separated list of redshifts. */
 function parseRedshiftsOrAll(value: string): number[] | 'all' {
-  return value.trim() === 'all' ? 'all' : listOf(parseRedshift)(value);
+  return value.trim().toLowerCase() === 'all' ? 'all' : listOf(parseRedshift)(value);
 }
 
 export function register(program: Command): void {
@@ -36,7 +36,7 @@ export function register(program: Command): void {
       '--galaxies <z,...|all>',
       'write OUT/galaxies.h5: the galaxy properties of every halo of the catalogues nearest these redshifts (or of all of them), ' +
         'one group per redshift aligned entry by entry with that catalogue of halos.h5: stellar mass [Msun], SFR [Msun/yr], ' +
-        'metallicity [Z_sun], L_X (E_0 to 2 keV) [erg/s], f_esc, n_ion [photons], n_ion_dot [photons/s], L_UV [erg/s/Hz], ' +
+        'metallicity [Z_sun], soft-band L_X (docs/astro-galaxies.md) [erg/s], f_esc, n_ion [photons], n_ion_dot [photons/s], L_UV [erg/s/Hz], ' +
         `M_UV [AB mag] and the scatter deviates, ${GALAXY_BYTES_PER_HALO} bytes per halo. Default: none (they follow from ` +
         'halos.h5, astro.json and the seed). Sampled source models only',
       parseRedshiftsOrAll,
