@@ -32,7 +32,10 @@ import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`validate sampler: --${name} ${process.argv[i + 1]}: expected a positive number`);
+  return v;
 }
 const L = arg('box', 50);
 const N = arg('particles', 192);
