@@ -236,8 +236,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
     t0 = Date.now();
     // every map of the run: same halos, model, batch, steps and log; the maps with sub-volumes written in place go
     // through a work file (byte for byte the in-memory result); with `resume` finished maps are kept and a killed
-    // run also keeps the finished sub-volumes of the map it was writing; without it (a new run, or --force) every
-    // map is made afresh, whatever an earlier run left in the folder
+    // run also keeps the finished sub-volumes of the map it was writing (the rest of their stage is then batched
+    // differently, so that map equals an uninterrupted one to float rounding); without it (a new run, or --force)
+    // every map is made afresh, whatever an earlier run left in the folder
     const generate = (out: string, seed: number, m: GenerationMethod): Promise<unknown> =>
       generateRun({
         halos: halosPath,
