@@ -186,7 +186,9 @@ test('kill -9 then --resume gives the files of an uninterrupted run: train lodi,
     // those its work file recorded as finished; the map equals the uninterrupted one to float rounding (see sameRun)
     const big = join(root, 'world40');
     writeWorld(big, syntheticWorld(40, 6, big));
-    const runBig = (out: string): string[] => ['run', '--dm', join(big, 'dm.npy'), '--halos', join(big, 'halos.npy'), '--lodi', model, '--out', out, '--realizations', '1', '--steps', '2', '--seed', '4', '--quiet'];
+    // batches of 2 and 8 steps: 14 batches of a few hundred ms, so the kill (polled every 20 ms) lands inside the map
+    // even on a loaded machine
+    const runBig = (out: string): string[] => ['run', '--dm', join(big, 'dm.npy'), '--halos', join(big, 'halos.npy'), '--lodi', model, '--out', out, '--realizations', '1', '--steps', '8', '--batch', '2', '--seed', '4', '--quiet'];
     await t.test('run, killed inside a realisation', async () => {
       const a = join(root, 'runbig-a');
       const b = join(root, 'runbig-b');
