@@ -747,12 +747,8 @@ async function run(
   return { history, xHI, astro, reion, seed, midpoint: { z: history[mid]!.z, xHI: history[mid]!.xHI }, zEnd, summary };
 }
 
-/**
- * Provenance of the files of a run (the sidecars of the coeval boxes and lightcones): generator, command, version,
- * galaxy seed, the sources directory and its seed, the cosmology, the source model, and the parameter files written
- * beside them (relative to the output folder).
- */
-function runProvenance(o: ReionizeOptions, src: SourcesDir, p: { seed: number; model: SourceModel; spin: boolean }): Record<string, unknown> {
+/** The fields every output of a run records: generator, command, version, galaxy seed, inputs, cosmology, source model. */
+function commonProvenance(o: ReionizeOptions, src: SourcesDir, p: { seed: number; model: SourceModel }): Record<string, unknown> {
   return {
     generator: 'lodi reionize',
     command: o.command,
@@ -762,6 +758,17 @@ function runProvenance(o: ReionizeOptions, src: SourcesDir, p: { seed: number; m
     halosSeed: src.summary.seed,
     cosmology: src.cosmology,
     sourceModel: p.model,
+  };
+}
+
+/**
+ * Provenance of the files of a run (the sidecars of the coeval boxes and lightcones): generator, command, version,
+ * galaxy seed, the sources directory and its seed, the cosmology, the source model, and the parameter files written
+ * beside them (relative to the output folder).
+ */
+function runProvenance(o: ReionizeOptions, src: SourcesDir, p: { seed: number; model: SourceModel; spin: boolean }): Record<string, unknown> {
+  return {
+    ...commonProvenance(o, src, p),
     parameters: { astro: 'astro.json', reion: 'reion.json', ...(p.spin ? { spin: 'spin.json' } : {}), run: 'reionize.json' },
   };
 }
@@ -772,14 +779,7 @@ function runProvenance(o: ReionizeOptions, src: SourcesDir, p: { seed: number; m
  */
 function galaxyProvenance(o: ReionizeOptions, src: SourcesDir, p: { seed: number; astro: AstroParams; model: SourceModel }): Record<string, unknown> {
   return {
-    generator: 'lodi reionize',
-    command: o.command,
-    version: CODE_VERSION,
-    seed: p.seed,
-    inputs: [resolve(o.halos)],
-    halosSeed: src.summary.seed,
-    cosmology: src.cosmology,
-    sourceModel: p.model,
+    ...commonProvenance(o, src, p),
     astro: astroParamsToJSON(p.astro),
     draws:
       'catalogue k of halos.h5 draws from fork k of Rng(seed) (catalogueSeeds); the lowest redshift independently, every ' +
