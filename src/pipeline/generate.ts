@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { resolveDevice } from '@lodi/torch';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { contractProblems, loadLodi } from '../lodi/checkpoint.js';
 import { generateTb } from '../lodi/generate.js';
 import { planStages } from '../lodi/planner.js';
+import { workPaths } from '../lodi/shards.js';
 import { assertWritable, removeStaleTemps } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { tbGridMeta } from './generate-meta.js';
@@ -135,7 +136,12 @@ async function fileBackedRun(o: GenerateRunOptions, files: string[], seeds: numb
     const done = finishedBy(modelSha256);
     const t0 = Date.now();
     for (let r = 0; r < files.length; r++) {
-      if (done(files[r]!, r)) continue;
+      if (done(files[r]!, r)) {
+        // a run killed after renaming a finished map into place but before removing its work file leaves that
+        // work file behind: the map is complete (checked by `done`), so the work file is residue
+        rmSync(workPaths(files[r]!).dir, { recursive: true, force: true });
+        continue;
+      }
       await generateFileBacked({ ...o, model: loaded, out: files[r]!, seed: seeds[r]!, realization: r });
     }
     return { files, seeds, modelFile: loaded.file, modelSha256, seconds: (Date.now() - t0) / 1000 };

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -377,6 +377,14 @@ const sidecar = (p: string): Record<string, unknown> =>
     assert.deepEqual(readFileSync(file), readFileSync(mem));
     assert.deepEqual(sidecar(file), sidecar(mem));
     assert.ok(!existsSync(workPaths(file).dir));
+    // killed between renaming the finished map into place and removing its work file: --resume keeps the map and
+    // removes the residue
+    const mapBytes = readFileSync(file);
+    planSharded({ halos, model, out: join(dir, 'residue.npy'), seed: 2, steps: STEPS });
+    renameSync(workPaths(join(dir, 'residue.npy')).dir, workPaths(file).dir);
+    await generateRun({ halos, model, out: file, seed: 2, steps: STEPS, quiet: true, fileBacked: true, resume: true });
+    assert.ok(!existsSync(workPaths(file).dir), 'the residue of a finished map is removed');
+    assert.deepEqual(readFileSync(file), mapBytes);
     assert.deepEqual(
       npyHeaderF32([n, n, n]),
       encodeNpy(new Float32Array(n ** 3), [n, n, n]).subarray(0, npyHeaderF32([n, n, n]).length),
