@@ -10,6 +10,7 @@ import type { PeriodState } from '../train/loop.js';
 import type { Tensor } from '@lodi/torch';
 import { BEST_FILE, CHECKPOINT_FILE, disposeGroups, readCheckpoint, resolveModelFile, type ReadCheckpoint } from '../train/checkpoint.js';
 import type { HalogenConfig } from './config.js';
+import type { HalogenInitRecord } from './init.js';
 import type { Normalisation, Split } from './dataset.js';
 import { HalogenNet } from './model.js';
 
@@ -50,6 +51,8 @@ export interface HalogenMeta {
    * resume draws the same epoch again and skips the steps done.
    */
   partial?: PeriodState;
+  /** The model a run started from (`--init`), when it did. */
+  init?: HalogenInitRecord;
 }
 
 /** Reads a HALOgen checkpoint (groups `model`, `optim`, `rng`; the caller disposes them). Throws naming the file otherwise. */

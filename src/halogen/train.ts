@@ -20,7 +20,7 @@
  */
 import { resolve, join } from 'node:path';
 import { Generator, RMSprop, Tensor, noGrad, tidy } from '@lodi/torch';
-import { writeCheckpoint, type ReadCheckpoint } from '../train/checkpoint.js';
+import { disposeGroups, writeCheckpoint, type ReadCheckpoint } from '../train/checkpoint.js';
 import { writeCsv, type Row } from '../train/log.js';
 import { runTraining, type TrainTask } from '../train/loop.js';
 import { RunDir } from '../train/run-dir.js';
@@ -32,6 +32,7 @@ import { validateConfig, type HalogenConfig } from './config.js';
 import { HalogenDataset, chunks, loadHalogenWorld, splitSubVolumes, type Sample, type Split } from './dataset.js';
 import { channelThresholds, halogenLoss, weightedMask } from './loss.js';
 import { HalogenNet } from './model.js';
+import { extendSplit, readHalogenInit, type HalogenInit } from './init.js';
 
 export { BEST, CHECKPOINT, loadHalogen, readHalogenCheckpoint, type EpochRecord, type HalogenMeta } from './checkpoint.js';
 
@@ -63,6 +64,12 @@ export interface TrainOptions {
    * initialised (and restored) on the CPU and moved; batches and augmentations come from the host.
    */
   device?: string;
+  /**
+   * Start from this trained model (run directory or .safetensors; src/halogen/init.ts): its weights,
+   * normalisation, loss thresholds and the split of the worlds it shares with this run; a fresh
+   * optimiser and schedule. Ignored on resume (the run's checkpoint holds all of it).
+   */
+  init?: string;
   /** Called (and awaited) after every epoch, e.g. to plot the loss curve (pipeline/train-halogen.ts). */
   onEpoch?: (r: EpochRecord, meta: HalogenMeta) => void | Promise<void>;
 }
@@ -100,10 +107,12 @@ interface RunData {
  * normalisation (computed from the training sub-volumes, or the resumed one). Throws when there are
  * fewer than 2 sub-volumes or a resumed run was trained on other worlds.
  */
-function loadData(o: TrainOptions, cfg: HalogenConfig, seeds: Seeds, resumed: Resumed): RunData {
-  const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadHalogenWorld(w) : w));
-  const nSub = worlds.reduce((a, w) => a + Math.floor(w.grid / cfg.data.crop) ** 3, 0);
-  const split = resumed?.meta.split ?? splitSubVolumes(nSub, cfg.data.trainFraction, seeds.split);
+function loadData(worlds: WorldGrids[], cfg: HalogenConfig, seeds: Seeds, resumed: Resumed, init: HalogenInit | null): RunData {
+  const subs = (ws: WorldGrids[]): number => ws.reduce((a, w) => a + Math.floor(w.grid / cfg.data.crop) ** 3, 0);
+  const nSub = subs(worlds);
+  const split =
+    resumed?.meta.split ??
+    (init ? extendSplit(init.meta.split, subs(worlds.slice(0, init.sharedWorlds)), nSub, cfg.data.trainFraction, seeds.split) : splitSubVolumes(nSub, cfg.data.trainFraction, seeds.split));
   if (split.val.length === 0) throw new Error(`only ${nSub} sub-volume(s) of ${cfg.data.crop}^3: need at least 2 for a train/validation split`);
   const ds = new HalogenDataset(worlds, cfg.data, split);
   if (ds.subs.length !== nSub) throw new Error('internal: sub-volume count mismatch');
@@ -112,7 +121,8 @@ function loadData(o: TrainOptions, cfg: HalogenConfig, seeds: Seeds, resumed: Re
     const now = worlds.map((w) => resolve(w.dir ?? '')).join('|');
     if (dirs !== now) throw new Error(`--resume: the checkpoint was trained on [${resumed.meta.worlds.map((w) => w.dir).join(', ')}], not these worlds`);
     ds.norm = resumed.meta.normalisation;
-  } else ds.computeNormalisation(cfg.loss.thresholdPercentile, channelThresholds);
+  } else if (init) ds.norm = structuredClone(init.meta.normalisation);
+  else ds.computeNormalisation(cfg.loss.thresholdPercentile, channelThresholds);
   return { worlds, split, ds };
 }
 
@@ -122,7 +132,7 @@ function worldSeed(w: WorldGrids): number | undefined {
 }
 
 /** Metadata of a new run (no epoch done yet). */
-function newMeta(cfg: HalogenConfig, seeds: Seeds, data: RunData, model: HalogenNet, command: string | undefined): HalogenMeta {
+function newMeta(cfg: HalogenConfig, seeds: Seeds, data: RunData, model: HalogenNet, command: string | undefined, init: HalogenInit | null): HalogenMeta {
   const desc = model.describe(cfg.data.crop);
   return {
     format: 'lodi-halogen',
@@ -147,6 +157,7 @@ function newMeta(cfg: HalogenConfig, seeds: Seeds, data: RunData, model: Halogen
     history: [],
     description: { parameters: desc.parameters, flopsPerCrop: desc.flopsPerCrop, crop: desc.crop },
     command,
+    ...(init ? { init: { file: init.file, sha256: init.sha256, epochsDone: init.meta.epochsDone, bestEpoch: init.meta.bestEpoch, sharedWorlds: init.sharedWorlds } } : {}),
   };
 }
 
@@ -161,7 +172,7 @@ interface TrainState {
  * Builds the model, optimiser and augmentation generator: fresh (output affine map from the
  * training targets) or restored from the resumed checkpoint, whose tensors it then releases.
  */
-function buildState(cfg: HalogenConfig, seeds: Seeds, data: RunData, run: RunDir<HalogenMeta>, device = 'cpu'): TrainState {
+function buildState(cfg: HalogenConfig, seeds: Seeds, data: RunData, run: RunDir<HalogenMeta>, device: string, init: HalogenInit | null): TrainState {
   const model = new HalogenNet(cfg.model, seeds.model);
   let opt: RMSprop | null = null;
   const dataGen = new Generator(seeds.data);
@@ -169,6 +180,7 @@ function buildState(cfg: HalogenConfig, seeds: Seeds, data: RunData, run: RunDir
   try {
     // weights set on the CPU, then moved; the optimiser is built on the moved parameters
     if (resumed) model.loadStateDict(modelWeights(resumed, run.checkpoint));
+    else if (init) model.loadStateDict(init.weights);
     else model.setOutputStats(data.ds.norm!.haloMean, data.ds.norm!.haloStd);
     if (device !== 'cpu') model.to(device);
     opt = new RMSprop(model.parameters(), { lr: cfg.train.lrInitial, alpha: cfg.train.rmspropAlpha, eps: cfg.train.rmspropEps });
@@ -272,20 +284,28 @@ export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
   validateConfig(o.config);
   const run = new RunDir<HalogenMeta>(o.out, HALOGEN_KIND, { resume: o.resume, force: o.force, missingCheckpoint: 'start', files: RUN_FILES });
   let s: TrainState | null = null;
+  let init: HalogenInit | null = null;
   try {
     const resumed = run.resumed;
     const cfg = runConfig(o.config, resumed);
     const seeds = runSeeds(o.seed, resumed);
-    const data = loadData(o, cfg, seeds, resumed);
+    const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadHalogenWorld(w) : w));
+    if (!resumed && o.init !== undefined) init = readHalogenInit(o.init, cfg, worlds);
+    const data = loadData(worlds, cfg, seeds, resumed, init);
     const resumedMeta: HalogenMeta | null = resumed ? { ...resumed.meta, config: cfg } : null;
     run.create();
-    s = buildState(cfg, seeds, data, run, o.device);
-    const meta = resumedMeta ?? newMeta(cfg, seeds, data, s.model, o.command);
+    s = buildState(cfg, seeds, data, run, o.device ?? 'cpu', init);
+    const meta = resumedMeta ?? newMeta(cfg, seeds, data, s.model, o.command, init);
+    if (init) {
+      disposeGroups(init.groups);
+      init = null;
+    }
     return await epochLoop(o, cfg, data, s, meta, run);
   } catch (err) {
     run.abandon();
     throw err;
   } finally {
+    if (init) disposeGroups(init.groups);
     s?.opt.dispose();
     s?.model.dispose();
   }
@@ -303,6 +323,12 @@ async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: 
   const stepsPerEpoch = Math.ceil((split.train.length * cfg.data.symmetriesPerEpoch) / cfg.data.batchSize);
   const progress = new Progress('halogen', Math.max(1, (E - start) * stepsPerEpoch), { logFile: join(run.out, 'train.log'), quiet: o.quiet, startAt: meta.partial?.done ?? 0 });
   if (run.notice) progress.log(run.notice);
+  const ini = meta.init;
+  if (ini && start === 0 && !meta.partial)
+    progress.log(
+      `starting from ${ini.file} (best epoch ${(ini.bestEpoch ?? ini.epochsDone - 1) + 1} of ${ini.epochsDone}): its weights and normalisation; ` +
+        (ini.sharedWorlds > 0 ? `the split of its ${ini.sharedWorlds} world(s) shared with this run` : 'a new split (other worlds)'),
+    );
   progress.log(
     `${meta.partial ? `resuming inside epoch ${start + 1} after step ${meta.partial.done}` : start > 0 ? `resuming at epoch ${start + 1}` : 'training'}: ${s.model.describe(cfg.data.crop).text}; ${worlds.length} world(s), ` +
       `${split.train.length} train / ${split.val.length} validation sub-volumes of ${cfg.data.crop}^3, ${stepsPerEpoch} steps/epoch, ${E} epochs; ${sched.describe()}`,

@@ -62,6 +62,15 @@ test('train lodi --init: takes the model\'s preset (refuses --preset), needs --s
   assert.match((await parse(['train', 'lodi', ...worlds, '--init', join(dir, 'm'), '--steps', '10', '--lr', '1e-4'])).message, /\/m: model not found$/);
 });
 
+test('train halogen --init: takes the model\'s preset (refuses --preset), needs --epochs; --resume refuses --init', async () => {
+  const worlds = ['--worlds', join(dir, 'w'), '--out', join(dir, 'r')];
+  assert.match((await parse(['train', 'halogen', ...worlds, '--init', join(dir, 'm'), '--preset', 'cpu', '--epochs', '10'])).message, /^--preset has no effect with --init/);
+  assert.match((await parse(['train', 'halogen', ...worlds, '--init', join(dir, 'm')])).message, /^--epochs: missing; with --init/);
+  assert.match((await parse(['train', 'halogen', ...worlds, '--resume', '--init', join(dir, 'm')])).message, /^--init has no effect with --resume/);
+  // a valid combination gets as far as reading the model
+  assert.match((await parse(['train', 'halogen', ...worlds, '--init', join(dir, 'm'), '--epochs', '10'])).message, /\/m: model not found$/);
+});
+
 test('--device: cpu, cuda, cuda:N or auto; demo --world-only runs no network and refuses it', async () => {
   const base = ['generate', '--halos', missing, '--model', join(dir, 'm'), '--out', join(dir, 'tb.npy')];
   assert.match((await parse([...base, '--device', 'gpu'])).message, /option '--device <d>' argument 'gpu' is invalid\. expected cpu, cuda, cuda:N or auto, got "gpu"/);

@@ -3,7 +3,9 @@ import { resolveDevice } from '@lodi/torch';
 import { refuseGiven } from '../option-checks.js';
 import { commandLine, deviceOption, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
 import { trainCommand } from '../train-command.js';
-import { preset, PRESETS } from '../../halogen/config.js';
+import { HALOGEN_KIND, type HalogenMeta } from '../../halogen/checkpoint.js';
+import { preset, PRESETS, type HalogenConfig } from '../../halogen/config.js';
+import { readCheckpointMeta, resolveModelFile } from '../../train/checkpoint.js';
 import type { TrainResult } from '../../halogen/train.js';
 import type { HalogenRunOptions } from '../../pipeline/train-halogen.js';
 import { runInWorker } from '../../util/worker.js';
@@ -23,14 +25,28 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'number of epochs (default: the preset); with --resume this is the new total, not an extension (default: the run\'s own total)', parseNonNegativeInteger)
     .option('--seed <int>', 'seed of the weights, the train/validation split and the augmentation', parseSeed, 0)
     .option('--batch <n>', 'batch size (default: the preset\'s: cpu 4, paper 16)', parsePositiveInteger)
+    .option(
+      '--init <model>',
+      'continue training a trained HALOgen (run directory or .safetensors) in a new run: its preset, weights and normalisation, the split of the worlds it ' +
+        'trained on (new worlds get a split of their own), a fresh optimiser and one cosine cycle over --epochs from the preset peak rate (no constant-rate warm-up); needs --epochs',
+    )
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .addOption(forceOption('an existing run in <out> (its files are discarded)'))
     .addOption(deviceOption())
     .option('--no-plot', 'skip the loss-curve PNG')
     .addOption(quietOption('the log file'))
     .action(async (o, cmd: Command) => {
-      if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force'], 'with --resume (the run continues with its own configuration and seeds; --epochs sets its new total)');
-      const cfg = preset(o.preset);
+      if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force', 'init'], 'with --resume (the run continues with its own configuration and seeds; --epochs sets its new total)');
+      if (o.init !== undefined) {
+        refuseGiven(cmd, ['preset'], 'with --init (the run takes the preset of the model it starts from)');
+        if (o.epochs === undefined) throw new Error('--epochs: missing; with --init give the number of epochs of the new run');
+      }
+      const cfg: HalogenConfig = o.init !== undefined ? structuredClone(readCheckpointMeta<HalogenMeta>(resolveModelFile(o.init), HALOGEN_KIND).config) : preset(o.preset);
+      // the model is past its warm-up: the new run is one cosine cycle over its epochs, from the peak rate
+      if (o.init !== undefined) {
+        cfg.train.warmEpochs = 0;
+        cfg.train.cycle = o.epochs;
+      }
       // a resumed run keeps its own epoch count unless --epochs sets a new one (0 tells the trainer so)
       if (o.epochs !== undefined) cfg.train.epochs = o.epochs;
       else if (o.resume) cfg.train.epochs = 0;
@@ -41,6 +57,7 @@ export function register(program: Command): void {
         config: cfg,
         out: o.out,
         seed: o.seed,
+        ...(o.init === undefined ? {} : { init: o.init }),
         resume: o.resume === true,
         force: o.force === true,
         plot: o.plot !== false,
