@@ -173,7 +173,7 @@ EOF
     else
       rm -f "$cached" "$BUILD/lodi_torch.stamp"
       local cmd=(g++ "-std=$std" -fexceptions -frtti -O2 -shared -fPIC -pthread -Wno-unused-parameter
-        -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS "-D_GLIBCXX_USE_CXX11_ABI=$ABI"
+        -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS "-D_GLIBCXX_USE_CXX11_ABI=$ABI" ${cuda_libs:+-DLODI_CUDA_STATS}
         -I"$BUNDLE/include/node" -I"$BUNDLE/include/napi"
         -I"$TORCH/include" -I"$TORCH/include/torch/csrc/api/include"
         packages/torch/src/addon.cc -o "$cached"
@@ -182,6 +182,14 @@ EOF
       t=$(date +%s)
       "${cmd[@]}" >"$OUT/compile.log" 2>&1
       local rc=$?
+      if [ "$rc" != 0 ] && [ -n "$cuda_libs" ]; then
+        # the CUDA memory statistics are the one part that needs c10/cuda's headers: try once without them
+        say "addon compile failed with -DLODI_CUDA_STATS; again without the CUDA memory statistics"
+        fact cudaStatsCompile false
+        mv "$OUT/compile.log" "$OUT/compile-cuda-stats.log"
+        "${cmd[@]/-DLODI_CUDA_STATS/-UNO_STATS}" >"$OUT/compile.log" 2>&1
+        rc=$?
+      fi
       fact compileRc "$rc"
       fact compileS "$(($(date +%s) - t))"
       fact addon "g++ against $TORCH"

@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
+#include <ATen/autocast_mode.h>
 #include <c10/core/CPUAllocator.h>
 #include <torch/torch.h>
 
@@ -22,6 +23,10 @@
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+
+#if defined(LODI_CUDA_STATS)
+#include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
 #include <malloc.h>
@@ -911,6 +916,129 @@ Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
   if (torch::cuda::is_available()) torch::cuda::synchronize();
   return info.Env().Undefined();
 }
+// ---------------------------------------------------------------------------------------------
+// Mixed precision (autocast) and math-mode switches
+// ---------------------------------------------------------------------------------------------
+// libtorch 2.4 replaced the per-device autocast functions (set_enabled, set_cpu_enabled,
+// set_autocast_gpu_dtype, ...) by set_autocast_enabled(device_type, ...) and removed the old ones
+// later; both are spelled here so that one source builds against 1.13 and 2.x.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define LODI_AUTOCAST_BY_DEVICE 1
+#endif
+
+at::DeviceType AutocastDevice(const Napi::Env& env, const std::string& d) {
+  if (d == "cpu") return at::kCPU;
+  if (d == "cuda") return at::kCUDA;
+  throw Napi::TypeError::New(env, "autocast: device type must be 'cpu' or 'cuda', got '" + d + "'");
+}
+bool AutocastEnabled(at::DeviceType t) {
+#if defined(LODI_AUTOCAST_BY_DEVICE)
+  return at::autocast::is_autocast_enabled(t);
+#else
+  return t == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+#endif
+}
+at::ScalarType AutocastDtype(at::DeviceType t) {
+#if defined(LODI_AUTOCAST_BY_DEVICE)
+  return at::autocast::get_autocast_dtype(t);
+#else
+  return t == at::kCPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+#endif
+}
+
+// autocastState(deviceType) -> { enabled, dtype } of this thread.
+Napi::Value AutocastState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::DeviceType t = AutocastDevice(env, info[0].As<Napi::String>().Utf8Value());
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("enabled", Napi::Boolean::New(env, AutocastEnabled(t)));
+  o.Set("dtype", Napi::String::New(env, DtypeName(AutocastDtype(t))));
+  return o;
+}
+
+// setAutocast(deviceType, enabled, dtype): autocast of this thread (ops dispatched on this thread
+// afterwards run their listed ops in `dtype`: convolutions and matrix products, as in PyTorch).
+Napi::Value SetAutocast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::DeviceType t = AutocastDevice(env, info[0].As<Napi::String>().Utf8Value());
+  bool on = info[1].As<Napi::Boolean>().Value();
+  std::string dn = info[2].As<Napi::String>().Utf8Value();
+  at::ScalarType st;
+  if (!ParseDtype(dn, &st) || (st != at::kBFloat16 && st != at::kHalf))
+    throw Napi::TypeError::New(env, "autocast: dtype must be 'bfloat16' or 'float16', got '" + dn + "'");
+#if defined(LODI_AUTOCAST_BY_DEVICE)
+  at::autocast::set_autocast_dtype(t, st);
+  at::autocast::set_autocast_enabled(t, on);
+#else
+  if (t == at::kCPU) {
+    at::autocast::set_autocast_cpu_dtype(st);
+    at::autocast::set_cpu_enabled(on);
+  } else {
+    at::autocast::set_autocast_gpu_dtype(st);
+    at::autocast::set_enabled(on);
+  }
+#endif
+  return env.Undefined();
+}
+
+// autocastNesting(+1 | -1) -> the new depth; leaving the outermost region frees the cache of
+// lower-precision weight copies (what PyTorch's autocast.__exit__ does).
+Napi::Value AutocastNesting(const Napi::CallbackInfo& info) {
+  int delta = info[0].As<Napi::Number>().Int32Value();
+  int depth = delta > 0 ? at::autocast::increment_nesting() : at::autocast::decrement_nesting();
+  if (delta < 0 && depth == 0) at::autocast::clear_cache();
+  return Napi::Number::New(info.Env(), depth);
+}
+
+// mathMode() -> { allowTF32CuBLAS, allowTF32CuDNN, benchmarkCuDNN }: process-wide switches of the
+// CUDA backends (TF32 tensor cores for float32 matrix products / convolutions; cuDNN autotuning).
+// They are flags in ATen's global context and can be read and set in a CPU build too.
+Napi::Value MathMode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto& ctx = at::globalContext();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("allowTF32CuBLAS", Napi::Boolean::New(env, ctx.allowTF32CuBLAS()));
+  o.Set("allowTF32CuDNN", Napi::Boolean::New(env, ctx.allowTF32CuDNN()));
+  o.Set("benchmarkCuDNN", Napi::Boolean::New(env, ctx.benchmarkCuDNN()));
+  return o;
+}
+// setMathMode({ allowTF32CuBLAS?, allowTF32CuDNN?, benchmarkCuDNN? }): sets the given ones.
+Napi::Value SetMathMode(const Napi::CallbackInfo& info) {
+  auto o = info[0].As<Napi::Object>();
+  auto& ctx = at::globalContext();
+  if (o.Has("allowTF32CuBLAS")) ctx.setAllowTF32CuBLAS(o.Get("allowTF32CuBLAS").As<Napi::Boolean>().Value());
+  if (o.Has("allowTF32CuDNN")) ctx.setAllowTF32CuDNN(o.Get("allowTF32CuDNN").As<Napi::Boolean>().Value());
+  if (o.Has("benchmarkCuDNN")) ctx.setBenchmarkCuDNN(o.Get("benchmarkCuDNN").As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
+// cudaMemoryStats(index) -> { allocated, allocatedPeak, reserved, reservedPeak } in bytes of the
+// CUDA caching allocator for one device, or null in a build without CUDA statistics (LODI_CUDA_STATS
+// is defined where libc10_cuda is linked). cudaResetPeak(index) restarts the peaks.
+Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+#if defined(LODI_CUDA_STATS)
+  if (!torch::cuda::is_available()) return env.Null();
+  auto dev = (c10::DeviceIndex)info[0].As<Napi::Number>().Int32Value();
+  auto st = c10::cuda::CUDACachingAllocator::getDeviceStats(dev);
+  const size_t all = 0;  // StatType::AGGREGATE
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("allocated", Napi::Number::New(env, (double)st.allocated_bytes[all].current));
+  o.Set("allocatedPeak", Napi::Number::New(env, (double)st.allocated_bytes[all].peak));
+  o.Set("reserved", Napi::Number::New(env, (double)st.reserved_bytes[all].current));
+  o.Set("reservedPeak", Napi::Number::New(env, (double)st.reserved_bytes[all].peak));
+  return o;
+#else
+  return env.Null();
+#endif
+}
+Napi::Value CudaResetPeak(const Napi::CallbackInfo& info) {
+#if defined(LODI_CUDA_STATS)
+  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::resetPeakStats((c10::DeviceIndex)info[0].As<Napi::Number>().Int32Value());
+#endif
+  return info.Env().Undefined();
+}
+
 Napi::Value ConfigInfo(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), at::show_config() + "\n" + at::get_parallel_info());
 }
@@ -1125,6 +1253,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaAvailable", Napi::Function::New(env, Safe<CudaAvailable>));
   exports.Set("cudaDeviceCount", Napi::Function::New(env, Safe<CudaDeviceCount>));
   exports.Set("cudaSynchronize", Napi::Function::New(env, Safe<CudaSynchronize>));
+  exports.Set("autocastState", Napi::Function::New(env, Safe<AutocastState>));
+  exports.Set("setAutocast", Napi::Function::New(env, Safe<SetAutocast>));
+  exports.Set("autocastNesting", Napi::Function::New(env, Safe<AutocastNesting>));
+  exports.Set("mathMode", Napi::Function::New(env, Safe<MathMode>));
+  exports.Set("setMathMode", Napi::Function::New(env, Safe<SetMathMode>));
+  exports.Set("cudaMemoryStats", Napi::Function::New(env, Safe<CudaMemoryStats>));
+  exports.Set("cudaResetPeak", Napi::Function::New(env, Safe<CudaResetPeak>));
   exports.Set("configInfo", Napi::Function::New(env, Safe<ConfigInfo>));
   exports.Set("version", Napi::Function::New(env, Safe<Version>));
 #if defined(LODI_C10D_GLOO)

@@ -26,6 +26,18 @@ export { Optimizer, Adam, AdamW, RMSprop, SGD, clipGradNorm, EMA } from './optim
 export { ConstantWarmup, CosineAnnealingWarmRestarts, SequentialSchedule, type LrSchedule } from './sched.js';
 export { saveSafetensors, loadSafetensors, loadSafetensorsMetadata, type SafetensorsFile } from './safetensors.js';
 export { ProcessGroup, distributedAvailable, type ProcessGroupOptions } from './distributed.js';
+export {
+  withAutocast,
+  autocastState,
+  mathMode,
+  setMathMode,
+  cudaMemoryStats,
+  cudaResetPeak,
+  type AutocastDeviceType,
+  type AutocastDType,
+  type MathMode,
+  type CudaMemoryStats,
+} from './precision.js';
 import { native } from './native.js';
 
 /** Intra-op threads used by libtorch (set from LODI_NUM_THREADS at load; default all cores). */

@@ -83,6 +83,13 @@ export interface NativeAddon {
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
+  autocastState(deviceType: string): { enabled: boolean; dtype: string };
+  setAutocast(deviceType: string, enabled: boolean, dtype: string): void;
+  autocastNesting(delta: 1 | -1): number;
+  mathMode(): { allowTF32CuBLAS: boolean; allowTF32CuDNN: boolean; benchmarkCuDNN: boolean };
+  setMathMode(m: { allowTF32CuBLAS?: boolean; allowTF32CuDNN?: boolean; benchmarkCuDNN?: boolean }): void;
+  cudaMemoryStats(index: number): { allocated: number; allocatedPeak: number; reserved: number; reservedPeak: number } | null;
+  cudaResetPeak(index: number): void;
   configInfo(): string;
   version(): string;
 }
