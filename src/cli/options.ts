@@ -191,6 +191,16 @@ export function deviceOption(): Option {
     });
 }
 
+/** `--precision`: of the networks' forward passes (src/nets/precision.ts). */
+export function precisionOption(): Option {
+  return new Option(
+    '--precision <p>',
+    'precision of the networks: float32, bfloat16 (autocast: convolutions and matrix products in bfloat16, the rest float32; fast on GPUs and on CPUs with AVX512-BF16/AMX, slow where the CPU emulates it), or auto (bfloat16 on CUDA, float32 on the CPU)',
+  )
+    .default('auto')
+    .choices(['auto', 'float32', 'bfloat16']);
+}
+
 /** `--force`: overwrite `what` (e.g. `an existing world`, `the files of an existing output directory`). */
 export function forceOption(what: string): Option {
   return new Option('--force', `overwrite ${what}`);

@@ -79,7 +79,7 @@ export function predictHalosFile(model: HalogenNet, meta: HalogenMeta, dmFile: s
           target.writePlanes(ch, x, o.log ? y : toHaloDensity(y, cfg.data.haloOffset, floorLog));
         }
       },
-      devicePredictor(model),
+      devicePredictor(model, o.precision),
       slidingOptions(meta, o),
     );
     dest.sync();

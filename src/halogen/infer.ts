@@ -10,6 +10,7 @@
 import { F, Tensor, noGrad, tidy } from '@lodi/torch';
 import { logDm } from './dataset.js';
 import type { HalogenMeta } from './checkpoint.js';
+import { forwardIn, type Precision } from '../nets/precision.js';
 import type { HalogenNet } from './model.js';
 
 /** Maps a batch of standardised input windows [B,1,c,c,c] to predictions [B,C,c,c,c]. */
@@ -175,16 +176,19 @@ export interface PredictOptions {
   stride?: number;
   batch?: number;
   floorLog?: number;
+  /** Precision of the network (default float32; src/nets/precision.ts). */
+  precision?: Precision;
   onProgress?: (done: number, total: number) => void;
 }
 
 /**
  * The network as a predictor of host-built batches of windows: each is copied to the model's device
- * and its prediction read back by the caller.
+ * and its prediction (float32, also in bfloat16 `precision`: src/nets/precision.ts) read back by the caller.
  */
-export function devicePredictor(model: HalogenNet): (x: Tensor) => Tensor {
+export function devicePredictor(model: HalogenNet, precision: Precision = 'float32'): (x: Tensor) => Tensor {
   const device = model.device;
-  return device === 'cpu' ? (x) => model.forward(x) : (x) => tidy(() => model.forward(x.to(device)));
+  const run = (x: Tensor): Tensor => forwardIn(precision, device, () => model.forward(x));
+  return device === 'cpu' ? run : (x) => tidy(() => run(x.to(device)));
 }
 
 /** The network's input: (log10 DM − dmMean) / dmStd per voxel, in place (after `logDm`/`logDmInto`). */
@@ -210,6 +214,6 @@ export function predictHalos(model: HalogenNet, meta: HalogenMeta, dm: Float32Ar
   const cfg = meta.config;
   const x = standardiseDm(logDm(dm, cfg.data), meta.normalisation);
   model.eval();
-  const log = slidingWindow(x, n, devicePredictor(model), slidingOptions(meta, o));
+  const log = slidingWindow(x, n, devicePredictor(model, o.precision), slidingOptions(meta, o));
   return { log, density: toHaloDensity(log, cfg.data.haloOffset, o.floorLog ?? cfg.infer.floorLog) };
 }

@@ -28,6 +28,14 @@ import { F, Generator, noGrad, tidy, type Tensor } from '@lodi/torch';
 import { boxAxisCoords, coverageCount, knownMask, planStages, writeMask, type Plan, type PlannedBox } from './planner.js';
 import { haloForward, tbInverse, type LodiNormalisation } from './transform.js';
 import type { LodiModel } from './vdm.js';
+import { forwardIn, type Precision } from '../nets/precision.js';
+
+/** The denoiser `ancestralStep` calls: the model's own in float32, else the U-Net in `precision`. */
+function denoiserIn(model: LodiModel, precision: Precision | undefined): ((z: Tensor, gamma: Tensor, cond: Tensor) => Tensor) | undefined {
+  if (!precision || precision === 'float32') return undefined;
+  const device = model.device;
+  return (z, gamma, cond) => forwardIn(precision, device, () => model.epsHat(z, gamma, cond));
+}
 
 export type GenerationMethod = 'overlap' | 'tiling' | 'average' | 'single';
 
@@ -46,6 +54,12 @@ export interface GenerateOptions {
   steps?: number;
   /** RePaint resampling: repeat each step J times (default 1 = no resampling). */
   resample?: number;
+  /**
+   * Precision of the denoiser (src/nets/precision.ts; default float32): with bfloat16 the U-Net runs
+   * under autocast and ε̂ comes back as float32, so the schedule, the latent update and the overlap
+   * replacement stay float32.
+   */
+  precision?: Precision;
   /** Called after each batch: sub-volumes done, total, stage index. */
   onProgress?: (done: number, total: number, stage: number) => void;
 }
@@ -130,6 +144,7 @@ export function sampleBoxes(model: LodiModel, boxIds: readonly number[], cond: F
   // seed gives the same map on every device (to float tolerance); only finished boxes come back
   const device = model.device;
   const gens = boxIds.map((id) => new Generator(boxSeed(o.seed, id)));
+  const denoiser = denoiserIn(model, o.precision);
   const randnBatch = (): Tensor =>
     tidy(() => {
       const e = F.cat(gens.map((g) => F.randn([1, 1, crop, crop, crop], g)), 0);
@@ -153,7 +168,7 @@ export function sampleBoxes(model: LodiModel, boxIds: readonly number[], cond: F
       };
       for (let i = T; i >= 1; i--) {
         for (let j = 0; j < J; j++) {
-          const zs = tidy(() => model.ancestralStep(replace(z, i), condT, i, randnBatch(), undefined, T));
+          const zs = tidy(() => model.ancestralStep(replace(z, i), condT, i, randnBatch(), denoiser, T));
           if (j < J - 1) {
             // RePaint: back from s to t with q(z_t | z_s)
             const t = model.alphaSigma(i, T);
@@ -274,6 +289,7 @@ async function singlePass(model: LodiModel, cond: Float32Array, size: [number, n
   const T = o.steps ?? model.cfg.schedule.steps;
   const plan = planStages({ size, box: X, overlap: 0, periodic: false });
   const gen = new Generator(boxSeed(o.seed, 0));
+  const denoiser = denoiserIn(model, o.precision);
   model.eval();
   const y = noGrad(() =>
     tidy(() => {
@@ -283,7 +299,7 @@ async function singlePass(model: LodiModel, cond: Float32Array, size: [number, n
       let z = noise();
       for (let i = T; i >= 1; i--) {
         const prev = z;
-        z = model.ancestralStep(z, condT, i, noise(), undefined, T);
+        z = model.ancestralStep(z, condT, i, noise(), denoiser, T);
         prev.dispose();
       }
       return model.finalEstimate(z).toFloat32Array();

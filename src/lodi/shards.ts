@@ -14,6 +14,7 @@
  * (position in the stage) belongs to shard k mod N. Boxes of one stage never overlap and read only
  * what earlier stages wrote, so shards run concurrently and their order does not matter.
  */
+import type { PrecisionChoice } from '../nets/precision.js';
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from './planner.js';
@@ -43,6 +44,12 @@ export interface ShardPlanFields {
   steps: number;
   resample: number;
   freshKnownNoise: boolean;
+  /**
+   * The denoiser's precision as chosen ('auto', 'float32', 'bfloat16'; src/nets/precision.ts): each
+   * process resolves 'auto' on its own device, as it does `--device auto`. Plans written before the
+   * field existed read as 'auto' (float32 on the CPUs those versions ran on).
+   */
+  precision: PrecisionChoice;
   modelSha256: string;
   halosSha256: string;
 }
@@ -111,6 +118,7 @@ const FIELDS: (keyof ShardPlanFields)[] = [
   'steps',
   'resample',
   'freshKnownNoise',
+  'precision',
   'modelSha256',
   'halosSha256',
 ];
@@ -137,6 +145,7 @@ export function readPlanFile(file: string): ShardPlanFile {
       `${file}: format: ${JSON.stringify(j?.format)} version ${JSON.stringify(j?.version)}, expected '${PLAN_FORMAT}' version ${PLAN_VERSION}` +
         (j?.format === PLAN_FORMAT ? ' (a plan of an older lodi: make a new one with --plan-only --force)' : ''),
     );
+  j.precision ??= 'auto';
   for (const f of FIELDS)
     if (!(f in j)) throw new Error(`${file}: ${f}: missing, expected the field written by lodi generate --plan-only`);
   const stages = j.stages;

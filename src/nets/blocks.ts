@@ -241,7 +241,8 @@ export class SelfAttention3d extends nn.Module {
       const q = pick(0);
       const k = pick(1);
       const v = pick(2);
-      const att = F.softmax(q.transpose(1, 2).bmm(k).mul(1 / Math.sqrt(d)), -1); // [BH, Lq, Lk]
+      // the softmax in float32 also when the scores come from a bfloat16 product (autocast)
+      const att = F.softmax(q.transpose(1, 2).bmm(k).mul(1 / Math.sqrt(d)).float(), -1); // [BH, Lq, Lk]
       const o = v.bmm(att.transpose(1, 2)).reshape([B, C, X, Y, Z]);
       return x.add(this.proj.forward(o));
     });

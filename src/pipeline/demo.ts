@@ -4,6 +4,7 @@
  * tiling and single-pass baselines) → `lodi evaluate` against the world's own T_b, with a report.
  * `runWorldDemo` keeps the statistics of a simulated world alone (`lodi demo --world-only`).
  */
+import type { PrecisionChoice } from '../nets/precision.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyFileSync } from 'node:fs';
@@ -179,6 +180,8 @@ export interface MainDemoOptions {
   quiet: boolean;
   /** Where the networks run ('cpu' default, 'cuda', 'cuda:N', 'auto'). */
   device?: string;
+  /** Precision of the networks (default 'auto'; src/nets/precision.ts). */
+  precision?: PrecisionChoice;
 }
 
 /** The main-job demo; returns the output directory (holding report/report.html and metrics.json). */
@@ -202,7 +205,7 @@ export async function runDemo(o: MainDemoOptions): Promise<string> {
     command: `lodi demo --out ${o.out}`,
   });
   say(`2/3 lodi run: HALOgen -> LODI (latent overlap, ${o.realizations} realisations + tiling and single-pass baselines) with the bundled models -> ${join(out, 'run')}`);
-  await runPipeline({ dm: join(out, 'world', 'dm.npy'), out: join(out, 'run'), realizations: o.realizations, seed: 1, baselines: true, baselineMethods: ['tiling', 'single'], quiet: o.quiet, device: o.device, command: `lodi demo --out ${o.out}` });
+  await runPipeline({ dm: join(out, 'world', 'dm.npy'), out: join(out, 'run'), realizations: o.realizations, seed: 1, baselines: true, baselineMethods: ['tiling', 'single'], quiet: o.quiet, device: o.device, precision: o.precision, command: `lodi demo --out ${o.out}` });
   say(`3/3 lodi evaluate against the world's own T_b -> ${join(out, 'report')}`);
   await evaluateRun({ runs: [join(out, 'run')], truths: [join(out, 'world')], out: join(out, 'report'), quiet: o.quiet, command: `lodi demo --out ${o.out}` });
   copyFileSync(join(out, 'report', 'metrics.json'), join(out, 'metrics.json'));

@@ -2,6 +2,7 @@
  * The sidecar of a generated T_b map, shared by one-process (`generateRun`) and sharded
  * (`finishSharded`) generation so that both record the same fields.
  */
+import type { Precision } from '../nets/precision.js';
 import type { GridMeta } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';
 import type { LoadedLodi } from '../lodi/checkpoint.js';
@@ -18,6 +19,8 @@ export interface TbProvenanceFields {
   periodic: boolean;
   steps: number;
   resample: number;
+  /** The denoiser's precision, resolved (float32 when not given: maps made before it was recorded). */
+  precision?: Precision;
   modelSha256: string;
 }
 
@@ -48,6 +51,7 @@ export function tbGridMeta(
       periodic: p.periodic,
       steps: p.steps,
       resample: p.resample,
+      precision: p.precision ?? 'float32',
       model: loaded.file,
       modelSha256: p.modelSha256,
       smoothingR: loaded.meta.contract.smoothingR,

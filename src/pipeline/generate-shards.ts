@@ -62,6 +62,7 @@ import {
 import { tbInverse } from '../lodi/transform.js';
 import { assertWritable, tempSibling } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
+import { resolvePrecision, type PrecisionChoice } from '../nets/precision.js';
 import { tbGridMeta } from './generate-meta.js';
 import { OutputGuard } from './outputs.js';
 
@@ -89,6 +90,8 @@ export interface ShardedRunOptions {
   command?: string;
   /** Where the denoiser runs: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (engine's `resolveDevice`); a loaded `model` stays where it is. */
   device?: string;
+  /** The denoiser's precision (default 'auto': bfloat16 on CUDA, float32 on the CPU; src/nets/precision.ts). */
+  precision?: PrecisionChoice;
   /** Realisation number recorded in the sidecar (default 0). */
   realization?: number;
 }
@@ -186,6 +189,7 @@ function openInputs(o: ShardedRunOptions, checkFinite: boolean): Inputs {
       steps: o.steps ?? loaded.model.cfg.schedule.steps,
       resample: o.resample ?? 1,
       freshKnownNoise: o.freshKnownNoise === true,
+      precision: o.precision ?? 'auto',
       modelSha256: sha256Stream(loaded.file),
       halosSha256: scan.sha256,
     };
@@ -364,6 +368,7 @@ async function stageOpen(
           steps: fields.steps,
           resample: fields.resample,
           freshKnownNoise: fields.freshKnownNoise,
+          precision: resolvePrecision(fields.precision, loaded.model.device),
           batch: o.batch,
           afterBatch: (boxes) => {
             // the values first, then the records: a record always means the values are on disk
@@ -446,6 +451,7 @@ function finishOpen(inp: Inputs, o: ShardedRunOptions & { keepWork?: boolean }):
     periodic: fields.periodic,
     steps: fields.steps,
     resample: fields.resample,
+    precision: resolvePrecision(fields.precision, loaded.model.device),
     modelSha256: fields.modelSha256,
   });
   const norm = loaded.meta.normalisation;

@@ -46,6 +46,7 @@ export function shardedArgs(o: ShardedRunOptions & { model: string }): string[] 
   if (o.batch !== undefined) a.push('--batch', String(o.batch));
   // the choice, not its resolution here: each task resolves it on its own node
   if (o.device !== undefined && o.device !== 'auto') a.push('--device', o.device);
+  if (o.precision !== undefined && o.precision !== 'auto') a.push('--precision', o.precision);
   return a;
 }
 

@@ -15,6 +15,7 @@ import { planStages } from '../lodi/planner.js';
 import { workPaths } from '../lodi/shards.js';
 import { assertWritable, removeStaleTemps } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
+import { resolvePrecision, type Precision } from '../nets/precision.js';
 import { tbGridMeta } from './generate-meta.js';
 import { generateFileBacked, type ShardedRunOptions } from './generate-shards.js';
 
@@ -64,10 +65,12 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   const seeds = files.map((_, r) => realisationSeed(o.seed, r));
   // a killed run may have left half-written realisations behind
   if (o.resume) for (const d of new Set(files.map((f) => dirname(f)))) removeStaleTemps(d);
-  const finishedBy = (sha: string) => (f: string, r: number): boolean => {
+  // a map counts as finished when made by the same model, seed, method and precision (maps made before
+  // the precision was recorded were float32)
+  const finishedBy = (sha: string, precision: Precision) => (f: string, r: number): boolean => {
     if (!o.resume || !existsSync(f) || !existsSync(sidecarPath(f))) return false;
-    const p = (JSON.parse(readFileSync(sidecarPath(f), 'utf8')) as { provenance?: { seed?: number; modelSha256?: string; method?: string } }).provenance;
-    return p?.seed === seeds[r] && p?.modelSha256 === sha && p?.method === method;
+    const p = (JSON.parse(readFileSync(sidecarPath(f), 'utf8')) as { provenance?: { seed?: number; modelSha256?: string; method?: string; precision?: string } }).provenance;
+    return p?.seed === seeds[r] && p?.modelSha256 === sha && p?.method === method && (p?.precision ?? 'float32') === precision;
   };
   if (o.fileBacked) return fileBackedRun(o, files, seeds, finishedBy);
   const halos = loadGrid(o.halos);
@@ -76,7 +79,8 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   if (X !== Y || Y !== Z) throw new Error(`${o.halos}: expected a cubic grid, got [${halos.shape}]`);
   const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
   const modelSha256 = sha256File(loaded.file);
-  const done = finishedBy(modelSha256);
+  const precision = resolvePrecision(o.precision ?? 'auto', loaded.model.device);
+  const done = finishedBy(modelSha256, precision);
   try {
     const problems = contractProblems(loaded.meta, { file: o.halos, boxSize: halos.meta.boxSize, n: X, channels: C, unit: halos.meta.unit });
     if (problems.length && !o.ignoreContract) throw new Error(`${problems[0]} (pass --ignore-contract to generate anyway)`);
@@ -99,6 +103,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
         steps: o.steps,
         resample: o.resample,
         freshKnownNoise: o.freshKnownNoise,
+        precision,
         onProgress: (d, _t, stage) => progress.update(d, `stage ${stage + 1}`),
       });
       saveGrid(
@@ -116,6 +121,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
             periodic: o.periodic ?? true,
             steps: o.steps ?? loaded.model.cfg.schedule.steps,
             resample: o.resample ?? 1,
+            precision,
             modelSha256,
           }),
         },
@@ -129,11 +135,16 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
 }
 
 /** `generateRun` with `fileBacked`: each realisation through `generateFileBacked`. */
-async function fileBackedRun(o: GenerateRunOptions, files: string[], seeds: number[], finishedBy: (sha: string) => (f: string, r: number) => boolean): Promise<GenerateRunResult> {
+async function fileBackedRun(
+  o: GenerateRunOptions,
+  files: string[],
+  seeds: number[],
+  finishedBy: (sha: string, precision: Precision) => (f: string, r: number) => boolean,
+): Promise<GenerateRunResult> {
   const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
   try {
     const modelSha256 = sha256File(loaded.file);
-    const done = finishedBy(modelSha256);
+    const done = finishedBy(modelSha256, resolvePrecision(o.precision ?? 'auto', loaded.model.device));
     const t0 = Date.now();
     for (let r = 0; r < files.length; r++) {
       if (done(files[r]!, r)) {

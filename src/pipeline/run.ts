@@ -17,6 +17,7 @@
  * checksums, seeds and the stage plan). A run that fails before
  * writing anything leaves no directory behind.
  */
+import { resolvePrecision, type Precision, type PrecisionChoice } from '../nets/precision.js';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveDevice } from '@lodi/torch';
@@ -58,6 +59,8 @@ export interface RunOptions {
   lodi?: string;
   /** Where the networks run: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (engine's `resolveDevice`); recorded in run.json. */
   device?: string;
+  /** Precision of both networks (default 'auto': bfloat16 on CUDA, float32 on the CPU; src/nets/precision.ts); recorded in run.json. */
+  precision?: PrecisionChoice;
   out: string;
   realizations?: number;
   seed?: number;
@@ -110,8 +113,9 @@ export interface RunJson {
   };
   files: { halos: string; tb: string[]; baselines: Record<string, string> };
   timings: Record<string, number>;
-  /** Where the networks ran ('cpu', 'cuda', 'cuda:N'). */
+  /** Where the networks ran ('cpu', 'cuda', 'cuda:N'), and in which precision (absent: float32). */
   device?: string;
+  precision?: Precision;
   command?: string;
 }
 
@@ -142,6 +146,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
   const halogenFile = o.halos ? null : modelPath('halogen', o.halogen);
   const lodiFile = modelPath('lodi', o.lodi);
   const device = resolveDevice(o.device ?? 'cpu');
+  const precision = resolvePrecision(o.precision ?? 'auto', device);
   if (!o.ignoreContract) checkContracts(o.dm, dm.meta.boxSize, n, dm.meta.unit, halogenFile, lodiFile);
   // (before gridSnapshot made <out>/world, if it did)
   const created = createdBySnapshot;
@@ -181,12 +186,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         o.resume &&
         existsSync(halosPath) &&
         existsSync(sidecarPath(halosPath)) &&
-        (JSON.parse(readFileSync(sidecarPath(halosPath), 'utf8')) as { provenance?: { modelSha256?: string } })
-          .provenance?.modelSha256 === hgSha;
+        ((p) => p?.modelSha256 === hgSha && (p?.precision ?? 'float32') === precision)(
+          (JSON.parse(readFileSync(sidecarPath(halosPath), 'utf8')) as { provenance?: { modelSha256?: string; precision?: string } }).provenance,
+        );
       if (!haveHalos) {
         log.log(`HALOgen: ${hg.file} on ${o.dm} (${n}^3)`);
         let bar: Progress | null = null;
         const p = predictHalos(hg.model, hg.meta, dm.data, n, {
+          precision,
           onProgress: (d, t) => {
             bar ??= new Progress('HALOgen windows', t, { quiet: o.quiet, logFile });
             bar.update(d);
@@ -210,13 +217,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
                 inputs: [o.dm, hg.file],
                 model: hg.file,
                 modelSha256: hgSha,
+                precision,
                 floorLog: cfg.infer.floorLog,
               },
             },
           },
           { force: true },
         );
-      } else log.log(`HALOgen: keeping ${halosPath} (same model)`);
+      } else log.log(`HALOgen: keeping ${halosPath} (same model and precision)`);
       hg.model.dispose();
       halogenRef = {
         file: hg.file,
@@ -249,6 +257,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         fileBacked: m === 'overlap' || m === 'tiling',
         batch: o.batch,
         steps: o.steps,
+        precision,
         resume: o.resume === true,
         force: true,
         ignoreContract: o.ignoreContract,
@@ -316,6 +325,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         },
         timings,
         device,
+        precision,
         command: o.command,
       };
       writeFileAtomic(join(out, 'run.json'), JSON.stringify(run, null, 1) + '\n', { force: true });

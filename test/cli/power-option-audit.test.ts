@@ -71,9 +71,12 @@ test('train halogen --init: takes the model\'s preset (refuses --preset), needs 
   assert.match((await parse(['train', 'halogen', ...worlds, '--init', join(dir, 'm'), '--epochs', '10'])).message, /\/m: model not found$/);
 });
 
-test('--device: cpu, cuda, cuda:N or auto; demo --world-only runs no network and refuses it', async () => {
+test('--device: cpu, cuda, cuda:N or auto; --precision: auto, float32, bfloat16; demo --world-only runs no network and refuses them', async () => {
   const base = ['generate', '--halos', missing, '--model', join(dir, 'm'), '--out', join(dir, 'tb.npy')];
   assert.match((await parse([...base, '--device', 'gpu'])).message, /option '--device <d>' argument 'gpu' is invalid\. expected cpu, cuda, cuda:N or auto, got "gpu"/);
   assert.doesNotMatch((await parse([...base, '--device', 'cuda:1'])).message, /--device/);
   assert.match((await parse(['demo', '--out', join(dir, 'd'), '--world-only', '--device', 'cpu'])).message, /^--device has no effect with --world-only/);
+  assert.match((await parse([...base, '--precision', 'half'])).message, /option '--precision <p>' argument 'half' is invalid\. Allowed choices are auto, float32, bfloat16/);
+  assert.doesNotMatch((await parse([...base, '--precision', 'bfloat16'])).message, /--precision/);
+  assert.match((await parse(['demo', '--out', join(dir, 'd'), '--world-only', '--precision', 'float32'])).message, /^--precision has no effect with --world-only/);
 });

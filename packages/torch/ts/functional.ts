@@ -231,11 +231,19 @@ export function interpolate(
   if (o.mode === 'nearest') return op('upsample_nearest3d.vec', [x, o.size ?? null, scales]);
   return op('upsample_trilinear3d.vec', [x, o.size ?? null, o.alignCorners ?? false, scales]);
 }
+/**
+ * Normalisations run in the precision of their weights: an input of lower precision (the bfloat16
+ * output of a convolution inside an autocast region) is promoted first, as CUDA autocast does for
+ * its float32 list (libtorch's CPU autocast leaves group_norm out and then fails on mixed dtypes).
+ */
+function normInput(x: Tensor, weight: Tensor | null): Tensor {
+  return weight && x.dtype !== weight.dtype && (x.dtype === 'bfloat16' || x.dtype === 'float16') ? x.to(weight.dtype) : x;
+}
 export function groupNorm(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
-  return op('group_norm', [x, groups, weight, bias, eps]);
+  return op('group_norm', [normInput(x, weight), groups, weight, bias, eps]);
 }
 export function layerNorm(x: Tensor, shape: number[], weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
-  return op('layer_norm', [x, shape, weight, bias, eps]);
+  return op('layer_norm', [normInput(x, weight), shape, weight, bias, eps]);
 }
 export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   return op('linear', [x, w, b]);

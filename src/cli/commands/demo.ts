@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
 import { runDemo, runWorldDemo } from '../../pipeline/demo.js';
-import { deviceOption, parseBoxSize, parsePositiveInteger, parseRedshift, parseSeed, quietOption } from '../options.js';
+import { deviceOption, precisionOption, parseBoxSize, parsePositiveInteger, parseRedshift, parseSeed, quietOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -18,18 +18,19 @@ export function register(program: Command): void {
     .option('--seed <int>', 'seed of the world (the bundled models trained and validated on blocks of worlds 101-105)', parseSeed, 301)
     .addOption(quietOption("each stage's log"))
     .addOption(deviceOption())
+    .addOption(precisionOption())
     .option('--world-only', 'only build a world and show its statistics (no models)')
     .option('--box <Mpc/h>', 'with --world-only: box side in Mpc/h', parseBoxSize, 25)
     .option('--z <z>', 'with --world-only: redshift', parseRedshift, 1)
     .action(async (opts, cmd: Command) => {
-      if (opts.worldOnly) refuseGiven(cmd, ['realizations', 'quiet', 'device'], 'with --world-only (no models run)');
+      if (opts.worldOnly) refuseGiven(cmd, ['realizations', 'quiet', 'device', 'precision'], 'with --world-only (no models run)');
       else refuseGiven(cmd, ['box', 'z'], 'without --world-only (the models fix the voxel size and the redshift)');
       if (opts.worldOnly) {
         const out = await runWorldDemo({ out: opts.out, particles: opts.particles, box: opts.box, z: opts.z, seed: opts.seed });
         process.stdout.write(`demo: done. Open ${join(out, 'report.html')} (or report.md) for the plots and numbers.\n`);
         return;
       }
-      const out = await runDemo({ out: opts.out, particles: opts.particles, voxel: 25 / 128, seed: opts.seed, realizations: opts.realizations, quiet: opts.quiet === true, device: opts.device });
+      const out = await runDemo({ out: opts.out, particles: opts.particles, voxel: 25 / 128, seed: opts.seed, realizations: opts.realizations, quiet: opts.quiet === true, device: opts.device, precision: opts.precision });
       process.stdout.write(`demo: done. Open ${join(out, 'report', 'report.html')} (numbers in ${join(out, 'metrics.json')}).\n`);
     });
 }

@@ -9,7 +9,8 @@ import { halogenContractProblems, loadHalogen } from '../../halogen/checkpoint.j
 import { withOutputGuard } from '../../pipeline/outputs.js';
 import { remedyAction } from '../remedy.js';
 import { refuseGiven } from '../option-checks.js';
-import { commandLine, deviceOption, forceOption, parseBoxSize, parseNumber, parsePositiveInteger, quietOption } from '../options.js';
+import { resolvePrecision } from '../../nets/precision.js';
+import { commandLine, deviceOption, precisionOption, forceOption, parseBoxSize, parseNumber, parsePositiveInteger, quietOption } from '../options.js';
 import { resolveDevice } from '@lodi/torch';
 
 export function register(program: Command): void {
@@ -33,6 +34,7 @@ export function register(program: Command): void {
       'stream the DM grid from disk and the halo channels to it by x-planes: memory O(crop N^2) for boxes of any size (same values as in memory)',
     )
     .addOption(deviceOption())
+    .addOption(precisionOption())
     .addOption(quietOption())
     .addOption(forceOption('an existing output'))
     .action(
@@ -46,6 +48,7 @@ export function register(program: Command): void {
         const n = cubicSide(o.dm, shape);
         const dmMeta = dm ? dm.meta : loadGridMeta(o.dm, shape, o.box !== undefined ? { boxSize: o.box } : {});
         const { model, meta, file } = loadHalogen(o.model, resolveDevice(o.device));
+        const precision = resolvePrecision(o.precision, model.device);
         const trainBox = meta.worlds[0];
         const problems = halogenContractProblems(meta, { file: o.dm, boxSize: dmMeta.boxSize, n, unit: dmMeta.unit });
         if (problems.length && o.ignoreContract !== true) {
@@ -60,6 +63,7 @@ export function register(program: Command): void {
           stride: o.stride,
           batch: o.batch,
           floorLog: o.floor,
+          precision,
           onProgress: (done: number, total: number) => {
             progress ??= new Progress('predict-halos windows', total, { quiet: o.quiet === true });
             progress.update(done);
@@ -81,6 +85,7 @@ export function register(program: Command): void {
             ...(o.box !== undefined ? { boxSize: o.box } : {}),
             model: file,
             stride: o.stride ?? cfg.infer.stride,
+            precision,
             floorLog: o.floor ?? cfg.infer.floorLog,
           },
         };

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
 import { runPipeline } from '../../pipeline/run.js';
-import { choice, commandLine, deviceOption, forceOption, parseBoxSize, parseLengthUnit, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+import { choice, commandLine, deviceOption, precisionOption, forceOption, parseBoxSize, parseLengthUnit, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
 
 const METHODS = ['overlap', 'tiling', 'average'] as const;
 
@@ -32,6 +32,7 @@ export function register(program: Command): void {
     .option('--resume', 'continue a killed run (the halo prediction, finished realisations and the finished sub-volumes of the interrupted map are kept)')
     .addOption(forceOption('an existing run'))
     .addOption(deviceOption())
+    .addOption(precisionOption())
     .addOption(quietOption('run.log'))
     .action(async (o, cmd: Command) => {
       if (o.halos !== undefined) refuseGiven(cmd, ['halogen'], 'with --halos (the given halo channels replace HALOgen)');
@@ -57,6 +58,7 @@ export function register(program: Command): void {
         force: o.force === true,
         quiet: o.quiet === true,
         device: o.device,
+        precision: o.precision,
         command: commandLine(),
       });
       const t = Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ');

@@ -1,0 +1,33 @@
+/**
+ * Precision of a network's forward pass at inference. `float32`: everything in float32 (the
+ * reference). `bfloat16`: the network's convolutions and matrix products inside an autocast region
+ * (bfloat16 operands, float32 accumulation; normalisations, softmax and the residual stream stay
+ * float32), its output returned as float32, so that what the caller does with it (the diffusion
+ * schedule and latent update, window averaging) runs in float32. Fast on GPUs with bfloat16 tensor
+ * cores and on CPUs with AVX512-BF16/AMX; elsewhere the CPU emulates it and it is slower.
+ */
+import { withAutocast, type Tensor } from '@lodi/torch';
+
+export type Precision = 'float32' | 'bfloat16';
+/** What a user chooses: a precision, or 'auto' (resolved per device by `resolvePrecision`). */
+export type PrecisionChoice = Precision | 'auto';
+export const PRECISIONS: readonly Precision[] = ['float32', 'bfloat16'];
+
+/** 'auto': bfloat16 on CUDA, float32 on the CPU (where its speed depends on the processor). */
+export function resolvePrecision(choice: PrecisionChoice, device: string): Precision {
+  if (choice === 'auto') return device.startsWith('cuda') ? 'bfloat16' : 'float32';
+  return choice;
+}
+
+/**
+ * Runs `forward` in `precision` on `device` ('cpu', 'cuda', 'cuda:N'): unchanged for float32; for
+ * bfloat16, inside an autocast region of the device's type, with the output converted to float32.
+ */
+export function forwardIn(precision: Precision, device: string, forward: () => Tensor): Tensor {
+  if (precision === 'float32') return forward();
+  const out = withAutocast(device.startsWith('cuda') ? 'cuda' : 'cpu', 'bfloat16', forward);
+  if (out.dtype === 'float32') return out;
+  const f = out.float();
+  out.dispose();
+  return f;
+}
