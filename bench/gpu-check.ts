@@ -79,6 +79,8 @@ const O = {
   bundledStride: Number(arg('bundled-stride', DRY ? 64 : 32)),
   bundledBoxes: Number(arg('bundled-boxes', DRY ? 2 : 8)),
   bundledSteps: Number(arg('bundled-steps', DRY ? 3 : 50)),
+  /** Precision of the timed runs, lodi and PyTorch alike (bfloat16: autocast around the U-Nets). */
+  precision: arg('precision', 'bfloat16') as 'float32' | 'bfloat16',
   tmp: arg('tmp', ''),
 };
 /** The options a child step gets (the same run). */
@@ -96,6 +98,7 @@ const PASS = [
   'bundled-stride',
   'bundled-boxes',
   'bundled-steps',
+  'precision',
 ].flatMap((k) => (process.argv.includes(`--${k}`) ? [`--${k}`, arg(k, '')] : []));
 
 const log = (s: string): void =>
@@ -328,17 +331,17 @@ async function stepLodiBundled(): Promise<Record<string, unknown>> {
   const B = O.bundledBoxes;
   const steps = O.bundledSteps;
   const ids = Array.from({ length: B }, (_, i) => i);
-  const run = (device: string): { y: Float32Array; s: number; warmS: number } => {
+  const run = (device: string, precision: 'float32' | 'bfloat16' = 'float32'): { y: Float32Array; s: number; warmS: number } => {
     const { model } = loadLodi(path, device);
     try {
       const crop = model.cfg.data.crop;
       const C = model.cfg.net.condChannels;
       const cond = t.tidy(() => t.F.randn([B * C * crop ** 3], new t.Generator(3)).toFloat32Array());
       const w0 = performance.now();
-      sampleBoxes(model, [0], cond.subarray(0, C * crop ** 3), null, { seed: 1, steps: 1 }); // warm-up
+      sampleBoxes(model, [0], cond.subarray(0, C * crop ** 3), null, { seed: 1, steps: 1, precision }); // warm-up
       const warmS = sec(w0);
       const t0 = performance.now();
-      const y = sampleBoxes(model, ids, cond, null, { seed: 1, steps });
+      const y = sampleBoxes(model, ids, cond, null, { seed: 1, steps, precision });
       return { y, s: sec(t0), warmS };
     } finally {
       model.dispose();
@@ -346,6 +349,9 @@ async function stepLodiBundled(): Promise<Record<string, unknown>> {
   };
   const cpu = run('cpu');
   const dev = run(O.device);
+  // the same boxes in bfloat16 on the device, against float32 on the CPU
+  const half = run(O.device, 'bfloat16');
+  const h = relDiff(cpu.y, half.y);
   return {
     model: path,
     boxes: B,
@@ -355,6 +361,9 @@ async function stepLodiBundled(): Promise<Record<string, unknown>> {
     cpuS: cpu.s,
     deviceS: dev.s,
     deviceWarmupS: dev.warmS,
+    bf16MaxRelDiff: h.maxRelDiff,
+    bf16RelStd: relStd(cpu.y, half.y),
+    bf16DeviceS: half.s,
   };
 }
 
@@ -407,18 +416,21 @@ async function stepHalogenTime(limitS: number): Promise<Record<string, unknown>>
   for (let i = 0; i < dm.length; i++) dm[i] = rng.uniform();
   const setupS = sec(s0);
   const w0 = performance.now();
-  predictHalos(net, meta, dm.subarray(0, crop ** 3), crop, { stride: crop / 2, batch: O.halogenBatch }); // warm-up: 8 windows (a full batch of the paper's 8)
+  predictHalos(net, meta, dm.subarray(0, crop ** 3), crop, { stride: crop / 2, batch: O.halogenBatch, precision: O.precision }); // warm-up: 8 windows (a full batch of the paper's 8)
   if (O.device !== 'cpu') t.cuda.synchronize();
   const warmupS = sec(w0);
   log(
     `halogen-time: ${O.preset} preset, ${n}^3, stride ${O.halogenStride}, batch ${O.halogenBatch}, budget ${limitS.toFixed(0)} s`,
   );
   const r = await timed(limitS, (p) =>
-    predictHalos(net, meta, dm, n, { stride: O.halogenStride, batch: O.halogenBatch, onProgress: p.tick }),
+    predictHalos(net, meta, dm, n, { stride: O.halogenStride, batch: O.halogenBatch, precision: O.precision, onProgress: p.tick }),
   );
   net.dispose();
   return {
     ...r,
+    precision: O.precision,
+    cudaMemory: t.cudaMemoryStats(0),
+    mathMode: t.mathMode(),
     setupS,
     warmupS,
     params: d.parameters,
@@ -448,7 +460,7 @@ async function stepLodiTime(limitS: number): Promise<Record<string, unknown>> {
   for (let i = 0; i < cond.length; i++) halos[i] = 10 ** (cond[i]! + 9) - 1;
   const setupS = sec(s0);
   const w0 = performance.now();
-  await generateStandardised(model, cond.subarray(0, C * crop ** 3), [crop, crop, crop], { seed: 1, steps: 1 }); // warm-up: one box, one step
+  await generateStandardised(model, cond.subarray(0, C * crop ** 3), [crop, crop, crop], { seed: 1, steps: 1, precision: O.precision }); // warm-up: one box, one step
   if (O.device !== 'cpu') t.cuda.synchronize();
   const warmupS = sec(w0);
   log(`lodi-time: ${O.preset} preset, ${n}^3, ${O.steps} steps, batch ${O.lodiBatch}, budget ${limitS.toFixed(0)} s`);
@@ -458,11 +470,15 @@ async function stepLodiTime(limitS: number): Promise<Record<string, unknown>> {
       steps: O.steps,
       batch: O.lodiBatch,
       method: 'overlap',
+      precision: O.precision,
       onProgress: (d, tot) => p.tick(d, tot),
     }),
   );
   const out = {
     ...r,
+    precision: O.precision,
+    cudaMemory: t.cudaMemoryStats(0),
+    mathMode: t.mathMode(),
     setupS,
     warmupS,
     params: model.numParameters(),
@@ -798,6 +814,7 @@ async function orchestrate(): Promise<void> {
       inferBatch: O.halogenBatch,
       device: O.device,
       warmup: true,
+      autocast: O.precision === 'bfloat16',
     };
     const hTitle = `HALOgen ${O.preset} preset (random weights), ${O.halogenN}^3, stride ${O.halogenStride}, batch ${O.halogenBatch}`;
     let s = share();
@@ -829,6 +846,7 @@ async function orchestrate(): Promise<void> {
       steps: O.steps,
       batch: O.lodiBatch,
       device: O.device,
+      autocast: O.precision === 'bfloat16',
       budget_s: s,
     };
     python('lodi-time-pytorch', `PyTorch (generate): ${lTitle}`, 'lodi.py', pyEnv(ljob, 'LODI_JOB'), s + slack, s);
@@ -952,13 +970,21 @@ function renderMd(r: Report): string {
           f(lb.cpuS),
           f(lb.deviceS),
         ],
+        [
+          'LODI (models/lodi-cpu), bfloat16 on the device',
+          step('lodi-bundled')?.ok ? `the same sub-volumes, device in bfloat16 (autocast) against CPU float32` : '–',
+          '–',
+          `std(Δ)/std(y): ${f(lb.bf16RelStd)}`,
+          '–',
+          f(lb.bf16DeviceS),
+        ],
       ],
     ),
     '',
   );
 
   lines.push(
-    `## Timing: lodi against PyTorch on \`${r.options.device}\` (${r.options.preset} presets, random weights)`,
+    `## Timing: lodi against PyTorch on \`${r.options.device}\` (${r.options.preset} presets, random weights, ${r.options.precision}${r.options.precision === 'bfloat16' ? ' autocast on both sides' : ''})`,
     '',
   );
   const row = (label: string, a: string, b: string): (string | number)[] => {
@@ -999,7 +1025,14 @@ function renderMd(r: Report): string {
     '',
     'Times exclude process start, model construction and a warm-up (HALOgen: 8 windows; LODI: one sub-volume, one step); a run stopped by its ' +
       'share of the budget is extrapolated from its batches after the first. TFLOP/s: the FLOP count of the network ' +
-      '(multiply-adds as 2) over the time, the same count for both.',
+      '(multiply-adds as 2) over the time, the same count for both. lodi\'s CUDA caching allocator, peak allocated / reserved: ' +
+      (['halogen-time', 'lodi-time'] as const)
+        .map((n) => {
+          const m = res(n).cudaMemory as { allocatedPeak?: number; reservedPeak?: number } | null | undefined;
+          return `${n} ${m ? `${f((m.allocatedPeak ?? 0) / 2 ** 20)} / ${f((m.reservedPeak ?? 0) / 2 ** 20)} MiB` : '–'}`;
+        })
+        .join(', ') +
+      '.',
     '',
   );
   const mem = r.gpuMemory as { peakMiB?: number; baselineMiB?: number; steps?: Record<string, unknown>[] } | undefined;

@@ -216,10 +216,11 @@ def log_dm(dm, data_cfg):
     return np.log10(np.maximum(0, dm.astype(np.float64)) / mean + data_cfg["dmOffset"]).astype(np.float32)
 
 
-def predict_halos(net, meta, dm, stride=None, batch=None, floor_log=None, progress=None):
+def predict_halos(net, meta, dm, stride=None, batch=None, floor_log=None, progress=None, autocast=False):
     """Sliding-window prediction over a periodic DM box dm [N,N,N]: (log10 ρ_h [C,N,N,N] averaged
     over the windows, ρ_h with values below floor_log set to 0). Windows run on the network's
-    device (host-built batches copied over); `progress(done, total)` after each batch."""
+    device (host-built batches copied over); `progress(done, total)` after each batch. `autocast`:
+    the network under torch.autocast(bfloat16), its output as float32 (lodi's --precision bfloat16)."""
     dev = next(net.parameters()).device
     cfg, norm = meta["config"], meta["normalisation"]
     c = cfg["data"]["crop"]
@@ -236,7 +237,13 @@ def predict_halos(net, meta, dm, stride=None, batch=None, floor_log=None, progre
         for s in range(0, len(origins), batch):
             idx = [[np.arange(o, o + c) % n for o in w] for w in origins[s : s + batch]]
             xb = np.stack([x[np.ix_(*ii)] for ii in idx])[:, None]
-            yb = net(torch.from_numpy(np.ascontiguousarray(xb)).to(dev)).cpu().numpy()
+            xt = torch.from_numpy(np.ascontiguousarray(xb)).to(dev)
+            if autocast:
+                with torch.autocast(device_type=dev.type, dtype=torch.bfloat16):
+                    yt = net(xt)
+                yb = yt.float().cpu().numpy()
+            else:
+                yb = net(xt).cpu().numpy()
             for ii, yy in zip(idx, yb):
                 acc[(slice(None),) + np.ix_(*ii)] += yy
                 cnt[np.ix_(*ii)] += 1
@@ -309,11 +316,11 @@ def mode_time(job):
         dev = torch.device(job.get("device", "cpu"))
         net.to(dev)
         if job.get("warmup"):  # 8 windows (bench/gpu-check.ts: the first CUDA calls pick kernels)
-            predict_halos(net, meta, dm[:c, :c, :c], stride=c // 2)
+            predict_halos(net, meta, dm[:c, :c, :c], stride=c // 2, autocast=job.get("autocast", False))
         budget = Budget(job.get("budget_s"))
         t0 = time.perf_counter()
         try:
-            predict_halos(net, meta, dm, progress=budget)
+            predict_halos(net, meta, dm, progress=budget, autocast=job.get("autocast", False))
             res = budget.result(time.perf_counter() - t0)
         except BudgetStop:
             res = budget.result()

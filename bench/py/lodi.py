@@ -237,8 +237,14 @@ class LodiModel(nn.Module):
         self.cfg = cfg
         self.net = LodiUNet(cfg["net"])
         self.gamma = LinearGamma(cfg["schedule"])
+        # device type for torch.autocast(bfloat16) around the U-Net (lodi's --precision bfloat16), or None
+        self.autocast = None
 
     def eps_hat(self, z, gamma, cond):
+        if self.autocast:
+            with torch.autocast(device_type=self.autocast, dtype=torch.bfloat16):
+                out = self.net(z, self.gamma.normalise(gamma), cond)
+            return out.float()
         return self.net(z, self.gamma.normalise(gamma), cond)
 
     def loss(self, x, cond, u0, eps, eps0):
@@ -436,6 +442,8 @@ def mode_generate(job):
         model = LodiModel(job["config"]).eval()
     dev = torch.device(job.get("device", "cpu"))
     model.to(dev)
+    if job.get("autocast"):
+        model.autocast = dev.type
     with open(job["plan"]) as f:
         plan = json.load(f)
     cond = np.load(job["cond"])
