@@ -42,7 +42,9 @@ const RUN_FILES = ['train.log', 'history.csv', 'loss.png'];
 /** The learning-rate schedule of a config, by epoch: lrInitial for warmEpochs, then SGDR lrMax → lrMin. */
 export function lrSchedule(c: HalogenConfig): LrSchedule {
   const t = c.train;
-  return sequentialLr(constantLr(t.lrInitial), t.warmEpochs, cosineWarmRestarts(t.lrMax, t.cycle, t.lrMin));
+  const cosine = cosineWarmRestarts(t.lrMax, t.cycle, t.lrMin);
+  // no warm-up (a run continuing a trained model, --init): the cosine from the first epoch
+  return t.warmEpochs > 0 ? sequentialLr(constantLr(t.lrInitial), t.warmEpochs, cosine) : cosine;
 }
 
 export interface TrainOptions {
