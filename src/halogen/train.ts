@@ -19,7 +19,9 @@
  * the data); the training loss reported is the full Eq. 5 averaged over the epoch's batches.
  */
 import { resolve, join } from 'node:path';
-import { Generator, RMSprop, Tensor, noGrad, tidy } from '@lodi/torch';
+import { F, Generator, ProcessGroup, RMSprop, Tensor, noGrad, tidy, type DType, type ProcessGroupOptions } from '@lodi/torch';
+import { agreeToStart, averageGradients, shareJson, shareTensors } from '../train/data-parallel.js';
+import { interruptRequested } from '../util/interrupt.js';
 import { disposeGroups, writeCheckpoint, type ReadCheckpoint } from '../train/checkpoint.js';
 import { writeCsv, type Row } from '../train/log.js';
 import { runTraining, type TrainTask } from '../train/loop.js';
@@ -72,6 +74,15 @@ export interface TrainOptions {
    * optimiser and schedule. Ignored on resume (the run's checkpoint holds all of it).
    */
   init?: string;
+  /**
+   * Data-parallel training (src/train/data-parallel.ts): this process is rank `distributed.rank` of
+   * `distributed.worldSize`. Rank 0 owns the run directory and sends its starting state to the others;
+   * every rank draws the same epoch and batches and computes the loss of its share of each batch's
+   * samples, weighted so that the averaged gradient is the whole batch's; rank 0 alone validates and saves.
+   */
+  distributed?: ProcessGroupOptions;
+  /** Called on every rank with the final live parameters, before they are freed (tests compare ranks). */
+  onDone?: (params: Tensor[]) => void;
   /** Called (and awaited) after every epoch, e.g. to plot the loss curve (pipeline/train-halogen.ts). */
   onEpoch?: (r: EpochRecord, meta: HalogenMeta) => void | Promise<void>;
 }
@@ -225,20 +236,43 @@ function onDevice(b: { x: Tensor; y: Tensor }, device: string): { x: Tensor; y: 
  * One optimiser step on the samples `b` (Eq. 5 with the L1 term); returns the loss. Throws when the
  * loss is not finite.
  */
-function trainStep(s: TrainState, ds: HalogenDataset, cfg: HalogenConfig, b: Sample[], epoch: number): number {
+function trainStep(s: TrainState, ds: HalogenDataset, cfg: HalogenConfig, b: Sample[], epoch: number, dp: ProcessGroup | null): { loss: number; interrupted: boolean } {
   const norm = ds.norm!;
+  let interrupted = false;
   const v = tidy(() => {
-    const { x, y } = onDevice(ds.batch(b), s.model.device);
-    const mask = weightedMask(y, norm.thresholds);
-    const pred = s.model.forward(x);
-    const terms = halogenLoss(pred, y, mask, cfg.loss, s.model.l1());
     s.opt.zeroGrad();
-    terms.total.backward();
+    let loss = 0;
+    // data-parallel: this rank's share of the batch's samples; its loss (a mean over its samples, plus
+    // the L1 term) is weighted by W·(its samples)/(batch), so that the average over the ranks is the
+    // whole batch's loss and gradient (Eq. 5 is a mean over samples)
+    const mine = dp ? rankShare(b, dp) : b;
+    if (mine.length > 0) {
+      const { x, y } = onDevice(ds.batch(mine), s.model.device);
+      const mask = weightedMask(y, norm.thresholds);
+      const pred = s.model.forward(x);
+      const terms = halogenLoss(pred, y, mask, cfg.loss, s.model.l1());
+      const total = dp ? terms.total.mul((dp.worldSize * mine.length) / b.length) : terms.total;
+      total.backward();
+      loss = total.item();
+    }
+    if (dp) {
+      const [mean, flag] = averageGradients(dp, s.model.parameters(), [loss, interruptRequested() ? 1 : 0]);
+      loss = mean!;
+      interrupted = flag! > 0;
+    }
     s.opt.step();
-    return terms.total.item();
+    return loss;
   });
   if (!Number.isFinite(v)) throw new Error(`epoch ${epoch + 1}: loss became ${v}; lower the learning rate`);
-  return v;
+  return { loss: v, interrupted };
+}
+
+/** Rank r's samples of a batch: a contiguous share, as even as the batch allows (the last batch of an epoch may be short). */
+function rankShare<T>(b: T[], dp: ProcessGroup): T[] {
+  const W = dp.worldSize;
+  const start = Math.floor((dp.rank * b.length) / W);
+  const end = Math.floor(((dp.rank + 1) * b.length) / W);
+  return b.slice(start, end);
 }
 
 /** Evaluates the data loss over the validation sub-volumes (no gradient). */
@@ -283,6 +317,42 @@ export function historyRows(h: EpochRecord[]): Row[] {
  * that fails before its first checkpoint leaves no directory behind that it created.
  */
 export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
+  const dp = o.distributed && o.distributed.worldSize > 1 ? new ProcessGroup(o.distributed) : null;
+  try {
+    if (dp && dp.rank > 0) return await followHalogen(o, dp);
+    let sent = false;
+    try {
+      return await leadHalogen(o, dp, () => (sent = true));
+    } catch (err) {
+      // the other ranks wait for the metadata: tell them why it will not come
+      if (dp && !sent)
+        try {
+          shareJson<StartMessage>(dp, { error: (err as Error).message });
+        } catch {
+          /* the error below is the one to report */
+        }
+      throw err;
+    }
+  } finally {
+    dp?.close();
+  }
+}
+
+/** What rank 0 sends the other ranks before training: its metadata and the layout of its optimiser state. */
+interface StartMessage {
+  error?: string;
+  meta?: HalogenMeta;
+  optim?: { name: string; shape: number[]; dtype: DType }[];
+  rngBytes?: number;
+}
+
+/** The tensors every rank must hold alike at the start: weights and buffers, RMSprop state, the augmentation generator. */
+function startTensors(s: TrainState, optim: Map<string, Tensor>, rng: Tensor): Tensor[] {
+  return [...s.model.stateDict().values(), ...optim.values(), rng];
+}
+
+/** A single-process run, or rank 0 of a data-parallel one (`onSent` once the others have its metadata). */
+async function leadHalogen(o: TrainOptions, dp: ProcessGroup | null, onSent: () => void): Promise<TrainResult> {
   validateConfig(o.config);
   const run = new RunDir<HalogenMeta>(o.out, HALOGEN_KIND, { resume: o.resume, force: o.force, missingCheckpoint: 'start', files: RUN_FILES });
   let s: TrainState | null = null;
@@ -302,7 +372,18 @@ export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
       disposeGroups(init.groups);
       init = null;
     }
-    return await epochLoop(o, cfg, data, s, meta, run);
+    if (dp) {
+      const st = s;
+      tidy(() => {
+        const optim = st.opt.stateTensors().tensors;
+        const rng = st.dataGen.getState();
+        shareJson<StartMessage>(dp, { meta, optim: [...optim].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })), rngBytes: rng.numel });
+        onSent();
+        agreeToStart(dp, null);
+        shareTensors(dp, startTensors(st, optim, rng));
+      });
+    }
+    return await epochLoop(o, cfg, data, s, meta, run, dp);
   } catch (err) {
     run.abandon();
     throw err;
@@ -313,18 +394,83 @@ export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
   }
 }
 
+/** A follower's worlds must be rank 0's (same grids, boxes and IC seeds, in order). */
+function sameWorldsProblem(worlds: WorldGrids[], meta: HalogenMeta): string | null {
+  if (worlds.length !== meta.worlds.length) return `--worlds: ${worlds.length} world(s), expected rank 0's ${meta.worlds.length}`;
+  for (let i = 0; i < worlds.length; i++) {
+    const w = worlds[i]!;
+    const m = meta.worlds[i]!;
+    const mine = { n: w.grid, boxSize: w.boxSize, seed: worldSeed(w) };
+    for (const k of ['n', 'boxSize', 'seed'] as const)
+      if (mine[k] !== m[k]) return `${w.dir ?? `world ${i}`}: ${k}: ${mine[k]}, expected ${m[k]} as in rank 0's world ${i} (${m.dir})`;
+  }
+  return null;
+}
+
+/**
+ * Ranks 1..W−1: receive rank 0's metadata and state, load the same worlds, and train in step with
+ * rank 0 without touching the run directory.
+ */
+async function followHalogen(o: TrainOptions, dp: ProcessGroup): Promise<TrainResult> {
+  const msg = shareJson<StartMessage>(dp, undefined);
+  if (msg.error !== undefined || !msg.meta || !msg.optim) throw new Error(`data-parallel rank ${dp.rank}: rank 0 stopped before training: ${msg.error ?? 'no state sent'}`);
+  const meta = msg.meta;
+  const cfg = meta.config;
+  let data: RunData | null = null;
+  let problem: string | null = null;
+  try {
+    const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadHalogenWorld(w) : w));
+    problem = sameWorldsProblem(worlds, meta);
+    if (!problem) {
+      const ds = new HalogenDataset(worlds, cfg.data, meta.split);
+      ds.norm = meta.normalisation;
+      data = { worlds, split: meta.split, ds };
+    }
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  agreeToStart(dp, problem);
+  const model = new HalogenNet(cfg.model, meta.seeds.model);
+  if (o.device && o.device !== 'cpu') model.to(o.device);
+  const s: TrainState = { model, opt: new RMSprop(model.parameters(), { lr: cfg.train.lrInitial, alpha: cfg.train.rmspropAlpha, eps: cfg.train.rmspropEps }), dataGen: new Generator(meta.seeds.data) };
+  try {
+    tidy(() => {
+      const optim = new Map(msg.optim!.map((e) => [e.name, F.zeros(e.shape, { dtype: e.dtype })]));
+      const rng = F.zeros([msg.rngBytes!], { dtype: 'uint8' });
+      shareTensors(dp, startTensors(s, optim, rng));
+      s.opt.loadStateTensors(optim, meta.optimizer);
+      s.dataGen.setState(rng);
+    });
+    return await epochLoop({ ...o, quiet: true }, cfg, data!, s, meta, null, dp);
+  } finally {
+    s.opt.dispose();
+    s.model.dispose();
+  }
+}
+
 /**
  * The epochs from `meta.epochsDone` to the configured count as a task of the shared loop
  * (src/train/loop.ts): one period per epoch, saving after each, and inside one on Ctrl-C.
  */
-async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: TrainState, meta: HalogenMeta, run: RunDir<HalogenMeta>): Promise<TrainResult> {
+async function epochLoop(
+  o: TrainOptions,
+  cfg: HalogenConfig,
+  data: RunData,
+  s: TrainState,
+  meta: HalogenMeta,
+  run: RunDir<HalogenMeta> | null,
+  dp: ProcessGroup | null = null,
+): Promise<TrainResult> {
   const { ds, split, worlds } = data;
+  // rank 0 (or the only process) owns the run directory; the other ranks only train
+  const lead = run !== null;
+  let interrupted = false;
   const sched = lrSchedule(cfg);
   const E = cfg.train.epochs;
   const start = meta.epochsDone;
   const stepsPerEpoch = Math.ceil((split.train.length * cfg.data.symmetriesPerEpoch) / cfg.data.batchSize);
-  const progress = new Progress('halogen', Math.max(1, (E - start) * stepsPerEpoch), { logFile: join(run.out, 'train.log'), quiet: o.quiet, startAt: meta.partial?.done ?? 0 });
-  if (run.notice) progress.log(run.notice);
+  const progress = new Progress('halogen', Math.max(1, (E - start) * stepsPerEpoch), { ...(run ? { logFile: join(run.out, 'train.log') } : {}), quiet: o.quiet, startAt: meta.partial?.done ?? 0 });
+  if (run?.notice) progress.log(run.notice);
   const ini = meta.init;
   if (ini && start === 0 && !meta.partial)
     progress.log(
@@ -335,6 +481,7 @@ async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: 
     `${meta.partial ? `resuming inside epoch ${start + 1} after step ${meta.partial.done}` : start > 0 ? `resuming at epoch ${start + 1}` : 'training'}: ${s.model.describe(cfg.data.crop).text}; ${worlds.length} world(s), ` +
       `${split.train.length} train / ${split.val.length} validation sub-volumes of ${cfg.data.crop}^3, ${stepsPerEpoch} steps/epoch, ${E} epochs; ${sched.describe()}`,
   );
+  if (dp) progress.log(`data-parallel: ${dp.worldSize} ranks share the samples of every batch of ${cfg.data.batchSize}; rank 0 validates and saves`);
   s.model.train();
   let batches: Sample[][] = [];
   let lastRecord: EpochRecord | null = null;
@@ -355,15 +502,24 @@ async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: 
       return p;
     },
     saveMidPeriod(p) {
+      if (!run) return;
       meta.partial = p;
       meta.optimizer = { step: s.opt.step_, lr: s.opt.lr };
       saveHalogen(run.checkpoint, s, meta, true, epochStart!);
       delete meta.partial;
     },
-    step: (i) => ({ terms: { total: trainStep(s, ds, cfg, batches[i]!, meta.epochsDone) }, samples: batches[i]!.length }),
+    step: (i) => {
+      const r = trainStep(s, ds, cfg, batches[i]!, meta.epochsDone, dp);
+      interrupted ||= r.interrupted;
+      return { terms: { total: r.loss }, samples: batches[i]!.length };
+    },
     status: (m) => `epoch ${meta.epochsDone + 1}/${E} loss ${m.total.toPrecision(4)} lr ${s.opt.lr.toExponential(2)}`,
     endPeriod(train, seconds) {
       const epoch = meta.epochsDone;
+      if (!lead) {
+        meta.epochsDone = epoch + 1;
+        return { valTotal: 0, line: () => `epoch ${epoch + 1}/${E}` };
+      }
       const val = evaluate(s.model, ds, cfg);
       const rec: EpochRecord = { epoch, lr: s.opt.lr, trainLoss: train.total, valLoss: val.loss, valMse: val.mse, valPinball: val.pinball, seconds };
       lastRecord = rec;
@@ -382,17 +538,22 @@ async function epochLoop(o: TrainOptions, cfg: HalogenConfig, data: RunData, s: 
       meta.bestVal = v;
       meta.bestEpoch = meta.epochsDone - 1;
     },
-    save: (which) => saveHalogen(which === 'best' ? run.best : run.checkpoint, s, meta, which === 'checkpoint'),
+    save: (which) => {
+      if (run) saveHalogen(which === 'best' ? run.best : run.checkpoint, s, meta, which === 'checkpoint');
+    },
     async afterPeriod() {
+      if (!run) return;
       writeCsv(join(run.out, 'history.csv'), historyRows(meta.history));
       await o.onEpoch?.(lastRecord!, meta);
     },
+    ...(dp ? { interrupted: () => interrupted } : {}),
     stopRequested: (periodEnded) =>
       periodEnded ? o.stopAfterEpoch !== undefined && meta.epochsDone >= o.stopAfterEpoch : o.stopAfterStep !== undefined && s.opt.step_ >= o.stopAfterStep,
   };
   try {
     const r = await runTraining(task, progress, meta.partial?.done ?? 0);
-    return { meta, stopped: r.stopped, out: run.out };
+    o.onDone?.(s.model.parameters());
+    return { meta, stopped: r.stopped, out: run?.out ?? o.out };
   } finally {
     (epochStart as Tensor | null)?.dispose();
   }

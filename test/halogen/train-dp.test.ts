@@ -1,0 +1,108 @@
+/**
+ * Data-parallel HALOgen training over two processes (c10d/Gloo through a rendezvous file): it
+ * follows the single-process run with the same batches (uneven shares of a batch included), the
+ * ranks end with identical weights, rank 0 alone writes the run, and a rank with other worlds stops
+ * both with one line.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readHalogenCheckpoint, trainHalogen } from '../../src/halogen/train.js';
+import { disposeGroups } from '../../src/train/checkpoint.js';
+import { dpConfig, dpWorlds, weightsSha, type HalogenDpJob } from './dp-child.js';
+
+const CHILD = fileURLToPath(new URL('./dp-child.js', import.meta.url));
+
+interface ChildResult {
+  ok: boolean;
+  epochs?: number;
+  sha?: string;
+  error?: string;
+}
+
+function rank(job: HalogenDpJob): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CHILD], { env: { ...process.env, HALOGEN_DP_CHILD: JSON.stringify(job), LODI_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as ChildResult);
+      } catch {
+        reject(new Error(`rank ${job.rank} exited ${code} without a result: ${out}`));
+      }
+    });
+  });
+}
+
+/** Largest |Δ| between the `model.*` weights of two run directories' checkpoints. */
+function weightDiff(a: string, b: string): { diff: number; scale: number } {
+  const ca = readHalogenCheckpoint(join(a, 'checkpoint.safetensors'));
+  const cb = readHalogenCheckpoint(join(b, 'checkpoint.safetensors'));
+  try {
+    let diff = 0;
+    let scale = 0;
+    for (const [k, t] of ca.groups.get('model')!) {
+      const x = t.toFloat64Array();
+      const y = cb.groups.get('model')!.get(k)!.toFloat64Array();
+      x.forEach((v, i) => {
+        diff = Math.max(diff, Math.abs(v - y[i]!));
+        scale = Math.max(scale, Math.abs(v));
+      });
+    }
+    return { diff, scale };
+  } finally {
+    disposeGroups(ca.groups);
+    disposeGroups(cb.groups);
+  }
+}
+
+test('data-parallel HALOgen over two processes follows the one-process run; the ranks agree bit for bit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halogen-dp-'));
+  try {
+    const epochs = 2;
+    const batch = 3;
+    let single = '';
+    const one = await trainHalogen({ worlds: dpWorlds(), config: dpConfig(epochs, batch), out: join(dir, 'one'), seed: 4, quiet: true, onDone: (p) => (single = weightsSha(p)) });
+    const common = { worldSize: 2, rendezvous: join(dir, 'r'), out: join(dir, 'dp'), epochs, batch, seed: 4 };
+    const [r0, r1] = await Promise.all([rank({ ...common, rank: 0 }), rank({ ...common, rank: 1 })]);
+    assert.ok(r0!.ok && r1!.ok, `${r0!.error ?? ''} ${r1!.error ?? ''}`);
+    assert.equal(r0!.epochs, epochs);
+    assert.equal(r0!.sha, r1!.sha, 'both ranks hold the same weights');
+    // same batches, same averaged gradients up to float summation order. RMSprop divides each gradient
+    // by its running rms, so a weight whose gradients are near zero can move by up to ~lr from rounding
+    // alone (measured: 1.6e-3 here, 0.1 lr per step); weighting the shares wrongly (the plain mean of the
+    // two ranks' means with shares of 1 and 2 samples) moved the weights by 0.13, 8 lr per step
+    const steps = one.meta.optimizer.step;
+    const lr = one.meta.history[0]!.lr;
+    const d = weightDiff(join(dir, 'one'), join(dir, 'dp'));
+    assert.ok(d.diff < 0.25 * lr * steps, `weights differ by ${d.diff} (bound ${0.25 * lr * steps}, ${steps} steps)`);
+    assert.notEqual(single, '', 'the one-process run reported its weights');
+    // rank 0 wrote the run; rank 1 wrote nothing
+    assert.ok(existsSync(join(dir, 'dp', 'best.safetensors')));
+    assert.deepEqual(readdirSync(dir).sort(), ['dp', 'one', 'r'].filter((n) => existsSync(join(dir, n))).sort());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('data-parallel HALOgen: a rank with other worlds stops both ranks with one line each', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halogen-dp-bad-'));
+  try {
+    const common = { worldSize: 2, rendezvous: join(dir, 'r'), out: join(dir, 'dp'), epochs: 1, batch: 4, seed: 4 };
+    const [r0, r1] = await Promise.all([rank({ ...common, rank: 0 }), rank({ ...common, rank: 1, worlds: [2, 6] })]);
+    assert.equal(r0!.ok, false);
+    assert.equal(r1!.ok, false);
+    assert.match(r1!.error!, /^data-parallel rank 1: synthetic-6: seed: 6, expected 5 as in rank 0's world 1/);
+    assert.match(r0!.error!, /^data-parallel rank 0: 1 other rank\(s\) could not start/);
+    assert.ok(!existsSync(join(dir, 'dp', 'checkpoint.safetensors')), 'no checkpoint');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
