@@ -26,7 +26,9 @@ export async function trainHalogenRun(o: HalogenRunOptions): Promise<TrainResult
   const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadHalogenWorld(w) : w));
   const ck = join(out, CHECKPOINT);
   const hadCheckpoint = existsSync(ck);
-  const guard = new OutputGuard([out]);
+  // a data-parallel follower never writes the run directory (rank 0 does): it has nothing to roll back
+  const follower = (o.distributed?.worldSize ?? 1) > 1 && (o.distributed?.rank ?? 0) > 0;
+  const guard = new OutputGuard(follower ? [] : [out]);
   try {
     return await trainHalogen({ ...train, worlds, onEpoch: plot === false ? undefined : (_r, meta) => plotLoss(meta.history, png) });
   } catch (err) {

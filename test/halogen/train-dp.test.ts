@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { readHalogenCheckpoint, trainHalogen } from '../../src/halogen/train.js';
 import { disposeGroups } from '../../src/train/checkpoint.js';
 import { dpConfig, dpWorlds, weightsSha, type HalogenDpJob } from './dp-child.js';
+import { writeSyntheticTbWorld } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./dp-child.js', import.meta.url));
 
@@ -102,6 +103,39 @@ test('data-parallel HALOgen: a rank with other worlds stops both ranks with one 
     assert.match(r1!.error!, /^data-parallel rank 1: synthetic-6: seed: 6, expected 5 as in rank 0's world 1/);
     assert.match(r0!.error!, /^data-parallel rank 0: 1 other rank\(s\) could not start/);
     assert.ok(!existsSync(join(dir, 'dp', 'checkpoint.safetensors')), 'no checkpoint');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lodi train halogen --world-size 2: two processes train one run that rank 0 writes; --rank alone is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halogen-dp-cli-'));
+  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const cli = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
+    new Promise((resolve) => {
+      const p = spawn(process.execPath, [main, ...args], { env: { ...process.env, LODI_NUM_THREADS: '1' } });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      p.on('close', (code) => resolve({ code, out, err }));
+    });
+  try {
+    const worldDir = join(dir, 'world');
+    writeSyntheticTbWorld(worldDir, 32, 3);
+    const out = join(dir, 'run');
+    const base = ['train', 'halogen', '--worlds', worldDir, '--out', out, '--preset', 'tiny', '--epochs', '1', '--seed', '2', '--quiet', '--no-plot', '--world-size', '2', '--rendezvous', `file:${join(dir, 'rv')}`];
+    const [r0, r1] = await Promise.all([cli([...base, '--rank', '0']), cli([...base, '--rank', '1'])]);
+    assert.equal(r0.code, 0, r0.err);
+    assert.equal(r1.code, 0, r1.err);
+    assert.match(r0.out, /run \(rank 0 of 2\): 1 epochs, best validation loss/);
+    assert.match(r1.out, /run \(rank 1 of 2\): 1 epochs/);
+    const ck = readHalogenCheckpoint(join(out, 'checkpoint.safetensors'));
+    assert.equal(ck.meta.epochsDone, 1);
+    disposeGroups(ck.groups);
+    const noWorld = await cli(['train', 'halogen', '--worlds', worldDir, '--out', join(dir, 'x'), '--rank', '1']);
+    assert.match(noWorld.err, /--rank .*without --world-size > 1/);
+    assert.ok(!existsSync(join(dir, 'x')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolveDevice } from '@lodi/torch';
 import { refuseGiven } from '../option-checks.js';
-import { commandLine, deviceOption, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+import { commandLine, deviceOption, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseRendezvous, parseSeed, quietOption } from '../options.js';
 import { trainCommand } from '../train-command.js';
 import { HALOGEN_KIND, type HalogenMeta } from '../../halogen/checkpoint.js';
 import { preset, PRESETS, type HalogenConfig } from '../../halogen/config.js';
@@ -32,6 +32,9 @@ export function register(program: Command): void {
     )
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .addOption(forceOption('an existing run in <out> (its files are discarded)'))
+    .option('--world-size <n>', 'data-parallel training over n processes (one per machine or per core group; Gloo over TCP); each runs this command with its own --rank', parsePositiveInteger, 1)
+    .option('--rank <r>', 'with --world-size: this process\'s rank, 0 to n-1; rank 0 writes the run directory', parseNonNegativeInteger, 0)
+    .option('--rendezvous <where>', 'with --world-size: where the ranks meet: HOST:PORT (a TCP store served by rank 0 on HOST, e.g. the first node of a Slurm job) or file:PATH (a new file on a file system all ranks share)', parseRendezvous)
     .addOption(deviceOption())
     .option('--no-plot', 'skip the loss-curve PNG')
     .addOption(quietOption('the log file'))
@@ -41,6 +44,8 @@ export function register(program: Command): void {
         refuseGiven(cmd, ['preset'], 'with --init (the run takes the preset of the model it starts from)');
         if (o.epochs === undefined) throw new Error('--epochs: missing; with --init give the number of epochs of the new run');
       }
+      if (o.worldSize === 1) refuseGiven(cmd, ['rank', 'rendezvous'], 'without --world-size > 1');
+      else if (o.rendezvous === undefined) throw new Error('--rendezvous: missing; expected HOST:PORT or file:PATH where the ' + o.worldSize + ' ranks meet');
       const cfg: HalogenConfig = o.init !== undefined ? structuredClone(readCheckpointMeta<HalogenMeta>(resolveModelFile(o.init), HALOGEN_KIND).config) : preset(o.preset);
       // the model is past its warm-up: the new run is one cosine cycle over its epochs, from the peak rate
       if (o.init !== undefined) {
@@ -64,10 +69,11 @@ export function register(program: Command): void {
         quiet: o.quiet === true,
         command: commandLine(),
         device: resolveDevice(o.device),
+        ...(o.worldSize > 1 ? { distributed: { rank: o.rank, worldSize: o.worldSize, rendezvous: o.rendezvous } } : {}),
       } satisfies HalogenRunOptions);
       const m = res.meta;
       const how = res.stopped ? `stopped after ${m.epochsDone} of ${m.config.train.epochs} epochs (continue with --resume)` : `${m.epochsDone} epochs`;
       const best = m.bestVal === null ? 'no validation yet' : `best validation loss ${m.bestVal.toPrecision(5)} at epoch ${(m.bestEpoch ?? -1) + 1}`;
-      process.stdout.write(`${o.out}: ${how}, ${best}\n`);
+      process.stdout.write(`${o.out}${o.worldSize > 1 ? ` (rank ${o.rank} of ${o.worldSize})` : ''}: ${how}, ${best}\n`);
     });
 }
