@@ -81,6 +81,8 @@ const O = {
   bundledSteps: Number(arg('bundled-steps', DRY ? 3 : 50)),
   /** Precision of the timed runs, lodi and PyTorch alike (bfloat16: autocast around the U-Nets). */
   precision: arg('precision', 'bfloat16') as 'float32' | 'bfloat16',
+  /** Where the timed LODI runs draw their noise, lodi and PyTorch alike (device: per-box generators on the GPU). */
+  noise: arg('noise', 'device') as 'host' | 'device',
   tmp: arg('tmp', ''),
 };
 /** The options a child step gets (the same run). */
@@ -99,6 +101,7 @@ const PASS = [
   'bundled-boxes',
   'bundled-steps',
   'precision',
+  'noise',
 ].flatMap((k) => (process.argv.includes(`--${k}`) ? [`--${k}`, arg(k, '')] : []));
 
 const log = (s: string): void =>
@@ -471,12 +474,14 @@ async function stepLodiTime(limitS: number): Promise<Record<string, unknown>> {
       batch: O.lodiBatch,
       method: 'overlap',
       precision: O.precision,
+      noise: O.noise,
       onProgress: (d, tot) => p.tick(d, tot),
     }),
   );
   const out = {
     ...r,
     precision: O.precision,
+    noise: O.noise,
     cudaMemory: t.cudaMemoryStats(0),
     mathMode: t.mathMode(),
     setupS,
@@ -847,6 +852,7 @@ async function orchestrate(): Promise<void> {
       batch: O.lodiBatch,
       device: O.device,
       autocast: O.precision === 'bfloat16',
+      device_noise: O.noise === 'device',
       budget_s: s,
     };
     python('lodi-time-pytorch', `PyTorch (generate): ${lTitle}`, 'lodi.py', pyEnv(ljob, 'LODI_JOB'), s + slack, s);
@@ -984,7 +990,7 @@ function renderMd(r: Report): string {
   );
 
   lines.push(
-    `## Timing: lodi against PyTorch on \`${r.options.device}\` (${r.options.preset} presets, random weights, ${r.options.precision}${r.options.precision === 'bfloat16' ? ' autocast on both sides' : ''})`,
+    `## Timing: lodi against PyTorch on \`${r.options.device}\` (${r.options.preset} presets, random weights, ${r.options.precision}${r.options.precision === 'bfloat16' ? ' autocast on both sides' : ''}, LODI noise drawn on the ${r.options.noise === 'device' ? 'device' : 'host'})`,
     '',
   );
   const row = (label: string, a: string, b: string): (string | number)[] => {

@@ -306,11 +306,12 @@ def load_checkpoint(path, group=None):
 
 # ---------------------------------------------------------------- latent-overlap sampler (generate.ts)
 @torch.no_grad()
-def generate(model, cond, plan, steps, batch=8, progress=None):
+def generate(model, cond, plan, steps, batch=8, progress=None, device_noise=False):
     """Standardised T_b [X,Y,Z] from standardised halo channels cond [C,X,Y,Z] with latent overlap
     on lodi's stage plan (`plan`: size, box, periodic, stages of {seed, origin}); noise per box from
     its own torch.Generator seeded like lodi's, so the output matches lodi's for the same plan.
-    Runs on the model's device (batches and host-drawn noise copied over, as lodi does);
+    Runs on the model's device (batches and host-drawn noise copied over, as lodi does; with
+    `device_noise` the per-box generators live on the device, as lodi's --noise device);
     `progress(done, total)` is called after each batch (bench/gpu-check.ts)."""
     c, size = plan["box"], plan["size"]
     model.eval()
@@ -327,8 +328,12 @@ def generate(model, cond, plan, steps, batch=8, progress=None):
             cond_t = torch.from_numpy(np.stack([cond[(slice(None),) + ix] for ix in idx])).to(dev)
             masks = np.stack([written[ix] for ix in idx])
             any_known = bool(masks.any())
-            gens = [torch.Generator().manual_seed(b["seed"]) for b in boxes]
-            randn = lambda: torch.cat([torch.randn([1, 1, c, c, c], generator=g) for g in gens], 0).to(dev)
+            if device_noise and dev.type != "cpu":
+                gens = [torch.Generator(device=dev).manual_seed(b["seed"]) for b in boxes]
+                randn = lambda: torch.cat([torch.randn([1, 1, c, c, c], generator=g, device=dev) for g in gens], 0)
+            else:
+                gens = [torch.Generator().manual_seed(b["seed"]) for b in boxes]
+                randn = lambda: torch.cat([torch.randn([1, 1, c, c, c], generator=g) for g in gens], 0).to(dev)
             z = randn()
             # drawn for every box, known region or not, as lodi does (src/lodi/generate.ts): a box's noise
             # stream does not depend on which boxes share its batch
@@ -451,7 +456,7 @@ def mode_generate(job):
     budget = Budget(job.get("budget_s"))
     t0 = time.perf_counter()
     try:
-        y = generate(model, cond, plan, job["steps"], job.get("batch", 8), budget)
+        y = generate(model, cond, plan, job["steps"], job.get("batch", 8), budget, job.get("device_noise", False))
         res = budget.result(time.perf_counter() - t0)
     except BudgetStop:
         y, res = None, budget.result()

@@ -201,6 +201,16 @@ export function precisionOption(): Option {
     .choices(['auto', 'float32', 'bfloat16']);
 }
 
+/** `--noise`: where LODI's sampler draws its noise (src/lodi/generate.ts). */
+export function noiseOption(): Option {
+  return new Option(
+    '--noise <where>',
+    "where LODI's sampler draws its noise: host (seeded CPU generators, copied over: a seed gives the same map on every device), device (generators on the GPU: no host work inside the sampling loop; CPU and GPU then give different draws), or auto (device on CUDA, host on the CPU)",
+  )
+    .default('auto')
+    .choices(['auto', 'host', 'device']);
+}
+
 /** `--force`: overwrite `what` (e.g. `an existing world`, `the files of an existing output directory`). */
 export function forceOption(what: string): Option {
   return new Option('--force', `overwrite ${what}`);

@@ -38,6 +38,22 @@ function denoiserIn(model: LodiModel, precision: Precision | undefined): ((z: Te
 }
 
 export type GenerationMethod = 'overlap' | 'tiling' | 'average' | 'single';
+export type NoiseSource = 'host' | 'device';
+
+/**
+ * The noise source a run uses: 'auto' is the device's own generators on CUDA; on the CPU every
+ * choice is the host's generators (the device is the host), and is recorded as such.
+ */
+export function resolveNoise(choice: NoiseSource | 'auto', device: string): NoiseSource {
+  if (!device.startsWith('cuda')) return 'host';
+  return choice === 'auto' ? 'device' : choice;
+}
+
+/** Per-sub-volume generators of the sampler: on the model's device for noise 'device', else on the CPU. */
+function boxGenerators(seed: number, ids: readonly number[], device: string, noise: NoiseSource | undefined): { gens: Generator[]; copy: boolean } {
+  const onDevice = noise === 'device' && device !== 'cpu';
+  return { gens: ids.map((id) => new Generator(boxSeed(seed, id), onDevice ? device : 'cpu')), copy: !onDevice && device !== 'cpu' };
+}
 
 export interface GenerateOptions {
   method?: GenerationMethod;
@@ -60,6 +76,14 @@ export interface GenerateOptions {
    * replacement stay float32.
    */
   precision?: Precision;
+  /**
+   * Where the sampler draws its noise (default 'host'): 'host', from each sub-volume's seeded CPU
+   * generator, copied to the model's device (a seed gives the same map on every device, to float
+   * tolerance); 'device', from per-sub-volume generators on the model's device (no host work or copies
+   * inside the sampling loop: what a GPU wants; a seed then gives one map per kind of device, since
+   * CUDA's generator is another algorithm than the CPU's). The same on the CPU.
+   */
+  noise?: NoiseSource;
   /** Called after each batch: sub-volumes done, total, stage index. */
   onProgress?: (done: number, total: number, stage: number) => void;
 }
@@ -143,12 +167,12 @@ export function sampleBoxes(model: LodiModel, boxIds: readonly number[], cond: F
   // the model's device; the noise is drawn on the host from each box's CPU Generator and copied over, so a
   // seed gives the same map on every device (to float tolerance); only finished boxes come back
   const device = model.device;
-  const gens = boxIds.map((id) => new Generator(boxSeed(o.seed, id)));
+  const { gens, copy } = boxGenerators(o.seed, boxIds, device, o.noise);
   const denoiser = denoiserIn(model, o.precision);
   const randnBatch = (): Tensor =>
     tidy(() => {
       const e = F.cat(gens.map((g) => F.randn([1, 1, crop, crop, crop], g)), 0);
-      return device === 'cpu' ? e : e.to(device);
+      return copy ? e.to(device) : e;
     });
   return noGrad(() =>
     tidy(() => {
@@ -288,13 +312,14 @@ async function singlePass(model: LodiModel, cond: Float32Array, size: [number, n
   const C = model.cfg.net.condChannels;
   const T = o.steps ?? model.cfg.schedule.steps;
   const plan = planStages({ size, box: X, overlap: 0, periodic: false });
-  const gen = new Generator(boxSeed(o.seed, 0));
+  const device = model.device;
+  const { gens, copy } = boxGenerators(o.seed, [0], device, o.noise);
+  const gen = gens[0]!;
   const denoiser = denoiserIn(model, o.precision);
   model.eval();
   const y = noGrad(() =>
     tidy(() => {
-      const device = model.device;
-      const noise = (): Tensor => tidy(() => (device === 'cpu' ? F.randn([1, 1, X, Y, Z], gen) : F.randn([1, 1, X, Y, Z], gen).to(device)));
+      const noise = (): Tensor => tidy(() => (copy ? F.randn([1, 1, X, Y, Z], gen).to(device) : F.randn([1, 1, X, Y, Z], gen)));
       const condT = F.tensor(cond, [1, C, X, Y, Z], { device });
       let z = noise();
       for (let i = T; i >= 1; i--) {

@@ -15,6 +15,7 @@
  * what earlier stages wrote, so shards run concurrently and their order does not matter.
  */
 import type { PrecisionChoice } from '../nets/precision.js';
+import type { NoiseSource } from './generate.js';
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from './planner.js';
@@ -50,6 +51,8 @@ export interface ShardPlanFields {
    * field existed read as 'auto' (float32 on the CPUs those versions ran on).
    */
   precision: PrecisionChoice;
+  /** Where the sampler's noise is drawn, as chosen ('auto', 'host', 'device'; `resolveNoise`); plans written before the field existed read as 'auto'. */
+  noise: NoiseSource | 'auto';
   modelSha256: string;
   halosSha256: string;
 }
@@ -119,6 +122,7 @@ const FIELDS: (keyof ShardPlanFields)[] = [
   'resample',
   'freshKnownNoise',
   'precision',
+  'noise',
   'modelSha256',
   'halosSha256',
 ];
@@ -146,6 +150,7 @@ export function readPlanFile(file: string): ShardPlanFile {
         (j?.format === PLAN_FORMAT ? ' (a plan of an older lodi: make a new one with --plan-only --force)' : ''),
     );
   j.precision ??= 'auto';
+  j.noise ??= 'auto';
   for (const f of FIELDS)
     if (!(f in j)) throw new Error(`${file}: ${f}: missing, expected the field written by lodi generate --plan-only`);
   const stages = j.stages;

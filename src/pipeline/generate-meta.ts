@@ -3,6 +3,7 @@
  * (`finishSharded`) generation so that both record the same fields.
  */
 import type { Precision } from '../nets/precision.js';
+import type { NoiseSource } from '../lodi/generate.js';
 import type { GridMeta } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';
 import type { LoadedLodi } from '../lodi/checkpoint.js';
@@ -21,6 +22,8 @@ export interface TbProvenanceFields {
   resample: number;
   /** The denoiser's precision, resolved (float32 when not given: maps made before it was recorded). */
   precision?: Precision;
+  /** Where the sampler's noise was drawn, resolved ('host' when not given: maps made before it was recorded). */
+  noise?: NoiseSource;
   modelSha256: string;
 }
 
@@ -52,6 +55,7 @@ export function tbGridMeta(
       steps: p.steps,
       resample: p.resample,
       precision: p.precision ?? 'float32',
+      noise: p.noise ?? 'host',
       model: loaded.file,
       modelSha256: p.modelSha256,
       smoothingR: loaded.meta.contract.smoothingR,

@@ -34,7 +34,7 @@ import {
   type NpyLayout,
 } from '../io/npy-file.js';
 import { fileCond, fileStore } from '../lodi/generate-file.js';
-import { generateBoxes, type GenerationMethod } from '../lodi/generate.js';
+import { generateBoxes, resolveNoise, type GenerationMethod, type NoiseSource } from '../lodi/generate.js';
 import { planStages, type Plan } from '../lodi/planner.js';
 import {
   describeMissing,
@@ -92,6 +92,8 @@ export interface ShardedRunOptions {
   device?: string;
   /** The denoiser's precision (default 'auto': bfloat16 on CUDA, float32 on the CPU; src/nets/precision.ts). */
   precision?: PrecisionChoice;
+  /** Where the sampler draws its noise (default 'auto': the device's generators on CUDA, the host's on the CPU; src/lodi/generate.ts). */
+  noise?: NoiseSource | 'auto';
   /** Realisation number recorded in the sidecar (default 0). */
   realization?: number;
 }
@@ -190,6 +192,7 @@ function openInputs(o: ShardedRunOptions, checkFinite: boolean): Inputs {
       resample: o.resample ?? 1,
       freshKnownNoise: o.freshKnownNoise === true,
       precision: o.precision ?? 'auto',
+      noise: o.noise ?? 'auto',
       modelSha256: sha256Stream(loaded.file),
       halosSha256: scan.sha256,
     };
@@ -369,6 +372,7 @@ async function stageOpen(
           resample: fields.resample,
           freshKnownNoise: fields.freshKnownNoise,
           precision: resolvePrecision(fields.precision, loaded.model.device),
+          noise: resolveNoise(fields.noise, loaded.model.device),
           batch: o.batch,
           afterBatch: (boxes) => {
             // the values first, then the records: a record always means the values are on disk
@@ -452,6 +456,7 @@ function finishOpen(inp: Inputs, o: ShardedRunOptions & { keepWork?: boolean }):
     steps: fields.steps,
     resample: fields.resample,
     precision: resolvePrecision(fields.precision, loaded.model.device),
+    noise: resolveNoise(fields.noise, loaded.model.device),
     modelSha256: fields.modelSha256,
   });
   const norm = loaded.meta.normalisation;

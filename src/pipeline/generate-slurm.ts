@@ -47,6 +47,7 @@ export function shardedArgs(o: ShardedRunOptions & { model: string }): string[] 
   // the choice, not its resolution here: each task resolves it on its own node
   if (o.device !== undefined && o.device !== 'auto') a.push('--device', o.device);
   if (o.precision !== undefined && o.precision !== 'auto') a.push('--precision', o.precision);
+  if (o.noise !== undefined && o.noise !== 'auto') a.push('--noise', o.noise);
   return a;
 }
 

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { contractProblems, loadLodi } from '../lodi/checkpoint.js';
-import { generateTb } from '../lodi/generate.js';
+import { generateTb, resolveNoise, type NoiseSource } from '../lodi/generate.js';
 import { planStages } from '../lodi/planner.js';
 import { workPaths } from '../lodi/shards.js';
 import { assertWritable, removeStaleTemps } from '../util/atomic.js';
@@ -65,12 +65,12 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   const seeds = files.map((_, r) => realisationSeed(o.seed, r));
   // a killed run may have left half-written realisations behind
   if (o.resume) for (const d of new Set(files.map((f) => dirname(f)))) removeStaleTemps(d);
-  // a map counts as finished when made by the same model, seed, method and precision (maps made before
-  // the precision was recorded were float32)
-  const finishedBy = (sha: string, precision: Precision) => (f: string, r: number): boolean => {
+  // a map counts as finished when made by the same model, seed, method, precision and noise source (maps
+  // made before those were recorded were float32 with host noise)
+  const finishedBy = (sha: string, precision: Precision, noise: NoiseSource) => (f: string, r: number): boolean => {
     if (!o.resume || !existsSync(f) || !existsSync(sidecarPath(f))) return false;
-    const p = (JSON.parse(readFileSync(sidecarPath(f), 'utf8')) as { provenance?: { seed?: number; modelSha256?: string; method?: string; precision?: string } }).provenance;
-    return p?.seed === seeds[r] && p?.modelSha256 === sha && p?.method === method && (p?.precision ?? 'float32') === precision;
+    const p = (JSON.parse(readFileSync(sidecarPath(f), 'utf8')) as { provenance?: { seed?: number; modelSha256?: string; method?: string; precision?: string; noise?: string } }).provenance;
+    return p?.seed === seeds[r] && p?.modelSha256 === sha && p?.method === method && (p?.precision ?? 'float32') === precision && (p?.noise ?? 'host') === noise;
   };
   if (o.fileBacked) return fileBackedRun(o, files, seeds, finishedBy);
   const halos = loadGrid(o.halos);
@@ -80,7 +80,8 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
   const modelSha256 = sha256File(loaded.file);
   const precision = resolvePrecision(o.precision ?? 'auto', loaded.model.device);
-  const done = finishedBy(modelSha256, precision);
+  const noise = resolveNoise(o.noise ?? 'auto', loaded.model.device);
+  const done = finishedBy(modelSha256, precision, noise);
   try {
     const problems = contractProblems(loaded.meta, { file: o.halos, boxSize: halos.meta.boxSize, n: X, channels: C, unit: halos.meta.unit });
     if (problems.length && !o.ignoreContract) throw new Error(`${problems[0]} (pass --ignore-contract to generate anyway)`);
@@ -104,6 +105,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
         resample: o.resample,
         freshKnownNoise: o.freshKnownNoise,
         precision,
+        noise,
         onProgress: (d, _t, stage) => progress.update(d, `stage ${stage + 1}`),
       });
       saveGrid(
@@ -122,6 +124,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
             steps: o.steps ?? loaded.model.cfg.schedule.steps,
             resample: o.resample ?? 1,
             precision,
+            noise,
             modelSha256,
           }),
         },
@@ -139,12 +142,12 @@ async function fileBackedRun(
   o: GenerateRunOptions,
   files: string[],
   seeds: number[],
-  finishedBy: (sha: string, precision: Precision) => (f: string, r: number) => boolean,
+  finishedBy: (sha: string, precision: Precision, noise: NoiseSource) => (f: string, r: number) => boolean,
 ): Promise<GenerateRunResult> {
   const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
   try {
     const modelSha256 = sha256File(loaded.file);
-    const done = finishedBy(modelSha256, resolvePrecision(o.precision ?? 'auto', loaded.model.device));
+    const done = finishedBy(modelSha256, resolvePrecision(o.precision ?? 'auto', loaded.model.device), resolveNoise(o.noise ?? 'auto', loaded.model.device));
     const t0 = Date.now();
     for (let r = 0; r < files.length; r++) {
       if (done(files[r]!, r)) {

@@ -30,7 +30,7 @@ import { readCheckpointMeta, resolveModelFile } from '../train/checkpoint.js';
 import { openSnapshot } from '../io/snapshot.js';
 import type { LengthUnit } from '../io/units.js';
 import { runPrepare } from './prepare.js';
-import type { GenerationMethod } from '../lodi/generate.js';
+import type { GenerationMethod, NoiseSource } from '../lodi/generate.js';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { generateRun, realisationSeed, sha256File } from './generate.js';
@@ -61,6 +61,8 @@ export interface RunOptions {
   device?: string;
   /** Precision of both networks (default 'auto': bfloat16 on CUDA, float32 on the CPU; src/nets/precision.ts); recorded in run.json. */
   precision?: PrecisionChoice;
+  /** Where LODI's sampler draws its noise (default 'auto'; src/lodi/generate.ts); recorded in the maps' sidecars. */
+  noise?: NoiseSource | 'auto';
   out: string;
   realizations?: number;
   seed?: number;
@@ -258,6 +260,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         batch: o.batch,
         steps: o.steps,
         precision,
+        noise: o.noise,
         resume: o.resume === true,
         force: true,
         ignoreContract: o.ignoreContract,

@@ -78,5 +78,6 @@ test('--device: cpu, cuda, cuda:N or auto; --precision: auto, float32, bfloat16;
   assert.match((await parse(['demo', '--out', join(dir, 'd'), '--world-only', '--device', 'cpu'])).message, /^--device has no effect with --world-only/);
   assert.match((await parse([...base, '--precision', 'half'])).message, /option '--precision <p>' argument 'half' is invalid\. Allowed choices are auto, float32, bfloat16/);
   assert.doesNotMatch((await parse([...base, '--precision', 'bfloat16'])).message, /--precision/);
+  assert.match((await parse([...base, '--noise', 'gpu'])).message, /option '--noise <where>' argument 'gpu' is invalid\. Allowed choices are auto, host, device/);
   assert.match((await parse(['demo', '--out', join(dir, 'd'), '--world-only', '--precision', 'float32'])).message, /^--precision has no effect with --world-only/);
 });

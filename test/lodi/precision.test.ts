@@ -10,6 +10,7 @@ import { loadGrid, saveGrid } from '../../src/io/grid.js';
 import { cropPeriodic } from '../../src/lodi/dataset.js';
 import { generateRun } from '../../src/pipeline/generate.js';
 import { resolvePrecision } from '../../src/nets/precision.js';
+import { resolveNoise } from '../../src/lodi/generate.js';
 import { syntheticPair, tinyModel } from './helpers.js';
 
 /** Pearson correlation and relative RMS difference of two maps. */
@@ -73,6 +74,29 @@ test('generate --precision bfloat16: the same map as float32 to bfloat16 roundin
     await generateRun({ ...common, out: join(dir, 'f32.npy'), precision: 'bfloat16', resume: true });
     assert.equal(side('f32.npy').precision, 'bfloat16', 'the float32 map was made again in bfloat16');
     assert.deepEqual(loadGrid(join(dir, 'f32.npy')).data, b);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--noise: auto is the device\'s generators on CUDA and the host\'s on the CPU; on the CPU both give the same map; recorded', async () => {
+  assert.equal(resolveNoise('auto', 'cpu'), 'host');
+  assert.equal(resolveNoise('auto', 'cuda:0'), 'device');
+  assert.equal(resolveNoise('host', 'cuda'), 'host');
+  const dir = mkdtempSync(join(tmpdir(), 'lodi-noise-'));
+  try {
+    const model = await tinyModel(dir);
+    const n = 24;
+    const halos = cropPeriodic(syntheticPair(32, 9).halos, 4, 32, [0, 0, 0], n);
+    const hp = join(dir, 'halos.npy');
+    saveGrid(hp, { data: halos, shape: [4, n, n, n], meta: { boxSize: n * 0.2, redshift: 0, quantity: 'halo_mass_density', unit: '(Msun/h)/(Mpc/h)^3' } });
+    const common = { halos: hp, model, seed: 5, steps: 10, quiet: true };
+    await generateRun({ ...common, out: join(dir, 'host.npy'), noise: 'host' });
+    await generateRun({ ...common, out: join(dir, 'device.npy'), noise: 'device' });
+    assert.deepEqual(loadGrid(join(dir, 'device.npy')).data, loadGrid(join(dir, 'host.npy')).data);
+    const side = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')).provenance;
+    assert.equal(side('host.json').noise, 'host');
+    assert.equal(side('device.json').noise, 'host', 'on the CPU the device is the host');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { generateRun } from '../../pipeline/generate.js';
 import { finishSharded, planSharded, runShard, type ShardedRunOptions } from '../../pipeline/generate-shards.js';
 import { shardedArgs, shellQuote, writeSlurmScript } from '../../pipeline/generate-slurm.js';
 import { parseShard, type Shard } from '../../lodi/shards.js';
-import { choice, commandLine, deviceOption, precisionOption, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+import { choice, commandLine, deviceOption, noiseOption, precisionOption, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
 
 const METHODS = ['overlap', 'tiling', 'average', 'single'] as const;
 
@@ -54,6 +54,7 @@ export function register(program: Command): void {
     .addOption(forceOption('existing outputs (with --plan-only: also an existing plan and its finished boxes)'))
     .addOption(deviceOption())
     .addOption(precisionOption())
+    .addOption(noiseOption())
     .addOption(quietOption())
     .action(async (o, cmd: Command) => {
       const modes = [
@@ -87,6 +88,7 @@ export function register(program: Command): void {
         command: commandLine(),
         device: o.device,
         precision: o.precision,
+        noise: o.noise,
       };
       if (mode) refuseGiven(cmd, ONE_PROCESS_ONLY, `with --${mode === 'planOnly' ? 'plan-only' : mode} (a sharded run makes one map, file-backed; plan each realisation with its own --seed and --out)`);
       if (mode === 'planOnly') {

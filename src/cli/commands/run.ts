@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
 import { runPipeline } from '../../pipeline/run.js';
-import { choice, commandLine, deviceOption, precisionOption, forceOption, parseBoxSize, parseLengthUnit, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
+import { choice, commandLine, deviceOption, noiseOption, precisionOption, forceOption, parseBoxSize, parseLengthUnit, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
 
 const METHODS = ['overlap', 'tiling', 'average'] as const;
 
@@ -33,6 +33,7 @@ export function register(program: Command): void {
     .addOption(forceOption('an existing run'))
     .addOption(deviceOption())
     .addOption(precisionOption())
+    .addOption(noiseOption())
     .addOption(quietOption('run.log'))
     .action(async (o, cmd: Command) => {
       if (o.halos !== undefined) refuseGiven(cmd, ['halogen'], 'with --halos (the given halo channels replace HALOgen)');
@@ -59,6 +60,7 @@ export function register(program: Command): void {
         quiet: o.quiet === true,
         device: o.device,
         precision: o.precision,
+        noise: o.noise,
         command: commandLine(),
       });
       const t = Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ');
