@@ -117,6 +117,12 @@ main() {
   fact cxx11abi "$ABI"
   local cuda_libs=''
   [ -e "$TORCH/lib/libtorch_cuda.so" ] && cuda_libs='-ltorch_cuda -lc10_cuda'
+  # the CUDA runtime's headers, which c10/cuda's allocator header includes (the CUDA memory statistics)
+  local cuda_inc=''
+  for d in "${CUDA_HOME:-/nonexistent}/include" "$TORCH/../nvidia/cuda_runtime/include" /usr/local/cuda/include; do
+    if [ -f "$d/cuda_runtime_api.h" ]; then cuda_inc=$d; break; fi
+  done
+  fact cudaInclude "${cuda_inc:-none}"
   fact torchCudaLibs "$([ -n "$cuda_libs" ] && echo true || echo false)"
   say "python $PY: torch $(sed -n 3p <<<"$info") in $TORCH (C++11 ABI $ABI, CUDA libraries: ${cuda_libs:-none})"
   # the CUDA libraries of the pip wheels (nvidia/*/lib), for libtorch_cuda's dependencies outside Python
@@ -173,7 +179,7 @@ EOF
     else
       rm -f "$cached" "$BUILD/lodi_torch.stamp"
       local cmd=(g++ "-std=$std" -fexceptions -frtti -O2 -shared -fPIC -pthread -Wno-unused-parameter
-        -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS "-D_GLIBCXX_USE_CXX11_ABI=$ABI" ${cuda_libs:+-DLODI_CUDA_STATS}
+        -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS "-D_GLIBCXX_USE_CXX11_ABI=$ABI" ${cuda_inc:+${cuda_libs:+-DLODI_CUDA_STATS -I$cuda_inc}}
         -I"$BUNDLE/include/node" -I"$BUNDLE/include/napi"
         -I"$TORCH/include" -I"$TORCH/include/torch/csrc/api/include"
         packages/torch/src/addon.cc -o "$cached"
@@ -182,7 +188,7 @@ EOF
       t=$(date +%s)
       "${cmd[@]}" >"$OUT/compile.log" 2>&1
       local rc=$?
-      if [ "$rc" != 0 ] && [ -n "$cuda_libs" ]; then
+      if [ "$rc" != 0 ] && [ -n "$cuda_libs" ] && [ -n "$cuda_inc" ]; then
         # the CUDA memory statistics are the one part that needs c10/cuda's headers: try once without them
         say "addon compile failed with -DLODI_CUDA_STATS; again without the CUDA memory statistics"
         fact cudaStatsCompile false

@@ -1,7 +1,7 @@
 {
   "variables": {
     "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")",
-    "cuda%": "<!(node -p \"process.env.LIBTORCH && require('fs').existsSync(process.env.LIBTORCH + '/lib/libc10_cuda.so') ? 1 : 0\")",
+    "cuda_inc%": "<!(node -p \"const fs=require('fs'),L=process.env.LIBTORCH;L&&fs.existsSync(L+'/lib/libc10_cuda.so')?([process.env.CUDA_HOME&&process.env.CUDA_HOME+'/include',L+'/../nvidia/cuda_runtime/include','/usr/local/cuda/include'].find(d=>d&&fs.existsSync(d+'/cuda_runtime_api.h'))||''):''\")",
     "c10d_gloo%": "<!(node -p \"process.env.LIBTORCH ? (process.env.LODI_C10D_GLOO === '1' ? 1 : 0) : (require('fs').existsSync('/usr/include/gloo/algorithm.h') && require('fs').existsSync('/usr/include/torch/csrc/distributed/c10d/ProcessGroupGloo.hpp') ? 1 : 0)\")"
   },
   "targets": [
@@ -14,8 +14,9 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++14"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter"],
       "conditions": [
-        ["cuda==1", {
-          "defines": ["LODI_CUDA_STATS"]
+        ["cuda_inc!=''", {
+          "defines": ["LODI_CUDA_STATS"],
+          "include_dirs": ["<(cuda_inc)"]
         }],
         ["c10d_gloo==1", {
           "defines": ["LODI_C10D_GLOO"]

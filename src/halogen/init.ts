@@ -1,9 +1,11 @@
 /**
  * Continuing the training of a trained HALOgen in a new run (`lodi train halogen --init MODEL`):
  * the model's weights (output affine map included), its normalisation and loss thresholds, and the
- * split of the worlds it shares with the new run, so that none of its validation sub-volumes
- * becomes a training one and the new run's best checkpoint is still chosen on unseen crops.
- * Worlds it did not train on are split with the new run's seed. A fresh optimiser and schedule.
+ * split of the worlds it shares with the new run (matched by IC seed, grid and box, in any order),
+ * so that none of its training sub-volumes becomes a validation one (the new run's best checkpoint
+ * is still chosen on crops the weights never trained on) and none of its validation sub-volumes a
+ * training one. Worlds it did not train on are split with the new run's seed. A fresh optimiser and
+ * schedule.
  */
 import type { Tensor } from '@lodi/torch';
 import { sha256Stream } from '../io/npy-file.js';
@@ -20,8 +22,8 @@ export interface HalogenInit {
   meta: HalogenMeta;
   weights: Map<string, Tensor>;
   groups: Map<string, Map<string, Tensor>>;
-  /** How many of the run's first worlds are the model's first worlds (same seed, grid and box), in order. */
-  sharedWorlds: number;
+  /** For each of the run's worlds, the index of the same world (IC seed, grid, box) among the model's, or null. */
+  match: (number | null)[];
 }
 
 /** What `meta.init` of a run records about the model it started from. */
@@ -31,7 +33,7 @@ export interface HalogenInitRecord {
   /** Epochs the model had trained and the epoch its weights come from (best checkpoint). */
   epochsDone: number;
   bestEpoch: number | null;
-  /** Leading worlds whose sub-volumes keep the model's split. */
+  /** Worlds of the run whose sub-volumes keep the model's split (the others are split anew). */
   sharedWorlds: number;
 }
 
@@ -63,9 +65,14 @@ export function readHalogenInit(path: string, cfg: HalogenConfig, worlds: WorldG
         throw new Error(`--init ${file}: ${dir}/halos.npy: channels ${JSON.stringify(w.channels)}, the model was trained on ${JSON.stringify(want)}`);
     }
     const weights = modelWeights(ck, file);
-    let shared = 0;
-    while (shared < worlds.length && shared < m.worlds.length && sameWorld(worlds[shared]!, m.worlds[shared]!)) shared++;
-    return { file, sha256: sha256Stream(file), meta: m, weights, groups: ck.groups, sharedWorlds: shared };
+    const used = new Set<number>();
+    const match = worlds.map((w) => {
+      const i = m.worlds.findIndex((mw, k) => !used.has(k) && sameWorld(w, mw));
+      if (i < 0) return null;
+      used.add(i);
+      return i;
+    });
+    return { file, sha256: sha256Stream(file), meta: m, weights, groups: ck.groups, match };
   } catch (err) {
     disposeGroups(ck.groups);
     throw err;
@@ -73,24 +80,39 @@ export function readHalogenInit(path: string, cfg: HalogenConfig, worlds: WorldG
 }
 
 /**
- * The split of a run that starts from a model: the first `sharedCount` sub-volumes (those of the
- * shared worlds, world-major as `subVolumes` orders them) keep the model's train/validation
- * membership; the remaining `count − sharedCount` are split as a new run splits (seeded shuffle,
- * `trainFraction`), their indices offset by `sharedCount`. The result's `seed` is the new part's.
+ * The split of a run that starts from a model. `modelCounts` / `runCounts`: sub-volumes per world of
+ * the model's and of this run's worlds (world-major, as `subVolumes` orders them); `match[j]`: the
+ * model's index of this run's world j, or null. A matched world's sub-volumes keep the model's
+ * train/validation membership; the sub-volumes of the other worlds are split as a new run splits
+ * (seeded shuffle, `trainFraction`). The result's `seed` is the new part's.
  *
- * Sub-volumes of the model's other worlds (beyond `sharedCount`) are not part of this run and drop out.
- *
- * @throws Error when the model's split does not cover every shared sub-volume, or the result has no
- *   validation sub-volume
+ * @throws Error when the model's split does not cover a matched world's sub-volumes, or the result
+ *   has no validation sub-volume
  */
-export function extendSplit(model: Split, sharedCount: number, count: number, trainFraction: number, seed: number): Split {
-  const keptTrain = model.train.filter((i) => i < sharedCount);
-  const keptVal = model.val.filter((i) => i < sharedCount);
-  if (keptTrain.length + keptVal.length !== sharedCount) throw new Error(`--init: the model's split covers ${keptTrain.length + keptVal.length} of the ${sharedCount} sub-volumes of the worlds it shares with this run`);
-  const rest = count - sharedCount;
-  const fresh = rest >= 2 ? splitSubVolumes(rest, trainFraction, seed) : { train: Array.from({ length: rest }, (_, i) => i), val: [] as number[] };
-  const train = [...keptTrain, ...fresh.train.map((i) => i + sharedCount)].sort((a, b) => a - b);
-  const val = [...keptVal, ...fresh.val.map((i) => i + sharedCount)].sort((a, b) => a - b);
-  if (val.length === 0) throw new Error(`--init: no validation sub-volume among the ${count} of these worlds`);
-  return { seed, trainFraction, train, val };
+export function inheritSplit(model: Split, modelCounts: number[], runCounts: number[], match: (number | null)[], trainFraction: number, seed: number): Split {
+  const offsets = (counts: number[]): number[] => counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+  const mOff = offsets(modelCounts);
+  const rOff = offsets(runCounts);
+  const mTrain = new Set(model.train);
+  const mVal = new Set(model.val);
+  const train: number[] = [];
+  const val: number[] = [];
+  const fresh: number[] = [];
+  runCounts.forEach((n, j) => {
+    const i = match[j];
+    for (let l = 0; l < n; l++) {
+      const r = rOff[j]! + l;
+      if (i === null || i === undefined) fresh.push(r);
+      else if (mTrain.has(mOff[i]! + l)) train.push(r);
+      else if (mVal.has(mOff[i]! + l)) val.push(r);
+      else throw new Error(`--init: the model's split does not hold sub-volume ${l} of its world ${i}`);
+    }
+  });
+  if (fresh.length >= 2) {
+    const s = splitSubVolumes(fresh.length, trainFraction, seed);
+    s.train.forEach((k) => train.push(fresh[k]!));
+    s.val.forEach((k) => val.push(fresh[k]!));
+  } else train.push(...fresh);
+  if (val.length === 0) throw new Error(`--init: no validation sub-volume among the ${rOff.length ? rOff[rOff.length - 1]! + runCounts[runCounts.length - 1]! : 0} of these worlds`);
+  return { seed, trainFraction, train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
 }

@@ -34,7 +34,7 @@ import { validateConfig, type HalogenConfig } from './config.js';
 import { HalogenDataset, chunks, loadHalogenWorld, splitSubVolumes, type Sample, type Split } from './dataset.js';
 import { channelThresholds, halogenLoss, weightedMask } from './loss.js';
 import { HalogenNet } from './model.js';
-import { extendSplit, readHalogenInit, type HalogenInit } from './init.js';
+import { inheritSplit, readHalogenInit, type HalogenInit } from './init.js';
 
 export { BEST, CHECKPOINT, loadHalogen, readHalogenCheckpoint, type EpochRecord, type HalogenMeta } from './checkpoint.js';
 
@@ -78,7 +78,7 @@ export interface TrainOptions {
    * Data-parallel training (src/train/data-parallel.ts): this process is rank `distributed.rank` of
    * `distributed.worldSize`. Rank 0 owns the run directory and sends its starting state to the others;
    * every rank draws the same epoch and batches and computes the loss of its share of each batch's
-   * samples, weighted so that the averaged gradient is the whole batch's; rank 0 alone validates and saves.
+   * samples, weighted so that the averaged gradient is the whole batch's; every rank validates, rank 0 alone saves.
    */
   distributed?: ProcessGroupOptions;
   /** Called on every rank with the final live parameters, before they are freed (tests compare ranks). */
@@ -121,11 +121,13 @@ interface RunData {
  * fewer than 2 sub-volumes or a resumed run was trained on other worlds.
  */
 function loadData(worlds: WorldGrids[], cfg: HalogenConfig, seeds: Seeds, resumed: Resumed, init: HalogenInit | null): RunData {
-  const subs = (ws: WorldGrids[]): number => ws.reduce((a, w) => a + Math.floor(w.grid / cfg.data.crop) ** 3, 0);
-  const nSub = subs(worlds);
+  const count = (n: number): number => Math.floor(n / cfg.data.crop) ** 3;
+  const nSub = worlds.reduce((a, w) => a + count(w.grid), 0);
   const split =
     resumed?.meta.split ??
-    (init ? extendSplit(init.meta.split, subs(worlds.slice(0, init.sharedWorlds)), nSub, cfg.data.trainFraction, seeds.split) : splitSubVolumes(nSub, cfg.data.trainFraction, seeds.split));
+    (init
+      ? inheritSplit(init.meta.split, init.meta.worlds.map((w) => count(w.n)), worlds.map((w) => count(w.grid)), init.match, cfg.data.trainFraction, seeds.split)
+      : splitSubVolumes(nSub, cfg.data.trainFraction, seeds.split));
   if (split.val.length === 0) throw new Error(`only ${nSub} sub-volume(s) of ${cfg.data.crop}^3: need at least 2 for a train/validation split`);
   const ds = new HalogenDataset(worlds, cfg.data, split);
   if (ds.subs.length !== nSub) throw new Error('internal: sub-volume count mismatch');
@@ -170,7 +172,7 @@ function newMeta(cfg: HalogenConfig, seeds: Seeds, data: RunData, model: Halogen
     history: [],
     description: { parameters: desc.parameters, flopsPerCrop: desc.flopsPerCrop, crop: desc.crop },
     command,
-    ...(init ? { init: { file: init.file, sha256: init.sha256, epochsDone: init.meta.epochsDone, bestEpoch: init.meta.bestEpoch, sharedWorlds: init.sharedWorlds } } : {}),
+    ...(init ? { init: { file: init.file, sha256: init.sha256, epochsDone: init.meta.epochsDone, bestEpoch: init.meta.bestEpoch, sharedWorlds: init.match.filter((i) => i !== null).length } } : {}),
   };
 }
 
@@ -418,6 +420,7 @@ async function followHalogen(o: TrainOptions, dp: ProcessGroup): Promise<TrainRe
   const cfg = meta.config;
   let data: RunData | null = null;
   let problem: string | null = null;
+  let s: TrainState | null = null;
   try {
     const worlds = o.worlds.map((w) => (typeof w === 'string' ? loadHalogenWorld(w) : w));
     problem = sameWorldsProblem(worlds, meta);
@@ -425,26 +428,36 @@ async function followHalogen(o: TrainOptions, dp: ProcessGroup): Promise<TrainRe
       const ds = new HalogenDataset(worlds, cfg.data, meta.split);
       ds.norm = meta.normalisation;
       data = { worlds, split: meta.split, ds };
+      // the model and optimiser before the ranks agree to start: a failure here (no device, no memory)
+      // stops every rank instead of leaving rank 0 waiting in the first broadcast
+      const model = new HalogenNet(cfg.model, meta.seeds.model);
+      s = { model, opt: null as unknown as RMSprop, dataGen: new Generator(meta.seeds.data) };
+      if (o.device && o.device !== 'cpu') model.to(o.device);
+      s.opt = new RMSprop(model.parameters(), { lr: cfg.train.lrInitial, alpha: cfg.train.rmspropAlpha, eps: cfg.train.rmspropEps });
     }
   } catch (err) {
     problem = (err as Error).message;
   }
-  agreeToStart(dp, problem);
-  const model = new HalogenNet(cfg.model, meta.seeds.model);
-  if (o.device && o.device !== 'cpu') model.to(o.device);
-  const s: TrainState = { model, opt: new RMSprop(model.parameters(), { lr: cfg.train.lrInitial, alpha: cfg.train.rmspropAlpha, eps: cfg.train.rmspropEps }), dataGen: new Generator(meta.seeds.data) };
+  try {
+    agreeToStart(dp, problem);
+  } catch (err) {
+    s?.opt?.dispose();
+    s?.model.dispose();
+    throw err;
+  }
+  const st = s!;
   try {
     tidy(() => {
       const optim = new Map(msg.optim!.map((e) => [e.name, F.zeros(e.shape, { dtype: e.dtype })]));
       const rng = F.zeros([msg.rngBytes!], { dtype: 'uint8' });
-      shareTensors(dp, startTensors(s, optim, rng));
-      s.opt.loadStateTensors(optim, meta.optimizer);
-      s.dataGen.setState(rng);
+      shareTensors(dp, startTensors(st, optim, rng));
+      st.opt.loadStateTensors(optim, meta.optimizer);
+      st.dataGen.setState(rng);
     });
-    return await epochLoop({ ...o, quiet: true }, cfg, data!, s, meta, null, dp);
+    return await epochLoop({ ...o, quiet: true }, cfg, data!, st, meta, null, dp);
   } finally {
-    s.opt.dispose();
-    s.model.dispose();
+    st.opt.dispose();
+    st.model.dispose();
   }
 }
 
@@ -462,8 +475,7 @@ async function epochLoop(
   dp: ProcessGroup | null = null,
 ): Promise<TrainResult> {
   const { ds, split, worlds } = data;
-  // rank 0 (or the only process) owns the run directory; the other ranks only train
-  const lead = run !== null;
+  // rank 0 (or the only process) owns the run directory (run non-null); the other ranks only train
   let interrupted = false;
   const sched = lrSchedule(cfg);
   const E = cfg.train.epochs;
@@ -481,7 +493,7 @@ async function epochLoop(
     `${meta.partial ? `resuming inside epoch ${start + 1} after step ${meta.partial.done}` : start > 0 ? `resuming at epoch ${start + 1}` : 'training'}: ${s.model.describe(cfg.data.crop).text}; ${worlds.length} world(s), ` +
       `${split.train.length} train / ${split.val.length} validation sub-volumes of ${cfg.data.crop}^3, ${stepsPerEpoch} steps/epoch, ${E} epochs; ${sched.describe()}`,
   );
-  if (dp) progress.log(`data-parallel: ${dp.worldSize} ranks share the samples of every batch of ${cfg.data.batchSize}; rank 0 validates and saves`);
+  if (dp) progress.log(`data-parallel: ${dp.worldSize} ranks share the samples of every batch of ${cfg.data.batchSize}; rank 0 saves`);
   s.model.train();
   let batches: Sample[][] = [];
   let lastRecord: EpochRecord | null = null;
@@ -516,10 +528,8 @@ async function epochLoop(
     status: (m) => `epoch ${meta.epochsDone + 1}/${E} loss ${m.total.toPrecision(4)} lr ${s.opt.lr.toExponential(2)}`,
     endPeriod(train, seconds) {
       const epoch = meta.epochsDone;
-      if (!lead) {
-        meta.epochsDone = epoch + 1;
-        return { valTotal: 0, line: () => `epoch ${epoch + 1}/${E}` };
-      }
+      // every rank validates (the same numbers): the others would otherwise wait in the next step's
+      // all-reduce while rank 0 validates and saves, and report no best loss
       const val = evaluate(s.model, ds, cfg);
       const rec: EpochRecord = { epoch, lr: s.opt.lr, trainLoss: train.total, valLoss: val.loss, valMse: val.mse, valPinball: val.pinball, seconds };
       lastRecord = rec;

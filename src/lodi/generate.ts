@@ -164,8 +164,9 @@ export function sampleBoxes(model: LodiModel, boxIds: readonly number[], cond: F
   const B = boxIds.length;
   const T = o.steps ?? model.cfg.schedule.steps;
   const J = Math.max(1, o.resample ?? 1);
-  // the model's device; the noise is drawn on the host from each box's CPU Generator and copied over, so a
-  // seed gives the same map on every device (to float tolerance); only finished boxes come back
+  // the model's device; each box's noise comes from its own seeded Generator, on the host and copied over
+  // (noise 'host': a seed gives the same map on every device, to float tolerance) or on the device
+  // (noise 'device'); only finished boxes come back
   const device = model.device;
   const { gens, copy } = boxGenerators(o.seed, boxIds, device, o.noise);
   const denoiser = denoiserIn(model, o.precision);

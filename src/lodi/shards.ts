@@ -14,7 +14,7 @@
  * (position in the stage) belongs to shard k mod N. Boxes of one stage never overlap and read only
  * what earlier stages wrote, so shards run concurrently and their order does not matter.
  */
-import type { PrecisionChoice } from '../nets/precision.js';
+import type { Precision } from '../nets/precision.js';
 import type { NoiseSource } from './generate.js';
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,13 +46,14 @@ export interface ShardPlanFields {
   resample: number;
   freshKnownNoise: boolean;
   /**
-   * The denoiser's precision as chosen ('auto', 'float32', 'bfloat16'; src/nets/precision.ts): each
-   * process resolves 'auto' on its own device, as it does `--device auto`. Plans written before the
-   * field existed read as 'auto' (float32 on the CPUs those versions ran on).
+   * The denoiser's precision and where the sampler's noise is drawn, resolved on the planning
+   * process's device (src/nets/precision.ts, `resolveNoise`): every stage of a map must run the same
+   * way, so a stage or finish whose own resolution differs is refused (name them, e.g. `--precision
+   * bfloat16`, when planning on another kind of machine than the stages). Plans written before these
+   * fields existed read as float32 and host noise, what those versions did.
    */
-  precision: PrecisionChoice;
-  /** Where the sampler's noise is drawn, as chosen ('auto', 'host', 'device'; `resolveNoise`); plans written before the field existed read as 'auto'. */
-  noise: NoiseSource | 'auto';
+  precision: Precision;
+  noise: NoiseSource;
   modelSha256: string;
   halosSha256: string;
 }
@@ -149,8 +150,8 @@ export function readPlanFile(file: string): ShardPlanFile {
       `${file}: format: ${JSON.stringify(j?.format)} version ${JSON.stringify(j?.version)}, expected '${PLAN_FORMAT}' version ${PLAN_VERSION}` +
         (j?.format === PLAN_FORMAT ? ' (a plan of an older lodi: make a new one with --plan-only --force)' : ''),
     );
-  j.precision ??= 'auto';
-  j.noise ??= 'auto';
+  j.precision ??= 'float32';
+  j.noise ??= 'host';
   for (const f of FIELDS)
     if (!(f in j)) throw new Error(`${file}: ${f}: missing, expected the field written by lodi generate --plan-only`);
   const stages = j.stages;

@@ -1,9 +1,10 @@
 /**
  * Precision of a network's forward pass at inference. `float32`: everything in float32 (the
- * reference). `bfloat16`: the network's convolutions and matrix products inside an autocast region
- * (bfloat16 operands, float32 accumulation; normalisations, softmax and the residual stream stay
- * float32), its output returned as float32, so that what the caller does with it (the diffusion
- * schedule and latent update, window averaging) runs in float32. Fast on GPUs with bfloat16 tensor
+ * reference). `bfloat16`: the network inside an autocast region, as `torch.autocast` runs it:
+ * convolutions and matrix products take bfloat16 operands (float32 accumulation) and return
+ * bfloat16, so the activations between them are bfloat16; normalisations and the attention softmax
+ * run in float32. The output comes back as float32, so that what the caller does with it (the
+ * diffusion schedule and latent update, window averaging) runs in float32. Fast on GPUs with bfloat16 tensor
  * cores and on CPUs with AVX512-BF16/AMX; elsewhere the CPU emulates it and it is slower.
  */
 import { withAutocast, type Tensor } from '@lodi/torch';

@@ -191,8 +191,8 @@ function openInputs(o: ShardedRunOptions, checkFinite: boolean): Inputs {
       steps: o.steps ?? loaded.model.cfg.schedule.steps,
       resample: o.resample ?? 1,
       freshKnownNoise: o.freshKnownNoise === true,
-      precision: o.precision ?? 'auto',
-      noise: o.noise ?? 'auto',
+      precision: resolvePrecision(o.precision ?? 'auto', loaded.model.device),
+      noise: resolveNoise(o.noise ?? 'auto', loaded.model.device),
       modelSha256: sha256Stream(loaded.file),
       halosSha256: scan.sha256,
     };
@@ -211,10 +211,14 @@ function layoutPlan(f: ShardPlanFields): Plan {
   return planStages({ size: f.size, box: f.crop, overlap: f.overlap, periodic: f.periodic });
 }
 
-/** Reads the plan of `inp` and checks it against the command's model, halos and options. */
-function matchingPlan(inp: Inputs): { file: ShardPlanFile; plan: Plan } {
+/**
+ * Reads the plan of `inp` and checks it against the command's model, halos and options. `finish`:
+ * the precision and noise source are the plan's (writing the map runs no network, so the finishing
+ * machine's own resolution of them does not matter).
+ */
+function matchingPlan(inp: Inputs, finish = false): { file: ShardPlanFile; plan: Plan } {
   const file = readPlanFile(inp.paths.plan);
-  const why = planMismatch(file, inp.fields);
+  const why = planMismatch(file, finish ? { ...inp.fields, precision: file.precision, noise: file.noise } : inp.fields);
   if (why)
     throw new Error(
       `${inp.paths.plan}: ${why}; expected the model, halos and options of --plan-only (or a new plan: --plan-only --force)`,
@@ -371,8 +375,8 @@ async function stageOpen(
           steps: fields.steps,
           resample: fields.resample,
           freshKnownNoise: fields.freshKnownNoise,
-          precision: resolvePrecision(fields.precision, loaded.model.device),
-          noise: resolveNoise(fields.noise, loaded.model.device),
+          precision: fields.precision,
+          noise: fields.noise,
           batch: o.batch,
           afterBatch: (boxes) => {
             // the values first, then the records: a record always means the values are on disk
@@ -435,7 +439,7 @@ export interface FinishResult {
 function finishOpen(inp: Inputs, o: ShardedRunOptions & { keepWork?: boolean }): FinishResult {
   const t0 = Date.now();
   const { paths, fields, loaded } = inp;
-  const { file } = matchingPlan(inp);
+  const { file } = matchingPlan(inp, true);
   const missing = missingBefore(file, file.stages.length, finishedBoxes(paths.done));
   if (missing.length)
     throw new Error(`${paths.done}: cannot finish: ${describeMissing(file, missing)}; run those stages first`);
@@ -455,8 +459,8 @@ function finishOpen(inp: Inputs, o: ShardedRunOptions & { keepWork?: boolean }):
     periodic: fields.periodic,
     steps: fields.steps,
     resample: fields.resample,
-    precision: resolvePrecision(fields.precision, loaded.model.device),
-    noise: resolveNoise(fields.noise, loaded.model.device),
+    precision: file.precision,
+    noise: file.noise,
     modelSha256: fields.modelSha256,
   });
   const norm = loaded.meta.normalisation;

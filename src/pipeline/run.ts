@@ -30,7 +30,7 @@ import { readCheckpointMeta, resolveModelFile } from '../train/checkpoint.js';
 import { openSnapshot } from '../io/snapshot.js';
 import type { LengthUnit } from '../io/units.js';
 import { runPrepare } from './prepare.js';
-import type { GenerationMethod, NoiseSource } from '../lodi/generate.js';
+import { resolveNoise, type GenerationMethod, type NoiseSource } from '../lodi/generate.js';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { generateRun, realisationSeed, sha256File } from './generate.js';
@@ -118,6 +118,8 @@ export interface RunJson {
   /** Where the networks ran ('cpu', 'cuda', 'cuda:N'), and in which precision (absent: float32). */
   device?: string;
   precision?: Precision;
+  /** Where LODI's sampler drew its noise (absent: the host). */
+  noise?: NoiseSource;
   command?: string;
 }
 
@@ -149,6 +151,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
   const lodiFile = modelPath('lodi', o.lodi);
   const device = resolveDevice(o.device ?? 'cpu');
   const precision = resolvePrecision(o.precision ?? 'auto', device);
+  const noise = resolveNoise(o.noise ?? 'auto', device);
   if (!o.ignoreContract) checkContracts(o.dm, dm.meta.boxSize, n, dm.meta.unit, halogenFile, lodiFile);
   // (before gridSnapshot made <out>/world, if it did)
   const created = createdBySnapshot;
@@ -260,7 +263,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         batch: o.batch,
         steps: o.steps,
         precision,
-        noise: o.noise,
+        noise,
         resume: o.resume === true,
         force: true,
         ignoreContract: o.ignoreContract,
@@ -329,6 +332,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         timings,
         device,
         precision,
+        noise,
         command: o.command,
       };
       writeFileAtomic(join(out, 'run.json'), JSON.stringify(run, null, 1) + '\n', { force: true });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { liveTensors } from '@lodi/torch';
 import { preset } from '../../src/halogen/config.js';
 import { splitSubVolumes } from '../../src/halogen/dataset.js';
-import { extendSplit } from '../../src/halogen/init.js';
+import { inheritSplit } from '../../src/halogen/init.js';
 import { loadHalogen, trainHalogen } from '../../src/halogen/train.js';
 import { syntheticWorld } from './helpers.js';
 
@@ -34,20 +34,23 @@ function weightsOf(dir: string): Map<string, number[]> {
   }
 }
 
-test('extendSplit keeps the shared sub-volumes\' membership and splits the rest like a new run', () => {
-  const model = splitSubVolumes(8, 0.75, 1);
-  const s = extendSplit(model, 8, 16, 0.75, 9);
-  assert.deepEqual(s.train.filter((i) => i < 8), model.train);
-  assert.deepEqual(s.val.filter((i) => i < 8), model.val);
+test('inheritSplit: matched worlds keep the model\'s membership in any order; the others are split like a new run', () => {
+  const model = splitSubVolumes(16, 0.75, 1); // two worlds of 8 sub-volumes
+  // the model's two worlds, then a new one
+  const s = inheritSplit(model, [8, 8], [8, 8, 8], [0, 1, null], 0.75, 9);
+  assert.deepEqual(s.train.filter((i) => i < 16), model.train);
+  assert.deepEqual(s.val.filter((i) => i < 16), model.val);
   const fresh = splitSubVolumes(8, 0.75, 9);
-  assert.deepEqual(s.train.filter((i) => i >= 8), fresh.train.map((i) => i + 8));
-  assert.deepEqual(s.val.filter((i) => i >= 8), fresh.val.map((i) => i + 8));
-  assert.deepEqual(extendSplit(model, 0, 8, 0.75, 9), { ...splitSubVolumes(8, 0.75, 9) }, 'nothing shared: a new run\'s split');
-  // a model that shared only its first world: its other crops are not in this run
-  const first = extendSplit(model, 4, 8, 0.75, 9);
-  assert.deepEqual(first.val.filter((i) => i < 4), model.val.filter((i) => i < 4));
-  // a model split that does not cover the shared sub-volumes is refused
-  assert.throws(() => extendSplit(splitSubVolumes(4, 0.75, 1), 8, 16, 0.75, 9), /covers 4 of the 8 sub-volumes/);
+  assert.deepEqual(s.train.filter((i) => i >= 16), fresh.train.map((i) => i + 16));
+  assert.deepEqual(s.val.filter((i) => i >= 16), fresh.val.map((i) => i + 16));
+  // the model's worlds in the other order: each keeps its own membership
+  const swapped = inheritSplit(model, [8, 8], [8, 8], [1, 0], 0.75, 9);
+  const shift = (xs: number[], from: number, by: number): number[] => xs.filter((i) => i >= from && i < from + 8).map((i) => i + by);
+  assert.deepEqual(swapped.val, [...shift(model.val, 8, -8), ...shift(model.val, 0, 8)].sort((a, b) => a - b));
+  // nothing matched: a new run's split
+  assert.deepEqual(inheritSplit(model, [8, 8], [16], [null], 0.75, 9), splitSubVolumes(16, 0.75, 9));
+  // a model split that does not hold a matched world's sub-volume is refused
+  assert.throws(() => inheritSplit(splitSubVolumes(4, 0.75, 1), [8], [8], [0], 0.75, 9), /does not hold sub-volume 4 of its world 0/);
 });
 
 test('init: a run starts from the given model (weights, normalisation, split) and records it', async () => {
@@ -84,10 +87,11 @@ test('init: a run starts from the given model (weights, normalisation, split) an
     assert.deepEqual(d.meta.split.val.filter((i) => i >= 8), splitSubVolumes(8, 0.75, d.meta.seeds.split).val.map((i) => i + 8));
     assert.deepEqual(d.meta.normalisation, a.meta.normalisation, 'the weights go with their normalisation');
 
-    // other worlds first: nothing shared, a split of their own
+    // the shared world second: it keeps the model's split there, the new world first is split anew
     const e = await trainHalogen({ worlds: [w2, w1], config: config(1, 1e-30), out: join(dir, 'e'), seed: 9, quiet: true, init: join(dir, 'a') });
-    assert.equal(e.meta.init?.sharedWorlds, 0);
-    assert.deepEqual(e.meta.split.val, splitSubVolumes(16, 0.75, e.meta.seeds.split).val);
+    assert.equal(e.meta.init?.sharedWorlds, 1);
+    assert.deepEqual(e.meta.split.val.filter((i) => i >= 8), a.meta.split.val.map((i) => i + 8));
+    assert.deepEqual(e.meta.split.val.filter((i) => i < 8), splitSubVolumes(8, 0.75, e.meta.seeds.split).val);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -155,6 +155,23 @@ const sidecar = (p: string): Record<string, unknown> =>
       () => runShard({ ...opts, seed: 6, stage: 0, shard: { index: 0, count: 2 } }),
       /plan\.json: seed: the plan has 5, this command gives 6; expected the model, halos and options of --plan-only/,
     );
+    // the plan records the precision and noise source resolved at planning; a stage that would run
+    // otherwise is refused; a plan written before these fields existed reads as float32 and host noise
+    assert.deepEqual([plan.precision, plan.noise], ['float32', 'host']);
+    await assert.rejects(
+      () => runShard({ ...opts, precision: 'bfloat16', stage: 0, shard: { index: 0, count: 2 } }),
+      /plan\.json: precision: the plan has "float32", this command gives "bfloat16"/,
+    );
+    {
+      const old = join(dirname(paths.plan), 'old-plan.json');
+      const j = JSON.parse(readFileSync(paths.plan, 'utf8')) as Record<string, unknown>;
+      delete j.precision;
+      delete j.noise;
+      writeFileSync(old, JSON.stringify(j));
+      const read = readPlanFile(old);
+      assert.deepEqual([read.precision, read.noise], ['float32', 'host']);
+      rmSync(old);
+    }
     await assert.rejects(
       () => runShard({ ...opts, steps: 5, stage: 0, shard: { index: 0, count: 2 } }),
       new RegExp(`plan\\.json: steps: the plan has ${STEPS}, this command gives 5`),

@@ -239,11 +239,20 @@ export function interpolate(
 function normInput(x: Tensor, weight: Tensor | null): Tensor {
   return weight && x.dtype !== weight.dtype && (x.dtype === 'bfloat16' || x.dtype === 'float16') ? x.to(weight.dtype) : x;
 }
+/** `f` on the promoted input, which is freed afterwards when it is a copy (also outside `tidy`). */
+function onNormInput(x: Tensor, weight: Tensor | null, f: (input: Tensor) => Tensor): Tensor {
+  const input = normInput(x, weight);
+  try {
+    return f(input);
+  } finally {
+    if (input !== x) input.dispose();
+  }
+}
 export function groupNorm(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
-  return op('group_norm', [normInput(x, weight), groups, weight, bias, eps]);
+  return onNormInput(x, weight, (input) => op('group_norm', [input, groups, weight, bias, eps]));
 }
 export function layerNorm(x: Tensor, shape: number[], weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
-  return op('layer_norm', [normInput(x, weight), shape, weight, bias, eps]);
+  return onNormInput(x, weight, (input) => op('layer_norm', [input, shape, weight, bias, eps]));
 }
 export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   return op('linear', [x, w, b]);

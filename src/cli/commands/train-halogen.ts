@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option(
       '--init <model>',
       'continue training a trained HALOgen (run directory or .safetensors) in a new run: its preset, weights and normalisation, the split of the worlds it ' +
-        'trained on (new worlds get a split of their own), a fresh optimiser and one cosine cycle over --epochs from the preset peak rate (no constant-rate warm-up); needs --epochs',
+        'trained on (matched by IC seed, grid and box; new worlds get a split of their own), a fresh optimiser and one cosine cycle over --epochs from the preset peak rate (no constant-rate warm-up); needs --epochs',
     )
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .addOption(forceOption('an existing run in <out> (its files are discarded)'))
@@ -42,13 +42,15 @@ export function register(program: Command): void {
       if (o.resume) refuseGiven(cmd, ['preset', 'batch', 'seed', 'force', 'init'], 'with --resume (the run continues with its own configuration and seeds; --epochs sets its new total)');
       if (o.init !== undefined) {
         refuseGiven(cmd, ['preset'], 'with --init (the run takes the preset of the model it starts from)');
-        if (o.epochs === undefined) throw new Error('--epochs: missing; with --init give the number of epochs of the new run');
+        if (o.epochs === undefined || o.epochs < 1) throw new Error('--epochs: missing; with --init give the number of epochs of the new run (at least 1)');
       }
       if (o.worldSize === 1) refuseGiven(cmd, ['rank', 'rendezvous'], 'without --world-size > 1');
       else if (o.rendezvous === undefined) throw new Error('--rendezvous: missing; expected HOST:PORT or file:PATH where the ' + o.worldSize + ' ranks meet');
-      const cfg: HalogenConfig = o.init !== undefined ? structuredClone(readCheckpointMeta<HalogenMeta>(resolveModelFile(o.init), HALOGEN_KIND).config) : preset(o.preset);
+      // a data-parallel follower takes rank 0's configuration: only rank 0 reads the --init model
+      const follower = o.worldSize > 1 && o.rank > 0;
+      const cfg: HalogenConfig = o.init !== undefined && !follower ? structuredClone(readCheckpointMeta<HalogenMeta>(resolveModelFile(o.init), HALOGEN_KIND).config) : preset(o.preset);
       // the model is past its warm-up: the new run is one cosine cycle over its epochs, from the peak rate
-      if (o.init !== undefined) {
+      if (o.init !== undefined && !follower) {
         cfg.train.warmEpochs = 0;
         cfg.train.cycle = o.epochs;
       }
@@ -62,7 +64,7 @@ export function register(program: Command): void {
         config: cfg,
         out: o.out,
         seed: o.seed,
-        ...(o.init === undefined ? {} : { init: o.init }),
+        ...(o.init === undefined || follower ? {} : { init: o.init }),
         resume: o.resume === true,
         force: o.force === true,
         plot: o.plot !== false,
