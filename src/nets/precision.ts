@@ -5,7 +5,9 @@
  * bfloat16, so the activations between them are bfloat16; normalisations and the attention softmax
  * run in float32. The output comes back as float32, so that what the caller does with it (the
  * diffusion schedule and latent update, window averaging) runs in float32. Fast on GPUs with bfloat16 tensor
- * cores and on CPUs with AVX512-BF16/AMX; elsewhere the CPU emulates it and it is slower.
+ * cores and on CPUs with AVX512-BF16/AMX; elsewhere the CPU emulates it and it is slower. Not the
+ * default: rounding the weights to bfloat16 shifts the bundled LODI's ε̂ by a systematic ~1e-4–1e-3
+ * (not only noise), which 50 ancestral steps carry into ⟨T_b⟩ about 13% low (BENCHMARKS.md, precision).
  */
 import { withAutocast, type Tensor } from '@lodi/torch';
 

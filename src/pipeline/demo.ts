@@ -180,7 +180,7 @@ export interface MainDemoOptions {
   quiet: boolean;
   /** Where the networks run ('cpu' default, 'cuda', 'cuda:N', 'auto'). */
   device?: string;
-  /** Precision of the networks (default 'auto'; src/nets/precision.ts). */
+  /** Precision of the networks (default float32; src/nets/precision.ts). */
   precision?: PrecisionChoice;
 }
 

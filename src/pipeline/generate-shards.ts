@@ -90,7 +90,7 @@ export interface ShardedRunOptions {
   command?: string;
   /** Where the denoiser runs: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (engine's `resolveDevice`); a loaded `model` stays where it is. */
   device?: string;
-  /** The denoiser's precision (default 'auto': bfloat16 on CUDA, float32 on the CPU; src/nets/precision.ts). */
+  /** The denoiser's precision (default float32; 'auto': bfloat16 on CUDA, float32 on the CPU; src/nets/precision.ts). */
   precision?: PrecisionChoice;
   /** Where the sampler draws its noise (default 'auto': the device's generators on CUDA, the host's on the CPU; src/lodi/generate.ts). */
   noise?: NoiseSource | 'auto';
@@ -191,7 +191,7 @@ function openInputs(o: ShardedRunOptions, checkFinite: boolean): Inputs {
       steps: o.steps ?? loaded.model.cfg.schedule.steps,
       resample: o.resample ?? 1,
       freshKnownNoise: o.freshKnownNoise === true,
-      precision: resolvePrecision(o.precision ?? 'auto', loaded.model.device),
+      precision: resolvePrecision(o.precision ?? 'float32', loaded.model.device),
       noise: resolveNoise(o.noise ?? 'auto', loaded.model.device),
       modelSha256: sha256Stream(loaded.file),
       halosSha256: scan.sha256,

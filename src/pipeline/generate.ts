@@ -79,7 +79,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   if (X !== Y || Y !== Z) throw new Error(`${o.halos}: expected a cubic grid, got [${halos.shape}]`);
   const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
   const modelSha256 = sha256File(loaded.file);
-  const precision = resolvePrecision(o.precision ?? 'auto', loaded.model.device);
+  const precision = resolvePrecision(o.precision ?? 'float32', loaded.model.device);
   const noise = resolveNoise(o.noise ?? 'auto', loaded.model.device);
   const done = finishedBy(modelSha256, precision, noise);
   try {
@@ -147,7 +147,7 @@ async function fileBackedRun(
   const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
   try {
     const modelSha256 = sha256File(loaded.file);
-    const done = finishedBy(modelSha256, resolvePrecision(o.precision ?? 'auto', loaded.model.device), resolveNoise(o.noise ?? 'auto', loaded.model.device));
+    const done = finishedBy(modelSha256, resolvePrecision(o.precision ?? 'float32', loaded.model.device), resolveNoise(o.noise ?? 'auto', loaded.model.device));
     const t0 = Date.now();
     for (let r = 0; r < files.length; r++) {
       if (done(files[r]!, r)) {

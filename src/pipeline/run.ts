@@ -59,7 +59,7 @@ export interface RunOptions {
   lodi?: string;
   /** Where the networks run: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (engine's `resolveDevice`); recorded in run.json. */
   device?: string;
-  /** Precision of both networks (default 'auto': bfloat16 on CUDA, float32 on the CPU; src/nets/precision.ts); recorded in run.json. */
+  /** Precision of both networks (default float32; 'auto': bfloat16 on CUDA, float32 on the CPU; src/nets/precision.ts); recorded in run.json. */
   precision?: PrecisionChoice;
   /** Where LODI's sampler draws its noise (default 'auto'; src/lodi/generate.ts); recorded in the maps' sidecars. */
   noise?: NoiseSource | 'auto';
@@ -150,7 +150,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
   const halogenFile = o.halos ? null : modelPath('halogen', o.halogen);
   const lodiFile = modelPath('lodi', o.lodi);
   const device = resolveDevice(o.device ?? 'cpu');
-  const precision = resolvePrecision(o.precision ?? 'auto', device);
+  const precision = resolvePrecision(o.precision ?? 'float32', device);
   const noise = resolveNoise(o.noise ?? 'auto', device);
   if (!o.ignoreContract) checkContracts(o.dm, dm.meta.boxSize, n, dm.meta.unit, halogenFile, lodiFile);
   // (before gridSnapshot made <out>/world, if it did)
