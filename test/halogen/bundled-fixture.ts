@@ -6,8 +6,11 @@
  *   test/halogen/fixtures/halogen-cpu-v1.safetensors. Its fixture bundled-64.npy was written by the
  *   HALOgen code *before* its network and training moved onto src/nets and src/train (commit a468fe2
  *   of main), so the test compares today's code against the forward pass as it was then.
- * - `bundled`: models/halogen-cpu/best.safetensors (MODELS.md), whose fixture bundled-64-v2.npy was
- *   written by the code it was trained with (2026-11-30), with
+ * - `v2`: the second bundled model (2026-11-30, sha256 f2ff70a3…), kept as
+ *   test/halogen/fixtures/halogen-cpu-v2.safetensors; its fixture bundled-64-v2.npy was written by the
+ *   code it was trained with (2026-11-30).
+ * - `bundled`: models/halogen-cpu/best.safetensors (MODELS.md: v2 continued on ten worlds with
+ *   `--init`, 2026-12-01), whose fixture bundled-64-v3.npy was written by the code it was trained with, with
  *
  *     npx tsc -p tsconfig.json && node dist/test/halogen/bundled-fixture.js --write bundled
  *
@@ -33,7 +36,7 @@ export const COUNT = 4096;
 export const STRIDE = 251;
 
 export interface BundledCase {
-  name: 'v1' | 'bundled';
+  name: 'v1' | 'v2' | 'bundled';
   model: string;
   fixture: string;
   /** Leading hex digits of the model file's sha256 (MODELS.md gives the full one of the bundled model). */
@@ -43,7 +46,8 @@ export interface BundledCase {
 const fixtures = (): string => join(repoRoot(), 'test', 'halogen', 'fixtures');
 export const CASES = (): BundledCase[] => [
   { name: 'v1', model: join(fixtures(), 'halogen-cpu-v1.safetensors'), fixture: join(fixtures(), 'bundled-64.npy'), sha256Prefix: '8c543868171ad51e' },
-  { name: 'bundled', model: join(repoRoot(), 'models', 'halogen-cpu', 'best.safetensors'), fixture: join(fixtures(), 'bundled-64-v2.npy'), sha256Prefix: 'f2ff70a3a6527184' },
+  { name: 'v2', model: join(fixtures(), 'halogen-cpu-v2.safetensors'), fixture: join(fixtures(), 'bundled-64-v2.npy'), sha256Prefix: 'f2ff70a3a6527184' },
+  { name: 'bundled', model: join(repoRoot(), 'models', 'halogen-cpu', 'best.safetensors'), fixture: join(fixtures(), 'bundled-64-v3.npy'), sha256Prefix: '6cebdf4f066aa5ec' },
 ];
 
 export function sha256(path: string): string {
