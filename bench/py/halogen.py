@@ -39,6 +39,15 @@ ACTIVATIONS = {
 }
 
 
+
+class GroupNorm32(nn.GroupNorm):
+    """nn.GroupNorm that promotes a lower-precision input to its weights' float32, as lodi's groupNorm does
+    (CUDA autocast does it by itself; PyTorch 1.13's CPU autocast leaves group_norm out and fails on mixed
+    dtypes). The same parameters and names as nn.GroupNorm; in float32 the same numbers."""
+
+    def forward(self, x):
+        return super().forward(x.to(self.weight.dtype) if x.dtype != self.weight.dtype else x)
+
 class GroupedConv3d(nn.Conv3d):
     """src/nets/grouped.ts: grouped conv, circular padding of (k−1)/2 when `circular`, run as one
     dense conv with a block-diagonal weight when in/groups ≥ block_diagonal_min (same result)."""
@@ -69,9 +78,9 @@ class ResBlock3d(nn.Module):
     def __init__(self, cin, cout, kernel, groups, norm_groups, act, bdm):
         super().__init__()
         self.act = ACTIVATIONS[act]
-        self.norm1 = nn.GroupNorm(min(norm_groups, cin), cin)
+        self.norm1 = GroupNorm32(min(norm_groups, cin), cin)
         self.conv1 = GroupedConv3d(cin, cout, kernel, groups, True, bdm)
-        self.norm2 = nn.GroupNorm(min(norm_groups, cout), cout)
+        self.norm2 = GroupNorm32(min(norm_groups, cout), cout)
         self.conv2 = GroupedConv3d(cout, cout, kernel, groups, True, bdm)
         self.skip = None if cin == cout else GroupedConv3d(cin, cout, 1, groups, True, bdm)
 
@@ -88,7 +97,7 @@ class SelfAttention3d(nn.Module):
     def __init__(self, channels, heads, norm_groups, groups, bdm):
         super().__init__()
         self.heads, self.groups = heads, groups
-        self.norm = nn.GroupNorm(min(norm_groups, channels), channels)
+        self.norm = GroupNorm32(min(norm_groups, channels), channels)
         self.qkv = GroupedConv3d(channels, 3 * channels, 1, groups, False, bdm)
         self.proj = GroupedConv3d(channels, channels, 1, groups, False, bdm)
 
@@ -97,7 +106,7 @@ class SelfAttention3d(nn.Module):
         L, d, G = X * Y * Z, C // self.heads, self.groups
         qkv = self.qkv(self.norm(x)).reshape(B, G, 3, self.heads // G, d, L)
         q, k, v = (qkv.select(2, i).reshape(B * self.heads, d, L) for i in range(3))
-        att = torch.softmax(torch.bmm(q.transpose(1, 2), k).mul(1 / math.sqrt(d)), -1)
+        att = torch.softmax(torch.bmm(q.transpose(1, 2), k).mul(1 / math.sqrt(d)).float(), -1)
         o = torch.bmm(v, att.transpose(1, 2)).reshape(B, C, X, Y, Z)
         return x + self.proj(o)
 
@@ -145,7 +154,7 @@ class HalogenNet(nn.Module):
                 setattr(self, f"dec{l}_{b}", block(2 * ch[l] if b == 0 else ch[l], ch[l]))
                 names.append(f"dec{l}_{b}")
             self.dec_names.append((l, names))
-        self.headNorm = nn.GroupNorm(ng, ch[0])
+        self.headNorm = GroupNorm32(ng, ch[0])
         self.head1 = GroupedConv3d(ch[0], ch[0], k, g, True, bdm)
         self.head2 = GroupedConv3d(ch[0], cfg["outChannels"], 1, g, False, bdm)
         self.register_buffer("outShift", torch.zeros(cfg["outChannels"]))

@@ -52,6 +52,15 @@ def read_safetensors(path):
 
 
 # ---------------------------------------------------------------- blocks (src/nets/blocks.ts)
+
+class GroupNorm32(nn.GroupNorm):
+    """nn.GroupNorm that promotes a lower-precision input to its weights' float32, as lodi's groupNorm does
+    (CUDA autocast does it by itself; PyTorch 1.13's CPU autocast leaves group_norm out and fails on mixed
+    dtypes). The same parameters and names as nn.GroupNorm; in float32 the same numbers."""
+
+    def forward(self, x):
+        return super().forward(x.to(self.weight.dtype) if x.dtype != self.weight.dtype else x)
+
 class PeriodicConv3d(nn.Conv3d):
     """Circular padding of k//2 on every side, then an unpadded convolution."""
 
@@ -91,7 +100,7 @@ class ResBlock3d(nn.Module):
         self.cout, self.nconv, self.p = cout, convs, dropout
         for i in range(convs):
             c = cin if i == 0 else cout
-            setattr(self, f"norm{i + 1}", nn.GroupNorm(min(norm_groups, c), c))
+            setattr(self, f"norm{i + 1}", GroupNorm32(min(norm_groups, c), c))
             setattr(self, f"conv{i + 1}", PeriodicConv3d(c, cout))
         last = getattr(self, f"conv{convs}")
         nn.init.zeros_(last.weight)
@@ -118,7 +127,7 @@ class SelfAttention3d(nn.Module):
     def __init__(self, channels, heads, norm_groups):
         super().__init__()
         self.heads = heads
-        self.norm = nn.GroupNorm(min(norm_groups, channels), channels)
+        self.norm = GroupNorm32(min(norm_groups, channels), channels)
         self.qkv = nn.Conv3d(channels, 3 * channels, 1)
         self.proj = nn.Conv3d(channels, channels, 1)
         nn.init.zeros_(self.proj.weight)
@@ -129,7 +138,7 @@ class SelfAttention3d(nn.Module):
         L, d = X * Y * Z, C // self.heads
         qkv = self.qkv(self.norm(x)).reshape(B, 3, self.heads, d, L)
         q, k, v = (qkv.select(1, i).reshape(B * self.heads, d, L) for i in range(3))
-        att = torch.softmax(torch.bmm(q.transpose(1, 2), k).mul(1 / math.sqrt(d)), -1)
+        att = torch.softmax(torch.bmm(q.transpose(1, 2), k).mul(1 / math.sqrt(d)).float(), -1)
         o = torch.bmm(v, att.transpose(1, 2)).reshape(B, C, X, Y, Z)
         return x + self.proj(o)
 
@@ -171,7 +180,7 @@ class LodiUNet(nn.Module):
                 c = w
             dec[l] = blocks
         self.dec = nn.ModuleList(dec)
-        self.out_norm = nn.GroupNorm(min(cfg["normGroups"], E), E)
+        self.out_norm = GroupNorm32(min(cfg["normGroups"], E), E)
         self.out_conv = PeriodicConv3d(E, 1)
         nn.init.zeros_(self.out_conv.weight)
         nn.init.zeros_(self.out_conv.bias)
