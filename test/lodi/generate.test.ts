@@ -10,17 +10,14 @@ import { cropPeriodic } from '../../src/lodi/dataset.js';
 import { boxSeed, generateStandardised } from '../../src/lodi/generate.js';
 import { haloForward } from '../../src/lodi/transform.js';
 import { generateRun } from '../../src/pipeline/generate.js';
-import { syntheticPair, tinyModel } from './helpers.js';
+import { syntheticPair, tinyModel, writeSyntheticHalos } from './helpers.js';
 
 test('lodi generate: finite non-negative T_b with sidecars, reproducible per seed, every method, any size', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lodi-gen-'));
   try {
     const model = await tinyModel(dir);
-    const pair = syntheticPair(32, 9);
     const n = 24;
-    const halos = cropPeriodic(pair.halos, 4, 32, [0, 0, 0], n);
-    const hp = join(dir, 'halos.npy');
-    saveGrid(hp, { data: halos, shape: [4, n, n, n], meta: { boxSize: n * 0.2, redshift: 0, quantity: 'halo_mass_density', unit: '(Msun/h)/(Mpc/h)^3' } });
+    const { path: hp, halos } = writeSyntheticHalos(dir, n, 9);
     const live = liveTensors();
     const r = await generateRun({ halos: hp, model, out: join(dir, 'tb.npy'), realizations: 2, seed: 5, steps: 10, quiet: true });
     assert.deepEqual(r.seeds, [5, 6]);

@@ -5,6 +5,8 @@ import { lodiPreset } from '../../src/lodi/config.js';
 import type { LodiPair } from '../../src/lodi/dataset.js';
 import { Rng } from '../../src/lodi/dataset.js';
 import { trainLodi } from '../../src/lodi/train.js';
+import { saveGrid } from '../../src/io/grid.js';
+import { cropPeriodic } from '../../src/lodi/dataset.js';
 
 /**
  * A small synthetic (halo channels, T_b) pair: clumpy positive halo fields (a few Gaussian blobs per
@@ -60,4 +62,15 @@ export function narrowTbTransform(modelDir: string, tbStd: number): void {
   } finally {
     disposeGroups(ck.groups);
   }
+}
+
+/**
+ * Halo channels [4, n, n, n] cut from the synthetic 32^3 pair of `seed` (voxel 0.2 Mpc/h, z = 0), written
+ * with their sidecar as `dir`/halos.npy, for the generation tests; returns the path and the values.
+ */
+export function writeSyntheticHalos(dir: string, n: number, seed: number): { path: string; halos: Float32Array } {
+  const halos = cropPeriodic(syntheticPair(32, seed).halos, 4, 32, [0, 0, 0], n);
+  const path = join(dir, 'halos.npy');
+  saveGrid(path, { data: halos, shape: [4, n, n, n], meta: { boxSize: n * 0.2, redshift: 0, quantity: 'halo_mass_density', unit: '(Msun/h)/(Mpc/h)^3' } });
+  return { path, halos };
 }

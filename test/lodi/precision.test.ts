@@ -6,12 +6,11 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveTensors } from '@lodi/torch';
-import { loadGrid, saveGrid } from '../../src/io/grid.js';
-import { cropPeriodic } from '../../src/lodi/dataset.js';
+import { loadGrid } from '../../src/io/grid.js';
 import { generateRun } from '../../src/pipeline/generate.js';
 import { resolvePrecision } from '../../src/nets/precision.js';
 import { resolveNoise } from '../../src/lodi/generate.js';
-import { syntheticPair, tinyModel } from './helpers.js';
+import { tinyModel, writeSyntheticHalos } from './helpers.js';
 
 /** Pearson correlation and relative RMS difference of two maps. */
 function compare(a: Float32Array, b: Float32Array): { r: number; rel: number } {
@@ -47,11 +46,7 @@ test('generate --precision bfloat16: the same map as float32 to bfloat16 roundin
   const dir = mkdtempSync(join(tmpdir(), 'lodi-bf16-'));
   try {
     const model = await tinyModel(dir);
-    const pair = syntheticPair(32, 9);
-    const n = 24;
-    const halos = cropPeriodic(pair.halos, 4, 32, [0, 0, 0], n);
-    const hp = join(dir, 'halos.npy');
-    saveGrid(hp, { data: halos, shape: [4, n, n, n], meta: { boxSize: n * 0.2, redshift: 0, quantity: 'halo_mass_density', unit: '(Msun/h)/(Mpc/h)^3' } });
+    const hp = writeSyntheticHalos(dir, 24, 9).path;
     const live = liveTensors();
     const common = { halos: hp, model, seed: 5, steps: 10, quiet: true };
     await generateRun({ ...common, out: join(dir, 'f32.npy') });
@@ -86,10 +81,7 @@ test('--noise: auto is the device\'s generators on CUDA and the host\'s on the C
   const dir = mkdtempSync(join(tmpdir(), 'lodi-noise-'));
   try {
     const model = await tinyModel(dir);
-    const n = 24;
-    const halos = cropPeriodic(syntheticPair(32, 9).halos, 4, 32, [0, 0, 0], n);
-    const hp = join(dir, 'halos.npy');
-    saveGrid(hp, { data: halos, shape: [4, n, n, n], meta: { boxSize: n * 0.2, redshift: 0, quantity: 'halo_mass_density', unit: '(Msun/h)/(Mpc/h)^3' } });
+    const hp = writeSyntheticHalos(dir, 24, 9).path;
     const common = { halos: hp, model, seed: 5, steps: 10, quiet: true };
     await generateRun({ ...common, out: join(dir, 'host.npy'), noise: 'host' });
     await generateRun({ ...common, out: join(dir, 'device.npy'), noise: 'device' });
