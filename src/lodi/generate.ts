@@ -20,8 +20,9 @@
  * output depends on the seed only, not on the batch size.
  *
  * Storage: `generateBoxes` generates any subset of one stage's boxes against a `StandardisedStore`
- * (where y lives) and a `CondSource` (where the conditioning comes from). `generateStandardised` runs
- * every stage on in-memory arrays; sharded and file-backed runs (src/pipeline/generate-shards.ts) run
+ * (where y lives) and a `CondSource` (where the conditioning comes from); `generateJobs` does the same
+ * for the boxes of several maps (realisations: own seeds and stores, same conditioning) in shared
+ * batches. `generateStandardised` (`generateStandardisedMany`) runs every stage on in-memory arrays; sharded and file-backed runs (src/pipeline/generate-shards.ts) run
  * the same function on work files (src/lodi/generate-file.ts), one stage share per process.
  */
 import { F, Generator, noGrad, tidy, type Tensor } from '@lodi/torch';
@@ -49,10 +50,13 @@ export function resolveNoise(choice: NoiseSource | 'auto', device: string): Nois
   return choice === 'auto' ? 'device' : choice;
 }
 
-/** Per-sub-volume generators of the sampler: on the model's device for noise 'device', else on the CPU. */
-function boxGenerators(seed: number, ids: readonly number[], device: string, noise: NoiseSource | undefined): { gens: Generator[]; copy: boolean } {
+/**
+ * Per-sub-volume generators of the sampler, seeded with the boxes' stream seeds (`boxSeed`): on the model's
+ * device for noise 'device', else on the CPU.
+ */
+function boxGenerators(streams: readonly number[], device: string, noise: NoiseSource | undefined): { gens: Generator[]; copy: boolean } {
   const onDevice = noise === 'device' && device !== 'cpu';
-  return { gens: ids.map((id) => new Generator(boxSeed(seed, id), onDevice ? device : 'cpu')), copy: !onDevice && device !== 'cpu' };
+  return { gens: streams.map((s) => new Generator(s, onDevice ? device : 'cpu')), copy: !onDevice && device !== 'cpu' };
 }
 
 export interface GenerateOptions {
@@ -159,16 +163,31 @@ export function memoryStore(y: Float32Array, size: readonly number[]): Standardi
  *   of the batch has a known region, or the method ignores it).
  */
 export function sampleBoxes(model: LodiModel, boxIds: readonly number[], cond: Float32Array, known: { values: Float32Array; mask: Float32Array } | null, o: GenerateOptions): Float32Array {
+  return sampleStreams(
+    model,
+    boxIds.map((id) => boxSeed(o.seed, id)),
+    cond,
+    known,
+    o,
+  );
+}
+
+/**
+ * `sampleBoxes` for boxes that need not share a seed (e.g. the same stage of several realisations in one
+ * batch): box i draws all its noise from `Generator(streams[i])`, where streams[i] = boxSeed(its seed, its id).
+ * `o.seed` is not used.
+ */
+export function sampleStreams(model: LodiModel, streams: readonly number[], cond: Float32Array, known: { values: Float32Array; mask: Float32Array } | null, o: GenerateOptions): Float32Array {
   const crop = model.cfg.data.crop;
   const C = model.cfg.net.condChannels;
-  const B = boxIds.length;
+  const B = streams.length;
   const T = o.steps ?? model.cfg.schedule.steps;
   const J = Math.max(1, o.resample ?? 1);
   // the model's device; each box's noise comes from its own seeded Generator, on the host and copied over
   // (noise 'host': a seed gives the same map on every device, to float tolerance) or on the device
   // (noise 'device'); only finished boxes come back
   const device = model.device;
-  const { gens, copy } = boxGenerators(o.seed, boxIds, device, o.noise);
+  const { gens, copy } = boxGenerators(streams, device, o.noise);
   const denoiser = denoiserIn(model, o.precision);
   const randnBatch = (): Tensor =>
     tidy(() => {
@@ -216,14 +235,19 @@ export function sampleBoxes(model: LodiModel, boxIds: readonly number[], cond: F
 }
 
 /**
- * Generates `boxes` (all of one stage, or a share of one stage) in batches of `o.batch`: gathers
- * each box's conditioning from `cond` and, for latent overlap, its known region (`knownMask`) from
- * `store`; samples; writes each box's `writeMask` voxels into `store`. `afterBatch` runs after the
- * batch's values were written (e.g. to make them durable and record the boxes as finished).
- *
- * Every box of a stage reads only voxels written by earlier stages, so the boxes of one stage may be
- * split among processes in any way and the result depends on the seed only (up to the last bits of
- * batched convolutions).
+ * One sub-volume to generate: a box of the plan, the seed of the map it belongs to (its noise stream is
+ * `boxSeed(seed, box.id)`) and the store of that map.
+ */
+export interface BoxJob {
+  box: PlannedBox;
+  seed: number;
+  store: StandardisedStore;
+}
+
+/**
+ * Generates `boxes` (all of one stage, or a share of one stage) of one map in batches of `o.batch`
+ * (`generateJobs` with the seed `o.seed` and the store `store` for every box). `afterBatch` runs after
+ * the batch's values were written (e.g. to make them durable and record the boxes as finished).
  */
 export async function generateBoxes(
   model: LodiModel,
@@ -233,6 +257,38 @@ export async function generateBoxes(
   store: StandardisedStore,
   o: GenerateOptions & { afterBatch?: (boxes: readonly PlannedBox[]) => void },
 ): Promise<void> {
+  const after = o.afterBatch;
+  await generateJobs(
+    model,
+    plan,
+    boxes.map((box) => ({ box, seed: o.seed, store })),
+    cond,
+    { ...o, afterBatch: after && ((jobs) => after(jobs.map((j) => j.box))) },
+  );
+}
+
+/**
+ * Generates `jobs` (boxes of one stage, of one or several maps with the same conditioning) in batches
+ * of `o.batch`: gathers each box's conditioning from `cond` and, for latent overlap, its known region
+ * (`knownMask`) from its job's store; samples (each box from its own noise stream, `sampleStreams`);
+ * writes each box's `writeMask` voxels into its job's store. `afterBatch` runs after the batch's values
+ * were written (e.g. to make them durable and record the boxes as finished).
+ *
+ * The same stage of several realisations can so share a batch: a small box has few sub-volumes per
+ * stage (a periodic 64^3 box: 27 stages of one 32^3 sub-volume) and a batch of one runs the CPU's
+ * convolutions several times slower per sub-volume than a batch of several.
+ *
+ * Every box of a stage reads only voxels written by earlier stages, so the boxes of one stage may be
+ * split among processes or batches in any way and the result depends on the seed only (up to the last
+ * bits of batched convolutions).
+ */
+export async function generateJobs<J extends BoxJob>(
+  model: LodiModel,
+  plan: Plan,
+  jobs: readonly J[],
+  cond: CondSource,
+  o: Omit<GenerateOptions, 'seed'> & { afterBatch?: (jobs: readonly J[]) => void },
+): Promise<void> {
   const crop = model.cfg.data.crop;
   if (plan.box !== crop) throw new Error(`generateBoxes: plan box ${plan.box}, expected the model's crop ${crop}`);
   const C = model.cfg.net.condChannels;
@@ -241,29 +297,38 @@ export async function generateBoxes(
   const batchSize = Math.max(1, o.batch ?? 8);
   const c3 = crop ** 3;
   model.eval();
-  for (let start = 0; start < boxes.length; start += batchSize) {
-    const batch = boxes.slice(start, start + batchSize);
+  for (let start = 0; start < jobs.length; start += batchSize) {
+    const batch = jobs.slice(start, start + batchSize);
     const B = batch.length;
-    const coords = batch.map((b) => boxAxisCoords(plan, b));
+    const coords = batch.map((j) => boxAxisCoords(plan, j.box));
     const condArr = new Float32Array(B * C * c3);
-    coords.forEach((cs, i) => cond(cs, condArr.subarray(i * C * c3, (i + 1) * C * c3)));
-    const masks = batch.map((b) => (method === 'overlap' ? knownMask(plan, b) : null));
+    // realisations of one box share its conditioning: read once per box
+    const first = new Map<number, number>();
+    batch.forEach((j, i) => {
+      const dst = condArr.subarray(i * C * c3, (i + 1) * C * c3);
+      const k = first.get(j.box.id);
+      if (k === undefined) {
+        cond(coords[i]!, dst);
+        first.set(j.box.id, i);
+      } else dst.set(condArr.subarray(k * C * c3, (k + 1) * C * c3));
+    });
+    const masks = batch.map((j) => (method === 'overlap' ? knownMask(plan, j.box) : null));
     let known: { values: Float32Array; mask: Float32Array } | null = null;
     if (masks.some((m) => m?.some((v) => v === 1))) {
       known = { values: new Float32Array(B * c3), mask: new Float32Array(B * c3) };
-      coords.forEach((cs, i) => store.read(cs, known!.values.subarray(i * c3, (i + 1) * c3)));
+      batch.forEach((j, i) => j.store.read(coords[i]!, known!.values.subarray(i * c3, (i + 1) * c3)));
       masks.forEach((m, i) => m && known!.mask.set(m, i * c3));
     }
-    const xhat = sampleBoxes(
+    const xhat = sampleStreams(
       model,
-      batch.map((b) => b.id),
+      batch.map((j) => boxSeed(j.seed, j.box.id)),
       condArr,
       known,
-      o,
+      { ...o, seed: 0 },
     );
-    batch.forEach((b, i) => store.write(coords[i]!, xhat.subarray(i * c3, (i + 1) * c3), writeMask(plan, b)));
+    batch.forEach((j, i) => j.store.write(coords[i]!, xhat.subarray(i * c3, (i + 1) * c3), writeMask(plan, j.box)));
     o.afterBatch?.(batch);
-    o.onProgress?.(start + B, boxes.length, batch[0]!.stage);
+    o.onProgress?.(start + B, jobs.length, batch[0]!.box.stage);
     // let N-API finalizers of dead tensor handles run (they only run between event-loop turns)
     await new Promise<void>((r) => setImmediate(r));
   }
@@ -274,35 +339,63 @@ export async function generateBoxes(
  * (already transformed) and returns y [X*Y*Z].
  */
 export async function generateStandardised(model: LodiModel, cond: Float32Array, size: [number, number, number], o: GenerateOptions): Promise<{ y: Float32Array; plan: Plan }> {
+  const { ys, plan } = await generateStandardisedMany(model, cond, size, [o.seed], o);
+  return { y: ys[0]!, plan };
+}
+
+/**
+ * `generateStandardised` for several seeds (realisations) on the same conditioning: the same stage of
+ * every realisation is generated in shared batches (`generateJobs`); map r equals
+ * `generateStandardised` with seed `seeds[r]` (up to the last bits of batched convolutions). Returns
+ * one y [X*Y*Z] per seed. `o.seed` is not used; `onProgress` counts the sub-volumes of all maps.
+ */
+export async function generateStandardisedMany(
+  model: LodiModel,
+  cond: Float32Array,
+  size: [number, number, number],
+  seeds: readonly number[],
+  o: Omit<GenerateOptions, 'seed'>,
+): Promise<{ ys: Float32Array[]; plan: Plan }> {
   const crop = model.cfg.data.crop;
   const C = model.cfg.net.condChannels;
   const method = o.method ?? 'overlap';
-  if (method === 'single') return singlePass(model, cond, size, o);
+  if (method === 'single') {
+    const ys: Float32Array[] = [];
+    let plan: Plan | undefined;
+    for (const [r, seed] of seeds.entries()) {
+      const one = await singlePass(model, cond, size, { ...o, seed, onProgress: () => o.onProgress?.(r + 1, seeds.length, 0) });
+      ys.push(one.y);
+      plan = one.plan;
+    }
+    return { ys, plan: plan ?? planStages({ size, box: size[0], overlap: 0, periodic: false }) };
+  }
   const plan = planStages({ size, box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true });
   const [X, Y, Z] = size;
   const total = X * Y * Z;
-  const y = new Float32Array(total);
-  let store = memoryStore(y, size);
-  let acc: Float64Array | null = null;
-  if (method === 'average') {
-    const sum = new Float64Array(total);
-    acc = sum;
-    // every box adds all its values (the mask is ignored); divided by the coverage at the end
-    store = { read: () => undefined, write: (coords, vals) => accumulate(coords, vals, sum, size) };
-  }
+  const ys = seeds.map(() => new Float32Array(total));
+  // average: every box adds all its values (the mask is ignored); divided by the coverage at the end
+  const sums = method === 'average' ? seeds.map(() => new Float64Array(total)) : null;
+  const stores: StandardisedStore[] = seeds.map((_, r) =>
+    sums ? { read: () => undefined, write: (coords, vals) => accumulate(coords, vals, sums[r]!, size) } : memoryStore(ys[r]!, size),
+  );
   let done = 0;
+  const all = plan.boxes.length * seeds.length;
   for (const stage of plan.stages) {
-    await generateBoxes(model, plan, stage, memoryCond(cond, C, size), store, {
+    const jobs = stage.flatMap((box) => seeds.map((seed, r) => ({ box, seed, store: stores[r]! })));
+    await generateJobs(model, plan, jobs, memoryCond(cond, C, size), {
       ...o,
-      onProgress: (d, _n, si) => o.onProgress?.(done + d, plan.boxes.length, si),
+      onProgress: (d, _n, si) => o.onProgress?.(done + d, all, si),
     });
-    done += stage.length;
+    done += jobs.length;
   }
-  if (acc) {
+  if (sums) {
     const cov = coverageCount(plan);
-    for (let v = 0; v < total; v++) y[v] = acc[v]! / cov[v]!;
+    sums.forEach((acc, r) => {
+      const y = ys[r]!;
+      for (let v = 0; v < total; v++) y[v] = acc[v]! / cov[v]!;
+    });
   }
-  return { y, plan };
+  return { ys, plan };
 }
 
 /** The whole box as one periodic sub-volume (method `single`); the plan has one box. */
@@ -314,7 +407,7 @@ async function singlePass(model: LodiModel, cond: Float32Array, size: [number, n
   const T = o.steps ?? model.cfg.schedule.steps;
   const plan = planStages({ size, box: X, overlap: 0, periodic: false });
   const device = model.device;
-  const { gens, copy } = boxGenerators(o.seed, [0], device, o.noise);
+  const { gens, copy } = boxGenerators([boxSeed(o.seed, 0)], device, o.noise);
   const gen = gens[0]!;
   const denoiser = denoiserIn(model, o.precision);
   model.eval();
@@ -349,12 +442,29 @@ function accumulate(coords: readonly Int32Array[], vals: Float32Array, acc: Floa
 /**
  * T_b [mK] of shape [X*Y*Z] from halo channels ρ_h [C, X, Y, Z] (the grid's unit, as in training):
  * transforms the conditioning, generates, and inverts the T_b transform.
+ *
+ * @throws when `halos` does not hold C·X·Y·Z values.
  */
 export async function generateTb(model: LodiModel, norm: LodiNormalisation, halos: Float32Array, size: [number, number, number], o: GenerateOptions): Promise<Float32Array> {
+  return (await generateTbMany(model, norm, halos, size, [o.seed], o))[0]!;
+}
+
+/**
+ * `generateTb` for several seeds (realisations) at once, their same stages in shared batches
+ * (`generateStandardisedMany`): one T_b [mK] map [X*Y*Z] per seed.
+ */
+export async function generateTbMany(
+  model: LodiModel,
+  norm: LodiNormalisation,
+  halos: Float32Array,
+  size: [number, number, number],
+  seeds: readonly number[],
+  o: Omit<GenerateOptions, 'seed'>,
+): Promise<Float32Array[]> {
   const C = model.cfg.net.condChannels;
   if (halos.length !== C * size[0] * size[1] * size[2])
     throw new Error(`generateTb: halo channels hold ${halos.length} values, expected [${C}, ${size.join(', ')}]`);
   const cond = haloForward(halos, C, norm);
-  const { y } = await generateStandardised(model, cond, size, o);
-  return tbInverse(y, norm);
+  const { ys } = await generateStandardisedMany(model, cond, size, seeds, o);
+  return ys.map((y) => tbInverse(y, norm));
 }

@@ -34,7 +34,7 @@ import {
   type NpyLayout,
 } from '../io/npy-file.js';
 import { fileCond, fileStore } from '../lodi/generate-file.js';
-import { generateBoxes, resolveNoise, type GenerationMethod, type NoiseSource } from '../lodi/generate.js';
+import { generateJobs, resolveNoise, type GenerationMethod, type NoiseSource } from '../lodi/generate.js';
 import { planStages, type Plan } from '../lodi/planner.js';
 import {
   describeMissing,
@@ -330,6 +330,13 @@ export interface ShardResult {
   seconds: number;
 }
 
+/** One map of a file-backed generation: its inputs, its plan file and the plan's layout. */
+interface Part {
+  inp: Inputs;
+  file: ShardPlanFile;
+  plan: Plan;
+}
+
 async function stageOpen(
   inp: Inputs,
   file: ShardPlanFile,
@@ -339,67 +346,93 @@ async function stageOpen(
   o: ShardedRunOptions,
   progress?: (done: number, total: number) => void,
 ): Promise<ShardResult> {
+  return (await stagesOpen([{ inp, file, plan }], stage, shard, o, progress))[0]!;
+}
+
+/**
+ * The unfinished boxes of stage `stage` in shard `shard` of every map of `parts` (maps of the same halos,
+ * model and options but their own seeds): the same box of several maps goes into one batch
+ * (`generateJobs`), each map's values into its own work file. One result per part.
+ */
+async function stagesOpen(
+  parts: readonly Part[],
+  stage: number,
+  shard: Shard,
+  o: ShardedRunOptions,
+  progress?: (done: number, total: number) => void,
+): Promise<ShardResult[]> {
   const t0 = Date.now();
-  const { paths, fields, loaded } = inp;
-  if (!Number.isInteger(stage) || stage < 0 || stage >= file.stages.length)
-    throw new Error(
-      `--stage: ${stage}, expected 0 to ${file.stages.length - 1} (the plan ${paths.plan} has ${file.stages.length} stages)`,
-    );
-  const finished = finishedBoxes(paths.done);
-  const missing = missingBefore(file, stage, finished);
-  if (missing.length)
-    throw new Error(
-      `${paths.done}: stages: stage ${stage} cannot start: ${describeMissing(file, missing)}; expected every box of the earlier stages finished: run those stages first`,
-    );
-  const mine = shardBoxes(file.stages[stage]!, shard);
-  const skipped = mine.filter((id) => finished.has(id));
-  const todo = mine.filter((id) => !finished.has(id));
-  if (todo.length) {
-    const layout = readNpyLayout(paths.values);
-    if (JSON.stringify(layout.shape) !== JSON.stringify(fields.size) || layout.itemSize !== 4)
-      throw new Error(`${paths.values}: shape: [${layout.shape}], expected float32 [${fields.size}] as planned`);
-    const work = new NpyVolume(layout, 'r+');
-    const halos = new NpyVolume(inp.halos, 'r');
+  const first = parts[0]!;
+  const todos = parts.map(({ inp, file }) => {
+    const { paths } = inp;
+    if (!Number.isInteger(stage) || stage < 0 || stage >= file.stages.length)
+      throw new Error(
+        `--stage: ${stage}, expected 0 to ${file.stages.length - 1} (the plan ${paths.plan} has ${file.stages.length} stages)`,
+      );
+    const finished = finishedBoxes(paths.done);
+    const missing = missingBefore(file, stage, finished);
+    if (missing.length)
+      throw new Error(
+        `${paths.done}: stages: stage ${stage} cannot start: ${describeMissing(file, missing)}; expected every box of the earlier stages finished: run those stages first`,
+      );
+    const mine = shardBoxes(file.stages[stage]!, shard);
+    return { skipped: mine.filter((id) => finished.has(id)), todo: mine.filter((id) => !finished.has(id)) };
+  });
+  const total = todos.reduce((n, t) => n + t.todo.length, 0);
+  if (total) {
+    const works: (NpyVolume | null)[] = parts.map(() => null);
+    const halos = new NpyVolume(first.inp.halos, 'r');
     const host = hostname();
     let done = 0;
     try {
-      await generateBoxes(
-        loaded.model,
-        plan,
-        todo.map((id) => plan.boxes[id]!),
-        fileCond(halos, loaded.meta.normalisation),
-        fileStore(work),
-        {
-          method: fields.method,
-          seed: fields.seed,
-          steps: fields.steps,
-          resample: fields.resample,
-          freshKnownNoise: fields.freshKnownNoise,
-          precision: fields.precision,
-          noise: fields.noise,
-          batch: o.batch,
-          afterBatch: (boxes) => {
-            // the values first, then the records: a record always means the values are on disk
-            work.sync();
-            for (const b of boxes)
-              recordFinished(paths.done, b.id, {
-                stage,
-                shard: `${shard.index}/${shard.count}`,
-                host,
-                pid: process.pid,
-                time: new Date().toISOString(),
-              });
-            done += boxes.length;
-            progress?.(done, todo.length);
-          },
-        },
+      parts.forEach(({ inp }, p) => {
+        if (!todos[p]!.todo.length) return;
+        const { paths, fields } = inp;
+        const layout = readNpyLayout(paths.values);
+        if (JSON.stringify(layout.shape) !== JSON.stringify(fields.size) || layout.itemSize !== 4)
+          throw new Error(`${paths.values}: shape: [${layout.shape}], expected float32 [${fields.size}] as planned`);
+        works[p] = new NpyVolume(layout, 'r+');
+      });
+      // box-major: the maps' copies of a box sit side by side and share its conditioning
+      const ids = [...new Set(todos.flatMap((t) => t.todo))].sort((a, b) => a - b);
+      const jobs = ids.flatMap((id) =>
+        parts.flatMap((part, p) =>
+          todos[p]!.todo.includes(id)
+            ? [{ box: first.plan.boxes[id]!, seed: part.inp.fields.seed, store: fileStore(works[p]!), part: p }]
+            : [],
+        ),
       );
+      const fields = first.inp.fields;
+      await generateJobs(first.inp.loaded.model, first.plan, jobs, fileCond(halos, first.inp.loaded.meta.normalisation), {
+        method: fields.method,
+        steps: fields.steps,
+        resample: fields.resample,
+        freshKnownNoise: fields.freshKnownNoise,
+        precision: fields.precision,
+        noise: fields.noise,
+        batch: o.batch,
+        afterBatch: (batch) => {
+          // the values first, then the records: a record always means the values are on disk
+          for (const p of new Set(batch.map((j) => j.part))) works[p]!.sync();
+          for (const j of batch)
+            recordFinished(parts[j.part]!.inp.paths.done, j.box.id, {
+              stage,
+              shard: `${shard.index}/${shard.count}`,
+              host,
+              pid: process.pid,
+              time: new Date().toISOString(),
+            });
+          done += batch.length;
+          progress?.(done, total);
+        },
+      });
     } finally {
-      work.close();
+      for (const w of works) w?.close();
       halos.close();
     }
   }
-  return { stage, shard, generated: todo, skipped, seconds: (Date.now() - t0) / 1000 };
+  const seconds = (Date.now() - t0) / 1000;
+  return todos.map((t) => ({ stage, shard, generated: t.todo, skipped: t.skipped, seconds }));
 }
 
 /**
@@ -503,32 +536,65 @@ export function finishSharded(o: ShardedRunOptions & { keepWork?: boolean }): Fi
 export async function generateFileBacked(
   o: ShardedRunOptions,
 ): Promise<FinishResult & { generated: number; skipped: number }> {
+  return (await generateFileBackedMany(o, [{ out: o.out, seed: o.seed, realization: o.realization ?? 0 }]))[0]!;
+}
+
+/** One map of `generateFileBackedMany`: its output, seed and realisation number. */
+export interface FileBackedMap {
+  out: string;
+  seed: number;
+  realization: number;
+}
+
+/**
+ * `generateFileBacked` for several maps of the same halos, model and options with their own seeds
+ * (the realisations of a run): each map has its own work directory (a killed run resumes each), and
+ * the same stage of every map is generated in shared batches, so that a box with few sub-volumes per
+ * stage still fills a batch. Map r equals its own `generateFileBacked` up to the last bits of batched
+ * convolutions. The model is loaded once (when `o.model` is a path). One result per map.
+ */
+export async function generateFileBackedMany(
+  o: ShardedRunOptions,
+  maps: readonly FileBackedMap[],
+): Promise<(FinishResult & { generated: number; skipped: number })[]> {
   const t0 = Date.now();
-  const inp = openInputs(o, true);
+  const loaded = typeof o.model === 'string' ? loadLodi(o.model, resolveDevice(o.device ?? 'cpu')) : o.model;
+  const parts: (Part & { o: ShardedRunOptions })[] = [];
   try {
-    const started = planOpen(inp, o);
-    const { file, plan } = matchingPlan(inp);
-    const total = plan.boxes.length;
-    const bar = new Progress(`generate ${inp.fields.method} sub-volumes (file-backed)`, total, {
-      quiet: o.quiet,
-      logFile: o.logFile,
-      startAt: started.finished,
-    });
-    if (started.finished > 0) bar.log(`${o.out}: kept ${started.finished} of ${total} finished sub-volumes of an interrupted run`);
-    let generated = 0;
-    let skipped = 0;
-    let before = started.finished;
-    for (let s = 0; s < file.stages.length; s++) {
-      const r = await stageOpen(inp, file, plan, s, { index: 0, count: 1 }, o, (d) =>
-        bar.update(before + d, `stage ${s}`),
-      );
-      generated += r.generated.length;
-      skipped += r.skipped.length;
-      before += r.generated.length;
+    // every output is checked before any work directory is made
+    for (const m of maps) {
+      assertWritable(m.out, o.force === true);
+      assertWritable(sidecarPath(m.out), o.force === true);
     }
-    const fin = finishOpen(inp, o);
-    return { ...fin, generated, skipped, seconds: (Date.now() - t0) / 1000 };
+    let started = 0;
+    for (const m of maps) {
+      const om: ShardedRunOptions = { ...o, model: loaded, out: m.out, seed: m.seed, realization: m.realization };
+      const inp = openInputs(om, true);
+      const plan = planOpen(inp, om);
+      started += plan.finished;
+      parts.push({ inp, ...matchingPlan(inp), o: om });
+    }
+    const first = parts[0];
+    if (!first) return [];
+    const total = first.plan.boxes.length * parts.length;
+    const bar = new Progress(
+      `generate ${first.inp.fields.method} sub-volumes (file-backed${parts.length > 1 ? `, ${parts.length} maps together` : ''})`,
+      total,
+      { quiet: o.quiet, logFile: o.logFile, startAt: started },
+    );
+    if (started > 0) bar.log(`kept ${started} of ${total} finished sub-volumes of an interrupted run (${parts.map((p) => p.o.out).join(', ')})`);
+    const counts = parts.map(() => ({ generated: 0, skipped: 0 }));
+    let before = started;
+    for (let s = 0; s < first.file.stages.length; s++) {
+      const rs = await stagesOpen(parts, s, { index: 0, count: 1 }, o, (d) => bar.update(before + d, `stage ${s}`));
+      rs.forEach((r, p) => {
+        counts[p]!.generated += r.generated.length;
+        counts[p]!.skipped += r.skipped.length;
+        before += r.generated.length;
+      });
+    }
+    return parts.map((p, i) => ({ ...finishOpen(p.inp, p.o), ...counts[i]!, seconds: (Date.now() - t0) / 1000 }));
   } finally {
-    close(inp);
+    if (typeof o.model === 'string') loaded.model.dispose();
   }
 }

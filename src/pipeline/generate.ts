@@ -10,20 +10,22 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { contractProblems, loadLodi } from '../lodi/checkpoint.js';
-import { generateTb, resolveNoise, type NoiseSource } from '../lodi/generate.js';
+import { generateTbMany, resolveNoise, type NoiseSource } from '../lodi/generate.js';
 import { planStages } from '../lodi/planner.js';
 import { workPaths } from '../lodi/shards.js';
 import { assertWritable, removeStaleTemps } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { resolvePrecision, type Precision } from '../nets/precision.js';
 import { tbGridMeta } from './generate-meta.js';
-import { generateFileBacked, type ShardedRunOptions } from './generate-shards.js';
+import { generateFileBackedMany, type FileBackedMap, type ShardedRunOptions } from './generate-shards.js';
 
 /** The options of one generation (src/pipeline/generate-shards.ts), for one or several realisations. */
 export interface GenerateRunOptions extends Omit<ShardedRunOptions, 'out' | 'realization'> {
   /** Output path `tb.npy`; with several realisations `tb_0.npy`, `tb_1.npy`, ... */
   out: string;
   realizations?: number;
+  /** The realisations' output paths instead of the names derived from `out` (one per realisation). */
+  files?: readonly string[];
   /**
    * Keep the map in a work file beside the output instead of memory (src/pipeline/generate-shards.ts):
    * memory bounded by a batch of sub-volumes for boxes of any size; a killed run continues with
@@ -60,7 +62,8 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   if (!existsSync(o.halos)) throw new Error(`${o.halos}: not found`);
   const R = o.realizations ?? 1;
   if (!Number.isInteger(R) || R < 1) throw new Error(`--realizations must be a positive integer, got ${R}`);
-  const files = Array.from({ length: R }, (_, r) => realisationPath(o.out, r, R));
+  if (o.files && o.files.length !== R) throw new Error(`generateRun: ${o.files.length} output paths for ${R} realisations`);
+  const files = o.files ? [...o.files] : Array.from({ length: R }, (_, r) => realisationPath(o.out, r, R));
   const method = o.method ?? 'overlap';
   const seeds = files.map((_, r) => realisationSeed(o.seed, r));
   // a killed run may have left half-written realisations behind
@@ -90,45 +93,54 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
     });
     const t0 = Date.now();
     const crop = loaded.model.cfg.data.crop;
-    for (let r = 0; r < R; r++) {
-      const f = files[r]!;
-      if (done(f, r)) continue;
+    // the unfinished realisations are generated together: the same stage of each in shared batches
+    const todo = files.map((_, r) => r).filter((r) => !done(files[r]!, r));
+    if (todo.length) {
       const boxes = method === 'single' ? 1 : planStages({ size: [X, Y, Z], box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true }).boxes.length;
-      const progress = new Progress(`generate ${method} ${R > 1 ? `realisation ${r + 1}/${R} ` : ''}sub-volumes`, boxes, { quiet: o.quiet, logFile: o.logFile });
-      const tb = await generateTb(loaded.model, loaded.meta.normalisation, halos.data, [X, Y, Z], {
-        method,
-        seed: seeds[r]!,
-        batch: o.batch,
-        periodic: o.periodic,
-        overlap: o.overlap,
-        steps: o.steps,
-        resample: o.resample,
-        freshKnownNoise: o.freshKnownNoise,
-        precision,
-        noise,
-        onProgress: (d, _t, stage) => progress.update(d, `stage ${stage + 1}`),
-      });
-      saveGrid(
-        f,
+      const what = todo.length > 1 ? `realisations ${todo.map((r) => r + 1).join(', ')} of ${R} together, ` : R > 1 ? `realisation ${todo[0]! + 1}/${R} ` : '';
+      const progress = new Progress(`generate ${method} ${what}sub-volumes`, boxes * todo.length, { quiet: o.quiet, logFile: o.logFile });
+      const tbs = await generateTbMany(
+        loaded.model,
+        loaded.meta.normalisation,
+        halos.data,
+        [X, Y, Z],
+        todo.map((r) => seeds[r]!),
         {
-          data: tb,
-          shape: [X, Y, Z],
-          meta: tbGridMeta(halos.meta, loaded, {
-            command: o.command,
-            halos: o.halos,
-            seed: seeds[r]!,
-            realization: r,
-            method,
-            overlap: o.overlap ?? 4,
-            periodic: o.periodic ?? true,
-            steps: o.steps ?? loaded.model.cfg.schedule.steps,
-            resample: o.resample ?? 1,
-            precision,
-            noise,
-            modelSha256,
-          }),
+          method,
+          batch: o.batch,
+          periodic: o.periodic,
+          overlap: o.overlap,
+          steps: o.steps,
+          resample: o.resample,
+          freshKnownNoise: o.freshKnownNoise,
+          precision,
+          noise,
+          onProgress: (d, _t, stage) => progress.update(d, `stage ${stage + 1}`),
         },
-        { force: true },
+      );
+      todo.forEach((r, i) =>
+        saveGrid(
+          files[r]!,
+          {
+            data: tbs[i]!,
+            shape: [X, Y, Z],
+            meta: tbGridMeta(halos.meta, loaded, {
+              command: o.command,
+              halos: o.halos,
+              seed: seeds[r]!,
+              realization: r,
+              method,
+              overlap: o.overlap ?? 4,
+              periodic: o.periodic ?? true,
+              steps: o.steps ?? loaded.model.cfg.schedule.steps,
+              resample: o.resample ?? 1,
+              precision,
+              noise,
+              modelSha256,
+            }),
+          },
+          { force: true },
+        ),
       );
     }
     return { files, seeds, modelFile: loaded.file, modelSha256, seconds: (Date.now() - t0) / 1000 };
@@ -137,7 +149,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   }
 }
 
-/** `generateRun` with `fileBacked`: each realisation through `generateFileBacked`. */
+/** `generateRun` with `fileBacked`: the unfinished realisations through one `generateFileBackedMany`. */
 async function fileBackedRun(
   o: GenerateRunOptions,
   files: string[],
@@ -149,6 +161,7 @@ async function fileBackedRun(
     const modelSha256 = sha256File(loaded.file);
     const done = finishedBy(modelSha256, resolvePrecision(o.precision ?? 'float32', loaded.model.device), resolveNoise(o.noise ?? 'auto', loaded.model.device));
     const t0 = Date.now();
+    const todo: FileBackedMap[] = [];
     for (let r = 0; r < files.length; r++) {
       if (done(files[r]!, r)) {
         // a run killed after renaming a finished map into place but before removing its work file leaves that
@@ -156,8 +169,10 @@ async function fileBackedRun(
         rmSync(workPaths(files[r]!).dir, { recursive: true, force: true });
         continue;
       }
-      await generateFileBacked({ ...o, model: loaded, out: files[r]!, seed: seeds[r]!, realization: r });
+      todo.push({ out: files[r]!, seed: seeds[r]!, realization: r });
     }
+    // the unfinished realisations together: the same stage of each in shared batches
+    if (todo.length) await generateFileBackedMany({ ...o, model: loaded }, todo);
     return { files, seeds, modelFile: loaded.file, modelSha256, seconds: (Date.now() - t0) / 1000 };
   } finally {
     if (typeof o.model === 'string') loaded.model.dispose();

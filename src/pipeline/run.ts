@@ -12,7 +12,10 @@
  * With `snapshot` instead of `dm`, the DM grid is made first, as `lodi prepare` makes it (world/ in the run
  * directory: CIC, the LODI model's voxel and smoothing radius), so the main job starts from a simulation output.
  *
- * A killed run resumes with `resume`: the halo prediction, every finished realisation and, within the map it
+ * The realisations are generated together, the same stage of each in shared batches (each map keeps its
+ * own seeded noise streams, so batching changes no more than the last bits of the convolutions).
+ *
+ * A killed run resumes with `resume`: the halo prediction, every finished realisation and, within the maps it
  * was writing (latent overlap or tiling), every finished sub-volume are kept (checked against the model
  * checksums, seeds and the stage plan). A run that fails before
  * writing anything leaves no directory behind.
@@ -249,14 +252,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
     t0 = Date.now();
     // every map of the run: same halos, model, batch, steps and log; the maps with sub-volumes written in place go
     // through a work file (byte for byte the in-memory result); with `resume` finished maps are kept and a killed
-    // run also keeps the finished sub-volumes of the map it was writing (the rest of their stage is then batched
+    // run also keeps the finished sub-volumes of the maps it was writing (the rest of their stage is then batched
     // differently, so that map equals an uninterrupted one to float rounding); without it (a new run, or --force)
     // every map is made afresh, whatever an earlier run left in the folder
-    const generate = (out: string, seed: number, m: GenerationMethod): Promise<unknown> =>
+    const generate = (files: string[], m: GenerationMethod): Promise<unknown> =>
       generateRun({
         halos: halosPath,
         model: lodi,
-        out,
+        out: files[0]!,
+        files,
+        realizations: files.length,
         seed,
         method: m,
         fileBacked: m === 'overlap' || m === 'tiling',
@@ -277,10 +282,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         throw err;
       });
     try {
-      for (let r = 0; r < R; r++) {
-        log.log(`LODI (${method}): realisation ${r + 1}/${R}, seed ${seeds[r]}`);
-        await generate(tbFiles[r]!, seeds[r]!, method);
-      }
+      // the realisations together: the same stage of each in shared batches (a 64^3 box has one sub-volume per stage)
+      log.log(`LODI (${method}): ${R > 1 ? `${R} realisations, seeds ${seeds.join(', ')}` : `seed ${seeds[0]}`}`);
+      await generate(tbFiles, method);
       timings.lodi = (Date.now() - t0) / 1000;
       log.update(2, 'T_b done');
       const baselines: Record<string, string> = {};
@@ -293,7 +297,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         for (const m of methods) {
           const f = join(out, `tb_${m}_0.npy`);
           log.log(`LODI (${m} baseline): realisation 1, seed ${seeds[0]}`);
-          await generate(f, seeds[0]!, m);
+          await generate([f], m);
           baselines[m] = f;
         }
         timings.baselines = (Date.now() - t0) / 1000;

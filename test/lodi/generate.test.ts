@@ -7,7 +7,7 @@ import { liveTensors } from '@lodi/torch';
 import { loadGrid, saveGrid } from '../../src/io/grid.js';
 import { loadLodi } from '../../src/lodi/checkpoint.js';
 import { cropPeriodic } from '../../src/lodi/dataset.js';
-import { boxSeed, generateStandardised } from '../../src/lodi/generate.js';
+import { boxSeed, generateStandardised, generateStandardisedMany } from '../../src/lodi/generate.js';
 import { haloForward } from '../../src/lodi/transform.js';
 import { generateRun } from '../../src/pipeline/generate.js';
 import { syntheticPair, tinyModel, writeSyntheticHalos } from './helpers.js';
@@ -31,10 +31,24 @@ test('lodi generate: finite non-negative T_b with sidecars, reproducible per see
     assert.equal(side.provenance.seed, 5);
     assert.equal(side.provenance.method, 'overlap');
     assert.match(side.provenance.modelSha256, /^[0-9a-f]{64}$/);
-    // same seed → same map; outputs are not overwritten without --force, --resume keeps finished ones
+    // same command and seed → the same maps, bit for bit; outputs are not overwritten without --force
     await assert.rejects(() => generateRun({ halos: hp, model, out: join(dir, 'tb.npy'), realizations: 2, seed: 5, steps: 10, quiet: true }), /exists|--force/);
-    await generateRun({ halos: hp, model, out: join(dir, 'again.npy'), seed: 5, steps: 10, quiet: true });
-    assert.deepEqual(loadGrid(join(dir, 'again.npy')).data, a.data);
+    await generateRun({ halos: hp, model, out: join(dir, 'again.npy'), realizations: 2, seed: 5, steps: 10, quiet: true });
+    assert.deepEqual(loadGrid(join(dir, 'again_0.npy')).data, a.data);
+    assert.deepEqual(loadGrid(join(dir, 'again_1.npy')).data, b.data);
+    // the realisations were generated together (shared batches); each alone is the same map up to the
+    // rounding of batched convolutions
+    for (const [seed, ref] of [[5, a.data], [6, b.data]] as const) {
+      await generateRun({ halos: hp, model, out: join(dir, `alone${seed}.npy`), seed, steps: 10, quiet: true });
+      const alone = loadGrid(join(dir, `alone${seed}.npy`)).data;
+      let maxDiff = 0;
+      let maxAbs = 0;
+      for (let i = 0; i < ref.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(alone[i]! - ref[i]!));
+        maxAbs = Math.max(maxAbs, Math.abs(ref[i]!));
+      }
+      assert.ok(maxDiff <= 1e-4 * maxAbs, `seed ${seed} alone vs with another realisation: max |ΔT_b| ${maxDiff} of max ${maxAbs}`);
+    }
     for (const method of ['tiling', 'average'] as const) {
       await generateRun({ halos: hp, model, out: join(dir, `${method}.npy`), seed: 5, method, steps: 10, quiet: true });
       const t = loadGrid(join(dir, `${method}.npy`)).data;
@@ -62,6 +76,20 @@ test('latent overlap: the sampler is batch-size independent and tiling differs f
     let maxDiff = 0;
     for (let i = 0; i < a.y.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.y[i]! - b.y[i]!));
     assert.ok(maxDiff < 1e-3, `batch 8 vs 1: max |Δy| = ${maxDiff}`);
+    // several realisations in shared batches: each as if generated alone (batched rounding only), for the
+    // stitching methods that read earlier stages (overlap) and those that do not (tiling, average)
+    for (const method of ['overlap', 'tiling', 'average'] as const) {
+      const many = await generateStandardisedMany(model, cond, [n, n, n], [4, 7], { method, batch: 3, steps: 10 });
+      for (const [r, seed] of [4, 7].entries()) {
+        const alone = await generateStandardised(model, cond, [n, n, n], { seed, method, batch: 8, steps: 10 });
+        let d = 0;
+        for (let i = 0; i < alone.y.length; i++) d = Math.max(d, Math.abs(alone.y[i]! - many.ys[r]![i]!));
+        assert.ok(d < 1e-3, `${method}, seed ${seed}: max |Δy| together vs alone = ${d}`);
+      }
+      let apart = 0;
+      for (let i = 0; i < many.ys[0]!.length; i++) apart = Math.max(apart, Math.abs(many.ys[0]![i]! - many.ys[1]![i]!));
+      assert.ok(apart > 0.1, `${method}: the two realisations differ (max |Δy| ${apart})`);
+    }
     // the first stage is generated identically by both methods (no known region yet)
     const t = await generateStandardised(model, cond, [n, n, n], { seed: 4, method: 'tiling', steps: 10 });
     const first = a.plan.stages[0]![0]!;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { preset } from '../../src/halogen/config.js';
 import { trainHalogen } from '../../src/halogen/train.js';
 import { loadGrid, saveGrid } from '../../src/io/grid.js';
+import { decodeNpy } from '../../src/io/npy.js';
 import { writeWorld } from '../../src/io/world.js';
 import { lodiPreset } from '../../src/lodi/config.js';
 import { trainLodi } from '../../src/lodi/train.js';
@@ -49,7 +50,17 @@ test('lodi run: DM → HALOgen → LODI into a run directory; resume keeps finis
     rmSync(join(out, 'tb_1.json'));
     await runPipeline({ ...common, out, baselines: true, resume: true });
     assert.equal(statSync(join(out, 'halos.npy')).mtimeMs, haloTime, 'halos kept');
-    assert.deepEqual(readFileSync(join(out, 'tb_1.npy')), before, 'the regenerated realisation is identical');
+    // generated alone this time (realisation 0 was kept), together with it before: the same map up to the
+    // rounding of batched convolutions
+    const again = loadGrid(join(out, 'tb_1.npy')).data;
+    const was = decodeNpy(before, 'tb_1.npy').data as Float32Array;
+    let maxDiff = 0;
+    let maxAbs = 0;
+    for (let i = 0; i < was.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(again[i]! - was[i]!));
+      maxAbs = Math.max(maxAbs, Math.abs(was[i]!));
+    }
+    assert.ok(maxAbs > 0 && maxDiff <= 1e-4 * maxAbs, `the regenerated realisation: max |ΔT_b| ${maxDiff} of max ${maxAbs}`);
     // true halos instead of HALOgen
     const given = await runPipeline({ ...common, halogen: undefined, halos: join(root, 'world', 'halos.npy'), out: join(root, 'run-true'), realizations: 1 });
     assert.equal(given.models.halogen, undefined);
