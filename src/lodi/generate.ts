@@ -380,8 +380,11 @@ export async function generateStandardisedMany(
   );
   let done = 0;
   const all = plan.boxes.length * seeds.length;
-  for (const stage of plan.stages) {
-    const jobs = stage.flatMap((box) => seeds.map((seed, r) => ({ box, seed, store: stores[r]! })));
+  // latent overlap reads what earlier stages wrote: stage by stage; the boxes of tiling and averaging are
+  // independent (tiling's write masks come from the plan), so all of them go through the batches together
+  const groups = method === 'overlap' ? plan.stages : [plan.stages.flat()];
+  for (const group of groups) {
+    const jobs = group.flatMap((box) => seeds.map((seed, r) => ({ box, seed, store: stores[r]! })));
     await generateJobs(model, plan, jobs, memoryCond(cond, C, size), {
       ...o,
       onProgress: (d, _n, si) => o.onProgress?.(done + d, all, si),

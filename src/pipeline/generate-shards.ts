@@ -346,36 +346,39 @@ async function stageOpen(
   o: ShardedRunOptions,
   progress?: (done: number, total: number) => void,
 ): Promise<ShardResult> {
-  return (await stagesOpen([{ inp, file, plan }], stage, shard, o, progress))[0]!;
+  return (await stagesOpen([{ inp, file, plan }], [stage], shard, o, progress))[0]!;
 }
 
 /**
- * The unfinished boxes of stage `stage` in shard `shard` of every map of `parts` (maps of the same halos,
- * model and options but their own seeds): the same box of several maps goes into one batch
- * (`generateJobs`), each map's values into its own work file. One result per part.
+ * The unfinished boxes of the stages `stages` (consecutive) in shard `shard` of every map of `parts` (maps
+ * of the same halos, model and options but their own seeds): the same box of several maps goes into one
+ * batch (`generateJobs`), each map's values into its own work file. Several stages at once only for
+ * methods whose boxes read nothing earlier boxes wrote (tiling). One result per part; its stage is the first.
  */
 async function stagesOpen(
   parts: readonly Part[],
-  stage: number,
+  stages: readonly number[],
   shard: Shard,
   o: ShardedRunOptions,
   progress?: (done: number, total: number) => void,
 ): Promise<ShardResult[]> {
   const t0 = Date.now();
   const first = parts[0]!;
+  const stage = stages[0]!;
   const todos = parts.map(({ inp, file }) => {
     const { paths } = inp;
-    if (!Number.isInteger(stage) || stage < 0 || stage >= file.stages.length)
-      throw new Error(
-        `--stage: ${stage}, expected 0 to ${file.stages.length - 1} (the plan ${paths.plan} has ${file.stages.length} stages)`,
-      );
+    for (const st of stages)
+      if (!Number.isInteger(st) || st < 0 || st >= file.stages.length)
+        throw new Error(
+          `--stage: ${st}, expected 0 to ${file.stages.length - 1} (the plan ${paths.plan} has ${file.stages.length} stages)`,
+        );
     const finished = finishedBoxes(paths.done);
     const missing = missingBefore(file, stage, finished);
     if (missing.length)
       throw new Error(
         `${paths.done}: stages: stage ${stage} cannot start: ${describeMissing(file, missing)}; expected every box of the earlier stages finished: run those stages first`,
       );
-    const mine = shardBoxes(file.stages[stage]!, shard);
+    const mine = stages.flatMap((st) => shardBoxes(file.stages[st]!, shard));
     return { skipped: mine.filter((id) => finished.has(id)), todo: mine.filter((id) => !finished.has(id)) };
   });
   const total = todos.reduce((n, t) => n + t.todo.length, 0);
@@ -394,7 +397,11 @@ async function stagesOpen(
         works[p] = new NpyVolume(layout, 'r+');
       });
       // box-major: the maps' copies of a box sit side by side and share its conditioning
-      const ids = [...new Set(todos.flatMap((t) => t.todo))].sort((a, b) => a - b);
+      // in the plan's order, as the in-memory generation goes (so that both batch alike)
+      const pending = new Set(todos.flatMap((t) => t.todo));
+      const ids = stages.flatMap((st) => first.file.stages[st]!).filter((id) => pending.has(id));
+      // a box records the stage it belongs to
+      const stageOf = new Map(stages.flatMap((st) => first.file.stages[st]!.map((id) => [id, st] as const)));
       const jobs = ids.flatMap((id) =>
         parts.flatMap((part, p) =>
           todos[p]!.todo.includes(id)
@@ -416,7 +423,7 @@ async function stagesOpen(
           for (const p of new Set(batch.map((j) => j.part))) works[p]!.sync();
           for (const j of batch)
             recordFinished(parts[j.part]!.inp.paths.done, j.box.id, {
-              stage,
+              stage: stageOf.get(j.box.id) ?? stage,
               shard: `${shard.index}/${shard.count}`,
               host,
               pid: process.pid,
@@ -585,8 +592,13 @@ export async function generateFileBackedMany(
     if (started > 0) bar.log(`kept ${started} of ${total} finished sub-volumes of an interrupted run (${parts.map((p) => p.o.out).join(', ')})`);
     const counts = parts.map(() => ({ generated: 0, skipped: 0 }));
     let before = started;
-    for (let s = 0; s < first.file.stages.length; s++) {
-      const rs = await stagesOpen(parts, s, { index: 0, count: 1 }, o, (d) => bar.update(before + d, `stage ${s}`));
+    // latent overlap reads what earlier stages wrote: stage by stage; tiling's boxes are independent (their write
+    // masks come from the plan), so all of them go through the batches together: a small box has few boxes per stage
+    const all = first.file.stages.map((_, s) => s);
+    const groups = first.inp.fields.method === 'overlap' ? all.map((s) => [s]) : [all];
+    for (const g of groups) {
+      const label = g.length > 1 ? 'all stages' : `stage ${g[0]}`;
+      const rs = await stagesOpen(parts, g, { index: 0, count: 1 }, o, (d) => bar.update(before + d, label));
       rs.forEach((r, p) => {
         counts[p]!.generated += r.generated.length;
         counts[p]!.skipped += r.skipped.length;

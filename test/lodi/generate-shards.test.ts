@@ -437,6 +437,12 @@ const sidecar = (p: string): Record<string, unknown> =>
       assert.deepEqual(sidecar(file.replace('.npy', `_${r}.npy`)), sidecar(mem.replace('.npy', `_${r}.npy`)));
       assert.equal((sidecar(file.replace('.npy', `_${r}.npy`)) as { provenance: { seed: number } }).provenance.seed, 2 + r);
     }
+    // tiling: the boxes of every stage batched together (independent boxes), file-backed as in memory
+    const tMem = join(dir, 'many-tiling-mem.npy');
+    const tFile = join(dir, 'many-tiling-file.npy');
+    await generateRun({ halos, model, out: tMem, realizations: 2, seed: 2, method: 'tiling', steps: STEPS, quiet: true });
+    await generateRun({ halos, model, out: tFile, realizations: 2, seed: 2, method: 'tiling', steps: STEPS, quiet: true, fileBacked: true });
+    for (let r = 0; r < 2; r++) assert.deepEqual(readFileSync(tFile.replace('.npy', `_${r}.npy`)), readFileSync(tMem.replace('.npy', `_${r}.npy`)), `tiling map ${r}`);
     // killed with map 1 through stage 0 and map 2 through stages 0-1 (map 0 finished and renamed into place):
     // --resume keeps map 0, continues maps 1 and 2 from their records, and leaves no work directory
     const killed = join(dir, 'many-killed.npy');
