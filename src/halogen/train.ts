@@ -19,8 +19,8 @@
  * the data); the training loss reported is the full Eq. 5 averaged over the epoch's batches.
  */
 import { resolve, join } from 'node:path';
-import { F, Generator, ProcessGroup, RMSprop, Tensor, noGrad, tidy, type DType, type ProcessGroupOptions } from '@lodi/torch';
-import { agreeToStart, averageGradients, shareJson, shareTensors } from '../train/data-parallel.js';
+import { Generator, RMSprop, Tensor, noGrad, tidy, type ProcessGroup, type ProcessGroupOptions } from '@lodi/torch';
+import { agreeToStart, averageGradients, receiveStart, receiveStartTensors, runDataParallel, sendStart, type StartTensors } from '../train/data-parallel.js';
 import { interruptRequested } from '../util/interrupt.js';
 import { disposeGroups, writeCheckpoint, type ReadCheckpoint } from '../train/checkpoint.js';
 import { writeCsv, type Row } from '../train/log.js';
@@ -319,38 +319,16 @@ export function historyRows(h: EpochRecord[]): Row[] {
  * that fails before its first checkpoint leaves no directory behind that it created.
  */
 export async function trainHalogen(o: TrainOptions): Promise<TrainResult> {
-  const dp = o.distributed && o.distributed.worldSize > 1 ? new ProcessGroup(o.distributed) : null;
-  try {
-    if (dp && dp.rank > 0) return await followHalogen(o, dp);
-    let sent = false;
-    try {
-      return await leadHalogen(o, dp, () => (sent = true));
-    } catch (err) {
-      // the other ranks wait for the metadata: tell them why it will not come
-      if (dp && !sent)
-        try {
-          shareJson<StartMessage>(dp, { error: (err as Error).message });
-        } catch {
-          /* the error below is the one to report */
-        }
-      throw err;
-    }
-  } finally {
-    dp?.close();
-  }
-}
-
-/** What rank 0 sends the other ranks before training: its metadata and the layout of its optimiser state. */
-interface StartMessage {
-  error?: string;
-  meta?: HalogenMeta;
-  optim?: { name: string; shape: number[]; dtype: DType }[];
-  rngBytes?: number;
+  return runDataParallel(
+    o.distributed,
+    (dp, onSent) => leadHalogen(o, dp, onSent),
+    (dp) => followHalogen(o, dp),
+  );
 }
 
 /** The tensors every rank must hold alike at the start: weights and buffers, RMSprop state, the augmentation generator. */
-function startTensors(s: TrainState, optim: Map<string, Tensor>, rng: Tensor): Tensor[] {
-  return [...s.model.stateDict().values(), ...optim.values(), rng];
+function startTensors(s: TrainState): StartTensors {
+  return (optim, rng) => [...s.model.stateDict().values(), ...optim.values(), rng];
 }
 
 /** A single-process run, or rank 0 of a data-parallel one (`onSent` once the others have its metadata). */
@@ -376,14 +354,7 @@ async function leadHalogen(o: TrainOptions, dp: ProcessGroup | null, onSent: () 
     }
     if (dp) {
       const st = s;
-      tidy(() => {
-        const optim = st.opt.stateTensors().tensors;
-        const rng = st.dataGen.getState();
-        shareJson<StartMessage>(dp, { meta, optim: [...optim].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })), rngBytes: rng.numel });
-        onSent();
-        agreeToStart(dp, null);
-        shareTensors(dp, startTensors(st, optim, rng));
-      });
+      tidy(() => sendStart(dp, meta, st.opt.stateTensors().tensors, st.dataGen.getState(), startTensors(st), onSent));
     }
     return await epochLoop(o, cfg, data, s, meta, run, dp);
   } catch (err) {
@@ -414,8 +385,7 @@ function sameWorldsProblem(worlds: WorldGrids[], meta: HalogenMeta): string | nu
  * rank 0 without touching the run directory.
  */
 async function followHalogen(o: TrainOptions, dp: ProcessGroup): Promise<TrainResult> {
-  const msg = shareJson<StartMessage>(dp, undefined);
-  if (msg.error !== undefined || !msg.meta || !msg.optim) throw new Error(`data-parallel rank ${dp.rank}: rank 0 stopped before training: ${msg.error ?? 'no state sent'}`);
+  const msg = receiveStart<HalogenMeta>(dp);
   const meta = msg.meta;
   const cfg = meta.config;
   let data: RunData | null = null;
@@ -448,11 +418,9 @@ async function followHalogen(o: TrainOptions, dp: ProcessGroup): Promise<TrainRe
   const st = s!;
   try {
     tidy(() => {
-      const optim = new Map(msg.optim!.map((e) => [e.name, F.zeros(e.shape, { dtype: e.dtype })]));
-      const rng = F.zeros([msg.rngBytes!], { dtype: 'uint8' });
-      shareTensors(dp, startTensors(st, optim, rng));
+      const { optim, generator } = receiveStartTensors(dp, msg, startTensors(st));
       st.opt.loadStateTensors(optim, meta.optimizer);
-      st.dataGen.setState(rng);
+      st.dataGen.setState(generator);
     });
     return await epochLoop({ ...o, quiet: true }, cfg, data!, st, meta, null, dp);
   } finally {

@@ -13,10 +13,10 @@
  * With `group` the run is data-parallel over processes (src/train/data-parallel.ts); rank 0 writes it.
  */
 import { join, resolve } from 'node:path';
-import { AdamW, EMA, F, Generator, ProcessGroup, clipGradNorm, keep, noGrad, tidy, type DType, type ProcessGroupOptions, type Tensor } from '@lodi/torch';
+import { AdamW, EMA, F, Generator, clipGradNorm, keep, noGrad, tidy, type ProcessGroup, type ProcessGroupOptions, type Tensor } from '@lodi/torch';
 import { BEST_FILE, CHECKPOINT_FILE, disposeGroups, readCheckpoint, resolveModelFile, writeCheckpoint } from '../train/checkpoint.js';
 import { sha256Stream } from '../io/npy-file.js';
-import { agreeToStart, averageGradients, rankRows, rankStepSeed, shareJson, shareTensors } from '../train/data-parallel.js';
+import { agreeToStart, averageGradients, rankRows, rankStepSeed, receiveStart, receiveStartTensors, runDataParallel, sendStart, type StartTensors } from '../train/data-parallel.js';
 import { writeCsv } from '../train/log.js';
 import { runTraining, type TrainTask } from '../train/loop.js';
 import { RunDir } from '../train/run-dir.js';
@@ -272,25 +272,11 @@ function readInit(path: string, cfg: LodiConfig, pairs: LodiPair[]): InitModel {
  * 0 that fails before training sends its error to the others, which throw it too.
  */
 export async function trainLodi(o: LodiTrainOptions): Promise<LodiTrainResult> {
-  const dp = o.distributed && o.distributed.worldSize > 1 ? new ProcessGroup(o.distributed) : null;
-  try {
-    if (dp && dp.rank > 0) return await followLodi(o, dp);
-    let sent = false;
-    try {
-      return await leadLodi(o, dp, () => (sent = true));
-    } catch (err) {
-      // the other ranks wait for the metadata: tell them why it will not come (a broken group must not hide the error)
-      if (dp && !sent)
-        try {
-          shareJson<StartMessage>(dp, { error: (err as Error).message });
-        } catch {
-          /* the error below is the one to report */
-        }
-      throw err;
-    }
-  } finally {
-    dp?.close();
-  }
+  return runDataParallel(
+    o.distributed,
+    (dp, onSent) => leadLodi(o, dp, onSent),
+    (dp) => followLodi(o, dp),
+  );
 }
 
 /** A single-process run, or rank 0 of a data-parallel one (`onSent` once the others have its metadata). */
@@ -360,7 +346,8 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: ()
     );
     if (dp) {
       rankRows(dp, cfg.data.batchSize);
-      shareStart(dp, s, meta, onSent);
+      const st = s;
+      tidy(() => sendStart(dp, meta, st.opt.stateTensors().tensors, st.noiseGen.getState(), startTensors(st), onSent));
       progress.log(`data-parallel: ${dp.worldSize} ranks, ${cfg.data.batchSize / dp.worldSize} of the batch of ${cfg.data.batchSize} per rank`);
     }
     s.model.train();
@@ -378,36 +365,9 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: ()
   }
 }
 
-/** What rank 0 sends the other ranks before training: its metadata and the layout of its state tensors. */
-interface StartMessage {
-  error?: string;
-  meta?: LodiMeta;
-  optim?: { name: string; shape: number[]; dtype: DType }[];
-  noiseBytes?: number;
-}
-
 /** The tensors every rank must hold alike at the start: weights and buffers, EMA, optimiser moments, the noise stream. */
-function startTensors(s: LodiState, optim: Map<string, Tensor>, noise: Tensor): Tensor[] {
-  return [...s.model.stateDict().values(), ...s.ema.shadow, ...optim.values(), noise];
-}
-
-/**
- * Rank 0: sends the metadata (then `onSent`), waits until every rank has loaded its worlds, and
- * sends the starting state (fresh or resumed).
- */
-function shareStart(dp: ProcessGroup, s: LodiState, meta: LodiMeta, onSent: () => void): void {
-  tidy(() => {
-    const optim = s.opt.stateTensors().tensors;
-    const noise = s.noiseGen.getState();
-    shareJson<StartMessage>(dp, {
-      meta,
-      optim: [...optim].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
-      noiseBytes: noise.numel,
-    });
-    onSent();
-    agreeToStart(dp, null);
-    shareTensors(dp, startTensors(s, optim, noise));
-  });
+function startTensors(s: LodiState): StartTensors {
+  return (optim, noise) => [...s.model.stateDict().values(), ...s.ema.shadow, ...optim.values(), noise];
 }
 
 /** A follower's worlds must be rank 0's: same grids, boxes, redshifts, seeds and data contract. */
@@ -428,8 +388,7 @@ function sameWorldsProblem(pairs: LodiPair[], meta: LodiMeta): string | null {
  * rank 0 without touching the run directory.
  */
 async function followLodi(o: LodiTrainOptions, dp: ProcessGroup): Promise<LodiTrainResult> {
-  const msg = shareJson<StartMessage>(dp, undefined);
-  if (msg.error !== undefined || !msg.meta || !msg.optim) throw new Error(`data-parallel rank ${dp.rank}: rank 0 stopped before training: ${msg.error ?? 'no state sent'}`);
+  const msg = receiveStart<LodiMeta>(dp);
   const meta = msg.meta;
   const cfg = meta.config;
   let ds: LodiDataset | null = null;
@@ -446,11 +405,9 @@ async function followLodi(o: LodiTrainOptions, dp: ProcessGroup): Promise<LodiTr
   const s = buildState(cfg, meta.seeds, o.device);
   try {
     tidy(() => {
-      const optim = new Map(msg.optim!.map((e) => [e.name, F.zeros(e.shape, { dtype: e.dtype })]));
-      const noise = F.zeros([msg.noiseBytes!], { dtype: 'uint8' });
-      shareTensors(dp, startTensors(s, optim, noise));
+      const { optim, generator } = receiveStartTensors(dp, msg, startTensors(s));
       s.opt.loadStateTensors(optim, { step: meta.step, lr: cfg.train.lr });
-      s.noiseGen.setState(noise);
+      s.noiseGen.setState(generator);
     });
     s.rng.state = meta.dataRng;
     s.model.train();

@@ -7,7 +7,7 @@
  * the same update and the weights stay identical without being sent again. Rank 0 alone reads and
  * writes the run directory; the others receive its state (metadata and tensors) once at the start.
  */
-import { F, noGrad, tidy, type ProcessGroup, type Tensor } from '@lodi/torch';
+import { F, ProcessGroup, noGrad, tidy, type DType, type ProcessGroupOptions, type Tensor } from '@lodi/torch';
 
 /** The tensor of the bytes of `text` (UTF-8), or of `length` zero bytes to receive into. */
 function bytesTensor(text: string | null, length: number): Tensor {
@@ -55,6 +55,93 @@ export function agreeToStart(group: ProcessGroup, problem: string | null): void 
   });
   if (problem !== null) throw new Error(`data-parallel rank ${group.rank}: ${problem}`);
   if (failed > 0) throw new Error(`data-parallel rank ${group.rank}: ${failed} other rank(s) could not start (their own output says why)`);
+}
+
+/**
+ * Runs a trainer on this rank: without `options` (or with one rank) `lead(null)` alone; else opens the
+ * group, rank 0 runs `lead` (which calls `onSent` once the others have its `sendStart` message) and the
+ * other ranks `follow`. A leader that fails before sending tells the followers why (they throw it too,
+ * instead of waiting for a message that will never come). The group is closed on return.
+ */
+export async function runDataParallel<R>(
+  options: ProcessGroupOptions | undefined,
+  lead: (dp: ProcessGroup | null, onSent: () => void) => Promise<R>,
+  follow: (dp: ProcessGroup) => Promise<R>,
+): Promise<R> {
+  const dp = options && options.worldSize > 1 ? new ProcessGroup(options) : null;
+  try {
+    if (dp && dp.rank > 0) return await follow(dp);
+    let sent = false;
+    try {
+      return await lead(dp, () => (sent = true));
+    } catch (err) {
+      if (dp && !sent)
+        try {
+          shareJson<StartMessage<unknown>>(dp, { error: (err as Error).message });
+        } catch {
+          /* a broken group must not hide the error below, the one to report */
+        }
+      throw err;
+    }
+  } finally {
+    dp?.close();
+  }
+}
+
+/** What rank 0 sends the other ranks before training: its metadata and the layout of its optimiser state and generator. */
+export interface StartMessage<M> {
+  error?: string;
+  meta?: M;
+  optim?: { name: string; shape: number[]; dtype: DType }[];
+  generatorBytes?: number;
+}
+
+/**
+ * The tensors every rank must hold alike at the start, in one order on every rank (weights and buffers,
+ * optimiser state, a generator's state, ...), from the optimiser state and the generator state.
+ */
+export type StartTensors = (optim: Map<string, Tensor>, generator: Tensor) => Tensor[];
+
+/**
+ * Rank 0: sends `meta` and the layout of the optimiser state `optim` and generator state `generator`
+ * (then `onSent`), waits until every rank could start (`agreeToStart`), and broadcasts `tensors`.
+ */
+export function sendStart<M>(group: ProcessGroup, meta: M, optim: Map<string, Tensor>, generator: Tensor, tensors: StartTensors, onSent: () => void): void {
+  shareJson<StartMessage<M>>(group, {
+    meta,
+    optim: [...optim].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
+    generatorBytes: generator.numel,
+  });
+  onSent();
+  agreeToStart(group, null);
+  shareTensors(group, tensors(optim, generator));
+}
+
+/**
+ * Ranks 1..W−1: rank 0's start message.
+ *
+ * @throws rank 0's error when it stopped before training.
+ */
+export function receiveStart<M>(group: ProcessGroup): Required<Omit<StartMessage<M>, 'error'>> {
+  const msg = shareJson<StartMessage<M>>(group, undefined);
+  if (msg.error !== undefined || msg.meta === undefined || !msg.optim || msg.generatorBytes === undefined)
+    throw new Error(`data-parallel rank ${group.rank}: rank 0 stopped before training: ${msg.error ?? 'no state sent'}`);
+  return { meta: msg.meta, optim: msg.optim, generatorBytes: msg.generatorBytes };
+}
+
+/**
+ * Ranks 1..W−1, after `agreeToStart`: receives rank 0's starting tensors (`tensors` of zeros laid out as
+ * announced) and returns the optimiser state and generator state to load (in the caller's tidy scope).
+ */
+export function receiveStartTensors(
+  group: ProcessGroup,
+  msg: Required<Omit<StartMessage<unknown>, 'error' | 'meta'>>,
+  tensors: StartTensors,
+): { optim: Map<string, Tensor>; generator: Tensor } {
+  const optim = new Map(msg.optim.map((e) => [e.name, F.zeros(e.shape, { dtype: e.dtype })]));
+  const generator = F.zeros([msg.generatorBytes], { dtype: 'uint8' });
+  shareTensors(group, tensors(optim, generator));
+  return { optim, generator };
 }
 
 /** Rows [start, start + count) of a batch laid out along dimension 0: this rank's slice of the global batch. */
