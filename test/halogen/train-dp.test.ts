@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { readHalogenCheckpoint, trainHalogen } from '../../src/halogen/train.js'
 import { disposeGroups } from '../../src/train/checkpoint.js';
 import { dpConfig, dpWorlds, weightsSha, type HalogenDpJob } from './dp-child.js';
 import { writeSyntheticTbWorld } from './helpers.js';
+import { runJsonChild, runLodi } from '../child-process.js';
 
 const CHILD = fileURLToPath(new URL('./dp-child.js', import.meta.url));
 
@@ -26,20 +26,7 @@ interface ChildResult {
 }
 
 function rank(job: HalogenDpJob): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CHILD], { env: { ...process.env, HALOGEN_DP_CHILD: JSON.stringify(job), LODI_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(line) as ChildResult);
-      } catch {
-        reject(new Error(`rank ${job.rank} exited ${code} without a result: ${out}`));
-      }
-    });
-  });
+  return runJsonChild<ChildResult>(CHILD, 'HALOGEN_DP_CHILD', job);
 }
 
 /** Largest |Δ| between the `model.*` weights of two run directories' checkpoints. */
@@ -110,16 +97,7 @@ test('data-parallel HALOgen: a rank with other worlds stops both ranks with one 
 
 test('lodi train halogen --world-size 2: two processes train one run that rank 0 writes; --rank alone is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'halogen-dp-cli-'));
-  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-  const cli = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
-    new Promise((resolve) => {
-      const p = spawn(process.execPath, [main, ...args], { env: { ...process.env, LODI_NUM_THREADS: '1' } });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      p.on('close', (code) => resolve({ code, out, err }));
-    });
+  const cli = runLodi;
   try {
     const worldDir = join(dir, 'world');
     writeSyntheticTbWorld(worldDir, 32, 3);

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +18,7 @@ import { averageGradients, rankRows, rankStepSeed, shareJson } from '../../src/t
 import type { DpJob } from './dp-child.js';
 import { dpConfig, dpPairs } from './dp-setup.js';
 import { writeSyntheticTbWorld } from '../halogen/helpers.js';
+import { runJsonChild, runLodi } from '../child-process.js';
 
 const CHILD = fileURLToPath(new URL('./dp-child.js', import.meta.url));
 
@@ -30,20 +30,7 @@ interface ChildResult {
 }
 
 function rank(job: DpJob): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CHILD], { env: { ...process.env, LODI_DP_CHILD: JSON.stringify(job), LODI_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(line) as ChildResult);
-      } catch {
-        reject(new Error(`rank ${job.rank} exited ${code} without a result: ${out}`));
-      }
-    });
-  });
+  return runJsonChild<ChildResult>(CHILD, 'LODI_DP_CHILD', job);
 }
 
 function ranks(
@@ -189,16 +176,7 @@ test("a rank whose worlds are not rank 0's stops every rank with one line instea
 
 test('lodi train lodi --world-size 2: two processes train one run that rank 0 writes, and the options are checked', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lodi-dp-cli-'));
-  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-  const cli = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
-    new Promise((resolve) => {
-      const p = spawn(process.execPath, [main, ...args], { env: { ...process.env, LODI_NUM_THREADS: '1' } });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      p.on('close', (code) => resolve({ code, out, err }));
-    });
+  const cli = runLodi;
   try {
     const worldDir = join(dir, 'world');
     writeSyntheticTbWorld(worldDir, 32, 3);
