@@ -48,14 +48,9 @@ import { planStages } from '../src/lodi/planner.js';
 import type { LodiNormalisation } from '../src/lodi/transform.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { Rng } from '../src/util/rng.js';
-import { MATCHING_MALLOC_ENV, maxAbsDiff, maxRssMB, mdTable, median } from './lib.js';
+import { arg, flag, MATCHING_MALLOC_ENV, maxAbsDiff, maxRssMB, mdTable, median } from './lib.js';
 
 // ------------------------------------------------------------------ options
-function arg(name: string, def: number | string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : String(def);
-}
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 const DRY = flag('dry');
 const PRESET = DRY ? 'cpu' : 'paper';
 

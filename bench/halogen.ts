@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { F, Generator, RMSprop, getNumThreads, noGrad, tidy, type Tensor } from '@lodi/torch';
-import { MATCHING_MALLOC_ENV, machineLine, maxAbsDiff, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
+import { arg, flag, machineLine, MATCHING_MALLOC_ENV, maxAbsDiff, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
 import { preset, type HalogenConfig } from '../src/halogen/config.js';
 import { HALOGEN_KIND, loadHalogen, type HalogenMeta } from '../src/halogen/checkpoint.js';
 import { HalogenNet } from '../src/halogen/model.js';
@@ -31,11 +31,6 @@ import { predictHalos, slidingWindow } from '../src/halogen/infer.js';
 import { resolveModelFile, writeCheckpoint } from '../src/train/checkpoint.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 
-function arg(name: string, def: number | string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : String(def);
-}
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 const threads = getNumThreads();
 // set by @lodi/torch before libgomp loads (PASSIVE unless the user chose otherwise); Python gets the same
 const waitPolicy = process.env.OMP_WAIT_POLICY ?? 'PASSIVE';

@@ -115,3 +115,23 @@ export function machineLoad(): string {
   }
   return `load average ${load}, ${trains} training process(es) running`;
 }
+
+/** The word after `--name` on the benchmark's command line, else `def` (as a string). */
+export function arg(name: string, def: number | string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : String(def);
+}
+
+/**
+ * `arg` as a number.
+ *
+ * @throws one line naming the option when its value is not a finite number (or, with `positive`, not above 0).
+ */
+export function numArg(name: string, def: number, positive = false): number {
+  const v = Number(arg(name, def));
+  if (!Number.isFinite(v) || (positive && v <= 0)) throw new Error(`--${name} ${arg(name, def)}: expected a ${positive ? 'positive' : 'finite'} number`);
+  return v;
+}
+
+/** Whether `--name` is on the benchmark's command line. */
+export const flag = (name: string): boolean => process.argv.includes(`--${name}`);

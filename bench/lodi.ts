@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AdamW, EMA, F, Generator, clipGradNorm, getNumThreads, memoryStats, noGrad, tidy, type Tensor } from '@lodi/torch';
-import { MATCHING_MALLOC_ENV, PYTHON, machineLine, machineLoad, maxAbsDiff, maxRssMB, mdTable, median, repoRoot, runPython, writeSection } from './lib.js';
+import { arg, flag, machineLine, machineLoad, MATCHING_MALLOC_ENV, maxAbsDiff, maxRssMB, mdTable, median, PYTHON, repoRoot, runPython, writeSection } from './lib.js';
 import { lodiPreset, type LodiConfig } from '../src/lodi/config.js';
 import { LodiModel } from '../src/lodi/vdm.js';
 import { LODI_KIND, loadLodi, type LodiMeta } from '../src/lodi/checkpoint.js';
@@ -37,11 +37,6 @@ import { planStages } from '../src/lodi/planner.js';
 import { resolveModelFile, writeCheckpoint } from '../src/train/checkpoint.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 
-function arg(name: string, def: number | string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : String(def);
-}
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 const threads = getNumThreads();
 const waitPolicy = process.env.OMP_WAIT_POLICY ?? 'PASSIVE';
 const PY_FILE = join(repoRoot, 'bench', 'py', 'lodi.py');

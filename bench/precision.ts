@@ -25,12 +25,8 @@ import { loadGrid } from '../src/io/grid.js';
 import { evaluateRun } from '../src/pipeline/evaluate.js';
 import { runPipeline, type RunJson } from '../src/pipeline/run.js';
 import { simulateWorld } from '../src/pipeline/simulate.js';
-import { machineLine, machineLoad, maxRssMB, mdTable, median, repoRoot, writeSection } from './lib.js';
+import { arg, machineLine, machineLoad, maxRssMB, mdTable, median, repoRoot, writeSection } from './lib.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : def;
-}
 
 const f3 = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toPrecision(3));
 

@@ -26,17 +26,13 @@ import { loadLodi } from '../src/lodi/checkpoint.js';
 import { parseShard } from '../src/lodi/shards.js';
 import { planSharded, runShard } from '../src/pipeline/generate-shards.js';
 import { Rng } from '../src/util/rng.js';
-import { machineLine, machineLoad, maxRssMB, mdTable, repoRoot, writeSection } from './lib.js';
+import { arg, machineLine, machineLoad, maxRssMB, mdTable, repoRoot, writeSection } from './lib.js';
 
 const HALOGEN = join(repoRoot, 'models', 'halogen-cpu');
 const LODI = join(repoRoot, 'models', 'lodi-cpu');
 const VOXEL = 25 / 128;
 const DM_UNIT = WORLD_MEMBERS.dm.unit;
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : def;
-}
 
 type Phase = 'halogen-memory' | 'halogen-file' | 'lodi-file';
 

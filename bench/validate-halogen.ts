@@ -17,7 +17,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
+import { arg, machineLine, mdTable, repoRoot, writeSection } from './lib.js';
 import { simulateWorld } from '../src/pipeline/simulate.js';
 import { preset } from '../src/halogen/config.js';
 import { loadHalogenWorld } from '../src/halogen/dataset.js';
@@ -30,10 +30,6 @@ import { crossPowerSpectrum } from '../src/field/power.js';
 import { linePlot, multiPanel } from '../src/report/plots.js';
 import { panelImages } from '../src/report/image.js';
 
-function arg(name: string, def: number | string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : String(def);
-}
 const cfg = preset('cpu');
 const epochs = Number(arg('epochs', cfg.train.epochs));
 cfg.train.epochs = epochs;

@@ -15,16 +15,12 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
+import { arg, machineLine, mdTable, repoRoot, writeSection } from './lib.js';
 import { simulateWorld } from '../src/pipeline/simulate.js';
 import { runPipeline } from '../src/pipeline/run.js';
 import { evaluateRun } from '../src/pipeline/evaluate.js';
 import { BUNDLED } from '../src/pipeline/models.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : def;
-}
 const model = arg('model', BUNDLED.lodi);
 const seeds = arg('seeds', '401,402').split(',').map(Number);
 const particles = Number(arg('particles', '64'));

@@ -54,16 +54,12 @@ import {
   type Series,
 } from '../src/report/index.js';
 import { Rng } from '../src/util/rng.js';
-import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
+import { machineLine, mdTable, numArg, repoRoot, writeSection } from './lib.js';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-const nDesc = arg('descendants', 10000);
-const grid = arg('grid', 32);
-const zMax = arg('z-max', 20);
-const seed = arg('seed', 11);
+const nDesc = numArg('descendants', 10000);
+const grid = numArg('grid', 32);
+const zMax = numArg('z-max', 20);
+const seed = numArg('seed', 11);
 const printOnly = process.argv.includes('--print');
 // the CHMF of sampler and references alike: 'st' (the default) or 'eps', whose conditional mass functions are
 // self-consistent across time steps (a diagnostic of drifts that come from the Sheth-Tormen CHMF itself)

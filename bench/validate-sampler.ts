@@ -28,21 +28,14 @@ import { findHalos } from '../src/nbody/fof.js';
 import { sampleHaloField } from '../src/astro/sampler/halo-field.js';
 import { ST_HMF_21CMFAST } from '../src/astro/sampler/params.js';
 import { linePlot, multiPanel, type Series } from '../src/report/index.js';
-import { machineLine, mdTable, repoRoot, writeSection } from './lib.js';
+import { machineLine, mdTable, numArg, repoRoot, writeSection } from './lib.js';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`validate sampler: --${name} ${process.argv[i + 1]}: expected a positive number`);
-  return v;
-}
-const L = arg('box', 50);
-const N = arg('particles', 192);
-const z = arg('z', 5);
-const seed = arg('seed', 7);
-const grid = arg('grid', 32);
-const mesh = arg('mesh', 64);
+const L = numArg('box', 50, true);
+const N = numArg('particles', 192, true);
+const z = numArg('z', 5, true);
+const seed = numArg('seed', 7, true);
+const grid = numArg('grid', 32, true);
+const mesh = numArg('mesh', 64, true);
 if (N % grid !== 0) throw new Error(`--particles ${N} must be a multiple of --grid ${grid} (the sampler's fine grid is the particle lattice)`);
 
 const plotDir = join(repoRoot, 'docs', 'validation');
