@@ -81,6 +81,23 @@ def sinusoidal_embedding(t, dim):
     return torch.cat([arg.sin(), arg.cos()], 1)
 
 
+def _autocast_on(device_type):
+    try:
+        return torch.is_autocast_enabled(device_type)  # PyTorch 2.4+
+    except TypeError:
+        return torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
+
+
+def in_float32(x, fn):
+    """fn(x) in float32 inside an autocast region (src/nets/precision.ts inFloat32): lodi keeps the time
+    embedding and its projections, the first and the last convolution of the U-Net in float32."""
+    t = x.device.type
+    if not _autocast_on(t):
+        return fn(x)
+    with torch.autocast(device_type=t, enabled=False):
+        return fn(x.float())
+
+
 class TimeEmbedding(nn.Module):
     def __init__(self, dim, out_dim):
         super().__init__()
@@ -118,7 +135,7 @@ class ResBlock3d(nn.Module):
                 h = F.dropout(h, self.p, True)
             h = getattr(self, f"conv{i + 1}")(h)
             if i == 0 and self.emb is not None and emb is not None:
-                e = self.emb(emb)
+                e = in_float32(emb, self.emb)
                 h = h + e.reshape(e.shape[0], self.cout, 1, 1, 1)
         return h + (self.skip(x) if self.skip is not None else x)
 
@@ -186,8 +203,8 @@ class LodiUNet(nn.Module):
         nn.init.zeros_(self.out_conv.bias)
 
     def forward(self, z, t_norm, cond):
-        emb = self.temb(t_norm)
-        h = self.in_conv(torch.cat([z, cond], 1))
+        emb = in_float32(t_norm, self.temb)
+        h = in_float32(torch.cat([z, cond], 1), self.in_conv)
         skips = []
         for l in range(self.levels):
             for b in self.enc[l]:
@@ -201,7 +218,7 @@ class LodiUNet(nn.Module):
                 h = self.up[l](h)
             for i, b in enumerate(self.dec[l]):
                 h = b(torch.cat([h, skips[l]], 1) if i == 0 else h, emb)
-        return self.out_conv(F.silu(self.out_norm(h))).add(z)
+        return in_float32(F.silu(self.out_norm(h)), self.out_conv).add(z)
 
 
 # ---------------------------------------------------------------- schedule and VDM (schedule.ts, vdm.ts)

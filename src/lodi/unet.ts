@@ -9,6 +9,9 @@
  *           the encoder activation of the level, blocksPerLevel residual blocks
  *   output  GroupNorm → SiLU → zero-initialised 3^3 conv → 1 channel;  ε̂ = output + z_t
  *
+ * Under bfloat16 autocast the time embedding (and the blocks' projections of it), the input and the
+ * output convolution run in float32 (`inFloat32`).
+ *
  * Residual blocks: GroupNorm(8) + SiLU + three 3^3 convolutions, a zero-initialised bias-free
  * projection of the time embedding, dropout. Time embedding: sinusoidal features of the normalised
  * γ(t) → MLP (E → 4E → 4E, SiLU). Circular padding throughout, fully convolutional: the same
@@ -17,6 +20,7 @@
 import { F, Generator, nn, tidy, type Tensor } from '@lodi/torch';
 import { ConvTranspose3d, ResBlock3d, SelfAttention3d, TimeEmbedding, periodicConv, zeroInit } from '../nets/blocks.js';
 import type { LodiNetConfig } from './config.js';
+import { inFloat32 } from '../nets/precision.js';
 
 export class LodiUNet extends nn.Module {
   readonly inConv: nn.Conv3d;
@@ -90,8 +94,11 @@ export class LodiUNet extends nn.Module {
         throw new Error(`LodiUNet: expected z [B,1,n,n,n] and cond [B,${this.cfg.condChannels},n,n,n], got [${z.shape}] and [${cond.shape}]`);
       if (n % factor) throw new Error(`LodiUNet: side ${n} is not a multiple of ${factor} (${this.cfg.widths.length} levels)`);
       const g = this.dropoutGen;
-      const emb = this.temb.forward(tNorm);
-      let h = this.inConv.forward(F.cat([z, cond], 1));
+      // under bfloat16 autocast the time embedding, the first and the last convolution stay float32: a few
+      // per cent of the work, most of the systematic shift of ε̂ that rounding their weights causes
+      // (src/nets/precision.ts)
+      const emb = inFloat32(tNorm, (t) => this.temb.forward(t));
+      let h = inFloat32(F.cat([z, cond], 1), (x) => this.inConv.forward(x));
       const skips: Tensor[] = [];
       this.enc.forEach((blocks, l) => {
         for (const b of blocks) h = b.forward(h, emb, g);
@@ -106,7 +113,7 @@ export class LodiUNet extends nn.Module {
           h = b.forward(i === 0 ? F.cat([h, skips[l]!], 1) : h, emb, g);
         });
       });
-      return this.outConv.forward(this.outNorm.forward(h).silu()).add(z);
+      return inFloat32(this.outNorm.forward(h).silu(), (x) => this.outConv.forward(x)).add(z);
     });
   }
 

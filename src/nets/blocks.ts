@@ -11,6 +11,7 @@
 import { F, Generator, nn, noGrad, tidy, type Tensor } from '@lodi/torch';
 import { activate, type Activation } from './activation.js';
 import { GroupedConv3d, type GroupedConvOptions } from './grouped.js';
+import { inFloat32 } from './precision.js';
 
 /** Sets a parameter to zero in place (zero-initialised projections and output layers, as in VDM). */
 export function zeroInit(t: Tensor | null): void {
@@ -170,7 +171,9 @@ export class ResBlock3d extends nn.Module {
         }
         h = this.convs[i]!.forward(h);
         if (i === 0 && this.emb && emb) {
-          const e = this.emb.forward(emb);
+          // float32 under autocast (src/nets/precision.ts): the time conditioning is not rounded to bfloat16
+          const lin = this.emb;
+          const e = inFloat32(emb, (x) => lin.forward(x));
           h = h.add(e.reshape([e.shape[0]!, this.cout, 1, 1, 1]));
         }
       }

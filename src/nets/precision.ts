@@ -7,9 +7,11 @@
  * diffusion schedule and latent update, window averaging) runs in float32. Fast on GPUs with bfloat16 tensor
  * cores and on CPUs with AVX512-BF16/AMX; elsewhere the CPU emulates it and it is slower. Not the
  * default: rounding the weights to bfloat16 shifts the bundled LODI's ε̂ by a systematic ~1e-4–1e-3
- * (not only noise), which 50 ancestral steps carry into ⟨T_b⟩ about 13% low (BENCHMARKS.md, precision).
+ * (not only noise), which 50 ancestral steps carry into ⟨T_b⟩ low (BENCHMARKS.md, precision). The parts
+ * of LODI's U-Net that carry most of that shift for almost none of the work (the time embedding and its
+ * projections, the first and the last convolution) run in float32 inside the region (`inFloat32`).
  */
-import { withAutocast, type Tensor } from '@lodi/torch';
+import { autocastState, tidy, withAutocast, withoutAutocast, type Tensor } from '@lodi/torch';
 
 export type Precision = 'float32' | 'bfloat16';
 /** What a user chooses: a precision, or 'auto' (resolved per device by `resolvePrecision`). */
@@ -33,4 +35,16 @@ export function forwardIn(precision: Precision, device: string, forward: () => T
   const f = out.float();
   out.dispose();
   return f;
+}
+
+/**
+ * `fn(x)` in float32 even inside an autocast region (autocast off for x's device type, x converted to
+ * float32 when it is not; as `with torch.autocast(device_type, enabled=False)`): for the small parts of
+ * a network whose rounding to bfloat16 would bias its output. Outside a region simply `fn(x)`, so a
+ * float32 forward pass is unchanged bit for bit.
+ */
+export function inFloat32(x: Tensor, fn: (x: Tensor) => Tensor): Tensor {
+  const type = x.device.startsWith('cuda') ? 'cuda' : 'cpu';
+  if (!autocastState(type).enabled) return fn(x);
+  return withoutAutocast(type, () => tidy(() => fn(x.dtype === 'float32' ? x : x.float())));
 }

@@ -3,7 +3,8 @@
 // switches and the CUDA memory statistics (null without a GPU).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Generator, autocastState, cuda, cudaMemoryStats, liveTensors, mathMode, nn, randn, setMathMode, tidy, withAutocast } from '@lodi/torch';
+import { Generator, autocastState, cuda, cudaMemoryStats, liveTensors, mathMode, nn, randn, setMathMode, tidy, withAutocast, withoutAutocast } from '@lodi/torch';
+import { inFloat32 } from '../../src/nets/precision.js';
 
 test('withAutocast: convolutions run in bfloat16 inside, float32 outside; the state is restored, also after a throw', () => {
   const live = liveTensors();
@@ -41,6 +42,39 @@ test('withAutocast: convolutions run in bfloat16 inside, float32 outside; the st
     });
     // CUDA autocast does not touch CPU tensors
     assert.equal(withAutocast('cuda', 'bfloat16', () => conv.forward(x)).dtype, 'float32');
+  });
+  conv.dispose();
+  assert.equal(liveTensors(), live);
+});
+
+test('withoutAutocast / inFloat32: float32 inside an autocast region, bit for bit the float32 result; the region restored', () => {
+  const live = liveTensors();
+  const gen = new Generator(4);
+  const conv = new nn.Conv3d(2, 4, gen, { paddingMode: 'circular' });
+  tidy(() => {
+    const x = randn([1, 2, 8, 8, 8], gen);
+    const full = conv.forward(x).toFloat32Array();
+    withAutocast('cpu', 'bfloat16', () => {
+      const off = withoutAutocast('cpu', () => {
+        assert.equal(autocastState('cpu').enabled, false);
+        return conv.forward(x);
+      });
+      assert.equal(autocastState('cpu').enabled, true, 'the region is back on after withoutAutocast');
+      assert.equal(off.dtype, 'float32');
+      assert.deepEqual(off.toFloat32Array(), full);
+      // a bfloat16 input is converted first: the float32 convolution of its rounding
+      const xb = conv.forward(x); // bfloat16 inside the region
+      assert.equal(xb.dtype, 'bfloat16');
+      const y = inFloat32(x.to('bfloat16'), (v) => conv.forward(v));
+      assert.equal(y.dtype, 'float32');
+      assert.throws(() => withoutAutocast('cpu', () => {
+        throw new Error('inside');
+      }), /inside/);
+      assert.equal(autocastState('cpu').enabled, true, 'back on after a throw');
+    });
+    // outside a region inFloat32 is the plain call
+    assert.deepEqual(inFloat32(x, (v) => conv.forward(v)).toFloat32Array(), full);
+    assert.equal(autocastState('cpu').enabled, false);
   });
   conv.dispose();
   assert.equal(liveTensors(), live);

@@ -28,6 +28,7 @@ export { saveSafetensors, loadSafetensors, loadSafetensorsMetadata, type Safeten
 export { ProcessGroup, distributedAvailable, type ProcessGroupOptions } from './distributed.js';
 export {
   withAutocast,
+  withoutAutocast,
   autocastState,
   mathMode,
   setMathMode,

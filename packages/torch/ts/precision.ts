@@ -38,6 +38,29 @@ export function withAutocast<T>(deviceType: AutocastDeviceType, dtype: AutocastD
 }
 
 /**
+ * Runs `fn` with autocast off for `deviceType` inside an autocast region (as `with
+ * torch.autocast(device_type, enabled=False)`): the parts of a network that must stay in float32
+ * (e.g. a diffusion model's time embedding) run in the precision of their inputs and weights; their
+ * inputs may need `.float()`, since values made inside the region may be lower precision. Outside
+ * a region it simply runs `fn`. The state is restored when `fn` returns or throws.
+ *
+ * @throws TypeError for another device type; whatever `fn` throws
+ */
+export function withoutAutocast<T>(deviceType: AutocastDeviceType, fn: () => T): T {
+  const prev = native.autocastState(deviceType);
+  if (!prev.enabled) return fn();
+  const dtype = prev.dtype === 'float16' ? 'float16' : 'bfloat16';
+  native.setAutocast(deviceType, false, dtype);
+  try {
+    const r = fn();
+    if (r instanceof Promise) throw new TypeError('withoutAutocast: fn must be synchronous (autocast is a per-thread state)');
+    return r;
+  } finally {
+    native.setAutocast(deviceType, true, dtype);
+  }
+}
+
+/**
  * Process-wide math switches of the CUDA backends (PyTorch's `torch.backends.cuda.matmul.
  * allow_tf32`, `torch.backends.cudnn.allow_tf32`, `torch.backends.cudnn.benchmark`): TF32 tensor
  * cores for float32 matrix products and convolutions (10-bit mantissa in the products, float32

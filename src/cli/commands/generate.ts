@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--method <m>', 'overlap (latent overlap), tiling, average, or single (the whole box in one pass; small boxes only)', choice(METHODS), 'overlap' as (typeof METHODS)[number])
     .option('--realizations <n>', 'number of independent maps (seeds seed, seed+1, ...)', parsePositiveInteger, 1)
     .option('--seed <int>', 'seed of the first realisation', parseSeed, 1)
-    .option('--batch <n>', 'sub-volumes per denoiser call', parsePositiveInteger, 8)
+    .option('--batch <n>', 'sub-volumes per denoiser call (the same stage of every realisation shares the batches)', parsePositiveInteger, 8)
     .option('--steps <n>', 'sampling steps (default: the training T, 50)', parsePositiveInteger)
     .option('--resample <J>', 'RePaint resampling: repeat each step J times', parsePositiveInteger, 1)
     .option('--fresh-known-noise', 'draw the noise of the overlap region afresh at every step')

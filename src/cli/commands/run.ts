@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--realizations <n>', 'T_b realisations', parsePositiveInteger, 5)
     .option('--seed <int>', 'seed of the first realisation (then seed+1, ...)', parseSeed, 1)
     .option('--method <m>', 'overlap (latent overlap), tiling or average', choice(METHODS), 'overlap' as (typeof METHODS)[number])
-    .option('--batch <n>', 'sub-volumes per denoiser call', parsePositiveInteger, 8)
+    .option('--batch <n>', 'sub-volumes per denoiser call (the same stage of every realisation shares the batches)', parsePositiveInteger, 8)
     .option('--steps <n>', 'sampling steps (default: the training T, 50)', parsePositiveInteger)
     .option('--baselines', 'also generate realisation 0 by tiling and by averaging (for stitching diagnostics)')
     .option('--ignore-contract', "run even if the DM grid's voxel size or unit differs from what the models were trained on (refused otherwise)")
