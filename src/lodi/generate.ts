@@ -16,8 +16,9 @@
  * - `single`: the whole (periodic) box in one pass of the fully convolutional denoiser, no stitching:
  *   the reference for the stitching diagnostics (memory grows with the box; for small boxes).
  *
- * Randomness: every sub-volume has its own Generator seeded from (seed, realisation, box id), so the
- * output depends on the seed only, not on the batch size.
+ * Randomness: every sub-volume has its own Generator seeded from (seed, box id) (`boxSeed`; realisation
+ * r of a run has the seed seed + r), so the output depends on the seed only, not on the batch size or on
+ * which boxes or realisations share a batch (up to the last bits of batched convolutions).
  *
  * Storage: `generateBoxes` generates any subset of one stage's boxes against a `StandardisedStore`
  * (where y lives) and a `CondSource` (where the conditioning comes from); `generateJobs` does the same
@@ -294,6 +295,9 @@ export async function generateJobs<J extends BoxJob>(
   const C = model.cfg.net.condChannels;
   const method = o.method ?? 'overlap';
   if (method === 'single') throw new Error('generateBoxes: method single has no sub-volumes');
+  // latent overlap reads what earlier stages wrote: one stage per call
+  if (method === 'overlap' && jobs.some((j) => j.box.stage !== jobs[0]!.box.stage))
+    throw new Error(`generateBoxes: latent overlap needs the boxes of one stage per call, got stages ${[...new Set(jobs.map((j) => j.box.stage))].join(', ')}`);
   const batchSize = Math.max(1, o.batch ?? 8);
   const c3 = crop ** 3;
   model.eval();
@@ -341,6 +345,18 @@ export async function generateJobs<J extends BoxJob>(
 export async function generateStandardised(model: LodiModel, cond: Float32Array, size: [number, number, number], o: GenerateOptions): Promise<{ y: Float32Array; plan: Plan }> {
   const { ys, plan } = await generateStandardisedMany(model, cond, size, [o.seed], o);
   return { y: ys[0]!, plan };
+}
+
+/**
+ * How many realisations to generate together (`generateStandardisedMany`, `generateJobs`): enough that
+ * a stage of latent overlap (on average plan.boxes / plan.stages sub-volumes; all the boxes for tiling
+ * and averaging) fills a batch of `batch`, and no more: more maps in flight only hold more memory and
+ * lose more finished work when a run is killed. 1 for `single`.
+ */
+export function realisationsPerPass(plan: Plan, method: GenerationMethod, batch: number): number {
+  if (method === 'single') return 1;
+  const perGroup = method === 'overlap' ? plan.boxes.length / plan.stages.length : plan.boxes.length;
+  return Math.max(1, Math.ceil(Math.max(1, batch) / perGroup));
 }
 
 /**

@@ -14,7 +14,9 @@
  *   chunk into the output `.npy` and its sidecar (the fields of `generateRun`'s), both through
  *   temporary names, and removes the work directory.
  * - `generateFileBacked`: all of it in one process (`lodi generate --file-backed`): memory bounded by a
- *   batch of boxes, whatever the size of the map, and a killed run continues with `--resume`.
+ *   batch of boxes, whatever the size of the map, and a killed run continues with `--resume`;
+ *   `generateFileBackedMany` for several realisations at once (one work directory each, the same stage
+ *   of each in shared batches).
  *
  * Memory of every step is O(batch × C × crop^3) plus the model; the grids stay on disk.
  */
@@ -402,9 +404,10 @@ async function stagesOpen(
       const ids = stages.flatMap((st) => first.file.stages[st]!).filter((id) => pending.has(id));
       // a box records the stage it belongs to
       const stageOf = new Map(stages.flatMap((st) => first.file.stages[st]!.map((id) => [id, st] as const)));
+      const todoSets = todos.map((t) => new Set(t.todo));
       const jobs = ids.flatMap((id) =>
         parts.flatMap((part, p) =>
-          todos[p]!.todo.includes(id)
+          todoSets[p]!.has(id)
             ? [{ box: first.plan.boxes[id]!, seed: part.inp.fields.seed, store: fileStore(works[p]!), part: p }]
             : [],
         ),
@@ -574,12 +577,20 @@ export async function generateFileBackedMany(
       assertWritable(sidecarPath(m.out), o.force === true);
     }
     let started = 0;
-    for (const m of maps) {
-      const om: ShardedRunOptions = { ...o, model: loaded, out: m.out, seed: m.seed, realization: m.realization };
-      const inp = openInputs(om, true);
-      const plan = planOpen(inp, om);
-      started += plan.finished;
-      parts.push({ inp, ...matchingPlan(inp), o: om });
+    const made: string[] = [];
+    try {
+      for (const m of maps) {
+        const om: ShardedRunOptions = { ...o, model: loaded, out: m.out, seed: m.seed, realization: m.realization };
+        const inp = openInputs(om, true);
+        const plan = planOpen(inp, om);
+        if (!plan.kept) made.push(plan.workDir);
+        started += plan.finished;
+        parts.push({ inp, ...matchingPlan(inp), o: om });
+      }
+    } catch (err) {
+      // a map that cannot start leaves none of the others' new work directories behind
+      for (const d of made) rmSync(d, { recursive: true, force: true });
+      throw err;
     }
     const first = parts[0];
     if (!first) return [];

@@ -10,7 +10,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { contractProblems, loadLodi } from '../lodi/checkpoint.js';
-import { generateTbMany, resolveNoise, type NoiseSource } from '../lodi/generate.js';
+import { generateTbMany, realisationsPerPass, resolveNoise, type NoiseSource } from '../lodi/generate.js';
+import { readNpyLayout } from '../io/npy-file.js';
 import { planStages } from '../lodi/planner.js';
 import { workPaths } from '../lodi/shards.js';
 import { assertWritable, removeStaleTemps } from '../util/atomic.js';
@@ -93,18 +94,22 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
     });
     const t0 = Date.now();
     const crop = loaded.model.cfg.data.crop;
-    // the unfinished realisations are generated together: the same stage of each in shared batches
+    // the unfinished realisations a few at a time (`realisationsPerPass`: as many as fill the batches), the same
+    // stage of each in shared batches; each pass is saved before the next starts
     const todo = files.map((_, r) => r).filter((r) => !done(files[r]!, r));
-    if (todo.length) {
-      const boxes = method === 'single' ? 1 : planStages({ size: [X, Y, Z], box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true }).boxes.length;
-      const what = todo.length > 1 ? `realisations ${todo.map((r) => r + 1).join(', ')} of ${R} together, ` : R > 1 ? `realisation ${todo[0]! + 1}/${R} ` : '';
-      const progress = new Progress(`generate ${method} ${what}sub-volumes`, boxes * todo.length, { quiet: o.quiet, logFile: o.logFile });
+    const plan = method === 'single' ? null : planStages({ size: [X, Y, Z], box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true });
+    const perPass = plan ? realisationsPerPass(plan, method, o.batch ?? 8) : 1;
+    for (let p = 0; p < todo.length; p += perPass) {
+      const pass = todo.slice(p, p + perPass);
+      const boxes = plan ? plan.boxes.length : 1;
+      const what = pass.length > 1 ? `realisations ${pass.map((r) => r + 1).join(', ')} of ${R} together, ` : R > 1 ? `realisation ${pass[0]! + 1}/${R} ` : '';
+      const progress = new Progress(`generate ${method} ${what}sub-volumes`, boxes * pass.length, { quiet: o.quiet, logFile: o.logFile });
       const tbs = await generateTbMany(
         loaded.model,
         loaded.meta.normalisation,
         halos.data,
         [X, Y, Z],
-        todo.map((r) => seeds[r]!),
+        pass.map((r) => seeds[r]!),
         {
           method,
           batch: o.batch,
@@ -118,7 +123,7 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
           onProgress: (d, _t, stage) => progress.update(d, `stage ${stage + 1}`),
         },
       );
-      todo.forEach((r, i) =>
+      pass.forEach((r, i) =>
         saveGrid(
           files[r]!,
           {
@@ -171,8 +176,17 @@ async function fileBackedRun(
       }
       todo.push({ out: files[r]!, seed: seeds[r]!, realization: r });
     }
-    // the unfinished realisations together: the same stage of each in shared batches
-    if (todo.length) await generateFileBackedMany({ ...o, model: loaded }, todo);
+    // the unfinished realisations a few at a time, as in memory (so that both batch alike)
+    if (todo.length) {
+      let perPass = todo.length;
+      try {
+        const size = readNpyLayout(o.halos).shape.slice(1) as [number, number, number];
+        perPass = realisationsPerPass(planStages({ size, box: loaded.model.cfg.data.crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true }), o.method ?? 'overlap', o.batch ?? 8);
+      } catch {
+        /* a malformed halo grid: generateFileBackedMany refuses it with its own one-line message */
+      }
+      for (let p = 0; p < todo.length; p += perPass) await generateFileBackedMany({ ...o, model: loaded }, todo.slice(p, p + perPass));
+    }
     return { files, seeds, modelFile: loaded.file, modelSha256, seconds: (Date.now() - t0) / 1000 };
   } finally {
     if (typeof o.model === 'string') loaded.model.dispose();

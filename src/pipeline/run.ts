@@ -277,7 +277,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         command: o.command,
       }).catch((err: unknown) => {
         if (o.resume && err instanceof Error && /\.work[/\\]plan\.json/.test(err.message)) {
-          throw new Error(`${err.message} (here: the work file of the map the interrupted run was writing; rerun with --force instead of --resume to start it afresh)`);
+          throw new Error(`${err.message} (here: a work file of the maps the interrupted run was writing; rerun with --force instead of --resume to start it afresh)`);
         }
         throw err;
       });

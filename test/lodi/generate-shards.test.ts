@@ -453,6 +453,16 @@ const sidecar = (p: string): Record<string, unknown> =>
       for (let stage = 0; stage < stages; stage++)
         await runShard({ halos, model, out: at(r), seed: 2 + r, steps: STEPS, quiet: true, stage, shard: { index: 0, count: 1 } });
     }
+    // a map that cannot start (its work directory exists, no --resume) leaves no new work directory of the others behind
+    const blocked = join(dir, 'many-blocked.npy');
+    const blockedAt = (r: number): string => blocked.replace('.npy', `_${r}.npy`);
+    planSharded({ halos, model, out: blockedAt(1), seed: 3, steps: STEPS });
+    await assert.rejects(
+      () => generateRun({ halos, model, out: blocked, realizations: 2, seed: 2, steps: STEPS, quiet: true, fileBacked: true }),
+      /many-blocked_1\.work: exists \(a plan with 0 of \d+ boxes finished\); pass --resume/,
+    );
+    assert.ok(!existsSync(workPaths(blockedAt(0)).dir), "the other map's new work directory is removed");
+    assert.ok(existsSync(workPaths(blockedAt(1)).dir), 'the existing one is kept');
     const before = readFileSync(at(0));
     await generateRun({ halos, model, out: killed, realizations: 3, seed: 2, steps: STEPS, quiet: true, fileBacked: true, resume: true });
     assert.deepEqual(readFileSync(at(0)), before, 'the finished map is kept');

@@ -7,7 +7,8 @@ import { liveTensors } from '@lodi/torch';
 import { loadGrid, saveGrid } from '../../src/io/grid.js';
 import { loadLodi } from '../../src/lodi/checkpoint.js';
 import { cropPeriodic } from '../../src/lodi/dataset.js';
-import { boxSeed, generateStandardised, generateStandardisedMany } from '../../src/lodi/generate.js';
+import { boxSeed, generateStandardised, generateStandardisedMany, realisationsPerPass } from '../../src/lodi/generate.js';
+import { planStages } from '../../src/lodi/planner.js';
 import { haloForward } from '../../src/lodi/transform.js';
 import { generateRun } from '../../src/pipeline/generate.js';
 import { syntheticPair, tinyModel, writeSyntheticHalos } from './helpers.js';
@@ -102,6 +103,17 @@ test('latent overlap: the sampler is batch-size independent and tiling differs f
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('realisationsPerPass: as many realisations as fill a batch of one stage (latent overlap) or of all boxes (tiling)', () => {
+  const p64 = planStages({ size: [64, 64, 64], box: 32, overlap: 4, periodic: true });
+  assert.equal(p64.stages.length, p64.boxes.length, 'a 64^3 periodic box: one sub-volume per stage');
+  assert.equal(realisationsPerPass(p64, 'overlap', 8), 8);
+  assert.equal(realisationsPerPass(p64, 'overlap', 1), 1);
+  assert.equal(realisationsPerPass(p64, 'tiling', 8), 1, `${p64.boxes.length} independent boxes fill batches of 8 alone`);
+  assert.equal(realisationsPerPass(p64, 'single', 8), 1);
+  const p128 = planStages({ size: [128, 128, 128], box: 32, overlap: 4, periodic: true });
+  assert.equal(realisationsPerPass(p128, 'overlap', 8), Math.ceil(8 / (p128.boxes.length / p128.stages.length)));
 });
 
 test('boxSeed: the 32-bit mixing of an exact (BigInt) reference for every seed up to 2^32 - 1', () => {
