@@ -204,10 +204,13 @@ export function sampleStreams(model: LodiModel, streams: readonly number[], cond
       // drawn for every box and method (used only by latent overlap), so each box's noise stream
       // is the same whichever boxes share its batch and whichever method runs
       let epsKnown: Tensor = randnBatch();
+      // α_t, σ_t of every step read once, before any device work is queued (each read of the schedule's
+      // parameters is a host-device sync on a GPU)
+      const schedule = Array.from({ length: T + 1 }, (_, i) => model.alphaSigma(i, T));
       const replace = (zt: Tensor, i: number): Tensor => {
         if (o.freshKnownNoise) epsKnown = randnBatch();
         if (!mask || !knownT) return zt;
-        const { alpha, sigma } = model.alphaSigma(i, T);
+        const { alpha, sigma } = schedule[i]!;
         const noised = knownT.mul(alpha).add(epsKnown.mul(sigma));
         return zt.add(noised.sub(zt).mul(mask));
       };
@@ -216,8 +219,8 @@ export function sampleStreams(model: LodiModel, streams: readonly number[], cond
           const zs = tidy(() => model.ancestralStep(replace(z, i), condT, i, randnBatch(), denoiser, T));
           if (j < J - 1) {
             // RePaint: back from s to t with q(z_t | z_s)
-            const t = model.alphaSigma(i, T);
-            const s = model.alphaSigma(i - 1, T);
+            const t = schedule[i]!;
+            const s = schedule[i - 1]!;
             const ats = t.alpha / s.alpha;
             const v = Math.max(t.sigma ** 2 - ats ** 2 * s.sigma ** 2, 0);
             const prev = z;
