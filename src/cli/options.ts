@@ -195,7 +195,7 @@ export function deviceOption(): Option {
 export function precisionOption(): Option {
   return new Option(
     '--precision <p>',
-    'precision of the networks: float32, bfloat16 (autocast: convolutions and matrix products in bfloat16, norms and softmax in float32; fast on GPUs and on CPUs with AVX512-BF16/AMX, slow where the CPU emulates it; with the bundled LODI it lowers <T_b> by about 13% while P(k) of T_b/<T_b> and r(k) move by 1%: BENCHMARKS.md, precision), or auto (bfloat16 on CUDA, float32 on the CPU)',
+    'precision of the networks: float32, bfloat16 (autocast: convolutions and matrix products in bfloat16, norms, softmax and the LODI time embedding, first and last convolution in float32; fast on GPUs and on CPUs with AVX512-BF16/AMX, slow where the CPU emulates it; with the bundled LODI it lowers <T_b> by about 3% while P(k) of T_b/<T_b> and r(k) move by less than 1%: BENCHMARKS.md, precision), or auto (bfloat16 on CUDA, float32 on the CPU)',
   )
     .default('float32')
     .choices(['auto', 'float32', 'bfloat16']);
