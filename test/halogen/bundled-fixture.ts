@@ -9,8 +9,12 @@
  * - `v2`: the second bundled model (2026-11-30, sha256 f2ff70a3…), kept as
  *   test/halogen/fixtures/halogen-cpu-v2.safetensors; its fixture bundled-64-v2.npy was written by the
  *   code it was trained with (2026-11-30).
- * - `bundled`: models/halogen-cpu/best.safetensors (MODELS.md: v2 continued on ten worlds with
- *   `--init`, 2026-12-01), whose fixture bundled-64-v3.npy was written by the code it was trained with, with
+ * - `v3`: the third bundled model (v2 continued on ten worlds with `--init`, 2026-12-01, sha256
+ *   6cebdf4f…), kept as test/halogen/fixtures/halogen-cpu-v3.safetensors; its fixture bundled-64-v3.npy
+ *   was written by the code it was trained with.
+ * - `bundled`: models/halogen-cpu/best.safetensors (MODELS.md: v3 continued on fifteen worlds with
+ *   `--init`, 2026-12-01), whose fixture bundled-64-v4.npy was written by the code it was trained with
+ *   (the same function, run from that code's build), as with
  *
  *     npx tsc -p tsconfig.json && node dist/test/halogen/bundled-fixture.js --write bundled
  *
@@ -36,7 +40,7 @@ export const COUNT = 4096;
 export const STRIDE = 251;
 
 export interface BundledCase {
-  name: 'v1' | 'v2' | 'bundled';
+  name: 'v1' | 'v2' | 'v3' | 'bundled';
   model: string;
   fixture: string;
   /** Leading hex digits of the model file's sha256 (MODELS.md gives the full one of the bundled model). */
@@ -47,7 +51,8 @@ const fixtures = (): string => join(repoRoot(), 'test', 'halogen', 'fixtures');
 export const CASES = (): BundledCase[] => [
   { name: 'v1', model: join(fixtures(), 'halogen-cpu-v1.safetensors'), fixture: join(fixtures(), 'bundled-64.npy'), sha256Prefix: '8c543868171ad51e' },
   { name: 'v2', model: join(fixtures(), 'halogen-cpu-v2.safetensors'), fixture: join(fixtures(), 'bundled-64-v2.npy'), sha256Prefix: 'f2ff70a3a6527184' },
-  { name: 'bundled', model: join(repoRoot(), 'models', 'halogen-cpu', 'best.safetensors'), fixture: join(fixtures(), 'bundled-64-v3.npy'), sha256Prefix: '6cebdf4f066aa5ec' },
+  { name: 'v3', model: join(fixtures(), 'halogen-cpu-v3.safetensors'), fixture: join(fixtures(), 'bundled-64-v3.npy'), sha256Prefix: '6cebdf4f066aa5ec' },
+  { name: 'bundled', model: join(repoRoot(), 'models', 'halogen-cpu', 'best.safetensors'), fixture: join(fixtures(), 'bundled-64-v4.npy'), sha256Prefix: '1f24c7712014334e' },
 ];
 
 export function sha256(path: string): string {
