@@ -176,9 +176,8 @@ export function sampleBoxes(model: LodiModel, boxIds: readonly number[], cond: F
 /**
  * `sampleBoxes` for boxes that need not share a seed (e.g. the same stage of several realisations in one
  * batch): box i draws all its noise from `Generator(streams[i])`, where streams[i] = boxSeed(its seed, its id).
- * `o.seed` is not used.
  */
-export function sampleStreams(model: LodiModel, streams: readonly number[], cond: Float32Array, known: { values: Float32Array; mask: Float32Array } | null, o: GenerateOptions): Float32Array {
+export function sampleStreams(model: LodiModel, streams: readonly number[], cond: Float32Array, known: { values: Float32Array; mask: Float32Array } | null, o: Omit<GenerateOptions, 'seed'>): Float32Array {
   const crop = model.cfg.data.crop;
   const C = model.cfg.net.condChannels;
   const B = streams.length;
@@ -331,7 +330,7 @@ export async function generateJobs<J extends BoxJob>(
       batch.map((j) => boxSeed(j.seed, j.box.id)),
       condArr,
       known,
-      { ...o, seed: 0 },
+      o,
     );
     batch.forEach((j, i) => j.store.write(coords[i]!, xhat.subarray(i * c3, (i + 1) * c3), writeMask(plan, j.box)));
     o.afterBatch?.(batch);
