@@ -97,11 +97,9 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
     // the unfinished realisations a few at a time (`realisationsPerPass`: as many as fill the batches), the same
     // stage of each in shared batches; each pass is saved before the next starts
     const todo = files.map((_, r) => r).filter((r) => !done(files[r]!, r));
-    const plan = method === 'single' ? null : planStages({ size: [X, Y, Z], box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true });
-    const perPass = plan ? realisationsPerPass(plan, method, o.batch ?? 8) : 1;
+    const { perPass, boxes } = passSize(o, [X, Y, Z], crop);
     for (let p = 0; p < todo.length; p += perPass) {
       const pass = todo.slice(p, p + perPass);
-      const boxes = plan ? plan.boxes.length : 1;
       const what = pass.length > 1 ? `realisations ${pass.map((r) => r + 1).join(', ')} of ${R} together, ` : R > 1 ? `realisation ${pass[0]! + 1}/${R} ` : '';
       const progress = new Progress(`generate ${method} ${what}sub-volumes`, boxes * pass.length, { quiet: o.quiet, logFile: o.logFile });
       const tbs = await generateTbMany(
@@ -154,6 +152,18 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
   }
 }
 
+/**
+ * How many realisations of a map of `size` voxels one pass generates together (`realisationsPerPass`:
+ * as many as fill the batches of an average stage), and the sub-volumes per realisation. One place for
+ * both the in-memory and the file-backed run, so that they batch alike (and give the same bytes).
+ */
+function passSize(o: GenerateRunOptions, size: [number, number, number], crop: number): { perPass: number; boxes: number } {
+  const method = o.method ?? 'overlap';
+  if (method === 'single') return { perPass: 1, boxes: 1 };
+  const plan = planStages({ size, box: crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true });
+  return { perPass: realisationsPerPass(plan, method, o.batch ?? 8), boxes: plan.boxes.length };
+}
+
 /** `generateRun` with `fileBacked`: the unfinished realisations through one `generateFileBackedMany`. */
 async function fileBackedRun(
   o: GenerateRunOptions,
@@ -180,8 +190,7 @@ async function fileBackedRun(
     if (todo.length) {
       let perPass = todo.length;
       try {
-        const size = readNpyLayout(o.halos).shape.slice(1) as [number, number, number];
-        perPass = realisationsPerPass(planStages({ size, box: loaded.model.cfg.data.crop, overlap: o.overlap ?? 4, periodic: o.periodic ?? true }), o.method ?? 'overlap', o.batch ?? 8);
+        perPass = passSize(o, readNpyLayout(o.halos).shape.slice(1) as [number, number, number], loaded.model.cfg.data.crop).perPass;
       } catch {
         /* a malformed halo grid: generateFileBackedMany refuses it with its own one-line message */
       }
