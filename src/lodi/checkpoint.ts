@@ -55,8 +55,12 @@ export interface LodiMeta {
   history: LodiEvalRecord[];
   description: { parameters: number; flopsPerCrop: number; crop: number };
   command?: string;
-  /** The trained LODI this run started from (`init`: fine-tuning), with its step count when saved. */
-  init?: { file: string; sha256: string; step: number };
+  /**
+   * The trained LODI this run started from (`init`: fine-tuning), with its step count when saved and
+   * `worlds`: every world that model's weights had trained on (its own worlds and those of the model it
+   * started from, and so on), so that a fine-tuned model still counts them as training data.
+   */
+  init?: { file: string; sha256: string; step: number; worlds?: LodiMeta['worlds'] };
   /** Set in a checkpoint written inside an evaluation period (Ctrl-C): the period's running sums. */
   partial?: PeriodState;
 }
@@ -106,5 +110,15 @@ export function contractProblems(meta: LodiMeta, g: ContractCheckInput): string[
     out.push(`${g.file}: voxel: voxel ${voxel.toFixed(4)} Mpc/h (box ${g.boxSize} Mpc/h / ${g.n}), expected ${c.voxel.toFixed(4)} Mpc/h, the voxel the model was trained at`);
   if (g.channels !== c.channels) out.push(`${g.file}: channels: ${g.channels} halo channels, expected the model's ${c.channels}`);
   if (g.unit !== c.haloUnit) out.push(`${g.file}: unit: halo density unit '${g.unit}', expected '${c.haloUnit}', the unit the model was trained on`);
+  return out;
+}
+
+/**
+ * Every world a LODI's weights have trained on: its own `worlds` and, for a fine-tuned model, those of
+ * the model it started from (`init.worlds`), without repeats (same directory and seed).
+ */
+export function lodiTrainedWorlds(meta: Pick<LodiMeta, 'worlds' | 'init'>): LodiMeta['worlds'] {
+  const out: LodiMeta['worlds'] = [];
+  for (const w of [...meta.worlds, ...(meta.init?.worlds ?? [])]) if (!out.some((o) => o.dir === w.dir && o.seed === w.seed && o.halosFile === w.halosFile)) out.push(w);
   return out;
 }

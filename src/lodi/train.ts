@@ -24,7 +24,7 @@ import { warmupCosine } from '../train/schedule.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { interruptRequested } from '../util/interrupt.js';
 import { Progress } from '../util/progress.js';
-import { LODI_KIND, type LodiEvalRecord, type LodiMeta } from './checkpoint.js';
+import { LODI_KIND, lodiTrainedWorlds, type LodiEvalRecord, type LodiMeta } from './checkpoint.js';
 import { validateLodiConfig, type LodiConfig } from './config.js';
 import { LodiDataset, Rng, loadPair, splitBlocks, type Batch, type LodiPair } from './dataset.js';
 import { LodiModel, type LossTerms } from './vdm.js';
@@ -332,7 +332,7 @@ async function leadLodi(o: LodiTrainOptions, dp: ProcessGroup | null, onSent: ()
         history: [],
         description: { parameters: s.model.numParameters(), flopsPerCrop: s.model.net.flopsPerCrop(cfg.data.crop), crop: cfg.data.crop },
         command: o.command,
-        ...(init ? { init: { file: init.file, sha256: init.sha256, step: init.meta.step } } : {}),
+        ...(init ? { init: { file: init.file, sha256: init.sha256, step: init.meta.step, worlds: lodiTrainedWorlds(init.meta) } } : {}),
       };
       writeFileAtomic(join(run.out, 'split.json'), JSON.stringify({ seed: split.seed, trainFraction: cfg.data.trainFraction, worlds: meta.worlds, train: split.train, val: split.val }, null, 1) + '\n', { force: true });
     }

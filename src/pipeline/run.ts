@@ -28,7 +28,7 @@ import { HALOGEN_KIND, halogenContractProblems, loadHalogen, type HalogenMeta } 
 import { predictHalos } from '../halogen/infer.js';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';
-import { LODI_KIND, loadLodi, type LodiMeta } from '../lodi/checkpoint.js';
+import { LODI_KIND, loadLodi, lodiTrainedWorlds, type LodiMeta } from '../lodi/checkpoint.js';
 import { readCheckpointMeta, resolveModelFile } from '../train/checkpoint.js';
 import { openSnapshot } from '../io/snapshot.js';
 import type { LengthUnit } from '../io/units.js';
@@ -324,7 +324,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
             file: lodi.file,
             sha256: lodiSha,
             preset: lodi.meta.config.preset,
-            trainWorlds: lodi.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed, ...(w.halosFile === undefined ? {} : { halosFile: w.halosFile }) })),
+            trainWorlds: lodiTrainedWorlds(lodi.meta).map((w) => ({ dir: w.dir, seed: w.seed, ...(w.halosFile === undefined ? {} : { halosFile: w.halosFile }) })),
             split: { seed: lodi.meta.split.seed, train: lodi.meta.split.train.length, val: lodi.meta.split.val.length },
           },
         },

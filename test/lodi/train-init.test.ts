@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { liveTensors } from '@lodi/torch';
 import { loadGrid, saveGrid } from '../../src/io/grid.js';
 import { lodiPreset } from '../../src/lodi/config.js';
-import { loadLodi } from '../../src/lodi/checkpoint.js';
+import { loadLodi, lodiTrainedWorlds } from '../../src/lodi/checkpoint.js';
 import { loadPair } from '../../src/lodi/dataset.js';
 import { trainLodi } from '../../src/lodi/train.js';
 import { writeSyntheticTbWorld } from '../halogen/helpers.js';
@@ -62,6 +62,12 @@ test('init: a run starts from the given model (weights, normalisation, split) an
     const d = await trainLodi({ worlds: [syntheticPair(32, 2)], config: config(5, 0), out: join(dir, 'd'), seed: 9, quiet: true, init: join(dir, 'a') });
     assert.equal(d.meta.split.seed, d.meta.seeds.split);
     assert.deepEqual(d.meta.normalisation, a.meta.normalisation, 'the weights go with their normalisation');
+    // the worlds the starting model trained on stay training data of the fine-tuned one, through two generations
+    assert.deepEqual(d.meta.init?.worlds?.map((w) => w.dir), a.meta.worlds.map((w) => w.dir));
+    const e = await trainLodi({ worlds: [syntheticPair(32, 3)], config: config(5, 0), out: join(dir, 'e'), seed: 9, quiet: true, init: join(dir, 'd') });
+    assert.deepEqual(lodiTrainedWorlds(e.meta).map((w) => w.dir), [...e.meta.worlds, ...d.meta.worlds, ...a.meta.worlds].map((w) => w.dir));
+    assert.equal(new Set(lodiTrainedWorlds(e.meta).map((w) => w.dir)).size, 3, 'three different worlds');
+    assert.deepEqual(lodiTrainedWorlds(b.meta).map((w) => w.dir), a.meta.worlds.map((w) => w.dir), 'the same worlds are listed once');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
