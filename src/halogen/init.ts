@@ -35,6 +35,21 @@ export interface HalogenInitRecord {
   bestEpoch: number | null;
   /** Worlds of the run whose sub-volumes keep the model's split (the others are split anew). */
   sharedWorlds: number;
+  /**
+   * Every world the model's weights had trained on (its own worlds and those of the model it started
+   * from, and so on), so that the continued model still counts them as training data.
+   */
+  worlds?: HalogenMeta['worlds'];
+}
+
+/**
+ * Every world a HALOgen's weights have trained on: its own `worlds` and, for a continued model, those
+ * of the model it started from (`init.worlds`), without repeats (same directory and seed).
+ */
+export function halogenTrainedWorlds(meta: Pick<HalogenMeta, 'worlds' | 'init'>): HalogenMeta['worlds'] {
+  const out: HalogenMeta['worlds'] = [];
+  for (const w of [...meta.worlds, ...(meta.init?.worlds ?? [])]) if (!out.some((o) => o.dir === w.dir && o.seed === w.seed)) out.push(w);
+  return out;
 }
 
 function sameWorld(w: WorldGrids, m: HalogenMeta['worlds'][number]): boolean {

@@ -34,7 +34,7 @@ import { validateConfig, type HalogenConfig } from './config.js';
 import { HalogenDataset, chunks, loadHalogenWorld, splitSubVolumes, type Sample, type Split } from './dataset.js';
 import { channelThresholds, halogenLoss, weightedMask } from './loss.js';
 import { HalogenNet } from './model.js';
-import { inheritSplit, readHalogenInit, type HalogenInit } from './init.js';
+import { halogenTrainedWorlds, inheritSplit, readHalogenInit, type HalogenInit } from './init.js';
 
 export { BEST, CHECKPOINT, loadHalogen, readHalogenCheckpoint, type EpochRecord, type HalogenMeta } from './checkpoint.js';
 
@@ -172,7 +172,7 @@ function newMeta(cfg: HalogenConfig, seeds: Seeds, data: RunData, model: Halogen
     history: [],
     description: { parameters: desc.parameters, flopsPerCrop: desc.flopsPerCrop, crop: desc.crop },
     command,
-    ...(init ? { init: { file: init.file, sha256: init.sha256, epochsDone: init.meta.epochsDone, bestEpoch: init.meta.bestEpoch, sharedWorlds: init.match.filter((i) => i !== null).length } } : {}),
+    ...(init ? { init: { file: init.file, sha256: init.sha256, epochsDone: init.meta.epochsDone, bestEpoch: init.meta.bestEpoch, sharedWorlds: init.match.filter((i) => i !== null).length, worlds: halogenTrainedWorlds(init.meta) } } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveDevice } from '@lodi/torch';
 import { HALOGEN_KIND, halogenContractProblems, loadHalogen, type HalogenMeta } from '../halogen/checkpoint.js';
+import { halogenTrainedWorlds } from '../halogen/init.js';
 import { predictHalos } from '../halogen/infer.js';
 import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
 import { WORLD_MEMBERS } from '../io/world.js';
@@ -238,7 +239,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         file: hg.file,
         sha256: hgSha,
         preset: hg.meta.config.preset ?? 'unknown',
-        trainWorlds: hg.meta.worlds.map((w) => ({ dir: w.dir, seed: w.seed })),
+        trainWorlds: halogenTrainedWorlds(hg.meta).map((w) => ({ dir: w.dir, seed: w.seed })),
         split: hg.meta.split,
       };
     }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { liveTensors } from '@lodi/torch';
 import { preset } from '../../src/halogen/config.js';
 import { splitSubVolumes } from '../../src/halogen/dataset.js';
-import { inheritSplit } from '../../src/halogen/init.js';
+import { halogenTrainedWorlds, inheritSplit } from '../../src/halogen/init.js';
 import { loadHalogen, trainHalogen } from '../../src/halogen/train.js';
 import { syntheticWorld } from './helpers.js';
 
@@ -92,6 +92,13 @@ test('init: a run starts from the given model (weights, normalisation, split) an
     assert.equal(e.meta.init?.sharedWorlds, 1);
     assert.deepEqual(e.meta.split.val.filter((i) => i >= 8), a.meta.split.val.map((i) => i + 8));
     assert.deepEqual(e.meta.split.val.filter((i) => i < 8), splitSubVolumes(8, 0.75, e.meta.seeds.split).val);
+
+    // only a new world: the starting model's world stays training data of the continued one, through two generations
+    const f = await trainHalogen({ worlds: [w2], config: config(1, 1e-30), out: join(dir, 'f'), seed: 9, quiet: true, init: join(dir, 'a') });
+    assert.deepEqual(f.meta.init?.worlds?.map((w) => w.dir), a.meta.worlds.map((w) => w.dir));
+    assert.deepEqual(halogenTrainedWorlds(f.meta).map((w) => w.dir), [...f.meta.worlds, ...a.meta.worlds].map((w) => w.dir));
+    const g = await trainHalogen({ worlds: [w2], config: config(1, 1e-30), out: join(dir, 'g'), seed: 9, quiet: true, init: join(dir, 'f') });
+    assert.deepEqual(halogenTrainedWorlds(g.meta).map((w) => w.dir), halogenTrainedWorlds(f.meta).map((w) => w.dir), 'each world once');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
