@@ -77,7 +77,22 @@ export interface EvaluationMetrics {
   targets: { mean_abs_residual_le_0_1: boolean; r_at_k_1_ge_0_9: boolean; halo_channels_pass: boolean | null };
   /** The residual curve with its bootstrap errors. */
   residual: { k: number[]; mean: number[]; bootstrap_std: number[]; bootstrap_p16: number[]; bootstrap_p84: number[]; samples: number; seed: number };
-  r: { k: number[]; mean: number[]; std: number[] };
+  /**
+   * r(k) of generated vs true T̂_b (mean and std over fields × realisations), and what limits it:
+   * `between_realizations`, r(k) of two realisations of the same field (consecutive pairs, averaged over
+   * pairs and fields; what r(generated, truth) would be if the truth were one more draw of LODI's
+   * p(T_b | channels)), and `realization_mean`, r(k) of the realisation-averaged map and the truth (an
+   * estimate of E[T_b | channels]); null with one realisation per field.
+   */
+  r: {
+    k: number[];
+    mean: number[];
+    std: number[];
+    between_realizations: number[] | null;
+    between_realizations_at_k_1: number | null;
+    realization_mean: number[] | null;
+    realization_mean_at_k_1: number | null;
+  };
   per_field: {
     run: string;
     truth: string;
@@ -143,6 +158,10 @@ interface FieldSpectra {
   pTrue: Float64Array;
   pGen: Float64Array[];
   r: Float64Array[];
+  /** r(k) of consecutive realisations of the field (R − 1 pairs; empty with one realisation). */
+  rPairs: Float64Array[];
+  /** r(k) of the realisation-averaged T̂_b and the truth (null with one realisation). */
+  rMeanMap: Float64Array | null;
   meanTrue: number;
   meanGen: number;
 }
@@ -312,9 +331,13 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
     }
     const pGen: Float64Array[] = [];
     const rs: Float64Array[] = [];
+    const rPairs: Float64Array[] = [];
     let pTrue: Float64Array | undefined;
     let k: Float64Array | undefined;
     let meanGen = 0;
+    // two more maps, whatever the number of realisations: the previous one (for the pairs) and the running mean
+    let prev: Float32Array | undefined;
+    const sum = run.tb.length > 1 ? new Float32Array(tHat.length) : null;
     run.tb.forEach((g, r) => {
       const gHat = tbHat(g.data, `${run.dir}/tb_${r}.npy`);
       const x = crossPowerSpectrum(gHat, tHat, N, { boxSize: L, mas });
@@ -323,8 +346,12 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
       pTrue = x.p22;
       k = x.k;
       meanGen += meanOf(g.data) / run.tb.length;
+      if (prev) rPairs.push(crossPowerSpectrum(gHat, prev, N, { boxSize: L, mas }).r);
+      if (sum) for (let i = 0; i < sum.length; i++) sum[i]! += gHat[i]! / run.tb.length;
+      prev = gHat;
     });
-    fields.push({ run, truth, k: k!, pTrue: pTrue!, pGen, r: rs, meanTrue: meanOf(tTb), meanGen });
+    const rMeanMap = sum ? crossPowerSpectrum(sum, tHat, N, { boxSize: L, mas }).r : null;
+    fields.push({ run, truth, k: k!, pTrue: pTrue!, pGen, r: rs, rPairs, rMeanMap, meanTrue: meanOf(tTb), meanGen });
   }
   const k = fields[0]!.k;
   const res: ResidualStats = residualBootstrap(fields.map((f) => f.pTrue), fields.map((f) => f.pGen), { samples: o.bootstrap ?? 1000, seed: o.seed ?? 0 });
@@ -336,6 +363,17 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
   for (const r of allR) for (let i = 0; i < k.length; i++) rStd[i]! += (r[i]! - rMean[i]!) ** 2 / Math.max(1, allR.length - 1);
   for (let i = 0; i < k.length; i++) rStd[i] = Math.sqrt(rStd[i]!);
   const rAt1 = interpLogK(k, rMean, 1);
+  // what limits r(k): if the truth were one more draw of LODI's p(T_b | channels), r(generated, truth) would equal
+  // r(generated_i, generated_j) on average; a shortfall below the latter is systematic (the channels or the mapping),
+  // the rest is the conditional scatter of T_b. The realisation-averaged map estimates E[T_b | channels].
+  const meanCurve = (curves: Float64Array[]): Float64Array | null => {
+    if (!curves.length) return null;
+    const m = new Float64Array(k.length);
+    for (const c of curves) for (let i = 0; i < k.length; i++) m[i]! += c[i]! / curves.length;
+    return m;
+  };
+  const rBetween = meanCurve(fields.flatMap((f) => f.rPairs));
+  const rOfMean = meanCurve(fields.flatMap((f) => (f.rMeanMap ? [f.rMeanMap] : [])));
   const files: string[] = [];
   const png = (name: string): string => {
     const p = join(dir, name);
@@ -436,6 +474,8 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
   const rPng = png('tb-r.png');
   {
     const series: Series[] = [{ name: `LODI vs truth (mean ± std of ${allR.length})`, x: arr(k), y: arr(rMean), yErr: arr(rStd) }];
+    if (rBetween) series.push({ name: 'between realisations', x: arr(k), y: arr(rBetween), dashed: true });
+    if (rOfMean) series.push({ name: 'realisation mean vs truth', x: arr(k), y: arr(rOfMean), dashed: true });
     for (const [name, g] of [['tiling', run0.tiling], ['average', run0.average]] as const) {
       if (!g || name === run0.json.method) continue;
       series.push({ name: `${name} vs truth (field 0)`, x: arr(k), y: arr(crossPowerSpectrum(tbHat(g.data, name), truth0Hat!, N, { boxSize: L, mas }).r), dashed: true });
@@ -653,7 +693,15 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
     r_at_k_1: rAt1,
     targets: { mean_abs_residual_le_0_1: head.mean <= 0.1, r_at_k_1_ge_0_9: rAt1 >= 0.9, halo_channels_pass: haloPass },
     residual: { k: arr(k), mean: arr(res.mean), bootstrap_std: arr(res.bootStd), bootstrap_p16: arr(res.boot16), bootstrap_p84: arr(res.boot84), samples: res.samples, seed: res.seed },
-    r: { k: arr(k), mean: arr(rMean), std: arr(rStd) },
+    r: {
+      k: arr(k),
+      mean: arr(rMean),
+      std: arr(rStd),
+      between_realizations: rBetween ? arr(rBetween) : null,
+      between_realizations_at_k_1: rBetween ? interpLogK(k, rBetween, 1) : null,
+      realization_mean: rOfMean ? arr(rOfMean) : null,
+      realization_mean_at_k_1: rOfMean ? interpLogK(k, rOfMean, 1) : null,
+    },
     per_field: perField,
     halos: haloMetrics,
     stitching,
@@ -723,7 +771,11 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
     text:
       `${smoothText} Mean T_b: truth ${perField.map((p) => fmt(p.mean_tb_true_mK)).join(', ')} mK; generated ${perField.map((p) => fmt(p.mean_tb_gen_mK)).join(', ')} mK (per field).\n\n` +
       `Residual error bars: hierarchical bootstrap over fields and, within each, realisations (${res.samples} samples, seed ${res.seed})` +
-      (metrics.realizations === 1 ? '; with a single realisation of a single field they are zero.' : '.'),
+      (metrics.realizations === 1 ? '; with a single realisation of a single field they are zero.' : '.') +
+      (rBetween
+        ? `\n\nWhat limits r(k): two realisations of the same field correlate with r(1 h/Mpc) = ${fmt(interpLogK(k, rBetween, 1))}, and the realisation-averaged map with the truth ${fmt(interpLogK(k, rOfMean!, 1))} (generated vs truth ${fmt(rAt1)}). ` +
+          'Were the truth one more draw of the model\'s p(T_b | halo channels), generated vs truth would match realisation vs realisation on average: a gap below it is systematic (the channels or the learned mapping), the rest is the scatter of T_b given the channels.'
+        : '\n\nWith one realisation per field, r(k) between realisations (what limits r) cannot be measured.'),
     tables: [
       {
         headers: ['field', 'truth', 'seed', 'realisations', 'mean |res|', 'max |res|', 'r(1)'],
@@ -735,7 +787,7 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
       { path: mapsPng, caption: 'T_b projected along z: truth, generated and (when present) the stitching baselines, one colour scale.' },
       ...pkPngs.map((p, f) => ({ path: p, caption: `Field ${f}: P(k) of T̂_b, truth and generated (mean ± std over realisations), and the residual per field.` })),
       { path: residualPng, caption: 'P_gen/P_true − 1 of all fields and realisations with bootstrap 1σ error bars; dotted: ±10 % and k_max.' },
-      { path: rPng, caption: 'Cross-correlation coefficient r(k) of generated and true T̂_b.' },
+      { path: rPng, caption: 'Cross-correlation coefficient r(k) of generated and true T̂_b; dashed: between realisations of a field, and of the realisation-averaged map with the truth (with two or more realisations).' },
       { path: pdfPng, caption: 'One-point PDF of log10 T_b (zero voxels are not shown; their numbers are in the table).' },
     ],
   });

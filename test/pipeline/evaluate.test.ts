@@ -160,6 +160,7 @@ test('evaluate: a run equal to its truth gives residual 0 and r = 1, with the re
     for (const k of ['mean_abs_residual_k_le_10', 'max_abs_residual_k_le_10', 'r_at_k_1', 'k_range', 'fields', 'realizations', 'halos', 'stitching', 'split', 'residual', 'per_field', 'targets']) assert.ok(k in m, k);
     assert.ok(m.mean_abs_residual_k_le_10 < 1e-5 && m.max_abs_residual_k_le_10 < 1e-5, `residual ${m.mean_abs_residual_k_le_10}`);
     assert.ok(Math.abs(m.r_at_k_1 - 1) < 1e-5, `r ${m.r_at_k_1}`);
+    assert.ok(Math.abs(m.r.between_realizations_at_k_1! - 1) < 1e-5 && Math.abs(m.r.realization_mean_at_k_1! - 1) < 1e-5, 'identical realisations');
     assert.equal(m.fields, 1);
     assert.equal(m.realizations, 2);
     assert.ok(Math.abs(m.k_range.k_max - Math.min(10, (Math.PI * N) / L / 2)) < 1e-12);
@@ -242,6 +243,21 @@ test('evaluate: T_b × (1 + a n) with white noise n gives the expected residual;
       assert.ok(m.residual.bootstrap_std[i]! > 0);
     });
     assert.ok(m.r_at_k_1 < 0.999 && m.r_at_k_1 > 0.5, `r ${m.r_at_k_1}`);
+    // what limits r: with noise power e = N_w/P_true, r(gen, truth) = (1 + e)^(-1/2), two realisations
+    // r = 1/(1 + e) (each carries its own noise), the mean of 3 realisations vs truth (1 + e/3)^(-1/2)
+    const between = m.r.between_realizations!;
+    const ofMean = m.r.realization_mean!;
+    const avg = (f: (i: number, j: number) => number): number => idx.reduce((acc, i, j) => acc + f(i, j), 0) / idx.length;
+    const [gB, eB] = [avg((i) => between[i]!), avg((_, j) => 1 / (1 + exp[j]!))];
+    const [gM, eM] = [avg((i) => ofMean[i]!), avg((_, j) => 1 / Math.sqrt(1 + exp[j]! / 3))];
+    const [gR, eR] = [avg((i) => m.r.mean[i]!), avg((_, j) => 1 / Math.sqrt(1 + exp[j]!))];
+    // tolerance 0.005 (measured agreement ~1e-3): the bin average of r estimates over many modes; the three
+    // expectations differ by 0.02-0.05 here, so a mix-up of the estimators fails
+    assert.ok(Math.abs(gB - eB) < 0.005, `r between realisations ${gB} vs ${eB}`);
+    assert.ok(Math.abs(gM - eM) < 0.005, `r of the realisation mean ${gM} vs ${eM}`);
+    assert.ok(Math.abs(gR - eR) < 0.005, `r ${gR} vs ${eR}`);
+    assert.ok(gB < gR && gR < gM, 'between < generated vs truth < mean vs truth (the truth carries no noise here)');
+    assert.ok(Math.abs(m.r.between_realizations_at_k_1! - interpLogK(m.r.k, between, 1)) < 1e-12);
     assert.equal(m.per_field.length, 2);
     assert.ok(existsSync(join(out, 'tb-pk-field1.png')));
   } finally {
