@@ -357,6 +357,18 @@ async function stageOpen(
  * batch (`generateJobs`), each map's values into its own work file. Several stages at once only for
  * methods whose boxes read nothing earlier boxes wrote (tiling). One result per part; its stage is the first.
  */
+/**
+ * The layout of a map's work file (the standardised values), checked against the plan: float32 of
+ * the planned size (another run's or a truncated file is refused with one line).
+ */
+function plannedWorkLayout(inp: Inputs): NpyLayout {
+  const { paths, fields } = inp;
+  const layout = readNpyLayout(paths.values);
+  if (JSON.stringify(layout.shape) !== JSON.stringify(fields.size) || layout.itemSize !== 4)
+    throw new Error(`${paths.values}: shape: [${layout.shape}], expected float32 [${fields.size}] as planned`);
+  return layout;
+}
+
 async function stagesOpen(
   parts: readonly Part[],
   stages: readonly number[],
@@ -392,11 +404,7 @@ async function stagesOpen(
     try {
       parts.forEach(({ inp }, p) => {
         if (!todos[p]!.todo.length) return;
-        const { paths, fields } = inp;
-        const layout = readNpyLayout(paths.values);
-        if (JSON.stringify(layout.shape) !== JSON.stringify(fields.size) || layout.itemSize !== 4)
-          throw new Error(`${paths.values}: shape: [${layout.shape}], expected float32 [${fields.size}] as planned`);
-        works[p] = new NpyVolume(layout, 'r+');
+        works[p] = new NpyVolume(plannedWorkLayout(inp), 'r+');
       });
       // box-major: the maps' copies of a box sit side by side and share its conditioning
       // in the plan's order, as the in-memory generation goes (so that both batch alike)
@@ -489,9 +497,7 @@ function finishOpen(inp: Inputs, o: ShardedRunOptions & { keepWork?: boolean }):
   const side = sidecarPath(o.out);
   assertWritable(o.out, o.force === true);
   assertWritable(side, o.force === true);
-  const layout = readNpyLayout(paths.values);
-  if (JSON.stringify(layout.shape) !== JSON.stringify(fields.size) || layout.itemSize !== 4)
-    throw new Error(`${paths.values}: shape: [${layout.shape}], expected float32 [${fields.size}] as planned`);
+  const layout = plannedWorkLayout(inp);
   const meta = tbGridMeta(inp.halosMeta, loaded, {
     command: file.command ?? o.command,
     halos: o.halos,
