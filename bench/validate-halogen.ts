@@ -22,6 +22,7 @@ import { simulateWorld } from '../src/pipeline/simulate.js';
 import { preset } from '../src/halogen/config.js';
 import { loadHalogenWorld } from '../src/halogen/dataset.js';
 import { loadHalogen, BEST } from '../src/halogen/checkpoint.js';
+import { halogenTrainedWorlds } from '../src/halogen/init.js';
 import { plotLoss, trainHalogenRun } from '../src/pipeline/train-halogen.js';
 import { predictHalos, toHaloDensity } from '../src/halogen/infer.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
@@ -65,7 +66,8 @@ if (given) {
   runDir = given;
   const m = loadHalogen(given);
   m.model.dispose();
-  trainSeeds = m.meta.worlds.map((w) => w.seed ?? NaN);
+  // with the worlds of the model it was continued from (--init), which trained the same weights
+  trainSeeds = halogenTrainedWorlds(m.meta).map((w) => w.seed ?? NaN);
 } else {
   const trainDir = await world(trainSeed, arg('train-world', ''));
   trainSeeds = [existsSync(join(trainDir, 'world.json')) ? seedOf(trainDir) : trainSeed];

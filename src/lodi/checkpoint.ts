@@ -115,10 +115,11 @@ export function contractProblems(meta: LodiMeta, g: ContractCheckInput): string[
 
 /**
  * Every world a LODI's weights have trained on: its own `worlds` and, for a fine-tuned model, those of
- * the model it started from (`init.worlds`), without repeats (same directory and seed).
+ * the model it started from (`init.worlds`), without repeats (same directory and seed: a world trained on
+ * with another halo-channel file is listed once, as this model's own entry).
  */
 export function lodiTrainedWorlds(meta: Pick<LodiMeta, 'worlds' | 'init'>): LodiMeta['worlds'] {
   const out: LodiMeta['worlds'] = [];
-  for (const w of [...meta.worlds, ...(meta.init?.worlds ?? [])]) if (!out.some((o) => o.dir === w.dir && o.seed === w.seed && o.halosFile === w.halosFile)) out.push(w);
+  for (const w of [...meta.worlds, ...(meta.init?.worlds ?? [])]) if (!out.some((o) => o.dir === w.dir && o.seed === w.seed)) out.push(w);
   return out;
 }

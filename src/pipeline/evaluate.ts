@@ -81,8 +81,9 @@ export interface EvaluationMetrics {
    * r(k) of generated vs true T̂_b (mean and std over fields × realisations), and what limits it:
    * `between_realizations`, r(k) of two realisations of the same field (consecutive pairs, averaged over
    * pairs and fields; what r(generated, truth) would be if the truth were one more draw of LODI's
-   * p(T_b | channels)), and `realization_mean`, r(k) of the realisation-averaged map and the truth (an
-   * estimate of E[T_b | channels]); null with one realisation per field.
+   * p(T_b | channels)), and `realization_mean`, r(k) of the realisation-averaged map and the truth (a
+   * lower bound of r(E[T_b | channels], truth) that rises with the number of realisations averaged, which
+   * `realizationsPerField` gives); null with one realisation per field.
    */
   r: {
     k: number[];
@@ -364,8 +365,9 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
   for (let i = 0; i < k.length; i++) rStd[i] = Math.sqrt(rStd[i]!);
   const rAt1 = interpLogK(k, rMean, 1);
   // what limits r(k): if the truth were one more draw of LODI's p(T_b | channels), r(generated, truth) would equal
-  // r(generated_i, generated_j) on average; a shortfall below the latter is systematic (the channels or the mapping),
-  // the rest is the conditional scatter of T_b. The realisation-averaged map estimates E[T_b | channels].
+  // r(generated_i, generated_j) on average. Below it: the maps miss the truth systematically (the channels or the
+  // mapping) or scatter too little; above it: they scatter more than the truth does about what the channels fix.
+  // The map averaged over R realisations tends to E[T_b | channels] as R grows; with few it is a lower bound.
   const meanCurve = (curves: Float64Array[]): Float64Array | null => {
     if (!curves.length) return null;
     const m = new Float64Array(k.length);
@@ -773,8 +775,10 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
       `Residual error bars: hierarchical bootstrap over fields and, within each, realisations (${res.samples} samples, seed ${res.seed})` +
       (metrics.realizations === 1 ? '; with a single realisation of a single field they are zero.' : '.') +
       (rBetween
-        ? `\n\nWhat limits r(k): two realisations of the same field correlate with r(1 h/Mpc) = ${fmt(interpLogK(k, rBetween, 1))}, and the realisation-averaged map with the truth ${fmt(interpLogK(k, rOfMean!, 1))} (generated vs truth ${fmt(rAt1)}). ` +
-          'Were the truth one more draw of the model\'s p(T_b | halo channels), generated vs truth would match realisation vs realisation on average: a gap below it is systematic (the channels or the learned mapping), the rest is the scatter of T_b given the channels.'
+        ? `\n\nWhat limits r(k): two realisations of the same field correlate with r(1 h/Mpc) = ${fmt(interpLogK(k, rBetween, 1))}, and the map averaged over the ${metrics.realizationsPerField.join('/')} realisations of each field with the truth ${fmt(interpLogK(k, rOfMean!, 1))} (generated vs truth ${fmt(rAt1)}). ` +
+          'Were the truth one more draw of the model\'s p(T_b | halo channels), generated vs truth would match realisation vs realisation on average. ' +
+          'Generated vs truth below it: the maps miss the truth systematically (the channels or the learned mapping) or scatter too little about it; above it: they scatter more than the truth does about what the channels fix. ' +
+          'The averaged map tends to E[T_b | channels] as realisations are added; with few it is a lower bound of how well that mean correlates with the truth.'
         : '\n\nWith one realisation per field, r(k) between realisations (what limits r) cannot be measured.'),
     tables: [
       {

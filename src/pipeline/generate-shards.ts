@@ -352,12 +352,6 @@ async function stageOpen(
 }
 
 /**
- * The unfinished boxes of the stages `stages` (consecutive) in shard `shard` of every map of `parts` (maps
- * of the same halos, model and options but their own seeds): the same box of several maps goes into one
- * batch (`generateJobs`), each map's values into its own work file. Several stages at once only for
- * methods whose boxes read nothing earlier boxes wrote (tiling). One result per part; its stage is the first.
- */
-/**
  * The layout of a map's work file (the standardised values), checked against the plan: float32 of
  * the planned size (another run's or a truncated file is refused with one line).
  */
@@ -369,6 +363,12 @@ function plannedWorkLayout(inp: Inputs): NpyLayout {
   return layout;
 }
 
+/**
+ * The unfinished boxes of the stages `stages` (consecutive) in shard `shard` of every map of `parts` (maps
+ * of the same halos, model and options but their own seeds): the same box of several maps goes into one
+ * batch (`generateJobs`), each map's values into its own work file. Several stages at once only for
+ * methods whose boxes read nothing earlier boxes wrote (tiling). One result per part; its stage is the first.
+ */
 async function stagesOpen(
   parts: readonly Part[],
   stages: readonly number[],

@@ -154,7 +154,8 @@ export async function generateRun(o: GenerateRunOptions): Promise<GenerateRunRes
 
 /**
  * How many realisations of a map of `size` voxels one pass generates together (`realisationsPerPass`:
- * as many as fill the batches of an average stage), and the sub-volumes per realisation. One place for
+ * as many as fill a batch, with the boxes of an average stage for latent overlap and of the whole map
+ * for tiling and averaging), and the sub-volumes per realisation. One place for
  * both the in-memory and the file-backed run, so that they batch alike (and give the same bytes).
  */
 function passSize(o: GenerateRunOptions, size: [number, number, number], crop: number): { perPass: number; boxes: number } {
