@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gaussianSmooth } from '../../src/field/fourier.js';
 import { powerSpectrum } from '../../src/field/power.js';
 import { saveGrid } from '../../src/io/grid.js';
-import { writeWorld, type WorldGrids } from '../../src/io/world.js';
+import { readWorld, writeWorld, type WorldGrids } from '../../src/io/world.js';
 import { planStages } from '../../src/lodi/planner.js';
 import { evaluateRun, type EvaluationMetrics, type StitchingMetrics } from '../../src/pipeline/evaluate.js';
 import { haloChannelMetrics, interpLogK, residualBootstrap, tbHat } from '../../src/pipeline/evaluate-stats.js';
@@ -16,6 +16,8 @@ import { trainHalogen } from '../../src/halogen/train.js';
 import { lodiPreset } from '../../src/lodi/config.js';
 import { trainLodi } from '../../src/lodi/train.js';
 import { runPipeline } from '../../src/pipeline/run.js';
+import { simulateWorld } from '../../src/pipeline/simulate.js';
+import { repaintTb } from '../../src/pipeline/truth-scatter.js';
 import { syntheticWorld } from '../halogen/helpers.js';
 
 const N = 32;
@@ -379,6 +381,48 @@ test('evaluate reads what lodi run writes (tiny trained models): refuses the tra
     const rj = JSON.parse(readFileSync(join(run2, 'run.json'), 'utf8')) as { models: { lodi: { trainWorlds: { seed?: number }[] } } };
     assert.deepEqual(rj.models.lodi.trainWorlds.map((w) => w.seed), [4, 3], 'its own world, then its starting model\'s');
     await assert.rejects(evaluateRun({ runs: [run2], truths: [join(root, 'world')], out: join(root, 'report2'), quiet: true }), /seed 3\) trained lodi/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('evaluate: a simulated truth gets the HI-repaint reference, and maps that are those repaints score exactly it', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lodi-eval-repaint-'));
+  try {
+    const wdir = join(root, 'world');
+    await simulateWorld({ boxSize: L, particles: N, grid: N, redshift: 1, seed: 5, steps: 5, out: wdir, quiet: true, noPlots: true });
+    const world = readWorld(wdir);
+    const rep = await repaintTb(world, 2);
+    assert.ok(!('skipped' in rep), 'skipped' in rep ? rep.skipped : '');
+    const [a, b] = rep.maps as [Float32Array, Float32Array];
+    const differs = (x: Float32Array, y: Float32Array): boolean => x.some((v, i) => Math.abs(v - y[i]!) > 1e-6 * Math.abs(y[i]!) + 1e-12);
+    assert.ok(differs(a, world.tb!) && differs(b, world.tb!) && differs(a, b), 'other seeds paint other maps');
+    const again = await repaintTb(world, 1);
+    assert.deepEqual('maps' in again ? again.maps[0] : null, a, 'the same seed paints the same map');
+    // what cannot be repainted says why
+    const scaled = await repaintTb({ ...world, tb: world.tb!.map((v) => v * 1.01) }, 1);
+    assert.match('skipped' in scaled ? scaled.skipped : '', /does not give back its tb\.npy/);
+    const prepared = await repaintTb({ ...world, provenance: { ...world.provenance, generator: 'lodi prepare' } }, 1);
+    assert.match('skipped' in prepared ? prepared.skipped : '', /not made by lodi simulate/);
+
+    const run = makeRun(join(root, 'run'), { tbs: rep.maps, dmSeed: 5 });
+    const out = join(root, 'report');
+    await evaluateRun({ runs: [run], truths: [wdir], out, quiet: true, bootstrap: 20 });
+    const m = metricsOf(out);
+    assert.ok(!('skipped' in m.truth_scatter), JSON.stringify(m.truth_scatter));
+    const ts = m.truth_scatter as Exclude<EvaluationMetrics['truth_scatter'], { skipped: string }>;
+    assert.deepEqual(ts.repaints_per_field, [2]);
+    // the run's maps are the repaints themselves: the same numbers by construction (same seeds, same code path)
+    assert.ok(Math.abs(ts.mean_abs_residual_k_le_10 - m.mean_abs_residual_k_le_10) < 1e-9, `${ts.mean_abs_residual_k_le_10} vs ${m.mean_abs_residual_k_le_10}`);
+    assert.ok(Math.abs(ts.r_at_k_1 - m.r_at_k_1) < 1e-9, `${ts.r_at_k_1} vs ${m.r_at_k_1}`);
+    assert.ok(ts.r_at_k_1 < 0.999, 'paintings of the same halos differ');
+    assert.ok(readFileSync(join(out, 'report.md'), 'utf8').includes('exact sampler'));
+
+    // synthetic truths (no fof.hdf5) are scored without the reference, and say why
+    const w2 = makeWorld(join(root, 'synthetic'), 6);
+    const run2 = makeRun(join(root, 'run2'), { tbs: [w2.tb!], dmSeed: 6 });
+    await evaluateRun({ runs: [run2], truths: [join(root, 'synthetic')], out: join(root, 'report2'), quiet: true, bootstrap: 10 });
+    assert.match((metricsOf(join(root, 'report2')).truth_scatter as { skipped: string }).skipped, /not made by lodi simulate|fof\.hdf5 not found/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
