@@ -11,6 +11,7 @@ import type { Tensor } from '@lodi/torch';
 import { sha256Stream } from '../io/npy-file.js';
 import { WORLD_MEMBERS, type WorldGrids } from '../io/world.js';
 import { disposeGroups, resolveModelFile } from '../train/checkpoint.js';
+import { trainedWorlds } from '../train/lineage.js';
 import { halogenContractProblems, modelWeights, readHalogenCheckpoint, type HalogenMeta } from './checkpoint.js';
 import type { HalogenConfig } from './config.js';
 import { splitSubVolumes, type Split } from './dataset.js';
@@ -47,9 +48,7 @@ export interface HalogenInitRecord {
  * of the model it started from (`init.worlds`), without repeats (same directory and seed).
  */
 export function halogenTrainedWorlds(meta: Pick<HalogenMeta, 'worlds' | 'init'>): HalogenMeta['worlds'] {
-  const out: HalogenMeta['worlds'] = [];
-  for (const w of [...meta.worlds, ...(meta.init?.worlds ?? [])]) if (!out.some((o) => o.dir === w.dir && o.seed === w.seed)) out.push(w);
-  return out;
+  return trainedWorlds(meta.worlds, meta.init?.worlds);
 }
 
 function sameWorld(w: WorldGrids, m: HalogenMeta['worlds'][number]): boolean {

@@ -6,6 +6,7 @@
 import type { PeriodState } from '../train/loop.js';
 import { Generator, type Tensor } from '@lodi/torch';
 import { disposeGroups, readCheckpoint, resolveModelFile } from '../train/checkpoint.js';
+import { trainedWorlds } from '../train/lineage.js';
 import type { LodiConfig } from './config.js';
 import type { LodiSplit } from './dataset.js';
 import type { LodiNormalisation } from './transform.js';
@@ -119,7 +120,5 @@ export function contractProblems(meta: LodiMeta, g: ContractCheckInput): string[
  * with another halo-channel file is listed once, as this model's own entry).
  */
 export function lodiTrainedWorlds(meta: Pick<LodiMeta, 'worlds' | 'init'>): LodiMeta['worlds'] {
-  const out: LodiMeta['worlds'] = [];
-  for (const w of [...meta.worlds, ...(meta.init?.worlds ?? [])]) if (!out.some((o) => o.dir === w.dir && o.seed === w.seed)) out.push(w);
-  return out;
+  return trainedWorlds(meta.worlds, meta.init?.worlds);
 }
