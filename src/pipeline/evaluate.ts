@@ -177,6 +177,8 @@ interface FieldSpectra {
   rPairs: Float64Array[];
   /** r(k) of the realisation-averaged T̂_b and the truth (null with one realisation). */
   rMeanMap: Float64Array | null;
+  /** P(k) and r(k) with the truth of each HI repaint of the truth (`repaintTb`; null when not scored). */
+  repaints: { p: Float64Array[]; r: Float64Array[] } | null;
   meanTrue: number;
   meanGen: number;
 }
@@ -329,6 +331,9 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
   const pdfEdges = { lo: Infinity, hi: -Infinity };
   let truth0Tb: Float32Array | undefined;
   let truth0Hat: Float32Array | undefined;
+  // the truths' own scatter at fixed halos: HI repaints of each truth, scored like the generated maps (until a
+  // truth cannot be repainted: then no field has the reference)
+  let repaintSkipped: string | null = o.truthScatter === false ? 'not asked' : null;
   for (let f = 0; f < runs.length; f++) {
     const run = runs[f]!;
     const truth = truths[f]!;
@@ -366,15 +371,30 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
       prev = gHat;
     });
     const rMeanMap = sum ? crossPowerSpectrum(sum, tHat, N, { boxSize: L, mas }).r : null;
-    fields.push({ run, truth, k: k!, pTrue: pTrue!, pGen, r: rs, rPairs, rMeanMap, meanTrue: meanOf(tTb), meanGen });
+    let repaints: FieldSpectra['repaints'] = null;
+    if (repaintSkipped === null) {
+      log(o, `field ${f + 1}: HI repaints of the truth (the scores of an exact sampler of p(T_b | halos))`);
+      const rep = await repaintTb(truth, run.tb.length);
+      if ('skipped' in rep) repaintSkipped = rep.skipped;
+      else {
+        const xs = rep.maps.map((m) => crossPowerSpectrum(tbHat(truthTb({ ...truth, tb: m }), 'repaint'), tHat, N, { boxSize: L, mas }));
+        repaints = { p: xs.map((x) => x.p11), r: xs.map((x) => x.r) };
+      }
+    }
+    fields.push({ run, truth, k: k!, pTrue: pTrue!, pGen, r: rs, rPairs, rMeanMap, repaints, meanTrue: meanOf(tTb), meanGen });
   }
   const k = fields[0]!.k;
   const res: ResidualStats = residualBootstrap(fields.map((f) => f.pTrue), fields.map((f) => f.pGen), { samples: o.bootstrap ?? 1000, seed: o.seed ?? 0 });
   const head = absStats(k, res.mean, kMax);
+  const meanCurve = (curves: Float64Array[]): Float64Array | null => {
+    if (!curves.length) return null;
+    const m = new Float64Array(k.length);
+    for (const c of curves) for (let i = 0; i < k.length; i++) m[i]! += c[i]! / curves.length;
+    return m;
+  };
   const allR = fields.flatMap((f) => f.r);
-  const rMean = new Float64Array(k.length);
+  const rMean = meanCurve(allR)!;
   const rStd = new Float64Array(k.length);
-  for (const r of allR) for (let i = 0; i < k.length; i++) rMean[i]! += r[i]! / allR.length;
   for (const r of allR) for (let i = 0; i < k.length; i++) rStd[i]! += (r[i]! - rMean[i]!) ** 2 / Math.max(1, allR.length - 1);
   for (let i = 0; i < k.length; i++) rStd[i] = Math.sqrt(rStd[i]!);
   const rAt1 = interpLogK(k, rMean, 1);
@@ -382,42 +402,18 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
   // r(generated_i, generated_j) on average. Below it: the maps miss the truth systematically (the channels or the
   // mapping) or scatter too little; above it: they scatter more than the truth does about what the channels fix.
   // The map averaged over R realisations tends to E[T_b | channels] as R grows; with few it is a lower bound.
-  const meanCurve = (curves: Float64Array[]): Float64Array | null => {
-    if (!curves.length) return null;
-    const m = new Float64Array(k.length);
-    for (const c of curves) for (let i = 0; i < k.length; i++) m[i]! += c[i]! / curves.length;
-    return m;
-  };
   const rBetween = meanCurve(fields.flatMap((f) => f.rPairs));
   const rOfMean = meanCurve(fields.flatMap((f) => (f.rMeanMap ? [f.rMeanMap] : [])));
-  // --- the truths' own scatter at fixed halos: HI repaints scored like the generated maps
-  let truthScatter: EvaluationMetrics['truth_scatter'] = { skipped: 'not asked' };
-  if (o.truthScatter !== false) {
-    log(o, 'HI repaints of the truths (the scores of an exact sampler of p(T_b | halos))');
-    const pRep: Float64Array[][] = [];
-    const rRep: Float64Array[] = [];
-    for (const fs of fields) {
-      const rep = await repaintTb(fs.truth, fs.pGen.length);
-      if ('skipped' in rep) {
-        truthScatter = { skipped: rep.skipped };
-        break;
-      }
-      const tHat = tbHat(truthTb(fs.truth), `${fs.truth.dir}/tb.npy`);
-      pRep.push(
-        rep.maps.map((m) => {
-          const x = crossPowerSpectrum(tbHat(truthTb({ ...fs.truth, tb: m }), 'repaint'), tHat, N, { boxSize: L, mas });
-          rRep.push(x.r);
-          return x.p11;
-        }),
-      );
-    }
-    if (pRep.length === fields.length) {
-      const rs = residualBootstrap(fields.map((f) => f.pTrue), pRep, { samples: 2, seed: o.seed ?? 0 });
-      const a = absStats(k, rs.mean, kMax);
-      const rm = new Float64Array(k.length);
-      for (const r of rRep) for (let i = 0; i < k.length; i++) rm[i]! += r[i]! / rRep.length;
-      truthScatter = { repaints_per_field: pRep.map((p) => p.length), mean_abs_residual_k_le_10: a.mean, max_abs_residual_k_le_10: a.max, r_at_k_1: interpLogK(k, rm, 1), residual: arr(rs.mean), r: arr(rm) };
-    }
+  // the HI-repaint reference, pooled as the generated maps are (realisations averaged first, then fields)
+  let truthScatter: EvaluationMetrics['truth_scatter'];
+  if (repaintSkipped !== null) truthScatter = { skipped: repaintSkipped };
+  else {
+    const reps = fields.map((f) => f.repaints!);
+    // (only the pooled mean of residualBootstrap is used: the reference carries no error bars)
+    const rs = residualBootstrap(fields.map((f) => f.pTrue), reps.map((x) => x.p), { samples: 2, seed: o.seed ?? 0 });
+    const a = absStats(k, rs.mean, kMax);
+    const rm = meanCurve(reps.flatMap((x) => x.r))!;
+    truthScatter = { repaints_per_field: reps.map((x) => x.p.length), mean_abs_residual_k_le_10: a.mean, max_abs_residual_k_le_10: a.max, r_at_k_1: interpLogK(k, rm, 1), residual: arr(rs.mean), r: arr(rm) };
   }
   const ts = 'skipped' in truthScatter ? null : truthScatter;
   const files: string[] = [];
