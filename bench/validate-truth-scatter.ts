@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crossPowerSpectrum } from '../src/field/power.js';
 import { readWorld } from '../src/io/world.js';
+import { RESIDUAL_K_MAX } from '../src/pipeline/evaluate.js';
 import { absStats, interpLogK, residualBootstrap, tbHat } from '../src/pipeline/evaluate-stats.js';
 import { simulateWorld } from '../src/pipeline/simulate.js';
 import { repaintSeed, repaintTb } from '../src/pipeline/truth-scatter.js';
@@ -57,7 +58,7 @@ try {
     const truth = w.tb!;
     const N = w.grid;
     const L = w.boxSize;
-    const kMax = Math.min(10, (Math.PI * N) / L / 2);
+    const kMax = Math.min(RESIDUAL_K_MAX, (Math.PI * N) / L / 2);
     kMaxUsed = kMax;
     const tHat = tbHat(truth, `${dir}/tb.npy`);
     const mas = w.mas === 'CIC' || w.mas === 'NGP' || w.mas === 'TSC' ? w.mas : 'none';
