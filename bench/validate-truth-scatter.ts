@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import { crossPowerSpectrum } from '../src/field/power.js';
 import { readWorld } from '../src/io/world.js';
 import { RESIDUAL_K_MAX } from '../src/pipeline/evaluate.js';
-import { absStats, interpLogK, residualBootstrap, tbHat } from '../src/pipeline/evaluate-stats.js';
+import { absStats, interpLogK, tbHat } from '../src/pipeline/evaluate-stats.js';
 import { simulateWorld } from '../src/pipeline/simulate.js';
-import { repaintSeed, repaintTb } from '../src/pipeline/truth-scatter.js';
+import { poolRepaints, repaintSeed, repaintSpectra, repaintTb, type RepaintSpectra } from '../src/pipeline/truth-scatter.js';
 import { linePlot } from '../src/report/index.js';
 import { machineLine, mdTable, numArg, repoRoot, writeSection } from './lib.js';
 
@@ -44,9 +44,7 @@ const curves: { k: number[]; r: number[]; name: string }[] = [];
 const at1: number[] = [];
 const resid: number[] = [];
 const between: number[] = [];
-const pTrue: Float64Array[] = [];
-const pGen: Float64Array[][] = [];
-let kAll: Float64Array | undefined;
+const spectra: RepaintSpectra[] = [];
 let kMaxUsed = 0;
 try {
   for (const dir of worlds) {
@@ -55,29 +53,21 @@ try {
     // the world's HI painted again on its halos (its own seed checked first: src/pipeline/truth-scatter.ts)
     const rep = await repaintTb(w, repaints);
     if ('skipped' in rep) throw new Error(rep.skipped);
-    const truth = w.tb!;
     const N = w.grid;
     const L = w.boxSize;
-    const kMax = Math.min(RESIDUAL_K_MAX, (Math.PI * N) / L / 2);
-    kMaxUsed = kMax;
-    const tHat = tbHat(truth, `${dir}/tb.npy`);
+    kMaxUsed = Math.min(RESIDUAL_K_MAX, (Math.PI * N) / L / 2);
     const mas = w.mas === 'CIC' || w.mas === 'NGP' || w.mas === 'TSC' ? w.mas : 'none';
-    const ps: Float64Array[] = [];
-    let prev: Float32Array | undefined;
+    const hats = rep.maps.map((m) => tbHat(m, 'repaint'));
+    // scored against the truth as `lodi evaluate` scores its reference (src/pipeline/truth-scatter.ts)
+    const x = repaintSpectra(hats, tbHat(w.tb!, `${dir}/tb.npy`), N, { boxSize: L, mas });
+    spectra.push(x);
+    const k = Array.from(x.k);
     for (let j = 1; j <= repaints; j++) {
       const seed = repaintSeed(seed0, j);
-      const hat = tbHat(rep.maps[j - 1]!, 'repaint');
-      const x = crossPowerSpectrum(hat, tHat, N, { boxSize: L, mas });
-      ps.push(x.p11);
-      if (j === 1) pTrue.push(x.p22);
-      kAll = x.k;
-      if (prev) between.push(interpLogK(x.k, crossPowerSpectrum(hat, prev, N, { boxSize: L, mas }).r, 1));
-      prev = hat;
-      const k = Array.from(x.k);
-      const r = Array.from(x.r);
-      const ratio = k.map((_, i) => x.p11[i]! / x.p22[i]! - 1);
-      const sel = k.map((v, i) => i).filter((i) => k[i]! <= kMax);
-      const meanAbs = sel.reduce((s, i) => s + Math.abs(ratio[i]!), 0) / sel.length;
+      if (j > 1) between.push(interpLogK(x.k, crossPowerSpectrum(hats[j - 1]!, hats[j - 2]!, N, { boxSize: L, mas }).r, 1));
+      const r = Array.from(x.r[j - 1]!);
+      const p = x.p[j - 1]!;
+      const meanAbs = absStats(x.k, k.map((_, i) => p[i]! / x.pTrue[i]! - 1), kMaxUsed).mean;
       const r1 = interpLogK(k, r, 1);
       at1.push(r1);
       resid.push(meanAbs);
@@ -85,15 +75,15 @@ try {
       rows.push([dir.split('/').pop()!, String(seed0), String(seed), r1.toFixed(3), interpLogK(k, r, 2).toFixed(3), interpLogK(k, r, 5).toFixed(3), meanAbs.toFixed(3)]);
       process.stderr.write(`${dir}: repaint ${j} (seed ${seed}): r(1) ${r1.toFixed(3)}, mean |P/P - 1| ${meanAbs.toFixed(3)}\n`);
     }
-    pGen.push(ps);
   }
 } finally {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 }
 
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
-// pooled as \`lodi evaluate\` pools generated maps: repaints averaged per world, then the worlds
-const pooled = absStats(kAll!, residualBootstrap(pTrue, pGen, { samples: 200, seed: 0 }).mean, kMaxUsed);
+// pooled as `lodi evaluate` pools generated maps and its reference: repaints averaged per world, then the worlds
+const pooledScores = poolRepaints(spectra, kMaxUsed);
+const pooled = absStats(spectra[0]!.k, pooledScores.residual, kMaxUsed);
 process.stderr.write(`pooled over ${worlds.length} worlds x ${repaints} repaints: mean |P/P_true - 1| ${pooled.mean.toFixed(3)} (max ${pooled.max.toFixed(2)}), r(1) ${mean(at1).toFixed(3)}\n`);
 mkdirSync(join(repoRoot, 'docs', 'validation'), { recursive: true });
 const png = join(repoRoot, 'docs', 'validation', 'truth-scatter-r.png');

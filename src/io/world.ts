@@ -73,6 +73,11 @@ export interface WorldProvenance extends Provenance {
   seed?: number;
   /** Input files of a prepared world. */
   inputs?: string[];
+  /**
+   * HI-painting options of a simulated world given to paintHI besides box, redshift, seed and cosmology
+   * (src/astro/hi-paint.ts HiPaintOptions; absent in worlds written before it was recorded).
+   */
+  hiPaint?: Record<string, unknown>;
 }
 
 /** A world: its grids (those present) and the facts needed to use them. */

@@ -33,7 +33,7 @@ import { histogramPlot, linePlot, multiPanel, panelImages, projectSlab, writeRep
 import { OutputExistsError, writeFileAtomic } from '../util/atomic.js';
 import { canonicalDir, checkSplit, readRun, readTruth, type LoadedRun, type SplitCheck } from './evaluate-load.js';
 import { DEFAULT_FLOOR_LOG as DEFAULT_HALO_FLOOR_LOG } from '../halogen/config.js';
-import { repaintTb } from './truth-scatter.js';
+import { poolRepaints, repaintSpectra, repaintTb, type RepaintSpectra, type TruthScatterScores } from './truth-scatter.js';
 import { absStats, haloChannelMetrics, interpLogK, residualBootstrap, tbHat, type HaloChannelMetrics, type ResidualStats } from './evaluate-stats.js';
 
 export interface EvaluateOptions {
@@ -122,7 +122,7 @@ export interface EvaluationMetrics {
    * p(T_b | halos) gets with this many fields and realisations; skipped (with the reason) for other truths.
    */
   truth_scatter:
-    | { repaints_per_field: number[]; mean_abs_residual_k_le_10: number; max_abs_residual_k_le_10: number; r_at_k_1: number; residual: number[]; r: number[] }
+    | TruthScatterScores
     | { skipped: string };
   split: { rows: SplitCheck['rows']; leaks: string[]; allowed: boolean };
   command?: string;
@@ -178,7 +178,7 @@ interface FieldSpectra {
   /** r(k) of the realisation-averaged T̂_b and the truth (null with one realisation). */
   rMeanMap: Float64Array | null;
   /** P(k) and r(k) with the truth of each HI repaint of the truth (`repaintTb`; null when not scored). */
-  repaints: { p: Float64Array[]; r: Float64Array[] } | null;
+  repaints: RepaintSpectra | null;
   meanTrue: number;
   meanGen: number;
 }
@@ -377,8 +377,7 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
       const rep = await repaintTb(truth, run.tb.length);
       if ('skipped' in rep) repaintSkipped = rep.skipped;
       else {
-        const xs = rep.maps.map((m) => crossPowerSpectrum(tbHat(truthTb({ ...truth, tb: m }), 'repaint'), tHat, N, { boxSize: L, mas }));
-        repaints = { p: xs.map((x) => x.p11), r: xs.map((x) => x.r) };
+        repaints = repaintSpectra(rep.maps.map((m) => tbHat(truthTb({ ...truth, tb: m }), 'repaint')), tHat, N, { boxSize: L, mas });
       }
     }
     fields.push({ run, truth, k: k!, pTrue: pTrue!, pGen, r: rs, rPairs, rMeanMap, repaints, meanTrue: meanOf(tTb), meanGen });
@@ -408,12 +407,7 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
   let truthScatter: EvaluationMetrics['truth_scatter'];
   if (repaintSkipped !== null) truthScatter = { skipped: repaintSkipped };
   else {
-    const reps = fields.map((f) => f.repaints!);
-    // (only the pooled mean of residualBootstrap is used: the reference carries no error bars)
-    const rs = residualBootstrap(fields.map((f) => f.pTrue), reps.map((x) => x.p), { samples: 2, seed: o.seed ?? 0 });
-    const a = absStats(k, rs.mean, kMax);
-    const rm = meanCurve(reps.flatMap((x) => x.r))!;
-    truthScatter = { repaints_per_field: reps.map((x) => x.p.length), mean_abs_residual_k_le_10: a.mean, max_abs_residual_k_le_10: a.max, r_at_k_1: interpLogK(k, rm, 1), residual: arr(rs.mean), r: arr(rm) };
+    truthScatter = poolRepaints(fields.map((f) => f.repaints!), kMax);
   }
   const ts = 'skipped' in truthScatter ? null : truthScatter;
   const files: string[] = [];

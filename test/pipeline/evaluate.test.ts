@@ -404,6 +404,23 @@ test('evaluate: a simulated truth gets the HI-repaint reference, and maps that a
     assert.match('skipped' in scaled ? scaled.skipped : '', /does not give back its tb\.npy/);
     const prepared = await repaintTb({ ...world, provenance: { ...world.provenance, generator: 'lodi prepare' } }, 1);
     assert.match('skipped' in prepared ? prepared.skipped : '', /not made by lodi simulate/);
+    assert.deepEqual(world.provenance.hiPaint, {}, 'simulateWorld without HI options records none');
+    const unknown = await repaintTb({ ...world, provenance: { ...world.provenance, hiPaint: { scatterDx: 0.1 } } }, 1);
+    assert.match('skipped' in unknown ? unknown.skipped : '', /hiPaint\.scatterDx is not an HI-painting option/);
+    const older = { ...world.provenance, command: 'lodi simulate --hi-scatter 0.1' };
+    delete older.hiPaint;
+    const old = await repaintTb({ ...world, provenance: older }, 1);
+    assert.match('skipped' in old ? old.skipped : '', /painted with --hi-scatter and does not record/);
+    // a world painted with other HI options records them and is repainted with them (its own seed gives back its tb.npy)
+    const wdir2 = join(root, 'world-scatter');
+    await simulateWorld({ boxSize: L, particles: N, grid: N, redshift: 1, seed: 5, steps: 5, out: wdir2, quiet: true, noPlots: true, hi: { scatterDex: 0.1, slope: 2.5 } });
+    const world2 = readWorld(wdir2);
+    assert.deepEqual(world2.provenance.hiPaint, { scatterDex: 0.1, slope: 2.5 });
+    const rep2 = await repaintTb(world2, 1);
+    assert.ok(!('skipped' in rep2), 'skipped' in rep2 ? rep2.skipped : '');
+    // painted with the defaults instead, its own seed does not give it back
+    const asDefault = await repaintTb({ ...world2, provenance: { ...world2.provenance, hiPaint: {} } }, 1);
+    assert.match('skipped' in asDefault ? asDefault.skipped : '', /does not give back its tb\.npy/);
 
     const run = makeRun(join(root, 'run'), { tbs: rep.maps, dmSeed: 5 });
     const out = join(root, 'report');
