@@ -95,7 +95,7 @@ test('data-parallel HALOgen: a rank with other worlds stops both ranks with one 
   }
 });
 
-test('lodi train halogen --world-size 2: two processes train one run that rank 0 writes; --rank alone is refused', async () => {
+test('lodi train halogen --world-size 2: two processes train one run that rank 0 writes; --rank or --dp-timeout alone is refused, a lone rank times out', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'halogen-dp-cli-'));
   const cli = runLodi;
   try {
@@ -114,6 +114,13 @@ test('lodi train halogen --world-size 2: two processes train one run that rank 0
     const noWorld = await cli(['train', 'halogen', '--worlds', worldDir, '--out', join(dir, 'x'), '--rank', '1']);
     assert.match(noWorld.err, /--rank .*without --world-size > 1/);
     assert.ok(!existsSync(join(dir, 'x')));
+    const noTimeout = await cli(['train', 'halogen', '--worlds', worldDir, '--out', join(dir, 'x'), '--dp-timeout', '5']);
+    assert.match(noTimeout.err, /--dp-timeout .*without --world-size > 1/);
+    // a rank whose partner never comes gives up after --dp-timeout, saying where and how long it waited
+    const alone = await cli(['train', 'halogen', '--worlds', worldDir, '--out', join(dir, 'y'), '--preset', 'tiny', '--epochs', '1', '--quiet', '--no-plot', '--world-size', '2', '--rank', '1', '--rendezvous', `file:${join(dir, 'rv-alone')}`, '--dp-timeout', '1']);
+    assert.notEqual(alone.code, 0);
+    assert.match(alone.err, /could not meet the others at .* within 1 s/);
+    assert.ok(!existsSync(join(dir, 'x')) && !existsSync(join(dir, 'y')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,13 +190,18 @@ test('lodi train lodi --world-size 2: two processes train one run that rank 0 wr
     const meta = readCheckpoint<LodiMeta>(join(out, 'checkpoint.safetensors'), LODI_KIND);
     assert.equal(meta.meta.step, 4);
     disposeGroups(meta.groups);
-    // the refusals: --rank without a world size, a world size without a rendezvous, a bad rendezvous
+    // the refusals: --rank or --dp-timeout without a world size, a world size without a rendezvous, a bad rendezvous or timeout
     const noWorld = await cli(['train', 'lodi', '--worlds', worldDir, '--out', join(dir, 'x'), '--rank', '1']);
     assert.match(noWorld.err, /--rank .*without --world-size > 1/);
     const noRv = await cli(['train', 'lodi', '--worlds', worldDir, '--out', join(dir, 'x'), '--world-size', '2']);
     assert.match(noRv.err, /--rendezvous: missing; expected HOST:PORT or file:PATH/);
     const badRv = await cli(['train', 'lodi', '--worlds', worldDir, '--out', join(dir, 'x'), '--world-size', '2', '--rendezvous', 'node1']);
     assert.match(badRv.err, /HOST:PORT \(port 1-65535\) or file:PATH/);
+    const noTimeout = await cli(['train', 'lodi', '--worlds', worldDir, '--out', join(dir, 'x'), '--dp-timeout', '5']);
+    assert.match(noTimeout.err, /--dp-timeout .*without --world-size > 1/);
+    const badTimeout = await cli(['train', 'lodi', '--worlds', worldDir, '--out', join(dir, 'x'), '--world-size', '2', '--rendezvous', 'file:rv', '--dp-timeout', '0']);
+    assert.match(badTimeout.err, /--dp-timeout/);
+    assert.ok(!existsSync(join(dir, 'x')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,6 +30,7 @@ export function register(program: Command): void {
     .option('--world-size <n>', 'data-parallel training over n processes (one per machine or per core group; Gloo over TCP); each runs this command with its own --rank', parsePositiveInteger, 1)
     .option('--rank <r>', 'with --world-size: this process\'s rank, 0 to n-1; rank 0 writes the run directory', parseNonNegativeInteger, 0)
     .option('--rendezvous <where>', 'with --world-size: where the ranks meet: HOST:PORT (a TCP store served by rank 0 on HOST, e.g. the first node of a Slurm job) or file:PATH (a new file on a file system all ranks share)', parseRendezvous)
+    .option('--dp-timeout <s>', 'with --world-size: how long the rendezvous and each collective wait for the other ranks before the run fails, in seconds (raise it when ranks start far apart, e.g. nodes of a job that queue separately)', parsePositive, 600)
     .addOption(deviceOption())
     .option('--no-plot', 'skip the loss-curve PNG')
     .addOption(quietOption('the log file'))
@@ -39,7 +40,7 @@ export function register(program: Command): void {
         refuseGiven(cmd, ['preset'], 'with --init (the run takes the preset of the model it starts from)');
         if (o.steps === undefined) throw new Error('--steps: missing; with --init give the number of fine-tuning steps');
       }
-      if (o.worldSize === 1) refuseGiven(cmd, ['rank', 'rendezvous'], 'without --world-size > 1');
+      if (o.worldSize === 1) refuseGiven(cmd, ['rank', 'rendezvous', 'dpTimeout'], 'without --world-size > 1');
       else if (o.rendezvous === undefined) throw new Error('--rendezvous: missing; expected HOST:PORT or file:PATH where the ' + o.worldSize + ' ranks meet');
       const cfg = o.init !== undefined ? structuredClone(readCheckpointMeta<LodiMeta>(resolveModelFile(o.init), LODI_KIND).config) : lodiPreset(o.preset);
       if (o.lr !== undefined) cfg.train.lr = o.lr;
@@ -60,7 +61,7 @@ export function register(program: Command): void {
         ...(o.halosFile === undefined ? {} : { halosFile: o.halosFile }),
         ...(o.init === undefined ? {} : { init: o.init }),
         device: resolveDevice(o.device),
-        ...(o.worldSize > 1 ? { distributed: { rank: o.rank, worldSize: o.worldSize, rendezvous: o.rendezvous } } : {}),
+        ...(o.worldSize > 1 ? { distributed: { rank: o.rank, worldSize: o.worldSize, rendezvous: o.rendezvous, timeoutMs: o.dpTimeout * 1000 } } : {}),
       });
       const m = res.meta;
       const how = res.stopped ? `stopped at step ${m.step} of ${m.config.train.steps} (continue with --resume)` : `${m.step} steps`;
