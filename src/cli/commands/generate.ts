@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .description(
       'generate 21 cm brightness-temperature maps T_b [mK] from halo channels [4,N,N,N] with a trained LODI model: ' +
         '32^3 sub-volumes stitched by latent overlap (or tiling / averaging baselines), any box size. ' +
-        'The cpu model takes about 1-2 s per sub-volume on 2 cores (a 64^3 periodic box has 27, a 128^3 box 125); memory stays under 1 GB. ' +
+        'The cpu model takes about 4-8 s per sub-volume (all sampling steps) on 2 cores (a 64^3 periodic box has 27, a 128^3 box 125); memory stays under 1 GB. ' +
         'Beyond one process: --plan-only, then --stage S --shard I/N for every stage (shards of a stage in parallel), then --finish; ' +
         'or --slurm job.sh --shards N writes a Slurm script that does all of it (docs/lodi.md).',
     )

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .description(
       'train LODI (conditional variational diffusion model, LODI paper Sec. 2.2) on worlds with tb.npy + halos.npy; ' +
         'writes checkpoint.safetensors (resumable), best.safetensors (EMA weights), train.log, history.csv, split.json, loss.png. ' +
-        'The cpu preset takes about 2-4 s per step on 2 cores (batch 8 of 32^3 crops) and about 1.5 GB of memory.',
+        'The cpu preset takes about 2-4 s per step on 2 cores (batch 8 of 32^3 crops) and about 1.7 GB of memory.',
     )
     .requiredOption('--worlds <dir...>', 'training world directories (each with tb.npy and halos.npy)')
     .requiredOption('--out <dir>', 'run directory')
