@@ -204,7 +204,7 @@ for (let c = 0; c < 4; c++) {
     {
       panels: [
         { series: [{ name: 'truth', x: k, y: Array.from(ps.p11) }, { name: 'HALOgen', x: k, y: Array.from(ps.p22), dashed: true }], xLabel: 'k [h/Mpc]', yLabel: 'P(k) [(Mpc/h)^3]', logX: true, logY: true, title: `HALOgen ${chanName(c)}` },
-        { series: [{ name: 'ratio', x: k, y: ratio }], xLabel: 'k [h/Mpc]', yLabel: 'P_pred / P_true', logX: true, refLine: 1 },
+        { series: [{ name: 'ratio', x: k, y: ratio }], xLabel: 'k [h/Mpc]', yLabel: 'P_pred / P_true', logX: true, logY: true, refLine: 1 },
         { series: [{ name: 'r(k)', x: k, y: Array.from(ps.r) }], xLabel: 'k [h/Mpc]', yLabel: 'r(k)', logX: true, refLine: 1 },
       ],
     },

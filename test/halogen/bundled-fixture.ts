@@ -12,8 +12,11 @@
  * - `v3`: the third bundled model (v2 continued on ten worlds with `--init`, 2026-12-01, sha256
  *   6cebdf4f…), kept as test/halogen/fixtures/halogen-cpu-v3.safetensors; its fixture bundled-64-v3.npy
  *   was written by the code it was trained with.
- * - `bundled`: models/halogen-cpu/best.safetensors (MODELS.md: v3 continued on fifteen worlds with
- *   `--init`, 2026-12-01), whose fixture bundled-64-v4.npy was written by the code it was trained with
+ * - `v4`: the fourth bundled model (v3 continued on fifteen worlds with `--init`, 2026-12-01, sha256
+ *   1f24c771…), kept as test/halogen/fixtures/halogen-cpu-v4.safetensors; its fixture bundled-64-v4.npy
+ *   was written by the code it was trained with.
+ * - `bundled`: models/halogen-cpu/best.safetensors (MODELS.md: v4 continued on twenty-one worlds with
+ *   `--init`, 2026-12-01), whose fixture bundled-64-v5.npy was written by the code it was trained with
  *   (the same function, run from that code's build), as with
  *
  *     npx tsc -p tsconfig.json && node dist/test/halogen/bundled-fixture.js --write bundled
@@ -40,7 +43,7 @@ export const COUNT = 4096;
 export const STRIDE = 251;
 
 export interface BundledCase {
-  name: 'v1' | 'v2' | 'v3' | 'bundled';
+  name: 'v1' | 'v2' | 'v3' | 'v4' | 'bundled';
   model: string;
   fixture: string;
   /** Leading hex digits of the model file's sha256 (MODELS.md gives the full one of the bundled model). */
@@ -52,7 +55,8 @@ export const CASES = (): BundledCase[] => [
   { name: 'v1', model: join(fixtures(), 'halogen-cpu-v1.safetensors'), fixture: join(fixtures(), 'bundled-64.npy'), sha256Prefix: '8c543868171ad51e' },
   { name: 'v2', model: join(fixtures(), 'halogen-cpu-v2.safetensors'), fixture: join(fixtures(), 'bundled-64-v2.npy'), sha256Prefix: 'f2ff70a3a6527184' },
   { name: 'v3', model: join(fixtures(), 'halogen-cpu-v3.safetensors'), fixture: join(fixtures(), 'bundled-64-v3.npy'), sha256Prefix: '6cebdf4f066aa5ec' },
-  { name: 'bundled', model: join(repoRoot(), 'models', 'halogen-cpu', 'best.safetensors'), fixture: join(fixtures(), 'bundled-64-v4.npy'), sha256Prefix: '1f24c7712014334e' },
+  { name: 'v4', model: join(fixtures(), 'halogen-cpu-v4.safetensors'), fixture: join(fixtures(), 'bundled-64-v4.npy'), sha256Prefix: '1f24c7712014334e' },
+  { name: 'bundled', model: join(repoRoot(), 'models', 'halogen-cpu', 'best.safetensors'), fixture: join(fixtures(), 'bundled-64-v5.npy'), sha256Prefix: 'be3ad755aef0a0ca' },
 ];
 
 export function sha256(path: string): string {
