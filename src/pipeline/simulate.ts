@@ -152,8 +152,8 @@ export async function simulateWorld(o: SimulateOptions): Promise<Simulation> {
     prog.update(++done, 'grids prepared');
     const options = { boxSize, particles: np1, grid, redshift: z, seed, steps, zInit, pmFactor, smoothingR: prepared.meta.smoothingR };
     const m = prepared.meta;
-    // the HI-painting options that differ from paintHI's defaults, so that the world's HI can be painted again on
-    // its halos exactly (src/pipeline/truth-scatter.ts)
+    // the HI-painting options given to paintHI (any other takes its default), so that the world's HI can be painted
+    // again on its halos exactly (src/pipeline/truth-scatter.ts)
     const provenance: WorldProvenance = { command: o.command, version: VERSION, generator: 'lodi simulate', ...options, hiPaint: { ...(o.hi ?? {}) } };
     const grids = {
       grid,
