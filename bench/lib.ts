@@ -68,9 +68,11 @@ export function runPython(code: string, env: Record<string, string> = {}): strin
 }
 
 export function mdTable(headers: string[], rows: (string | number)[][]): string {
-  const fmt = (v: string | number): string => (typeof v === 'number' ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(+v.toPrecision(4))) : v);
+  // a bare | inside a cell (|P/P_true − 1|) would end the cell: escape it (cells already escaped stay as they are)
+  const esc = (s: string): string => s.replace(/(?<!\\)\|/g, '\\|');
+  const fmt = (v: string | number): string => (typeof v === 'number' ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(+v.toPrecision(4))) : esc(v));
   return [
-    `| ${headers.join(' | ')} |`,
+    `| ${headers.map(esc).join(' | ')} |`,
     `| ${headers.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`),
   ].join('\n');
