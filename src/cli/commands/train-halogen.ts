@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { resolveDevice } from '@lodi/torch';
+import { dataParallelOptions, distributedFromOptions } from '../data-parallel.js';
 import { refuseGiven } from '../option-checks.js';
-import { commandLine, deviceOption, forceOption, parseNonNegativeInteger, parsePositive, parsePositiveInteger, parseRendezvous, parseSeed, quietOption } from '../options.js';
+import { commandLine, deviceOption, forceOption, parseNonNegativeInteger, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
 import { trainCommand } from '../train-command.js';
 import { HALOGEN_KIND, type HalogenMeta } from '../../halogen/checkpoint.js';
 import { preset, PRESETS, type HalogenConfig } from '../../halogen/config.js';
@@ -11,6 +12,7 @@ import type { HalogenRunOptions } from '../../pipeline/train-halogen.js';
 import { runInWorker } from '../../util/worker.js';
 
 export function register(program: Command): void {
+  const dp = dataParallelOptions();
   trainCommand(program)
     .command('halogen')
     .description(
@@ -32,10 +34,10 @@ export function register(program: Command): void {
     )
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .addOption(forceOption('an existing run in <out> (its files are discarded)'))
-    .option('--world-size <n>', 'data-parallel training over n processes (one per machine or per core group; Gloo over TCP); each runs this command with its own --rank', parsePositiveInteger, 1)
-    .option('--rank <r>', 'with --world-size: this process\'s rank, 0 to n-1; rank 0 writes the run directory', parseNonNegativeInteger, 0)
-    .option('--rendezvous <where>', 'with --world-size: where the ranks meet: HOST:PORT (a TCP store served by rank 0 on HOST, e.g. the first node of a Slurm job) or file:PATH (a new file on a file system all ranks share)', parseRendezvous)
-    .option('--dp-timeout <s>', 'with --world-size: how long the rendezvous and each collective wait for the other ranks before the run fails, in seconds (raise it when ranks start far apart, e.g. nodes of a job that queue separately)', parsePositive, 600)
+    .addOption(dp.worldSize)
+    .addOption(dp.rank)
+    .addOption(dp.rendezvous)
+    .addOption(dp.timeout)
     .addOption(deviceOption())
     .option('--no-plot', 'skip the loss-curve PNG')
     .addOption(quietOption('the log file'))
@@ -45,8 +47,7 @@ export function register(program: Command): void {
         refuseGiven(cmd, ['preset'], 'with --init (the run takes the preset of the model it starts from)');
         if (o.epochs === undefined || o.epochs < 1) throw new Error('--epochs: missing; with --init give the number of epochs of the new run (at least 1)');
       }
-      if (o.worldSize === 1) refuseGiven(cmd, ['rank', 'rendezvous', 'dpTimeout'], 'without --world-size > 1');
-      else if (o.rendezvous === undefined) throw new Error('--rendezvous: missing; expected HOST:PORT or file:PATH where the ' + o.worldSize + ' ranks meet');
+      const distributed = distributedFromOptions(cmd, o);
       // a data-parallel follower takes rank 0's configuration: only rank 0 reads the --init model
       const follower = o.worldSize > 1 && o.rank > 0;
       const cfg: HalogenConfig = o.init !== undefined && !follower ? structuredClone(readCheckpointMeta<HalogenMeta>(resolveModelFile(o.init), HALOGEN_KIND).config) : preset(o.preset);
@@ -72,7 +73,7 @@ export function register(program: Command): void {
         quiet: o.quiet === true,
         command: commandLine(),
         device: resolveDevice(o.device),
-        ...(o.worldSize > 1 ? { distributed: { rank: o.rank, worldSize: o.worldSize, rendezvous: o.rendezvous, timeoutMs: o.dpTimeout * 1000 } } : {}),
+        ...(distributed ? { distributed } : {}),
       } satisfies HalogenRunOptions);
       const m = res.meta;
       const how = res.stopped ? `stopped after ${m.epochsDone} of ${m.config.train.epochs} epochs (continue with --resume)` : `${m.epochsDone} epochs`;

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { resolveDevice } from '@lodi/torch';
+import { dataParallelOptions, distributedFromOptions } from '../data-parallel.js';
 import { refuseGiven } from '../option-checks.js';
-import { commandLine, deviceOption, forceOption, parseNonNegativeInteger, parsePositive, parsePositiveInteger, parseRendezvous, parseSeed, quietOption } from '../options.js';
+import { commandLine, deviceOption, forceOption, parseNonNegativeInteger, parsePositive, parsePositiveInteger, parseSeed, quietOption } from '../options.js';
 import { trainCommand } from '../train-command.js';
 import { LODI_KIND, type LodiMeta } from '../../lodi/checkpoint.js';
 import { lodiPreset } from '../../lodi/config.js';
@@ -9,6 +10,7 @@ import { readCheckpointMeta, resolveModelFile } from '../../train/checkpoint.js'
 import { trainLodiRun } from '../../pipeline/train-lodi.js';
 
 export function register(program: Command): void {
+  const dp = dataParallelOptions();
   trainCommand(program)
     .command('lodi')
     .description(
@@ -27,10 +29,10 @@ export function register(program: Command): void {
     .option('--halos-file <name>', 'train on this halo-channel file in each world instead of halos.npy, e.g. HALOgen\'s prediction of the world (lodi predict-halos --dm W/dm.npy --out W/halos_halogen.npy), so that LODI learns the conditioning it gets in lodi run')
     .option('--lr <rate>', 'peak learning rate (default: the preset; warm-up then cosine decay to 0.1x)', parsePositive)
     .addOption(forceOption('an existing run in <out> (its files are discarded)'))
-    .option('--world-size <n>', 'data-parallel training over n processes (one per machine or per core group; Gloo over TCP); each runs this command with its own --rank', parsePositiveInteger, 1)
-    .option('--rank <r>', 'with --world-size: this process\'s rank, 0 to n-1; rank 0 writes the run directory', parseNonNegativeInteger, 0)
-    .option('--rendezvous <where>', 'with --world-size: where the ranks meet: HOST:PORT (a TCP store served by rank 0 on HOST, e.g. the first node of a Slurm job) or file:PATH (a new file on a file system all ranks share)', parseRendezvous)
-    .option('--dp-timeout <s>', 'with --world-size: how long the rendezvous and each collective wait for the other ranks before the run fails, in seconds (raise it when ranks start far apart, e.g. nodes of a job that queue separately)', parsePositive, 600)
+    .addOption(dp.worldSize)
+    .addOption(dp.rank)
+    .addOption(dp.rendezvous)
+    .addOption(dp.timeout)
     .addOption(deviceOption())
     .option('--no-plot', 'skip the loss-curve PNG')
     .addOption(quietOption('the log file'))
@@ -40,8 +42,7 @@ export function register(program: Command): void {
         refuseGiven(cmd, ['preset'], 'with --init (the run takes the preset of the model it starts from)');
         if (o.steps === undefined) throw new Error('--steps: missing; with --init give the number of fine-tuning steps');
       }
-      if (o.worldSize === 1) refuseGiven(cmd, ['rank', 'rendezvous', 'dpTimeout'], 'without --world-size > 1');
-      else if (o.rendezvous === undefined) throw new Error('--rendezvous: missing; expected HOST:PORT or file:PATH where the ' + o.worldSize + ' ranks meet');
+      const distributed = distributedFromOptions(cmd, o);
       const cfg = o.init !== undefined ? structuredClone(readCheckpointMeta<LodiMeta>(resolveModelFile(o.init), LODI_KIND).config) : lodiPreset(o.preset);
       if (o.lr !== undefined) cfg.train.lr = o.lr;
       // a resumed run keeps its own total unless --steps sets a new one (0 tells the trainer so)
@@ -61,7 +62,7 @@ export function register(program: Command): void {
         ...(o.halosFile === undefined ? {} : { halosFile: o.halosFile }),
         ...(o.init === undefined ? {} : { init: o.init }),
         device: resolveDevice(o.device),
-        ...(o.worldSize > 1 ? { distributed: { rank: o.rank, worldSize: o.worldSize, rendezvous: o.rendezvous, timeoutMs: o.dpTimeout * 1000 } } : {}),
+        ...(distributed ? { distributed } : {}),
       });
       const m = res.meta;
       const how = res.stopped ? `stopped at step ${m.step} of ${m.config.train.steps} (continue with --resume)` : `${m.step} steps`;
