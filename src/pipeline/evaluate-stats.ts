@@ -20,6 +20,14 @@ export function tbHat(tb: Float32Array, what: string): Float32Array {
   return out;
 }
 
+/** The mean of equally long curves, bin by bin (e.g. r(k) of several maps); null for none. */
+export function meanCurve(curves: readonly ArrayLike<number>[]): Float64Array | null {
+  if (!curves.length) return null;
+  const m = new Float64Array(curves[0]!.length);
+  for (const c of curves) for (let i = 0; i < m.length; i++) m[i]! += c[i]! / curves.length;
+  return m;
+}
+
 /** y(k0) by linear interpolation in log k over increasing k; NaN outside [k_0, k_last] or at a NaN neighbour. */
 export function interpLogK(k: ArrayLike<number>, y: ArrayLike<number>, k0: number): number {
   const n = k.length;

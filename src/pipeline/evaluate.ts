@@ -34,7 +34,7 @@ import { OutputExistsError, writeFileAtomic } from '../util/atomic.js';
 import { canonicalDir, checkSplit, readRun, readTruth, type LoadedRun, type SplitCheck } from './evaluate-load.js';
 import { DEFAULT_FLOOR_LOG as DEFAULT_HALO_FLOOR_LOG } from '../halogen/config.js';
 import { poolRepaints, repaintSpectra, repaintTb, type RepaintSpectra, type TruthScatterScores } from './truth-scatter.js';
-import { absStats, haloChannelMetrics, interpLogK, residualBootstrap, tbHat, type HaloChannelMetrics, type ResidualStats } from './evaluate-stats.js';
+import { absStats, haloChannelMetrics, interpLogK, meanCurve, residualBootstrap, tbHat, type HaloChannelMetrics, type ResidualStats } from './evaluate-stats.js';
 
 export interface EvaluateOptions {
   /** Run directories (one per DM field), each written by `lodi run`. */
@@ -385,12 +385,6 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
   const k = fields[0]!.k;
   const res: ResidualStats = residualBootstrap(fields.map((f) => f.pTrue), fields.map((f) => f.pGen), { samples: o.bootstrap ?? 1000, seed: o.seed ?? 0 });
   const head = absStats(k, res.mean, kMax);
-  const meanCurve = (curves: Float64Array[]): Float64Array | null => {
-    if (!curves.length) return null;
-    const m = new Float64Array(k.length);
-    for (const c of curves) for (let i = 0; i < k.length; i++) m[i]! += c[i]! / curves.length;
-    return m;
-  };
   const allR = fields.flatMap((f) => f.r);
   const rMean = meanCurve(allR)!;
   const rStd = new Float64Array(k.length);

@@ -14,7 +14,7 @@ import { crossPowerSpectrum, type PowerOptions } from '../field/power.js';
 import { prepareGrids } from '../field/prepare.js';
 import { readFofCatalogue } from '../io/fof.js';
 import type { WorldGrids, WorldProvenance } from '../io/world.js';
-import { absStats, interpLogK, residualBootstrap } from './evaluate-stats.js';
+import { absStats, interpLogK, meanCurve, residualBootstrap } from './evaluate-stats.js';
 
 /** Seed of repaint j ≥ 1 of a world with IC seed `seed` (disjoint from the IC seeds of the worlds). */
 export const repaintSeed = (seed: number, j: number): number => (seed + 100_000 * j) % 2 ** 32;
@@ -23,7 +23,7 @@ export const repaintSeed = (seed: number, j: number): number => (seed + 100_000 
 const PAINT_FLAGS = ['--hi-scatter'];
 
 /** Keys of HiPaintOptions a world may record (provenance.hiPaint), with the type each must have. */
-const PAINT_KEYS: Record<string, 'number' | 'boolean' | 'object'> = {
+const PAINT_KEYS = {
   hiParams: 'object',
   scatterDex: 'number',
   preserveMean: 'boolean',
@@ -37,7 +37,8 @@ const PAINT_KEYS: Record<string, 'number' | 'boolean' | 'object'> = {
   particleMass: 'number',
   minParticles: 'number',
   maxParticles: 'number',
-};
+  // the compiler keeps this list equal to HiPaintOptions' painting settings (a key added there must be added here)
+} satisfies Record<Exclude<keyof HiPaintOptions, 'boxSize' | 'redshift' | 'seed' | 'cosmo'>, 'number' | 'boolean' | 'object'>;
 
 /**
  * The HI-painting options a world was made with: its recorded provenance.hiPaint, or for a world written
@@ -47,7 +48,7 @@ function paintOptions(dir: string, p: WorldProvenance): { options: Partial<HiPai
   if (p.hiPaint !== undefined) {
     if (typeof p.hiPaint !== 'object' || p.hiPaint === null) return { skipped: `${dir}/world.json: hiPaint is not an object of HI-painting options` };
     for (const [key, v] of Object.entries(p.hiPaint)) {
-      const want = PAINT_KEYS[key];
+      const want: string | undefined = (PAINT_KEYS as Record<string, string>)[key];
       if (!want) return { skipped: `${dir}/world.json: hiPaint.${key} is not an HI-painting option this version knows` };
       if (typeof v !== want || v === null) return { skipped: `${dir}/world.json: hiPaint.${key} should be a ${want}, got ${JSON.stringify(v)}` };
     }
@@ -149,9 +150,7 @@ export function poolRepaints(fields: RepaintSpectra[], kMax: number): TruthScatt
   // (only the pooled mean of residualBootstrap is used: the reference carries no error bars)
   const res = residualBootstrap(fields.map((f) => f.pTrue), fields.map((f) => f.p), { samples: 2, seed: 0 });
   const a = absStats(k, res.mean, kMax);
-  const all = fields.flatMap((f) => f.r);
-  const r = new Float64Array(k.length);
-  for (const c of all) for (let i = 0; i < k.length; i++) r[i]! += c[i]! / all.length;
+  const r = meanCurve(fields.flatMap((f) => f.r))!;
   return {
     repaints_per_field: fields.map((f) => f.p.length),
     mean_abs_residual_k_le_10: a.mean,
