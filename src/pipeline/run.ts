@@ -15,6 +15,9 @@
  * The realisations are generated together, the same stage of each in shared batches (each map keeps its
  * own seeded noise streams, so batching changes no more than the last bits of the convolutions).
  *
+ * HALOgen streams the DM grid from its file and writes halos.npy plane by plane (predictHalosFile), and LODI writes the
+ * latent-overlap and tiling maps sub-volume by sub-volume, so memory does not grow with the box.
+ *
  * A killed run resumes with `resume`: the halo prediction, every finished realisation and, within the maps it
  * was writing (latent overlap or tiling), every finished sub-volume are kept (checked against the model
  * checksums, seeds and the stage plan). A run that fails before
@@ -26,8 +29,9 @@ import { join, resolve } from 'node:path';
 import { resolveDevice } from '@lodi/torch';
 import { HALOGEN_KIND, halogenContractProblems, loadHalogen, type HalogenMeta } from '../halogen/checkpoint.js';
 import { halogenTrainedWorlds } from '../halogen/init.js';
-import { predictHalos } from '../halogen/infer.js';
-import { loadGrid, saveGrid, sidecarPath } from '../io/grid.js';
+import { predictHalosFile } from '../halogen/infer-file.js';
+import { gridSidecarText, loadGrid, loadGridMeta, saveGrid, sidecarPath, type GridMeta } from '../io/grid.js';
+import { readNpyLayout } from '../io/npy-file.js';
 import { WORLD_MEMBERS } from '../io/world.js';
 import { LODI_KIND, loadLodi, lodiTrainedWorlds, type LodiMeta } from '../lodi/checkpoint.js';
 import { readCheckpointMeta, resolveModelFile } from '../train/checkpoint.js';
@@ -35,7 +39,7 @@ import { openSnapshot } from '../io/snapshot.js';
 import type { LengthUnit } from '../io/units.js';
 import { runPrepare } from './prepare.js';
 import { resolveNoise, type GenerationMethod, type NoiseSource } from '../lodi/generate.js';
-import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
+import { removeStaleTemps, withAtomicPath, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { generateRun, realisationSeed, sha256File } from './generate.js';
 import { modelPath } from './models.js';
@@ -147,10 +151,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
   const R = o.realizations ?? 5;
   const seed = o.seed ?? 1;
   const method = o.method ?? 'overlap';
-  const dm = loadGrid(o.dm);
-  if (dm.shape.length !== 3 || dm.shape[0] !== dm.shape[1] || dm.shape[1] !== dm.shape[2])
-    throw new Error(`${o.dm}: expected a cubic DM density grid [N,N,N], got [${dm.shape}]`);
-  const n = dm.shape[0]!;
+  // only the header and sidecar: HALOgen streams the grid by x-planes (predictHalosFile), so the run's memory does
+  // not grow with the box
+  const dmShape = readNpyLayout(o.dm).shape;
+  if (dmShape.length !== 3 || dmShape[0] !== dmShape[1] || dmShape[1] !== dmShape[2])
+    throw new Error(`${o.dm}: expected a cubic DM density grid [N,N,N], got [${dmShape}]`);
+  const n = dmShape[0]!;
+  const dm = { meta: loadGridMeta(o.dm, dmShape) };
   const halogenFile = o.halos ? null : modelPath('halogen', o.halogen);
   const lodiFile = modelPath('lodi', o.lodi);
   const device = resolveDevice(o.device ?? 'cpu');
@@ -201,38 +208,38 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
       if (!haveHalos) {
         log.log(`HALOgen: ${hg.file} on ${o.dm} (${n}^3)`);
         let bar: Progress | null = null;
-        const p = predictHalos(hg.model, hg.meta, dm.data, n, {
-          precision,
-          onProgress: (d, t) => {
-            bar ??= new Progress('HALOgen windows', t, { quiet: o.quiet, logFile });
-            bar.update(d);
-          },
-        });
         const cfg = hg.meta.config;
-        saveGrid(
+        const shape = [cfg.model.outChannels, n, n, n];
+        // streamed from and to disk (the same values as in memory, to the bit): memory O(crop N^2) at any N
+        await withAtomicPath(
           halosPath,
-          {
-            data: p.density,
-            shape: [cfg.model.outChannels, n, n, n],
-            meta: {
-              boxSize: dm.meta.boxSize,
-              redshift: dm.meta.redshift,
-              quantity: WORLD_MEMBERS.halos.quantity,
-              unit: hg.meta.worlds[0]?.haloUnit ?? WORLD_MEMBERS.halos.unit,
-              channels: hg.meta.worlds[0]?.channels,
-              provenance: {
-                generator: 'lodi run (HALOgen)',
-                command: o.command,
-                inputs: [o.dm, hg.file],
-                model: hg.file,
-                modelSha256: hgSha,
-                precision,
-                floorLog: cfg.infer.floorLog,
+          (tmp) =>
+            predictHalosFile(hg.model, hg.meta, o.dm!, tmp, {
+              precision,
+              onProgress: (d, t) => {
+                bar ??= new Progress('HALOgen windows', t, { quiet: o.quiet, logFile });
+                bar.update(d);
               },
-            },
-          },
+            }),
           { force: true },
         );
+        const meta: GridMeta = {
+          boxSize: dm.meta.boxSize,
+          redshift: dm.meta.redshift,
+          quantity: WORLD_MEMBERS.halos.quantity,
+          unit: hg.meta.worlds[0]?.haloUnit ?? WORLD_MEMBERS.halos.unit,
+          channels: hg.meta.worlds[0]?.channels,
+          provenance: {
+            generator: 'lodi run (HALOgen)',
+            command: o.command,
+            inputs: [o.dm, hg.file],
+            model: hg.file,
+            modelSha256: hgSha,
+            precision,
+            floorLog: cfg.infer.floorLog,
+          },
+        };
+        writeFileAtomic(sidecarPath(halosPath), gridSidecarText(shape, meta), { force: true });
       } else log.log(`HALOgen: keeping ${halosPath} (same model and precision)`);
       hg.model.dispose();
       halogenRef = {
