@@ -169,6 +169,29 @@ export interface SplitRow {
   seed?: number;
 }
 
+/**
+ * How each model's training worlds were divided (from run.json `split`): both trainers split by sub-volume
+ * *within* their worlds (seeded), so the listed worlds hold the validation crops as well as the training ones.
+ * One line per distinct model, e.g. "halogen (cpu be3ad755…): 126 training / 42 validation sub-volumes, split seed 1".
+ */
+export function splitSummary(runs: LoadedRun[]): string[] {
+  const lines: string[] = [];
+  const count = (v: unknown): number | undefined => (Array.isArray(v) ? v.length : typeof v === 'number' ? v : undefined);
+  for (const run of runs) {
+    for (const [name, m] of Object.entries(run.json.models ?? {})) {
+      if (!m || typeof m.split !== 'object' || m.split === null) continue;
+      const sp = m.split as { seed?: unknown; train?: unknown; val?: unknown };
+      const train = count(sp.train);
+      const val = count(sp.val);
+      if (train === undefined || val === undefined) continue;
+      const label = `${name}${m.preset ? ` (${m.preset}${m.sha256 ? ` ${String(m.sha256).slice(0, 12)}` : ''})` : ''}`;
+      const line = `${label}: ${train} training / ${val} validation sub-volumes${typeof sp.seed === 'number' ? `, split seed ${sp.seed}` : ''}`;
+      if (!lines.includes(line)) lines.push(line);
+    }
+  }
+  return lines;
+}
+
 /** Result of the data-split check. */
 export interface SplitCheck {
   rows: SplitRow[];

@@ -31,7 +31,7 @@ import { memberLabel, type WorldGrids } from '../io/index.js';
 import { planStages } from '../lodi/planner.js';
 import { histogramPlot, linePlot, multiPanel, panelImages, projectSlab, writeReport, type ImagePanel, type LinePlotOptions, type ReportSection, type Series } from '../report/index.js';
 import { OutputExistsError, writeFileAtomic } from '../util/atomic.js';
-import { canonicalDir, checkSplit, readRun, readTruth, type LoadedRun, type SplitCheck } from './evaluate-load.js';
+import { canonicalDir, checkSplit, readRun, splitSummary, readTruth, type LoadedRun, type SplitCheck } from './evaluate-load.js';
 import { DEFAULT_FLOOR_LOG as DEFAULT_HALO_FLOOR_LOG } from '../halogen/config.js';
 import { poolRepaints, repaintSpectra, repaintTb, type RepaintSpectra, type TruthScatterScores } from './truth-scatter.js';
 import { absStats, haloChannelMetrics, interpLogK, meanCurve, residualBootstrap, tbHat, type HaloChannelMetrics, type ResidualStats } from './evaluate-stats.js';
@@ -124,7 +124,8 @@ export interface EvaluationMetrics {
   truth_scatter:
     | TruthScatterScores
     | { skipped: string };
-  split: { rows: SplitCheck['rows']; leaks: string[]; allowed: boolean };
+  /** `subVolumes`: each model's division of its worlds into training and validation sub-volumes (`splitSummary`). */
+  split: { rows: SplitCheck['rows']; leaks: string[]; allowed: boolean; subVolumes: string[] };
   command?: string;
 }
 
@@ -311,6 +312,7 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
 }
 
 async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], truths: WorldGrids[], split: SplitCheck, N: number, L: number): Promise<EvaluationMetrics> {
+  const splitLines = splitSummary(runs);
   const shape: [number, number, number] = [N, N, N];
   const kNyq = (Math.PI * N) / L;
   const kMax = Math.min(RESIDUAL_K_MAX, kNyq / 2);
@@ -739,7 +741,7 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
     stitching,
     smoothing: { truth_R: truthR, run_R: runR, extra_R_applied: extraR },
     truth_scatter: truthScatter,
-    split: { rows: split.rows, leaks: split.leaks, allowed: split.leaks.length > 0 && (o.allowTrainData ?? false) },
+    split: { rows: split.rows, leaks: split.leaks, allowed: split.leaks.length > 0 && (o.allowTrainData ?? false), subVolumes: splitLines },
     command: o.command,
   };
   writeFileAtomic(join(dir, 'metrics.json'), JSON.stringify(metrics, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
@@ -781,6 +783,9 @@ async function evaluateInto(dir: string, o: EvaluateOptions, runs: LoadedRun[], 
     title: 'Data split',
     text:
       'Worlds that trained and validated each model (from run.json) and the test worlds evaluated here. A test world whose directory or initial-condition seed trained or validated a model is refused unless --allow-train-data is given.' +
+      (splitLines.length
+        ? ' Both trainers split by sub-volume within their worlds (seeded), so the worlds listed as "train" also hold the validation sub-volumes.\n\n' + splitLines.join('.\n\n') + '.'
+        : '') +
       (split.rows.some((r) => r.role !== 'test') ? '' : '\n\nrun.json records no training worlds for the models: the split cannot be checked.'),
     tables: [{ headers: ['model', 'role', 'world', 'seed'], rows: split.rows.map((r) => [r.model, r.role, r.dir, r.seed ?? '?']) }],
   });

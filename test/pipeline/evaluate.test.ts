@@ -368,6 +368,12 @@ test('evaluate reads what lodi run writes (tiny trained models): refuses the tra
     assert.ok(m.split.rows.some((r) => r.role === 'train' && r.seed === 3));
     assert.ok('skipped' in m.stitching || Object.keys((m.stitching as StitchingMetrics).maps).includes('tiling'));
     assert.ok(existsSync(join(out, 'report.html')));
+    // the report says how each model split its worlds (by sub-volume, within them)
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const models = (JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as { models: { halogen: { split: { train: number[]; val: number[] } }; lodi: { split: { train: number; val: number } } } }).models;
+    assert.ok(html.includes(`: ${models.halogen.split.train.length} training / ${models.halogen.split.val.length} validation sub-volumes`), 'HALOgen split in the report');
+    assert.ok(html.includes(`: ${models.lodi.split.train} training / ${models.lodi.split.val} validation sub-volumes`), 'LODI split in the report');
+    assert.deepEqual(m.split.subVolumes.map((l) => l.split(' ')[0]), ['halogen', 'lodi'], 'and in metrics.json');
 
     // a LODI fine-tuned on another world (--init) still counts the world its starting model trained on
     const other = syntheticWorld(32, 4, join(root, 'other'));
