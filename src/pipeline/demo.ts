@@ -11,6 +11,11 @@ import { copyFileSync } from 'node:fs';
 import { simulateWorld } from './simulate.js';
 import { evaluateRun } from './evaluate.js';
 import { runPipeline } from './run.js';
+import { modelPath } from './models.js';
+import { HALOGEN_KIND, type HalogenMeta } from '../halogen/checkpoint.js';
+import { halogenTrainedWorlds } from '../halogen/init.js';
+import { LODI_KIND, lodiTrainedWorlds, type LodiMeta } from '../lodi/checkpoint.js';
+import { readCheckpointMeta, resolveModelFile } from '../train/checkpoint.js';
 import { LinearPower, SigmaM, dndlog10M } from '../cosmo/index.js';
 import { crossPowerSpectrum, haloMassFunction, overdensity, powerSpectrum } from '../field/index.js';
 import { memberLabel } from '../io/index.js';
@@ -184,8 +189,24 @@ export interface MainDemoOptions {
   precision?: PrecisionChoice;
 }
 
+/**
+ * Refuses, before anything is simulated, a seed that made a world a bundled model trained on: `lodi evaluate`
+ * would refuse it only after the ~10-minute world and run.
+ *
+ * @throws Error naming the seed, the training world and the model.
+ */
+export function assertUnseenSeed(seed: number): void {
+  const hg = readCheckpointMeta<HalogenMeta>(resolveModelFile(modelPath('halogen')), HALOGEN_KIND);
+  const ld = readCheckpointMeta<LodiMeta>(resolveModelFile(modelPath('lodi')), LODI_KIND);
+  for (const [name, worlds] of [['HALOgen', halogenTrainedWorlds(hg)], ['LODI', lodiTrainedWorlds(ld)]] as const) {
+    const w = worlds.find((x) => x.seed === seed);
+    if (w) throw new Error(`lodi demo: --seed ${seed} made ${w.dir}, a world the bundled ${name} trained on; choose a seed no bundled model trained on (the default 301, or e.g. 302)`);
+  }
+}
+
 /** The main-job demo; returns the output directory (holding report/report.html and metrics.json). */
 export async function runDemo(o: MainDemoOptions): Promise<string> {
+  assertUnseenSeed(o.seed);
   const out = freshDir(o.out);
   const box = o.particles * o.voxel;
   const t0 = Date.now();

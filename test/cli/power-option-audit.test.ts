@@ -2,7 +2,7 @@
 // word (lodi power --cross --multipoles, and the ones the audit of the other commands found).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -37,6 +37,13 @@ test('run: --halogen with --halos is refused; demo: --box/--z only with --world-
   assert.doesNotMatch((await parse([...run, '--halos', missing])).message, /no effect/);
   assert.match((await parse(['demo', '--out', join(dir, 'd'), '--box', '50'])).message, /^--box has no effect without --world-only/);
   assert.match((await parse(['demo', '--out', join(dir, 'd'), '--world-only', '--realizations', '2'])).message, /^--realizations has no effect with --world-only/);
+});
+
+test('demo: a seed that made a bundled model\'s training world is refused before anything is simulated', async () => {
+  const out = join(dir, 'demo-101');
+  assert.match((await parse(['demo', '--out', out, '--seed', '101', '--quiet'])).message, /^lodi demo: --seed 101 made \S*w101, a world the bundled HALOgen trained on; choose a seed/);
+  assert.match((await parse(['demo', '--out', out, '--seed', '121', '--quiet'])).message, /--seed 121 made \S*w121, a world the bundled HALOgen trained on/);
+  assert.equal(existsSync(out), false, 'nothing written');
 });
 
 test('train halogen / lodi: --resume refuses --preset, --batch, --seed and --force (the checkpoint decides them)', async () => {

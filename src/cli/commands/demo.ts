@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output directory (a new DIR-1, DIR-2, ... if it exists)', 'out/demo')
     .option('--particles <n>', 'particles (and grid cells) per side (the box keeps the bundled models\' 0.195 Mpc/h voxel)', parsePositiveInteger, 64)
     .option('--realizations <n>', 'T_b realisations', parsePositiveInteger, 3)
-    .option('--seed <int>', 'seed of the world; not one of the worlds the bundled models trained or validated on (MODELS.md lists them; the evaluation refuses them)', parseSeed, 301)
+    .option('--seed <int>', 'seed of the world; not one of the worlds the bundled models trained or validated on (MODELS.md lists them; refused before anything runs)', parseSeed, 301)
     .addOption(quietOption("each stage's log"))
     .addOption(deviceOption())
     .addOption(precisionOption())
