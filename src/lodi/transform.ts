@@ -31,8 +31,8 @@ const F32_MAX = 3.4028234663852886e38;
  * Standardised y → T_b [mK]: max(10^(y s + μ) − f, 0), computed in float64; results below f·1e-6
  * (the float32 rounding of the floor itself) are snapped to exactly 0, so zero voxels round-trip.
  *
- * @throws RangeError when a y is NaN or maps beyond the float32 range (an untrained or diverged
- *   model: the training data span |y| of a few units), instead of writing NaN, 0 or Infinity
+ * @throws RangeError when a y is NaN or maps beyond the float32 range (an untrained or diverged model, or
+ *   a sampler of very few steps: the training data span |y| of a few units), instead of writing NaN, 0 or Infinity
  */
 export function tbInverse(y: Float32Array, n: LodiNormalisation, out = new Float32Array(y.length)): Float32Array {
   const snap = n.tbFloor * 1e-6;
@@ -40,7 +40,7 @@ export function tbInverse(y: Float32Array, n: LodiNormalisation, out = new Float
     const v = 10 ** (y[i]! * n.tbStd + n.tbMean) - n.tbFloor;
     if (!(v < F32_MAX)) {
       const yMax = (Math.log10(F32_MAX) - n.tbMean) / n.tbStd;
-      throw new RangeError(`LODI output y = ${y[i]} at voxel ${i} has no T_b (expected a finite y below ${yMax.toFixed(1)}; the training maps span |y| of a few units): the model is untrained or has diverged`);
+      throw new RangeError(`LODI output y = ${y[i]} at voxel ${i} has no T_b (expected a finite y below ${yMax.toFixed(1)}; the training maps span |y| of a few units): the model is untrained or has diverged, or the sampler ran too few steps (--steps)`);
     }
     out[i] = v > snap ? v : 0;
   }
