@@ -52,7 +52,7 @@ export async function runWorldDemo(o: DemoOptions): Promise<string> {
     redshift: o.z,
     seed: o.seed,
     steps: 16,
-    command: `lodi demo --out ${o.out}`,
+    command: `lodi demo --world-only --out ${o.out}`,
   });
   const n = world.options.grid;
   const L = o.box;
@@ -176,11 +176,12 @@ export async function runWorldDemo(o: DemoOptions): Promise<string> {
 
 export interface MainDemoOptions {
   out: string;
-  /** Particles (and grid cells) per side; the box is scaled to keep the bundled models' voxel. */
+  /** Particles (and grid cells) per side; the box is N × the LODI model's voxel (25/128 Mpc/h for the bundled one). */
   particles: number;
-  /** Voxel of the bundled models' training worlds [Mpc/h] (25/128). */
-  voxel: number;
   seed: number;
+  /** Models (run directory or .safetensors; default: the bundled ones). */
+  halogen?: string;
+  lodi?: string;
   realizations: number;
   quiet: boolean;
   /** Where the networks run ('cpu' default, 'cuda', 'cuda:N', 'auto'). */
@@ -190,25 +191,30 @@ export interface MainDemoOptions {
 }
 
 /**
- * Refuses, before anything is simulated, a seed that made a world a bundled model trained on: `lodi evaluate`
- * would refuse it only after the ~10-minute world and run.
+ * Refuses, before anything is simulated, a seed that made a world the demo's models (the bundled ones unless
+ * given) trained on: `lodi evaluate` would refuse it only after the ~10-minute world and run.
  *
  * @throws Error naming the seed, the training world and the model.
  */
-export function assertUnseenSeed(seed: number): void {
-  const hg = readCheckpointMeta<HalogenMeta>(resolveModelFile(modelPath('halogen')), HALOGEN_KIND);
-  const ld = readCheckpointMeta<LodiMeta>(resolveModelFile(modelPath('lodi')), LODI_KIND);
-  for (const [name, worlds] of [['HALOgen', halogenTrainedWorlds(hg)], ['LODI', lodiTrainedWorlds(ld)]] as const) {
+export function assertUnseenSeed(seed: number, models: { halogen?: string; lodi?: string } = {}): void {
+  const which = (given?: string): string => (given ? 'given' : 'bundled');
+  const hg = readCheckpointMeta<HalogenMeta>(resolveModelFile(modelPath('halogen', models.halogen)), HALOGEN_KIND);
+  const ld = readCheckpointMeta<LodiMeta>(resolveModelFile(modelPath('lodi', models.lodi)), LODI_KIND);
+  for (const [name, worlds, given] of [['HALOgen', halogenTrainedWorlds(hg), models.halogen], ['LODI', lodiTrainedWorlds(ld), models.lodi]] as const) {
     const w = worlds.find((x) => x.seed === seed);
-    if (w) throw new Error(`lodi demo: --seed ${seed} made ${w.dir}, a world the bundled ${name} trained on; choose a seed no bundled model trained on (the default 301, or e.g. 302)`);
+    if (w) throw new Error(`lodi demo: --seed ${seed} made ${w.dir}, a world the ${which(given)} ${name} trained on; choose a seed none of the models trained on${given ? '' : ' (the default 301, or e.g. 302)'}`);
   }
 }
 
 /** The main-job demo; returns the output directory (holding report/report.html and metrics.json). */
 export async function runDemo(o: MainDemoOptions): Promise<string> {
-  assertUnseenSeed(o.seed);
+  assertUnseenSeed(o.seed, o);
+  // the world is made at the voxel LODI was trained at (HALOgen's is checked against it by lodi run)
+  const voxel = readCheckpointMeta<LodiMeta>(resolveModelFile(modelPath('lodi', o.lodi)), LODI_KIND).contract.voxel;
+  const models = o.halogen || o.lodi ? 'the given models' : 'the bundled models';
+  const command = `lodi demo --out ${o.out} --seed ${o.seed}${o.halogen ? ` --halogen ${o.halogen}` : ''}${o.lodi ? ` --lodi ${o.lodi}` : ''}`;
   const out = freshDir(o.out);
-  const box = o.particles * o.voxel;
+  const box = o.particles * voxel;
   const t0 = Date.now();
   const say = (m: string): void => {
     if (!o.quiet) process.stderr.write(`demo: ${m}\n`);
@@ -223,12 +229,12 @@ export async function runDemo(o: MainDemoOptions): Promise<string> {
     seed: o.seed,
     noPlots: true,
     quiet: o.quiet,
-    command: `lodi demo --out ${o.out}`,
+    command,
   });
-  say(`2/3 lodi run: HALOgen -> LODI (latent overlap, ${o.realizations} realisations + tiling and single-pass baselines) with the bundled models -> ${join(out, 'run')}`);
-  await runPipeline({ dm: join(out, 'world', 'dm.npy'), out: join(out, 'run'), realizations: o.realizations, seed: 1, baselines: true, baselineMethods: ['tiling', 'single'], quiet: o.quiet, device: o.device, precision: o.precision, command: `lodi demo --out ${o.out}` });
+  say(`2/3 lodi run: HALOgen -> LODI (latent overlap, ${o.realizations} realisations + tiling and single-pass baselines) with ${models} -> ${join(out, 'run')}`);
+  await runPipeline({ dm: join(out, 'world', 'dm.npy'), out: join(out, 'run'), halogen: o.halogen, lodi: o.lodi, realizations: o.realizations, seed: 1, baselines: true, baselineMethods: ['tiling', 'single'], quiet: o.quiet, device: o.device, precision: o.precision, command });
   say(`3/3 lodi evaluate against the world's own T_b -> ${join(out, 'report')}`);
-  const { metrics: m } = await evaluateRun({ runs: [join(out, 'run')], truths: [join(out, 'world')], out: join(out, 'report'), quiet: o.quiet, command: `lodi demo --out ${o.out}` });
+  const { metrics: m } = await evaluateRun({ runs: [join(out, 'run')], truths: [join(out, 'world')], out: join(out, 'report'), quiet: o.quiet, command });
   copyFileSync(join(out, 'report', 'metrics.json'), join(out, 'metrics.json'));
   const f = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
   say(
