@@ -182,6 +182,8 @@ export interface MainDemoOptions {
   /** Models (run directory or .safetensors; default: the bundled ones). */
   halogen?: string;
   lodi?: string;
+  /** The command line recorded in the outputs' provenance (default: rebuilt from these options). */
+  command?: string;
   realizations: number;
   quiet: boolean;
   /** Where the networks run ('cpu' default, 'cuda', 'cuda:N', 'auto'). */
@@ -209,10 +211,13 @@ export function assertUnseenSeed(seed: number, models: { halogen?: string; lodi?
 /** The main-job demo; returns the output directory (holding report/report.html and metrics.json). */
 export async function runDemo(o: MainDemoOptions): Promise<string> {
   assertUnseenSeed(o.seed, o);
-  // the world is made at the voxel LODI was trained at (HALOgen's is checked against it by lodi run)
-  const voxel = readCheckpointMeta<LodiMeta>(resolveModelFile(modelPath('lodi', o.lodi)), LODI_KIND).contract.voxel;
+  // the world is made at the voxel, redshift and smoothing LODI was trained at (HALOgen's voxel is checked by lodi run)
+  const contract = readCheckpointMeta<LodiMeta>(resolveModelFile(modelPath('lodi', o.lodi)), LODI_KIND).contract;
+  const voxel = contract.voxel;
   const models = o.halogen || o.lodi ? 'the given models' : 'the bundled models';
-  const command = `lodi demo --out ${o.out} --seed ${o.seed}${o.halogen ? ` --halogen ${o.halogen}` : ''}${o.lodi ? ` --lodi ${o.lodi}` : ''}`;
+  const command =
+    o.command ??
+    `lodi demo --out ${o.out} --particles ${o.particles} --seed ${o.seed} --realizations ${o.realizations}${o.halogen ? ` --halogen ${o.halogen}` : ''}${o.lodi ? ` --lodi ${o.lodi}` : ''}`;
   const out = freshDir(o.out);
   const box = o.particles * voxel;
   const t0 = Date.now();
@@ -225,7 +230,8 @@ export async function runDemo(o: MainDemoOptions): Promise<string> {
     boxSize: box,
     particles: o.particles,
     grid: o.particles,
-    redshift: 0,
+    redshift: contract.redshift ?? 0,
+    ...(contract.smoothingR != null ? { smoothingR: contract.smoothingR } : {}),
     seed: o.seed,
     noPlots: true,
     quiet: o.quiet,

@@ -172,7 +172,7 @@ export interface SplitRow {
 /**
  * How each model's training worlds were divided (from run.json `split`): both trainers split by sub-volume
  * *within* their worlds (seeded), so the listed worlds hold the validation crops as well as the training ones.
- * One line per distinct model, e.g. "halogen (cpu be3ad755…): 126 training / 42 validation sub-volumes, split seed 1".
+ * One line per distinct model, e.g. "halogen (cpu be3ad755aef0): 126 training / 42 validation sub-volumes, split seed 1".
  */
 export function splitSummary(runs: LoadedRun[]): string[] {
   const lines: string[] = [];

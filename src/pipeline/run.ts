@@ -16,7 +16,8 @@
  * own seeded noise streams, so batching changes no more than the last bits of the convolutions).
  *
  * HALOgen streams the DM grid from its file and writes halos.npy plane by plane (predictHalosFile), and LODI writes the
- * latent-overlap and tiling maps sub-volume by sub-volume, so memory does not grow with the box.
+ * latent-overlap and tiling maps sub-volume by sub-volume, so memory grows only as N^2 (HALOgen's open x-planes), not
+ * N^3. The DM grid must be a little-endian C-order float32/float64 .npy (what lodi and NumPy write by default).
  *
  * A killed run resumes with `resume`: the halo prediction, every finished realisation and, within the maps it
  * was writing (latent overlap or tiling), every finished sub-volume are kept (checked against the model
@@ -29,7 +30,7 @@ import { join, resolve } from 'node:path';
 import { resolveDevice } from '@lodi/torch';
 import { HALOGEN_KIND, halogenContractProblems, loadHalogen, type HalogenMeta } from '../halogen/checkpoint.js';
 import { halogenTrainedWorlds } from '../halogen/init.js';
-import { predictHalosFile } from '../halogen/infer-file.js';
+import { cubicSide, predictHalosFile } from '../halogen/infer-file.js';
 import { gridSidecarText, loadGrid, loadGridMeta, saveGrid, sidecarPath, type GridMeta } from '../io/grid.js';
 import { readNpyLayout } from '../io/npy-file.js';
 import { WORLD_MEMBERS } from '../io/world.js';
@@ -138,7 +139,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
     throw new Error(`${opts.dm}: not found (expected a DM density grid [N,N,N] .npy with its .json sidecar)`);
   if (existsSync(join(out, 'run.json')) && !opts.resume && !opts.force)
     throw new Error(`${out} already holds a run; pass --resume to continue it or --force to overwrite it`);
-  if (opts.resume) removeStaleTemps(out);
+  // temporaries of a killed earlier run (e.g. halos.npy's, 4 N^3 floats) go whether or not this one resumes
+  if (existsSync(out)) removeStaleTemps(out);
   const createdBySnapshot = !existsSync(out);
   let dmPath: string;
   try {
@@ -151,13 +153,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
   const R = o.realizations ?? 5;
   const seed = o.seed ?? 1;
   const method = o.method ?? 'overlap';
-  // only the header and sidecar: HALOgen streams the grid by x-planes (predictHalosFile), so the run's memory does
-  // not grow with the box
+  // only the header and sidecar: HALOgen streams the grid by x-planes (predictHalosFile), so the run's memory grows
+  // as N^2, not N^3
   const dmShape = readNpyLayout(o.dm).shape;
-  if (dmShape.length !== 3 || dmShape[0] !== dmShape[1] || dmShape[1] !== dmShape[2])
-    throw new Error(`${o.dm}: expected a cubic DM density grid [N,N,N], got [${dmShape}]`);
-  const n = dmShape[0]!;
+  const n = cubicSide(o.dm, dmShape);
   const dm = { meta: loadGridMeta(o.dm, dmShape) };
+  if (!(dm.meta.boxSize > 0) || !Number.isFinite(dm.meta.boxSize))
+    throw new Error(`${o.dm}: boxSize: ${dm.meta.boxSize}, expected a positive box size in Mpc/h in its sidecar`);
   const halogenFile = o.halos ? null : modelPath('halogen', o.halogen);
   const lodiFile = modelPath('lodi', o.lodi);
   const device = resolveDevice(o.device ?? 'cpu');

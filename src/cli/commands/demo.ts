@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { refuseGiven } from '../option-checks.js';
 import { runDemo, runWorldDemo } from '../../pipeline/demo.js';
-import { deviceOption, precisionOption, parseBoxSize, parsePositiveInteger, parseRedshift, parseSeed, quietOption } from '../options.js';
+import { commandLine, deviceOption, precisionOption, parseBoxSize, parsePositiveInteger, parseRedshift, parseSeed, quietOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function register(program: Command): void {
         '(report.html, metrics.json). About 10-15 minutes and under 3 GB on 2 cores. --world-only: just a world and its statistics.',
     )
     .option('--out <dir>', 'output directory (a new DIR-1, DIR-2, ... if it exists)', 'out/demo')
-    .option('--particles <n>', 'particles (and grid cells) per side (the box keeps the bundled models\' 0.195 Mpc/h voxel)', parsePositiveInteger, 64)
+    .option('--particles <n>', 'particles (and grid cells) per side (the box keeps the LODI model\'s voxel: 0.195 Mpc/h for the bundled one)', parsePositiveInteger, 64)
     .option('--realizations <n>', 'T_b realisations', parsePositiveInteger, 3)
     .option('--seed <int>', 'seed of the world; not one of the worlds the models trained or validated on (MODELS.md lists the bundled ones; refused before anything runs)', parseSeed, 301)
     .option('--halogen <path>', 'HALOgen model (run directory or .safetensors; default: bundled)')
@@ -32,7 +32,7 @@ export function register(program: Command): void {
         process.stdout.write(`demo: done. Open ${join(out, 'report.html')} (or report.md) for the plots and numbers.\n`);
         return;
       }
-      const out = await runDemo({ out: opts.out, particles: opts.particles, seed: opts.seed, halogen: opts.halogen, lodi: opts.lodi, realizations: opts.realizations, quiet: opts.quiet === true, device: opts.device, precision: opts.precision });
+      const out = await runDemo({ out: opts.out, particles: opts.particles, seed: opts.seed, halogen: opts.halogen, lodi: opts.lodi, command: commandLine(), realizations: opts.realizations, quiet: opts.quiet === true, device: opts.device, precision: opts.precision });
       process.stdout.write(`demo: done. Open ${join(out, 'report', 'report.html')} (numbers in ${join(out, 'metrics.json')}).\n`);
     });
 }

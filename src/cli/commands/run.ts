@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .description(
       'the main job: DM density grid → HALOgen halo channels → LODI T_b maps (latent overlap), with the bundled models unless ' +
         '--halogen/--lodi are given. Writes halos.npy, tb_0.npy … (mK), run.json and run.log to --out. ' +
-        'A 64^3 box takes about 2 minutes per realisation on 2 cores, a 128^3 box 12-18 minutes; HALOgen and LODI stream the box from and to disk, so memory stays near 2 GB whatever the box size (BENCHMARKS.md). ' +
+        'A 64^3 box takes about 2 minutes per realisation on 2 cores, a 128^3 box 12-18 minutes; HALOgen and LODI stream the box from and to disk, so memory grows only as N^2: 2.2 GB at 64^3, 2.5 GB at 128^3, about 3 GB at 512^3 (BENCHMARKS.md). ' +
         'A killed run continues with --resume.',
     )
     .option('--dm <file.npy>', 'DM density grid [N,N,N] with its JSON sidecar (e.g. a world\'s dm.npy); or --snapshot')
