@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { assertWritable, writeFileAtomic } from '../util/atomic.js';
+import { assertWritable, withAtomicPath, writeFileAtomic } from '../util/atomic.js';
 import { LodiIOError, fmtShape } from './errors.js';
 import { readNpy, writeNpy } from './npy.js';
 
@@ -97,6 +97,25 @@ export function saveGrid(path: string, grid: Grid, opts: { force?: boolean } = {
   assertWritable(side, force);
   writeNpy(path, grid.data, grid.shape, { force });
   writeFileAtomic(side, gridSidecarText(grid.shape, grid.meta), { force });
+}
+
+/**
+ * Writes the grid `path` (.npy) through a streaming writer instead of from an array in memory (e.g.
+ * `predictHalosFile`): `write(tmp)` fills a temporary sibling, renamed to `path` when it returns (removed
+ * when it throws, so an interrupted write leaves no output), then the sidecar of `shape` and `meta` is written.
+ *
+ * @throws OutputExistsError when `path` exists and not `force`; whatever `write` throws
+ */
+export async function saveGridStreamed<T>(
+  path: string,
+  shape: readonly number[],
+  meta: GridMeta,
+  write: (tmp: string) => T | Promise<T>,
+  opts: { force?: boolean } = {},
+): Promise<T> {
+  const result = await withAtomicPath(path, write, { force: opts.force ?? false });
+  writeFileAtomic(sidecarPath(path), gridSidecarText(shape, meta), { force: true });
+  return result;
 }
 
 /** The JSON sidecar of a float32 C-order grid of `shape` (what `saveGrid` writes beside the `.npy`). */

@@ -31,7 +31,7 @@ import { resolveDevice } from '@lodi/torch';
 import { HALOGEN_KIND, halogenContractProblems, loadHalogen, type HalogenMeta } from '../halogen/checkpoint.js';
 import { halogenTrainedWorlds } from '../halogen/init.js';
 import { cubicSide, predictHalosFile } from '../halogen/infer-file.js';
-import { gridSidecarText, loadGrid, loadGridMeta, saveGrid, sidecarPath, type GridMeta } from '../io/grid.js';
+import { loadGrid, loadGridMeta, saveGrid, saveGridStreamed, sidecarPath, type GridMeta } from '../io/grid.js';
 import { readNpyLayout } from '../io/npy-file.js';
 import { WORLD_MEMBERS } from '../io/world.js';
 import { LODI_KIND, loadLodi, lodiTrainedWorlds, type LodiMeta } from '../lodi/checkpoint.js';
@@ -40,7 +40,7 @@ import { openSnapshot } from '../io/snapshot.js';
 import type { LengthUnit } from '../io/units.js';
 import { runPrepare } from './prepare.js';
 import { resolveNoise, type GenerationMethod, type NoiseSource } from '../lodi/generate.js';
-import { removeStaleTemps, withAtomicPath, writeFileAtomic } from '../util/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { generateRun, realisationSeed, sha256File } from './generate.js';
 import { modelPath } from './models.js';
@@ -211,20 +211,6 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
         log.log(`HALOgen: ${hg.file} on ${o.dm} (${n}^3)`);
         let bar: Progress | null = null;
         const cfg = hg.meta.config;
-        const shape = [cfg.model.outChannels, n, n, n];
-        // streamed from and to disk (the same values as in memory, to the bit): memory O(crop N^2) at any N
-        await withAtomicPath(
-          halosPath,
-          (tmp) =>
-            predictHalosFile(hg.model, hg.meta, o.dm!, tmp, {
-              precision,
-              onProgress: (d, t) => {
-                bar ??= new Progress('HALOgen windows', t, { quiet: o.quiet, logFile });
-                bar.update(d);
-              },
-            }),
-          { force: true },
-        );
         const meta: GridMeta = {
           boxSize: dm.meta.boxSize,
           redshift: dm.meta.redshift,
@@ -241,7 +227,21 @@ export async function runPipeline(opts: RunOptions): Promise<RunJson> {
             floorLog: cfg.infer.floorLog,
           },
         };
-        writeFileAtomic(sidecarPath(halosPath), gridSidecarText(shape, meta), { force: true });
+        // streamed from and to disk (the same values as in memory, to the bit): memory O(crop N^2) at any N
+        await saveGridStreamed(
+          halosPath,
+          [cfg.model.outChannels, n, n, n],
+          meta,
+          (tmp) =>
+            predictHalosFile(hg.model, hg.meta, o.dm!, tmp, {
+              precision,
+              onProgress: (d, t) => {
+                bar ??= new Progress('HALOgen windows', t, { quiet: o.quiet, logFile });
+                bar.update(d);
+              },
+            }),
+          { force: true },
+        );
       } else log.log(`HALOgen: keeping ${halosPath} (same model and precision)`);
       hg.model.dispose();
       halogenRef = {

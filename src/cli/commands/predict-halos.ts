@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { gridSidecarText, loadGrid, loadGridMeta, saveGrid, sidecarPath, type GridMeta } from '../../io/grid.js';
+import { loadGrid, loadGridMeta, saveGrid, saveGridStreamed, sidecarPath, type GridMeta } from '../../io/grid.js';
 import { readNpyLayout } from '../../io/npy-file.js';
-import { assertWritable, withAtomicPath, writeFileAtomic } from '../../util/atomic.js';
+import { assertWritable } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { predictHalos } from '../../halogen/infer.js';
 import { cubicSide, predictHalosFile } from '../../halogen/infer-file.js';
@@ -96,8 +96,7 @@ export function register(program: Command): void {
               saveGrid(o.out, { data: o.log ? p.log : p.density, shape: outShape, meta: gridMeta }, { force: o.force === true });
             } else {
               // written under a temporary name and renamed at the end: an interrupted run leaves no output
-              await withAtomicPath(o.out, (tmp) => predictHalosFile(model, meta, o.dm, tmp, { ...options, log: o.log === true }), { force: o.force === true });
-              writeFileAtomic(sidecarPath(o.out), gridSidecarText(outShape, gridMeta), { force: true });
+              await saveGridStreamed(o.out, outShape, gridMeta, (tmp) => predictHalosFile(model, meta, o.dm, tmp, { ...options, log: o.log === true }), { force: o.force === true });
             }
           });
         } finally {
