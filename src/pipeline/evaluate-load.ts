@@ -169,10 +169,15 @@ export interface SplitRow {
   seed?: number;
 }
 
+/** A model as the data split names it: "halogen (cpu) be3ad755aef0" (run.json key, preset, checksum prefix). */
+function modelLabel(name: string, m: RunModelRef): string {
+  return `${name}${m.preset ? ` (${m.preset})` : ''}${m.sha256 ? ` ${String(m.sha256).slice(0, 12)}` : ''}`;
+}
+
 /**
  * How each model's training worlds were divided (from run.json `split`): both trainers split by sub-volume
  * *within* their worlds (seeded), so the listed worlds hold the validation crops as well as the training ones.
- * One line per distinct model, e.g. "halogen (cpu be3ad755aef0): 126 training / 42 validation sub-volumes, split seed 1".
+ * One line per distinct model, e.g. "halogen (cpu) be3ad755aef0: 126 training / 42 validation sub-volumes, split seed 1".
  */
 export function splitSummary(runs: LoadedRun[]): string[] {
   const lines: string[] = [];
@@ -184,8 +189,7 @@ export function splitSummary(runs: LoadedRun[]): string[] {
       const train = count(sp.train);
       const val = count(sp.val);
       if (train === undefined || val === undefined) continue;
-      const label = `${name}${m.preset ? ` (${m.preset}${m.sha256 ? ` ${String(m.sha256).slice(0, 12)}` : ''})` : ''}`;
-      const line = `${label}: ${train} training / ${val} validation sub-volumes${typeof sp.seed === 'number' ? `, split seed ${sp.seed}` : ''}`;
+      const line = `${modelLabel(name, m)}: ${train} training / ${val} validation sub-volumes${typeof sp.seed === 'number' ? `, split seed ${sp.seed}` : ''}`;
       if (!lines.includes(line)) lines.push(line);
     }
   }
@@ -211,7 +215,7 @@ export function checkSplit(runs: LoadedRun[], truths: WorldGrids[]): SplitCheck 
   runs.forEach((run) => {
     for (const [name, m] of Object.entries(run.json.models ?? {})) {
       if (!m) continue;
-      const label = `${name}${m.preset ? ` (${m.preset})` : ''}${m.sha256 ? ` ${String(m.sha256).slice(0, 12)}` : ''}`;
+      const label = modelLabel(name, m);
       for (const [role, list] of [['train', m.trainWorlds], ['validation', m.valWorlds]] as const) {
         for (const ref of Array.isArray(list) ? list : []) {
           if (!ref || typeof ref.dir !== 'string') continue;
