@@ -193,15 +193,13 @@ export interface MainDemoOptions {
 }
 
 /**
- * Refuses, before anything is simulated, a seed that made a world the demo's models (the bundled ones unless
- * given) trained on: `lodi evaluate` would refuse it only after the ~10-minute world and run.
+ * Refuses, before anything is simulated, a seed that made a world the demo's models (their metadata `hg`, `ld`;
+ * `models`: the paths given, else they are the bundled ones) trained on: `lodi evaluate` would refuse it only after the ~10-minute world and run.
  *
  * @throws Error naming the seed, the training world and the model.
  */
-export function assertUnseenSeed(seed: number, models: { halogen?: string; lodi?: string } = {}): void {
+export function assertUnseenSeed(seed: number, hg: HalogenMeta, ld: LodiMeta, models: { halogen?: string; lodi?: string } = {}): void {
   const which = (given?: string): string => (given ? 'given' : 'bundled');
-  const hg = readCheckpointMeta<HalogenMeta>(resolveModelFile(modelPath('halogen', models.halogen)), HALOGEN_KIND);
-  const ld = readCheckpointMeta<LodiMeta>(resolveModelFile(modelPath('lodi', models.lodi)), LODI_KIND);
   for (const [name, worlds, given] of [['HALOgen', halogenTrainedWorlds(hg), models.halogen], ['LODI', lodiTrainedWorlds(ld), models.lodi]] as const) {
     const w = worlds.find((x) => x.seed === seed);
     if (w) throw new Error(`lodi demo: --seed ${seed} made ${w.dir}, a world the ${which(given)} ${name} trained on; choose a seed none of the models trained on${given ? '' : ' (the default 301, or e.g. 302)'}`);
@@ -210,9 +208,10 @@ export function assertUnseenSeed(seed: number, models: { halogen?: string; lodi?
 
 /** The main-job demo; returns the output directory (holding report/report.html and metrics.json). */
 export async function runDemo(o: MainDemoOptions): Promise<string> {
-  assertUnseenSeed(o.seed, o);
+  const lodiMeta = readCheckpointMeta<LodiMeta>(resolveModelFile(modelPath('lodi', o.lodi)), LODI_KIND);
+  assertUnseenSeed(o.seed, readCheckpointMeta<HalogenMeta>(resolveModelFile(modelPath('halogen', o.halogen)), HALOGEN_KIND), lodiMeta, o);
   // the world is made at the voxel, redshift and smoothing LODI was trained at (HALOgen's voxel is checked by lodi run)
-  const contract = readCheckpointMeta<LodiMeta>(resolveModelFile(modelPath('lodi', o.lodi)), LODI_KIND).contract;
+  const contract = lodiMeta.contract;
   const voxel = contract.voxel;
   const models = o.halogen || o.lodi ? 'the given models' : 'the bundled models';
   const command =
